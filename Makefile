@@ -1,0 +1,39 @@
+# tuneloop — the two commands a new user runs are `make demo` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DEMO_DIR ?= demo-project
+PYTEST_ARGS ?=
+
+.PHONY: install demo test test-slow lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# torch first and exactly: the CPU wheel; anything looser pulls a multi-GB CUDA build.
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	rm -rf $(DEMO_DIR)
+	$(VENV)/bin/tuneloop init --example banking77 $(DEMO_DIR)
+	$(VENV)/bin/tuneloop run $(DEMO_DIR)
+
+test: install
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+test-slow: install
+	$(PY) -m pytest -m slow $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/mypy
+
+bench: install
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,234 @@
+"""The `tuneloop` command line: each command is one library call, its docstring the help text.
+
+Exit codes (docs/cli.md): 0 success, 1 a check or gate failed, 2 bad usage or bad input.
+Commands that compute something take `--json` and then print exactly one JSON object on stdout;
+progress bars and messages go to stderr.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+from collections.abc import Callable
+from importlib.resources import files
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import orjson
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from tuneloop.errors import CheckFailed, TuneloopError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False)
+base_model_app = typer.Typer(no_args_is_help=True, help="Build or inspect the base model.")
+app.add_typer(base_model_app, name="base-model")
+
+err = Console(stderr=True)
+out = Console()
+
+ProjectArg = Annotated[Path, typer.Argument(help="Project directory holding tuneloop.yaml.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show the libraries' own logs and bars.")] = False,
+) -> None:
+    """Fine-tune an open language model into a reliable model for one task, data quality first."""
+    if not verbose:
+        _quiet_libraries()
+
+
+def _quiet_libraries() -> None:
+    """datasets, transformers and TRL print bars and warnings of their own; ours say what matters."""
+    import warnings
+
+    import datasets
+    import transformers
+
+    for module in ("transformers", "trl", "torch"):
+        warnings.filterwarnings("ignore", module=module)
+    datasets.disable_progress_bars()
+    datasets.logging.set_verbosity_error()
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+
+
+def _guarded(fn: F) -> F:
+    """Turn library errors into one clear line on stderr and the documented exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except TuneloopError as exc:
+            kind = "check failed" if isinstance(exc, CheckFailed) else "error"
+            err.print(f"[bold red]{kind}:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _emit(payload: dict[str, Any]) -> None:
+    print(orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY).decode())
+
+
+def _examples_root() -> Path:
+    packaged = Path(str(files("tuneloop"))) / "_examples"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "examples"
+
+
+@app.command()
+@_guarded
+def init(
+    directory: Annotated[Path, typer.Argument(help="Where to create the project (must not exist or be empty).")],
+    example: Annotated[str | None, typer.Option(help="Copy a runnable example project, e.g. banking77.")] = None,
+) -> None:
+    """Create a project: a runnable example, or a commented skeleton of tuneloop.yaml."""
+    if directory.exists() and any(directory.iterdir()):
+        raise TuneloopError(f"{directory}: exists and is not empty; choose a new directory")
+    if example is None:
+        source = _examples_root() / "skeleton"
+    else:
+        source = _examples_root() / example
+        if not (source / "tuneloop.yaml").is_file():
+            known = sorted(p.name for p in _examples_root().iterdir() if (p / "tuneloop.yaml").is_file())
+            raise TuneloopError(f"unknown example {example!r}; known: {', '.join(known)}")
+    shutil.copytree(source, directory, dirs_exist_ok=True, ignore=shutil.ignore_patterns("runs", "__pycache__"))
+    err.print(f"created {directory} from {'example ' + example if example else 'the skeleton'}")
+
+
+@app.command()
+@_guarded
+def check(project: ProjectArg = Path("."), json_out: JsonOpt = False) -> None:
+    """Validate the spec and read every data source; exit 1 if any row has an error."""
+    from tuneloop.data.check import check_data
+    from tuneloop.spec import load_spec
+
+    report = check_data(load_spec(project))
+    if json_out:
+        _emit(report)
+    else:
+        counts = report["counts"]
+        out.print(f"read {counts['read']} rows: kept {counts['kept']}, quarantined {counts['quarantined']}")
+        out.print(f"splits: {counts['splits']}")
+        for finding in report["findings"]:
+            out.print(f"  {finding['severity']}: {finding['file']}:{finding['line']} [{finding['code']}] "
+                      f"{finding['message']}", highlight=False, markup=False)
+        if report["labels_without_examples"]:
+            out.print(f"labels without examples: {', '.join(report['labels_without_examples'])}")
+    if not report["ok"]:
+        errors = report["findings_summary"]["by_severity"].get("error", 0)
+        raise CheckFailed(f"{errors} row(s) cannot be used; they would be quarantined (see the findings)")
+
+
+@base_model_app.command("build")
+@_guarded
+def base_model_build(
+    project: ProjectArg = Path("."),
+    force: Annotated[bool, typer.Option(help="Rebuild even when an up-to-date model exists.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Build the tiny base model (tokenizer + Llama-style model) the spec asks for with `build: tiny`."""
+    from tuneloop.pipeline import ensure_base_model
+    from tuneloop.spec import load_spec
+
+    spec = load_spec(project)
+    path = ensure_base_model(spec, force=force)
+    if json_out:
+        _emit({"base_model": path, "built": spec.model.build == "tiny"})
+    else:
+        out.print(f"base model: {path}")
+
+
+@app.command()
+@_guarded
+def train(project: ProjectArg = Path("."), json_out: JsonOpt = False) -> None:
+    """Prepare the data and train every phase of the spec into a new run directory."""
+    from tuneloop.pipeline import read_run, train_run
+    from tuneloop.spec import load_spec
+
+    run_dir = train_run(load_spec(project), err)
+    record = read_run(run_dir)
+    if json_out:
+        _emit({"run_dir": str(run_dir), "final_model": record["final_model"], "phases": record["phases"]})
+    else:
+        out.print(f"trained: {record['final_model']}")
+
+
+@app.command()
+@_guarded
+def evaluate(
+    model_dir: Annotated[Path | None, typer.Argument(help="A model directory saved by tuneloop.")] = None,
+    data: Annotated[Path | None, typer.Option(help="CSV, JSONL or Parquet file to evaluate on.")] = None,
+    text_field: Annotated[str | None, typer.Option(help="Column holding the text (default: as trained).")] = None,
+    label_field: Annotated[str | None, typer.Option(help="Column holding the label (default: as trained).")] = None,
+    data_format: Annotated[str | None, typer.Option("--format", help="csv, jsonl, parquet or chat.")] = None,
+    run: Annotated[Path | None, typer.Option(help="A run directory: evaluate its final model on its splits.")] = None,
+    out_dir: Annotated[Path | None, typer.Option(help="Write predictions.jsonl and metrics.json here.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Evaluate a model on a data file (MODEL_DIR --data FILE) or a run on its validation and test splits."""
+    from tuneloop.evaluate.runner import evaluate_file
+    from tuneloop.pipeline import evaluate_run
+
+    if run is not None:
+        results = evaluate_run(run, err)
+        payload: dict[str, Any] = {"run_dir": str(run), **{k: _headline(v) for k, v in results.items()}}
+    elif model_dir is not None and data is not None:
+        payload = evaluate_file(model_dir, data, text_field, label_field, data_format, out_dir, console=err)
+    else:
+        raise TuneloopError("give MODEL_DIR with --data FILE, or --run RUN_DIR")
+    if json_out:
+        _emit(payload)
+    else:
+        for name, metrics in ([("", payload)] if run is None else [(k, v) for k, v in payload.items() if k != "run_dir"]):
+            out.print(f"{name + ': ' if name else ''}n={metrics['n']} accuracy={metrics['accuracy']:.4f} "
+                      f"macro_f1={metrics['macro_f1']:.4f} invalid_rate={metrics['invalid_rate']:.4f}")
+
+
+def _headline(metrics: dict[str, Any]) -> dict[str, Any]:
+    keys = ("n", "accuracy", "macro_f1", "macro_recall", "macro_precision", "invalid_rate")
+    return {k: metrics[k] for k in keys}
+
+
+@app.command()
+@_guarded
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory.")], json_out: JsonOpt = False
+) -> None:
+    """Write report.html for a run: spec, data, loss curves, per-class recall, confusion, slices."""
+    from tuneloop.report.html import build_report
+
+    path = build_report(run_dir)
+    if json_out:
+        _emit({"report": str(path)})
+    else:
+        out.print(f"report: {path}")
+
+
+@app.command("run")
+@_guarded
+def run_command(project: ProjectArg = Path("."), json_out: JsonOpt = False) -> None:
+    """Run one round end to end: data, base model, every phase, evaluation and the report."""
+    from tuneloop.pipeline import evaluate_run, train_run
+    from tuneloop.report.html import build_report
+    from tuneloop.spec import load_spec
+
+    spec = load_spec(project)
+    run_dir = train_run(spec, err)
+    results = evaluate_run(run_dir, err)
+    report_path = build_report(run_dir)
+    headline = {split: _headline(m) for split, m in results.items()}
+    if json_out:
+        _emit({"run_dir": str(run_dir), "report": str(report_path), **headline})
+        return
+    for split, m in headline.items():
+        out.print(f"{split}: accuracy {m['accuracy']:.4f}, macro-F1 {m['macro_f1']:.4f} "
+                  f"(n={m['n']}, invalid {m['invalid_rate']:.2%})")
+    out.print(f"report: {report_path}")
+
+

@@ -1,0 +1,1 @@
+"""Data stage: raw files → canonical examples → a content-hashed `DatasetVersion`."""

@@ -1,0 +1,234 @@
+"""Ingest: read CSV, JSONL, Parquet and OpenAI chat JSONL into canonical examples.
+
+Each reader yields `(line, raw_text, value)` records; one mapper turns a record into an `Example`
+or a quarantined row with a finding. A row-level problem never stops the run. A problem with the
+whole file (it cannot be opened, a mapped column is missing from the header) is a `TuneloopError`
+that names the file and the column, because every row would fail the same way.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow.parquet as pq
+
+from tuneloop.data.example import Example, build_messages
+from tuneloop.data.findings import Finding, QuarantinedRow
+from tuneloop.errors import TuneloopError
+from tuneloop.spec import Source
+from tuneloop.task_card import TaskCard
+
+ROLES = ("system", "user", "assistant")
+
+
+@dataclass
+class IngestResult:
+    examples: list[Example] = field(default_factory=list)
+    quarantined: list[QuarantinedRow] = field(default_factory=list)
+    read: int = 0
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [q.finding for q in self.quarantined]
+
+    def extend(self, other: IngestResult) -> None:
+        self.examples.extend(other.examples)
+        self.quarantined.extend(other.quarantined)
+        self.read += other.read
+
+
+class _RowProblem(Exception):
+    """Raised inside the mapper; becomes a quarantined row."""
+
+    def __init__(self, code: str, message: str, fix: str | None = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.fix = code, message, fix
+
+
+def ingest_sources(sources: list[Source], card: TaskCard, root: Path) -> IngestResult:
+    result = IngestResult()
+    for source in sources:
+        result.extend(ingest_source(source, card, root))
+    return result
+
+
+def ingest_source(source: Source, card: TaskCard, root: Path) -> IngestResult:
+    """Read one source file; every row ends up either in `examples` or in `quarantined`.
+
+    `card` gives the task rules (label set, system prompt); `root` shortens file names in findings.
+    """
+    result = IngestResult()
+    name = _display_name(source.path, root)
+    for line, raw, value in _records(source):
+        result.read += 1
+        try:
+            if isinstance(value, _RowProblem):
+                raise value
+            example = _to_example(value, source, card, f"{name}:{line}")
+        except _RowProblem as problem:
+            finding = Finding(problem.code, "error", name, line, problem.message, fix=problem.fix)
+            result.quarantined.append(QuarantinedRow(finding, raw))
+        else:
+            result.examples.append(example)
+    return result
+
+
+def _display_name(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def _records(source: Source) -> Iterator[tuple[int, str, Any]]:
+    readers = {"csv": _csv_records, "jsonl": _jsonl_records, "chat": _jsonl_records, "parquet": _parquet_records}
+    try:
+        yield from readers[source.format or "jsonl"](source)
+    except OSError as exc:
+        raise TuneloopError(f"{source.path}: cannot read ({exc.strerror or exc})") from None
+
+
+def _csv_records(source: Source) -> Iterator[tuple[int, str, Any]]:
+    # Undecodable bytes become surrogates so one bad line is flagged without losing the file.
+    text = source.path.read_bytes().decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    missing = [c for c in _mapped_columns(source) if c not in header]
+    if missing:
+        raise TuneloopError(
+            f"{source.path}: column {missing[0]!r} (from the spec's fields:) is not in the CSV header "
+            f"(columns: {', '.join(header)})"
+        )
+    start = reader.line_num + 1
+    for cells in reader:
+        raw = ",".join(cells)
+        if not any(c.strip() for c in cells):
+            start = reader.line_num + 1
+            continue
+        value: Any
+        if any(_has_surrogates(c) for c in cells):
+            value = _RowProblem("invalid_utf8", "the line is not valid UTF-8", "re-encode the file as UTF-8")
+            raw = raw.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
+        elif len(cells) != len(header):
+            value = _RowProblem("wrong_column_count", f"expected {len(header)} columns, found {len(cells)}",
+                                "quote fields that contain commas")
+        else:
+            value = dict(zip(header, cells, strict=True))
+        yield start, raw, value
+        start = reader.line_num + 1
+
+
+def _has_surrogates(text: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in text)
+
+
+def _jsonl_records(source: Source) -> Iterator[tuple[int, str, Any]]:
+    with source.path.open("rb") as fh:
+        for number, line_bytes in enumerate(fh, start=1):
+            if not line_bytes.strip():
+                continue
+            try:
+                raw = line_bytes.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError as exc:
+                yield number, line_bytes.decode("utf-8", errors="replace").rstrip("\r\n"), _RowProblem(
+                    "invalid_utf8", f"the line is not valid UTF-8 (byte {exc.start})", "re-encode the file as UTF-8"
+                )
+                continue
+            try:
+                yield number, raw, orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                yield number, raw, _RowProblem("invalid_json", f"invalid JSON: {exc.msg} at column {exc.colno}")
+
+
+def _parquet_records(source: Source) -> Iterator[tuple[int, str, Any]]:
+    try:
+        table = pq.read_table(source.path)
+    except Exception as exc:  # pyarrow raises several unrelated types for a damaged file
+        raise TuneloopError(f"{source.path}: not a readable Parquet file ({exc})") from None
+    missing = [c for c in _mapped_columns(source) if c not in table.column_names]
+    if missing:
+        raise TuneloopError(
+            f"{source.path}: column {missing[0]!r} (from the spec's fields:) is not in the Parquet file "
+            f"(columns: {', '.join(table.column_names)})"
+        )
+    for number, row in enumerate(table.to_pylist(), start=1):
+        yield number, orjson.dumps(row, default=str).decode(), row
+
+
+def _mapped_columns(source: Source) -> list[str]:
+    if source.format == "chat":
+        return []
+    columns = [source.fields.text, *source.fields.slices]
+    return columns + ([source.fields.label] if source.fields.label else [])
+
+
+def _to_example(value: Any, source: Source, card: TaskCard, where: str) -> Example:
+    if not isinstance(value, dict):
+        raise _RowProblem("not_an_object", f"expected a JSON object, found {type(value).__name__}")
+    if source.format == "chat":
+        messages, label = _chat_messages(value, card)
+    else:
+        text = _required_str(value, source.fields.text, "text")
+        label = _required_str(value, source.fields.label, "label") if source.fields.label else None
+        messages = build_messages(text, label, card.system)
+    if card.task == "classify":
+        label = _checked_label(label, card)
+    slices = {name: str(value[name]) for name in source.fields.slices if value.get(name) not in (None, "")}
+    return Example(messages=messages, label=label, source=where, slices=slices)
+
+
+def _required_str(row: dict[str, Any], key: str, role: str) -> str:
+    if key not in row or row[key] is None:
+        raise _RowProblem("missing_field", f"the {role} field {key!r} is missing")
+    value = row[key]
+    if not isinstance(value, str):
+        raise _RowProblem("wrong_type", f"the {role} field {key!r} must be a string, found {type(value).__name__}")
+    value = value.strip()
+    if not value:
+        raise _RowProblem("empty_text", f"the {role} field {key!r} is empty")
+    return value
+
+
+def _chat_messages(row: dict[str, Any], card: TaskCard) -> tuple[list[dict[str, str]], str | None]:
+    messages = row.get("messages")
+    if messages is None:
+        raise _RowProblem("missing_field", "the field 'messages' is missing")
+    if not isinstance(messages, list) or not messages:
+        raise _RowProblem("wrong_type", "'messages' must be a non-empty list of {role, content} objects")
+    clean = []
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict):
+            raise _RowProblem("wrong_type", f"messages[{i}] must be an object")
+        role, content = message.get("role"), message.get("content")
+        if role not in ROLES:
+            raise _RowProblem("unknown_role", f"messages[{i}].role must be one of {', '.join(ROLES)}, found {role!r}")
+        if not isinstance(content, str):
+            raise _RowProblem("wrong_type", f"messages[{i}].content must be a string")
+        if not content.strip():
+            raise _RowProblem("empty_text", f"messages[{i}].content is empty")
+        clean.append({"role": role, "content": content.strip()})
+    if not any(m["role"] == "user" for m in clean):
+        raise _RowProblem("no_user_message", "the conversation has no user message")
+    if clean[-1]["role"] != "assistant":
+        raise _RowProblem("no_assistant_message", "the conversation does not end with an assistant answer")
+    if card.system and clean[0]["role"] != "system":
+        clean.insert(0, {"role": "system", "content": card.system})
+    return clean, clean[-1]["content"]
+
+
+def _checked_label(label: str | None, card: TaskCard) -> str:
+    if label is None:
+        raise _RowProblem("missing_field", "a classify task needs a label on every row")
+    if label not in card.labels:
+        raise _RowProblem("unknown_label", f"label {label!r} is not in the spec's labels",
+                          "fix the label or add it to labels: in tuneloop.yaml")
+    return label

@@ -1,0 +1,91 @@
+"""DatasetVersion: the split examples on disk, with a manifest that fixes their content hash.
+
+Layout of a version directory:
+    train.parquet, validation.parquet, test.parquet   the canonical examples
+    quarantine.jsonl                                  every row that was not used, with its reason
+    manifest.json                                     hash, counts, label counts and findings
+
+Training and evaluation read only this directory, so a model can always be traced to its data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tuneloop.data.example import Example
+from tuneloop.data.findings import QuarantinedRow, summarize, write_quarantine
+from tuneloop.data.split import SPLITS
+from tuneloop.errors import TuneloopError
+
+MANIFEST = "manifest.json"
+QUARANTINE = "quarantine.jsonl"
+_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("messages", pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))),
+        ("label", pa.string()),
+        ("slices", pa.map_(pa.string(), pa.string())),
+        ("source", pa.string()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class DatasetVersion:
+    path: Path
+    manifest: dict[str, Any]
+
+    @property
+    def hash(self) -> str:
+        return str(self.manifest["hash"])
+
+    def split(self, name: str) -> list[Example]:
+        if name not in SPLITS:
+            raise TuneloopError(f"unknown split {name!r}; expected one of {', '.join(SPLITS)}")
+        table = pq.read_table(self.path / f"{name}.parquet")
+        return [Example.from_row(row) for row in table.to_pylist()]
+
+    @classmethod
+    def load(cls, path: Path) -> DatasetVersion:
+        manifest_path = path / MANIFEST
+        if not manifest_path.is_file():
+            raise TuneloopError(f"{path}: not a dataset version (no {MANIFEST})")
+        return cls(path, orjson.loads(manifest_path.read_bytes()))
+
+
+def write_dataset_version(
+    splits: dict[str, list[Example]], quarantined: list[QuarantinedRow], read: int, path: Path
+) -> DatasetVersion:
+    kept = sum(len(rows) for rows in splits.values())
+    if kept + len(quarantined) != read:  # the invariant every later stage relies on
+        raise AssertionError(f"row accounting broken: kept {kept} + quarantined {len(quarantined)} != read {read}")
+    path.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    for name in SPLITS:
+        rows = [e.to_row() for e in splits[name]]
+        pq.write_table(pa.Table.from_pylist(rows, schema=_SCHEMA), path / f"{name}.parquet")
+        digest.update(name.encode() + b"\0" + "\n".join(e.id for e in splits[name]).encode() + b"\0")
+    write_quarantine(quarantined, path / QUARANTINE)
+    findings = [q.finding for q in quarantined]
+    manifest = {
+        "hash": digest.hexdigest()[:16],
+        "counts": {
+            "read": read,
+            "kept": kept,
+            "quarantined": len(quarantined),
+            "splits": {name: len(splits[name]) for name in SPLITS},
+        },
+        "label_counts": {name: dict(Counter(e.label for e in splits[name]).most_common()) for name in SPLITS},
+        "findings_summary": summarize(findings),
+        "findings": [f.to_dict() for f in findings],
+    }
+    (path / MANIFEST).write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+    return DatasetVersion(path, manifest)

@@ -1,0 +1,1 @@
+"""Evaluate stage: predictions of a model on examples, and the metrics over them."""

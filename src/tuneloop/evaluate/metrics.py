@@ -1,0 +1,75 @@
+"""Classification metrics over predictions: overall, per class, confusion and per slice.
+
+Macro averages run over the labels present in the gold data, so a label missing from a small
+test file does not drag the average to zero. An invalid output is a wrong answer: it lowers
+accuracy and the gold label's recall, and is counted in `invalid_rate`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+from tuneloop.evaluate.predict import Prediction
+from tuneloop.spec import SliceSpec
+
+INVALID = "<invalid>"
+
+
+def classification_metrics(predictions: list[Prediction], labels: list[str]) -> dict[str, Any]:
+    n = len(predictions)
+    if n == 0:
+        return {"n": 0, "accuracy": None, "macro_precision": None, "macro_recall": None, "macro_f1": None,
+                "invalid_rate": None, "per_class": {}, "confusion": {"labels": [], "matrix": []}}
+    gold = [p.gold or INVALID for p in predictions]
+    pred = [p.predicted or INVALID for p in predictions]
+    present = [label for label in labels if label in set(gold)]
+    precision, recall, f1, support = precision_recall_fscore_support(
+        gold, pred, labels=present, zero_division=0
+    )
+    columns = [*present, INVALID]
+    matrix = confusion_matrix(gold, pred, labels=columns)[: len(present)]
+    return {
+        "n": n,
+        "accuracy": float(np.mean([g == p for g, p in zip(gold, pred, strict=True)])),
+        "macro_precision": float(np.mean(precision)),
+        "macro_recall": float(np.mean(recall)),
+        "macro_f1": float(np.mean(f1)),
+        "invalid_rate": pred.count(INVALID) / n,
+        "per_class": {
+            label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+            for label, p, r, f, s in zip(present, precision, recall, f1, support, strict=True)
+        },
+        "confusion": {"labels": present, "columns": columns, "matrix": matrix.tolist()},
+    }
+
+
+def slice_metrics(predictions: list[Prediction], slices: list[SliceSpec]) -> dict[str, dict[str, Any]]:
+    """Accuracy and size of every value of every slice."""
+    out: dict[str, dict[str, Any]] = {}
+    for spec in slices:
+        groups: dict[str, list[bool]] = defaultdict(list)
+        for p in predictions:
+            value = slice_value(p, spec)
+            if value is not None:
+                groups[value].append(p.correct)
+        out[spec.name] = {
+            value: {"n": len(hits), "accuracy": float(np.mean(hits))} for value, hits in sorted(groups.items())
+        }
+    return out
+
+
+def slice_value(prediction: Prediction, spec: SliceSpec) -> str | None:
+    if spec.field is not None:
+        return prediction.slices.get(spec.field)
+    assert spec.length_words is not None
+    words = len(prediction.text.split())
+    lower = 0
+    for edge in spec.length_words:
+        if words <= edge:
+            return f"{lower + 1}-{edge} words"
+        lower = edge
+    return f"> {lower} words"

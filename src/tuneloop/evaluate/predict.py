@@ -1,0 +1,84 @@
+"""Predict labels by generation, and map each output to the label set.
+
+The mapping rule is stated, not hidden: an output counts as a label when it equals the label
+after normalising case, surrounding whitespace and punctuation, and spaces versus underscores.
+Anything else is an invalid output: it is counted wrong and reported as the invalid rate.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from tuneloop.data.example import Example
+
+MAPPING_RULE = "case-, whitespace-, punctuation- and underscore-insensitive exact match"
+
+
+@dataclass(frozen=True)
+class Prediction:
+    id: str
+    text: str
+    gold: str | None
+    output: str
+    predicted: str | None  # None: the output is not a label
+    slices: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def correct(self) -> bool:
+        return self.predicted is not None and self.predicted == self.gold
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def normalise(text: str) -> str:
+    text = re.sub(r"[\s_]+", " ", text.strip().lower())
+    return text.strip(" .,;:!?\"'`()[]{}")
+
+
+def label_mapper(labels: list[str]) -> dict[str, str]:
+    return {normalise(label): label for label in labels}
+
+
+def predict_labels(
+    model: torch.nn.Module, tokenizer: Any, examples: list[Example], labels: list[str],
+    max_new_tokens: int = 16, batch_size: int = 64, console: Console | None = None,
+) -> list[Prediction]:
+    """Greedy generation in batches (left padding), each output mapped to the label set."""
+    mapper = label_mapper(labels)
+    model.eval()
+    side, tokenizer.padding_side = tokenizer.padding_side, "left"
+    out: list[Prediction] = []
+    progress = Progress(TextColumn("[bold]predict"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=console or Console(stderr=True))
+    try:
+        with progress, torch.inference_mode():
+            task = progress.add_task("predict", total=len(examples))
+            for start in range(0, len(examples), batch_size):
+                batch = examples[start : start + batch_size]
+                for example, text in zip(batch, _generate(model, tokenizer, batch, max_new_tokens), strict=True):
+                    predicted = mapper.get(normalise(text))
+                    out.append(Prediction(example.id, example.text, example.label, text, predicted, example.slices))
+                progress.advance(task, len(batch))
+    finally:
+        tokenizer.padding_side = side
+    return out
+
+
+def _generate(model: torch.nn.Module, tokenizer: Any, batch: list[Example], max_new_tokens: int) -> list[str]:
+    encoded = tokenizer.apply_chat_template(
+        [e.prompt_messages for e in batch], add_generation_prompt=True, padding=True,
+        return_tensors="pt", return_dict=True,
+    )
+    generated = model.generate(  # type: ignore[operator]
+        **encoded, max_new_tokens=max_new_tokens, do_sample=False,
+        pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
+    )
+    new_tokens = generated[:, encoded["input_ids"].shape[1] :]
+    return [text.strip() for text in tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]

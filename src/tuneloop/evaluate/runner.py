@@ -1,0 +1,66 @@
+"""Evaluate a saved model on examples: predictions, metrics and the files that keep them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+from rich.console import Console
+
+from tuneloop.data.example import Example
+from tuneloop.data.ingest import ingest_source
+from tuneloop.errors import TuneloopError
+from tuneloop.evaluate.metrics import classification_metrics, slice_metrics
+from tuneloop.evaluate.predict import MAPPING_RULE, predict_labels
+from tuneloop.spec import FieldMap, SliceSpec, Source
+from tuneloop.task_card import TaskCard
+from tuneloop.train.base_model import load_model_and_tokenizer
+
+PREDICTIONS_FILE = "predictions.jsonl"
+
+
+def evaluate_examples(
+    model_dir: str, examples: list[Example], card: TaskCard, slices: list[SliceSpec] | None = None,
+    out_dir: Path | None = None, batch_size: int = 64, console: Console | None = None,
+) -> dict[str, Any]:
+    if card.task != "classify":
+        raise TuneloopError(f"evaluation of {card.task!r} tasks is not supported yet; only classify")
+    if not examples:
+        raise TuneloopError("nothing to evaluate: no readable labelled rows")
+    model, tokenizer = load_model_and_tokenizer(model_dir)
+    predictions = predict_labels(model, tokenizer, examples, card.labels, card.max_new_tokens, batch_size, console)
+    report = {
+        "model": model_dir,
+        "mapping_rule": MAPPING_RULE,
+        **classification_metrics(predictions, card.labels),
+        "slices": slice_metrics(predictions, slices or []),
+    }
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with (out_dir / PREDICTIONS_FILE).open("wb") as fh:
+            for p in predictions:
+                fh.write(orjson.dumps(p.to_dict()) + b"\n")
+        (out_dir / "metrics.json").write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
+    return report
+
+
+def evaluate_file(
+    model_dir: Path, data: Path, text_field: str | None = None, label_field: str | None = None,
+    data_format: str | None = None, out_dir: Path | None = None, batch_size: int = 64,
+    console: Console | None = None,
+) -> dict[str, Any]:
+    """`tuneloop evaluate MODEL_DIR --data FILE`: the task card says how to read and score the file."""
+    card = TaskCard.load(model_dir)
+    if not data.is_file():
+        raise TuneloopError(f"{data}: no such data file")
+    fields = FieldMap(text=text_field or card.text_field, label=label_field or card.label_field or "label")
+    try:
+        source = Source(path=data, format=data_format, fields=fields)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise TuneloopError(f"{data}: {exc}") from None
+    result = ingest_source(source, card, data.parent)
+    report = evaluate_examples(str(model_dir), result.examples, card, None, out_dir, batch_size, console)
+    report["data"] = {"path": str(data), "read": result.read, "skipped": len(result.quarantined),
+                      "skipped_reasons": [f.to_dict() for f in result.findings[:20]]}
+    return report

@@ -1,0 +1,1 @@
+"""Report stage: one static HTML file per run, with the plots embedded, that opens offline."""

@@ -1,0 +1,60 @@
+"""Build `report.html` for a run from what its stages left on disk.
+
+The report is one static file: plots are embedded PNGs and there is no script, so it opens
+offline and can be attached to a ticket. All text from data or spec is escaped by Jinja2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from tuneloop.data.version import DatasetVersion
+from tuneloop.errors import TuneloopError
+from tuneloop.pipeline import RUN_FILE, read_run, run_spec
+from tuneloop.report import plots
+from tuneloop.train.phases import METRICS_FILE
+
+REPORT_FILE = "report.html"
+FINDINGS_SHOWN = 200
+
+
+def build_report(run_dir: Path) -> Path:
+    record = read_run(run_dir)
+    if not record:
+        raise TuneloopError(f"{run_dir}: not a run directory (no {RUN_FILE})")
+    env = Environment(loader=PackageLoader("tuneloop.report", "templates"), autoescape=select_autoescape())
+    html = env.get_template("report.html.j2").render(**_context(run_dir, record))
+    path = run_dir / REPORT_FILE
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def _context(run_dir: Path, record: dict[str, Any]) -> dict[str, Any]:
+    spec = run_spec(run_dir)
+    manifest = DatasetVersion.load(run_dir / "data").manifest if (run_dir / "data").is_dir() else None
+    phases = []
+    for phase in record.get("phases", []):
+        metrics_path = Path(phase["model_dir"]).parent / METRICS_FILE
+        records = [orjson.loads(line) for line in metrics_path.read_bytes().splitlines()] if metrics_path.is_file() else []
+        phases.append((phase, records))
+    curves = [(f"{p['name']} ({p['kind']})", r) for p, r in phases if r]
+    evaluation = record.get("evaluation", {})
+    test = evaluation.get("test") or evaluation.get("validation")
+    return {
+        "run_name": run_dir.name,
+        "record": record,
+        "spec": spec,
+        "manifest": manifest,
+        "findings": (manifest or {}).get("findings", [])[:FINDINGS_SHOWN],
+        "phases": [p for p, _ in phases],
+        "loss_plot": plots.loss_curves(curves) if curves else None,
+        "evaluation": evaluation,
+        "focus": test,
+        "focus_split": "test" if evaluation.get("test") else "validation",
+        "recall_plot": plots.per_class_recall(test["per_class"]) if test and test["per_class"] else None,
+        "confusion_plot": plots.confusion_heatmap(test["confusion"]) if test and test["n"] else None,
+    }

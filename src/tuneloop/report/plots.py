@@ -1,0 +1,58 @@
+"""Plots for the report, rendered with matplotlib and returned as base64 PNG for embedding."""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+
+def to_base64(fig: Figure) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def loss_curves(phases: list[tuple[str, list[dict[str, Any]]]]) -> str:
+    """Training loss against step, one panel per phase."""
+    fig, axes = plt.subplots(1, len(phases), figsize=(5 * len(phases), 3.2), squeeze=False)
+    for ax, (name, records) in zip(axes[0], phases, strict=True):
+        ax.plot([r["step"] for r in records], [r["loss"] for r in records], marker=".", color="#3465a4")
+        ax.set(title=name, xlabel="step", ylabel="training loss")
+        ax.grid(alpha=0.3)
+    return to_base64(fig)
+
+
+def per_class_recall(per_class: dict[str, dict[str, float]]) -> str:
+    """Recall of every class, worst first, so the labels that need work stand out."""
+    items = sorted(per_class.items(), key=lambda kv: kv[1]["recall"])
+    fig, ax = plt.subplots(figsize=(7, max(2.5, 0.16 * len(items))))
+    recalls = [v["recall"] for _, v in items]
+    ax.barh(range(len(items)), recalls, color=plt.cm.RdYlGn(np.array(recalls)))
+    ax.set_yticks(range(len(items)), [k for k, _ in items], fontsize=6)
+    ax.set(xlim=(0, 1), xlabel="recall")
+    ax.grid(axis="x", alpha=0.3)
+    return to_base64(fig)
+
+
+def confusion_heatmap(confusion: dict[str, Any]) -> str:
+    """Row-normalised confusion matrix: rows are gold labels, columns predictions (+ invalid)."""
+    matrix = np.array(confusion["matrix"], dtype=float)
+    rows = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    size = max(4.0, 0.12 * len(confusion["columns"]))
+    fig, ax = plt.subplots(figsize=(size + 1.5, size))
+    image = ax.imshow(rows, cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    fontsize = 5 if len(confusion["columns"]) > 30 else 8
+    ax.set_xticks(range(len(confusion["columns"])), confusion["columns"], rotation=90, fontsize=fontsize)
+    ax.set_yticks(range(len(confusion["labels"])), confusion["labels"], fontsize=fontsize)
+    ax.set(xlabel="predicted", ylabel="gold")
+    fig.colorbar(image, ax=ax, fraction=0.03, label="share of gold row")
+    return to_base64(fig)

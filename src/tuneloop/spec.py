@@ -1,0 +1,340 @@
+"""The project spec: `tuneloop.yaml` loaded into pydantic models.
+
+One file says what the task is, which data to read, how to split it, which model to start from,
+which phases to train and how to evaluate. Every later stage reads only this object, so a round
+can be reproduced from the spec and the data alone.
+
+Errors never surface as tracebacks: `load_spec` collects every problem and raises one `SpecError`
+whose lines read like `phases[1].learning_rate: must be > 0 (tuneloop.yaml:23)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError
+
+from tuneloop.errors import SpecError
+
+SPEC_FILE = "tuneloop.yaml"
+FORMATS = ("csv", "jsonl", "parquet", "chat")
+_EXTENSION_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
+
+
+class _Strict(BaseModel):
+    """Unknown keys are errors: a typo in the spec must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Objective(_Strict):
+    name: str = Field(min_length=1)
+    description: str = ""
+    task: Literal["classify", "generate"] = "classify"
+
+
+class Label(_Strict):
+    name: str = Field(min_length=1, pattern=r"^\S(.*\S)?$")
+    description: str = ""
+
+
+class Prompt(_Strict):
+    """How an input text becomes the chat turn the model sees."""
+
+    system: str | None = None
+
+
+class FieldMap(_Strict):
+    """Which column (or JSON key) holds the text, the label and the slice tags."""
+
+    text: str = "text"
+    label: str | None = "label"
+    slices: list[str] = Field(default_factory=list)
+
+
+class Source(_Strict):
+    path: Path
+    format: Literal["csv", "jsonl", "parquet", "chat"] | None = None
+    fields: FieldMap = Field(default_factory=FieldMap)
+
+    @field_validator("path")
+    @classmethod
+    def _exists(cls, path: Path, info: ValidationInfo) -> Path:
+        root = (info.context or {}).get("root")
+        if root is not None:
+            resolved = path if path.is_absolute() else Path(root) / path
+            if not resolved.is_file():
+                raise ValueError(f"file not found: {resolved}")
+            return resolved
+        return path
+
+    @model_validator(mode="after")
+    def _infer_format(self) -> Source:
+        if self.format is None:
+            inferred = _EXTENSION_FORMATS.get(self.path.suffix.lower())
+            if inferred is None:
+                raise ValueError(f"cannot infer the format of {self.path.name!r}; set format: one of {FORMATS}")
+            self.format = inferred  # type: ignore[assignment]
+        return self
+
+
+class DataSpec(_Strict):
+    sources: list[Source] = Field(min_length=1)
+
+
+class SplitFiles(_Strict):
+    validation: Source
+    test: Source
+
+
+class Splits(_Strict):
+    """Stratified fractions of the sources, or explicit files for validation and test."""
+
+    validation: float = Field(default=0.1, gt=0, lt=0.5)
+    test: float = Field(default=0.1, gt=0, lt=0.5)
+    files: SplitFiles | None = None
+
+
+class TinyModel(_Strict):
+    """Sizes of the small Llama-style model built from scratch for machines without a GPU."""
+
+    vocab_size: int = Field(default=4000, ge=300)
+    hidden_size: int = Field(default=256, gt=0)
+    layers: int = Field(default=4, gt=0)
+    heads: int = Field(default=4, gt=0)
+    intermediate_size: int | None = Field(default=None, gt=0)
+    context_length: int = Field(default=256, ge=32)
+
+    @model_validator(mode="after")
+    def _heads_divide(self) -> TinyModel:
+        if self.hidden_size % self.heads:
+            raise ValueError(f"hidden_size ({self.hidden_size}) must be divisible by heads ({self.heads})")
+        return self
+
+
+class ModelSpec(_Strict):
+    """Either `base:` (an HF directory or hub id) or `build: tiny`."""
+
+    base: str | None = None
+    build: Literal["tiny"] | None = None
+    tiny: TinyModel = Field(default_factory=TinyModel)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ModelSpec:
+        if (self.base is None) == (self.build is None):
+            raise ValueError("set exactly one of base: (a model directory or hub id) or build: tiny")
+        return self
+
+
+class Phase(_Strict):
+    """One training phase; phases run in order, each from the previous phase's weights."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    kind: Literal["causal_lm", "sft"]
+    epochs: float = Field(default=1.0, gt=0)
+    max_steps: int | None = Field(default=None, gt=0)
+    learning_rate: float = Field(default=1e-3, gt=0)
+    batch_size: int = Field(default=32, gt=0)
+    gradient_accumulation: int = Field(default=1, gt=0)
+    warmup_ratio: float = Field(default=0.05, ge=0, lt=1)
+    weight_decay: float = Field(default=0.0, ge=0)
+    scheduler: Literal["linear", "cosine", "constant"] = "cosine"
+    max_length: int = Field(default=256, ge=8)
+    max_rows: int | None = Field(default=None, gt=0)
+    logging_steps: int = Field(default=10, gt=0)
+
+
+class SliceSpec(_Strict):
+    """A slice to report: a tag from the data (`field`) or buckets of input length in words."""
+
+    name: str = Field(min_length=1)
+    field: str | None = None
+    length_words: list[int] | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> SliceSpec:
+        if (self.field is None) == (self.length_words is None):
+            raise ValueError("set exactly one of field: or length_words:")
+        if self.length_words is not None and self.length_words != sorted(set(self.length_words)):
+            raise ValueError("length_words must be strictly increasing bucket edges")
+        return self
+
+
+class Evaluation(_Strict):
+    metrics: list[Literal["accuracy", "macro_f1", "macro_recall", "macro_precision"]] = Field(
+        default_factory=lambda: ["accuracy", "macro_f1", "macro_recall"]
+    )
+    slices: list[SliceSpec] = Field(default_factory=list)
+    max_new_tokens: int = Field(default=16, gt=0)
+    batch_size: int = Field(default=64, gt=0)
+
+
+class ProjectSpec(_Strict):
+    version: Literal[1] = 1
+    objective: Objective
+    labels: list[Label] = Field(default_factory=list)
+    guidelines: Path | None = None
+    prompt: Prompt = Field(default_factory=Prompt)
+    data: DataSpec
+    splits: Splits = Field(default_factory=Splits)
+    model: ModelSpec
+    phases: list[Phase] = Field(min_length=1)
+    evaluation: Evaluation = Field(default_factory=Evaluation)
+    output_dir: Path = Path("runs")
+    seed: int = 0
+    root: Path = Field(default=Path("."), exclude=True, description="Directory of tuneloop.yaml; set on load.")
+
+    @field_validator("guidelines")
+    @classmethod
+    def _guidelines_exist(cls, path: Path | None, info: ValidationInfo) -> Path | None:
+        root = (info.context or {}).get("root")
+        if path is None or root is None:
+            return path
+        resolved = path if path.is_absolute() else Path(root) / path
+        if not resolved.is_file():
+            raise ValueError(f"file not found: {resolved}")
+        return resolved
+
+    @field_validator("labels")
+    @classmethod
+    def _labels_fit_the_task(cls, labels: list[Label], info: ValidationInfo) -> list[Label]:
+        objective = info.data.get("objective")
+        if objective is not None and objective.task == "classify" and len(labels) < 2:
+            raise ValueError("a classify task needs at least 2 labels")
+        names = [label.name for label in labels]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"label names must be unique; repeated: {', '.join(repeated)}")
+        return labels
+
+    @field_validator("data")
+    @classmethod
+    def _sources_fit_the_task(cls, data: DataSpec, info: ValidationInfo) -> DataSpec:
+        objective = info.data.get("objective")
+        if objective is not None and objective.task == "classify":
+            for i, source in enumerate(data.sources):
+                if source.format != "chat" and source.fields.label is None:
+                    raise ValueError(f"sources[{i}].fields.label must name the label column of a classify task")
+        return data
+
+    @field_validator("phases")
+    @classmethod
+    def _unique_phase_names(cls, phases: list[Phase]) -> list[Phase]:
+        names = [p.name for p in phases]
+        if len(set(names)) != len(names):
+            raise ValueError("phase names must be unique")
+        return phases
+
+    @property
+    def label_names(self) -> list[str]:
+        return [label.name for label in self.labels]
+
+    @property
+    def output_path(self) -> Path:
+        return self.output_dir if self.output_dir.is_absolute() else self.root / self.output_dir
+
+
+def load_spec(project: Path | str) -> ProjectSpec:
+    """Load and validate `tuneloop.yaml` from a project directory (or the file itself)."""
+    path = Path(project)
+    if path.is_dir():
+        path = path / SPEC_FILE
+    if not path.is_file():
+        raise SpecError(f"{path}: no such spec file (expected a project directory holding {SPEC_FILE})")
+    yaml = YAML(typ="rt")
+    try:
+        tree = yaml.load(path.read_text(encoding="utf-8"))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{path.name}:{mark.line + 1}" if mark is not None else path.name
+        raise SpecError(f"invalid YAML: {exc.problem} ({where})") from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    if not isinstance(tree, dict):
+        raise SpecError(f"{path.name}: the spec must be a mapping of keys such as objective:, data:, phases:")
+    root = path.parent.resolve()
+    try:
+        spec = ProjectSpec.model_validate(_plain(tree), context={"root": root})
+    except ValidationError as exc:
+        raise SpecError("\n".join(_describe(exc.errors(), tree, path.name))) from None
+    spec.root = root
+    return spec
+
+
+def _plain(node: Any) -> Any:
+    """ruamel's commented containers → plain dicts and lists for pydantic."""
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+def _describe(errors: Iterable[Any], tree: Any, filename: str) -> list[str]:
+    lines = []
+    for err in errors:
+        loc = [part for part in err["loc"] if not _is_union_tag(part)]
+        where = _dotted(loc)
+        line = _line_of(tree, loc)
+        suffix = f" ({filename}:{line})" if line else f" ({filename})"
+        lines.append(f"{where or '<top>'}: {_reason(err)}{suffix}")
+    return lines
+
+
+def _is_union_tag(part: Any) -> bool:
+    return isinstance(part, str) and (part.startswith("literal[") or part in {"str", "int", "float", "none"})
+
+
+def _dotted(loc: list[Any]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _line_of(tree: Any, loc: list[Any]) -> int | None:
+    """1-based line of the deepest node of `loc` present in the YAML tree."""
+    node, line = tree, None
+    for part in loc:
+        lc = getattr(node, "lc", None)
+        try:
+            if isinstance(node, dict) and part in node:
+                line = lc.key(part)[0] + 1 if lc is not None else line
+            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+                line = lc.item(part)[0] + 1 if lc is not None else line
+            else:
+                break
+        except (KeyError, TypeError, AttributeError):
+            break
+        node = node[part]
+    if line is None and getattr(tree, "lc", None) is not None:
+        line = tree.lc.line + 1
+    return line
+
+
+def _reason(err: Any) -> str:
+    kind, ctx = err["type"], err.get("ctx", {})
+    bounds = {"greater_than": "> {gt}", "greater_than_equal": ">= {ge}", "less_than": "< {lt}",
+              "less_than_equal": "<= {le}"}
+    if kind in bounds:
+        return "must be " + bounds[kind].format(**{k: _number(v) for k, v in ctx.items()})
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "is not a known field (check the spelling)"
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected')}"
+    if kind == "too_short":
+        return f"needs at least {ctx.get('min_length')} item(s)"
+    if kind == "value_error":
+        return str(ctx.get("error", err["msg"]))
+    return str(err["msg"][:1].lower() + err["msg"][1:])
+
+
+def _number(value: Any) -> Any:
+    """0.0 → 0 so bounds read as people write them."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value

@@ -1,0 +1,49 @@
+"""The task card: what a trained model answers, saved inside its directory.
+
+`tuneloop evaluate MODEL_DIR --data FILE` needs no spec: the card tells it the task, the label set,
+the system prompt the model was trained with and the field names of the training data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import orjson
+
+from tuneloop.errors import TuneloopError
+from tuneloop.spec import ProjectSpec
+
+CARD_FILE = "tuneloop_task.json"
+
+
+@dataclass(frozen=True)
+class TaskCard:
+    task: str
+    labels: list[str]
+    system: str | None
+    text_field: str = "text"
+    label_field: str | None = "label"
+    max_new_tokens: int = 16
+
+    @classmethod
+    def from_spec(cls, spec: ProjectSpec) -> TaskCard:
+        fields = spec.data.sources[0].fields
+        return cls(
+            task=spec.objective.task,
+            labels=spec.label_names,
+            system=spec.prompt.system,
+            text_field=fields.text,
+            label_field=fields.label,
+            max_new_tokens=spec.evaluation.max_new_tokens,
+        )
+
+    def save(self, model_dir: Path) -> None:
+        (model_dir / CARD_FILE).write_bytes(orjson.dumps(asdict(self), option=orjson.OPT_INDENT_2))
+
+    @classmethod
+    def load(cls, model_dir: Path) -> TaskCard:
+        path = model_dir / CARD_FILE
+        if not path.is_file():
+            raise TuneloopError(f"{model_dir}: no {CARD_FILE}; pass a model trained by tuneloop, or --project")
+        return cls(**orjson.loads(path.read_bytes()))

@@ -1,0 +1,1 @@
+"""Train stage: the base model, then each phase of the spec in order."""

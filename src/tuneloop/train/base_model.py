@@ -1,0 +1,124 @@
+"""The base model: a user's model (`base:`), or a small one built from scratch (`build: tiny`).
+
+A machine without a GPU or network cannot download weights, so the project can build its own:
+a byte-level BPE tokenizer trained with `tokenizers` on the project's training text, and a small
+Llama-style model from a config. Both are saved with `save_pretrained` and from then on load
+through `AutoTokenizer` / `AutoModelForCausalLM`, exactly like `Qwen/Qwen2.5-0.5B-Instruct`.
+
+Why Llama: with a Qwen2 config `AutoTokenizer` rebuilds the pre-tokenizer on reload and about 10%
+of examples tokenize differently; a Llama config keeps the trained tokenizer as saved.
+
+For classify tasks the label names are added to the vocabulary as whole tokens, so the tiny
+model's answer is one decision instead of a spelling exercise; a user's model keeps its own
+tokenizer untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import orjson
+import torch
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+from tuneloop.errors import TuneloopError
+from tuneloop.spec import ProjectSpec, TinyModel
+
+PAD, END = "<|pad|>", "<|end|>"
+ROLE_TOKENS = ["<|system|>", "<|user|>", "<|assistant|>"]
+BUILD_INFO = "tuneloop_build.json"
+
+# Assistant turns sit inside {% generation %} so TRL's assistant-only loss trains the answer and
+# its end-of-turn token, and nothing else. Whitespace is written as literals, never by Jinja's
+# trimming, so training and inference prompts are byte-identical.
+CHAT_TEMPLATE = (
+    "{% for message in messages %}"
+    "{% if message['role'] == 'assistant' %}"
+    "{{ '<|assistant|>\\n' }}{% generation %}{{ message['content'] + '<|end|>' }}{% endgeneration %}"
+    "{{ '\\n' }}"
+    "{% else %}"
+    "{{ '<|' + message['role'] + '|>\\n' + message['content'] + '<|end|>\\n' }}"
+    "{% endif %}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|assistant|>\\n' }}{% endif %}"
+)
+
+
+def build_tiny_model(
+    sizes: TinyModel, texts: Iterable[str], out_dir: Path, labels: list[str] | None = None, seed: int = 0
+) -> Path:
+    """Train a tokenizer on `texts`, initialise a Llama model from `sizes`, save both to `out_dir`."""
+    tokenizer = train_tokenizer(texts, sizes.vocab_size, labels or [])
+    torch.manual_seed(seed)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=sizes.hidden_size,
+        intermediate_size=sizes.intermediate_size or 2 * sizes.hidden_size,
+        num_hidden_layers=sizes.layers,
+        num_attention_heads=sizes.heads,
+        num_key_value_heads=sizes.heads,
+        max_position_embeddings=sizes.context_length,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=None,
+        tie_word_embeddings=True,
+    )
+    model = LlamaForCausalLM(config)
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tokenizer.save_pretrained(out_dir)
+    model.save_pretrained(out_dir)
+    info = {"sizes": sizes.model_dump(), "parameters": sum(p.numel() for p in model.parameters()), "seed": seed}
+    (out_dir / BUILD_INFO).write_bytes(orjson.dumps(info, option=orjson.OPT_INDENT_2))
+    return out_dir
+
+
+def train_tokenizer(texts: Iterable[str], vocab_size: int, labels: list[str]) -> PreTrainedTokenizerFast:
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=[PAD, END, *ROLE_TOKENS],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tokenizer.train_from_iterator(texts, trainer)
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, pad_token=PAD, eos_token=END, chat_template=CHAT_TEMPLATE,
+        model_max_length=4096,
+    )
+    if labels:
+        fast.add_tokens(labels)
+    return fast
+
+
+def base_model_dir(spec: ProjectSpec) -> Path:
+    """Where the built base model lives: shared by every run of the project."""
+    return spec.output_path / "base-model"
+
+
+def resolve_base_model(spec: ProjectSpec) -> str:
+    """The path or hub id that phase 1 starts from."""
+    if spec.model.base is not None:
+        local = spec.root / spec.model.base
+        return str(local) if local.exists() else spec.model.base
+    path = base_model_dir(spec)
+    if not (path / "config.json").is_file():
+        raise TuneloopError(f"{path}: the base model is not built yet; run `tuneloop base-model build`")
+    return str(path)
+
+
+def load_model_and_tokenizer(path_or_id: str) -> tuple[torch.nn.Module, PreTrainedTokenizerFast]:
+    """Load any causal LM the same way, a user's model or the tiny one."""
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path_or_id)
+        model = AutoModelForCausalLM.from_pretrained(path_or_id, dtype=torch.float32)
+    except (OSError, ValueError) as exc:
+        raise TuneloopError(f"cannot load model {path_or_id!r}: {str(exc).splitlines()[0]}") from None
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return model, tokenizer

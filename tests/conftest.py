@@ -1,0 +1,67 @@
+"""Shared fixtures: small real projects built from the BANKING77 example shipped in examples/."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "examples" / "banking77"
+
+# Small enough for a test to build and train in seconds on two cores.
+TINY_SIZES = {"vocab_size": 600, "hidden_size": 64, "layers": 2, "heads": 2, "context_length": 128}
+
+
+def banking_rows(n: int, labels: int = 5) -> list[dict[str, str]]:
+    """`n` real BANKING77 rows spread evenly over its first `labels` intents, interleaved."""
+    with (EXAMPLE / "data" / "train.csv").open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    keep = list(dict.fromkeys(r["category"] for r in rows))[:labels]
+    groups = [[r for r in rows if r["category"] == label] for label in keep]
+    return [row for batch in zip(*groups, strict=False) for row in batch][:n]
+
+
+def write_csv(path: Path, rows: list[dict[str, Any]], header: list[str] | None = None) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=header or list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def make_project(tmp_path: Path) -> Callable[..., Path]:
+    """A BANKING77 project with few rows, few labels and a tiny model; `overrides` patch the spec."""
+
+    def make(rows: int = 300, labels: int = 5, **overrides: Any) -> Path:
+        project = tmp_path / "project"
+        project.mkdir()
+        shutil.copy(EXAMPLE / "guidelines.md", project / "guidelines.md")
+        data = banking_rows(rows, labels)
+        write_csv(project / "data" / "train.csv", data)
+        yaml = YAML()
+        spec = yaml.load((EXAMPLE / "tuneloop.yaml").read_text())
+        present = {r["category"] for r in data}
+        spec["labels"] = [label for label in spec["labels"] if label["name"] in present]
+        spec["model"]["tiny"] = dict(TINY_SIZES)
+        spec["splits"] = {"validation": 0.15, "test": 0.15}
+        for phase in spec["phases"]:
+            phase["epochs"] = 1
+            phase["max_steps"] = 8
+            phase["batch_size"] = 16
+            phase["learning_rate"] = 0.003
+            phase["logging_steps"] = 2
+        for key, value in overrides.items():
+            spec[key] = value
+        with (project / "tuneloop.yaml").open("w") as fh:
+            yaml.dump(spec, fh)
+        return project
+
+    return make

@@ -1,0 +1,114 @@
+"""A whole round on a few hundred real BANKING77 rows: data, tiny model, two phases, evaluation, report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+import pytest
+import torch
+from safetensors.torch import load_file
+from typer.testing import CliRunner
+
+from tests.conftest import banking_rows, write_csv
+from tuneloop.cli import app
+
+pytestmark = pytest.mark.integration
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def round_result(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    # module-scoped: build the project by hand instead of the function-scoped make_project fixture
+    from tests.conftest import EXAMPLE, TINY_SIZES
+    from ruamel.yaml import YAML
+    import shutil
+
+    project = tmp_path_factory.mktemp("round") / "project"
+    project.mkdir()
+    shutil.copy(EXAMPLE / "guidelines.md", project)
+    rows = banking_rows(300, labels=5)
+    write_csv(project / "data" / "train.csv", rows)
+    yaml = YAML()
+    spec = yaml.load((EXAMPLE / "tuneloop.yaml").read_text())
+    spec["labels"] = [lab for lab in spec["labels"] if lab["name"] in {r["category"] for r in rows}]
+    spec["model"]["tiny"] = dict(TINY_SIZES)
+    spec["splits"] = {"validation": 0.15, "test": 0.15}
+    for phase in spec["phases"]:
+        phase.update({"epochs": 1, "max_steps": 12, "batch_size": 16, "learning_rate": 0.003, "logging_steps": 2})
+    with (project / "tuneloop.yaml").open("w") as fh:
+        yaml.dump(spec, fh)
+    result = runner.invoke(app, ["run", str(project), "--json"])
+    assert result.exit_code == 0, result.output
+    return project, orjson.loads(result.stdout)
+
+
+def test_run_prints_one_json_object_with_headline_metrics(round_result: tuple[Path, dict]) -> None:
+    project, payload = round_result
+    assert Path(payload["run_dir"]) == project / "runs" / "run-001"
+    for split in ("validation", "test"):
+        m = payload[split]
+        assert m["n"] == 45
+        for key in ("accuracy", "macro_f1", "macro_recall", "invalid_rate"):
+            assert 0.0 <= m[key] <= 1.0
+
+
+def test_each_phase_changed_the_weights_and_lowered_the_loss(round_result: tuple[Path, dict]) -> None:
+    project, payload = round_result
+    run = orjson.loads((Path(payload["run_dir"]) / "run.json").read_bytes())
+    weights = [load_file(project / "runs" / "base-model" / "model.safetensors")]
+    for phase in run["phases"]:
+        assert phase["steps"] == 12
+        assert phase["last_loss"] < phase["first_loss"], phase
+        weights.append(load_file(Path(phase["model_dir"]) / "model.safetensors"))
+        records = [orjson.loads(x) for x in (Path(phase["model_dir"]).parent / "metrics.jsonl").read_bytes().split()]
+        assert [r["step"] for r in records] == [2, 4, 6, 8, 10, 12]
+    for before, after in zip(weights, weights[1:], strict=False):
+        assert any(not torch.equal(before[k], after[k]) for k in before)
+
+
+def test_data_version_and_predictions_are_kept(round_result: tuple[Path, dict]) -> None:
+    run_dir = Path(round_result[1]["run_dir"])
+    manifest = orjson.loads((run_dir / "data" / "manifest.json").read_bytes())
+    assert manifest["counts"] == {"read": 300, "kept": 300, "quarantined": 0,
+                                  "splits": {"train": 210, "validation": 45, "test": 45}}
+    predictions = (run_dir / "eval" / "test" / "predictions.jsonl").read_bytes().splitlines()
+    assert len(predictions) == 45
+    assert set(orjson.loads(predictions[0])) >= {"id", "text", "gold", "output", "predicted"}
+
+
+def test_report_is_a_static_page_with_plots(round_result: tuple[Path, dict]) -> None:
+    report = Path(round_result[1]["report"])
+    html = report.read_text()
+    assert report.name == "report.html"
+    assert html.count('src="data:image/png;base64,') == 3  # loss curves, recall per class, confusion
+    assert "<script" not in html
+    for heading in ("Result on the test split", "Data", "Training", "Recall per class", "Confusion matrix", "Slices"):
+        assert heading in html
+
+
+def test_evaluate_a_model_on_a_file_as_json(round_result: tuple[Path, dict], tmp_path: Path) -> None:
+    run = orjson.loads((Path(round_result[1]["run_dir"]) / "run.json").read_bytes())
+    held_out = banking_rows(400, labels=5)[300:340]
+    data = write_csv(tmp_path / "held_out.csv", held_out + [{"text": "", "category": "card_arrival"}])
+    result = runner.invoke(app, ["evaluate", run["final_model"], "--data", str(data),
+                                 "--text-field", "text", "--label-field", "category", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = orjson.loads(result.stdout)
+    assert payload["n"] == 40
+    assert set(payload) >= {"n", "accuracy", "macro_f1", "macro_recall", "invalid_rate", "per_class"}
+    assert payload["data"]["skipped"] == 1
+    assert sum(c["support"] for c in payload["per_class"].values()) == 40
+
+
+def test_a_second_run_gets_its_own_directory_and_reuses_the_base_model(
+    make_project: Callable[..., Path],
+) -> None:
+    project = make_project(rows=120, labels=3)
+    first = runner.invoke(app, ["train", str(project), "--json"])
+    assert first.exit_code == 0, first.output
+    built = (project / "runs" / "base-model" / "model.safetensors").stat().st_mtime_ns
+    second = runner.invoke(app, ["train", str(project), "--json"])
+    assert orjson.loads(second.stdout)["run_dir"].endswith("run-002")
+    assert (project / "runs" / "base-model" / "model.safetensors").stat().st_mtime_ns == built

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from collections import Counter
+
+from tuneloop.data.example import Example, build_messages
+from tuneloop.data.split import stratified_split
+
+
+def _examples(counts: dict[str, int]) -> list[Example]:
+    return [
+        Example(build_messages(f"{label} text {i}", label, None), label, f"d.csv:{i}")
+        for label, n in counts.items() for i in range(n)
+    ]
+
+
+def test_each_label_is_split_in_proportion() -> None:
+    splits = stratified_split(_examples({"a": 100, "b": 40, "c": 10}), validation=0.1, test=0.2, seed=0)
+    assert {k: Counter(e.label for e in v) for k, v in splits.items()} == {
+        "train": Counter({"a": 70, "b": 28, "c": 7}),
+        "validation": Counter({"a": 10, "b": 4, "c": 1}),
+        "test": Counter({"a": 20, "b": 8, "c": 2}),
+    }
+
+
+def test_no_example_is_lost_or_duplicated() -> None:
+    examples = _examples({"a": 33, "b": 17})
+    splits = stratified_split(examples, 0.1, 0.1, seed=3)
+    ids = [e.id for rows in splits.values() for e in rows]
+    assert sorted(ids) == sorted(e.id for e in examples)
+
+
+def test_same_seed_same_split_other_seed_other_split() -> None:
+    examples = _examples({"a": 50, "b": 50})
+    one, two = stratified_split(examples, 0.1, 0.1, seed=1), stratified_split(examples, 0.1, 0.1, seed=1)
+    other = stratified_split(examples, 0.1, 0.1, seed=2)
+    assert [e.id for e in one["test"]] == [e.id for e in two["test"]]
+    assert {e.id for e in one["test"]} != {e.id for e in other["test"]}
+
+
+def test_a_label_too_rare_to_split_stays_in_train() -> None:
+    splits = stratified_split(_examples({"a": 40, "rare": 2}), 0.2, 0.2, seed=0)
+    assert Counter(e.label for e in splits["train"])["rare"] == 2
+    assert all(e.label == "a" for e in splits["test"] + splits["validation"])

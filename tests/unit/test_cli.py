@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from tuneloop.cli import app
+
+runner = CliRunner()
+COMMANDS = [["init"], ["check"], ["base-model"], ["base-model", "build"], ["train"], ["evaluate"], ["report"],
+            ["run"]]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_has_help(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage: " in result.output and len(result.output.splitlines()) > 4
+
+
+def test_init_example_copies_a_valid_project(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["init", "--example", "banking77", str(tmp_path / "p")])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in (tmp_path / "p").iterdir()} == {"tuneloop.yaml", "guidelines.md", "data"}
+    assert (tmp_path / "p" / "data" / "NOTICE.md").is_file()
+    check = runner.invoke(app, ["check", str(tmp_path / "p"), "--json"])
+    assert check.exit_code == 0
+    assert orjson.loads(check.stdout)["counts"]["read"] == 10003
+
+
+def test_init_skeleton_is_a_valid_project(tmp_path: Path) -> None:
+    assert runner.invoke(app, ["init", str(tmp_path / "p")]).exit_code == 0
+    check = runner.invoke(app, ["check", str(tmp_path / "p"), "--json"])
+    assert check.exit_code == 0, check.output
+    assert orjson.loads(check.stdout)["ok"] is True
+
+
+def test_init_refuses_a_non_empty_directory_and_unknown_examples(tmp_path: Path) -> None:
+    (tmp_path / "keep.txt").write_text("mine")
+    result = runner.invoke(app, ["init", str(tmp_path)])
+    assert result.exit_code == 2 and "not empty" in result.stderr
+    assert (tmp_path / "keep.txt").read_text() == "mine"
+    result = runner.invoke(app, ["init", "--example", "nope", str(tmp_path / "new")])
+    assert result.exit_code == 2 and "known: banking77" in result.stderr
+
+
+def test_invalid_spec_exits_2_with_the_line_and_no_traceback(make_project: Callable[..., Path]) -> None:
+    project = make_project()
+    spec = project / "tuneloop.yaml"
+    spec.write_text(spec.read_text().replace("learning_rate: 0.003", "learning_rate: 0", 1))
+    result = runner.invoke(app, ["check", str(project)])
+    assert result.exit_code == 2
+    assert "phases[0].learning_rate: must be > 0 (tuneloop.yaml:" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_check_exits_1_when_rows_have_errors(make_project: Callable[..., Path]) -> None:
+    project = make_project()
+    with (project / "data" / "train.csv").open("a") as fh:
+        fh.write("My card never came,not_a_label\n")
+    result = runner.invoke(app, ["check", str(project), "--json"])
+    assert result.exit_code == 1
+    report = orjson.loads(result.stdout)
+    assert report["ok"] is False
+    assert report["counts"]["read"] == report["counts"]["kept"] + report["counts"]["quarantined"] == 301
+    (finding,) = report["findings"]
+    assert (finding["file"], finding["line"], finding["code"]) == ("data/train.csv", 302, "unknown_label")
+
+
+def test_evaluate_without_model_or_data_is_bad_usage() -> None:
+    result = runner.invoke(app, ["evaluate"])
+    assert result.exit_code == 2 and "give MODEL_DIR with --data FILE" in result.stderr
+
+
+def test_unknown_option_is_bad_usage() -> None:
+    assert runner.invoke(app, ["check", "--no-such-option"]).exit_code == 2
+
+
+def test_report_on_a_directory_that_is_not_a_run(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["report", str(tmp_path)])
+    assert result.exit_code == 2 and "not a run directory" in result.stderr

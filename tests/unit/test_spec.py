@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tuneloop.errors import SpecError
+from tuneloop.spec import load_spec
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "banking77"
+
+
+def test_example_spec_loads_with_every_label_described() -> None:
+    spec = load_spec(EXAMPLE)
+    assert spec.objective.task == "classify"
+    assert len(spec.labels) == 77 and all(label.description for label in spec.labels)
+    assert [p.kind for p in spec.phases] == ["causal_lm", "sft"]
+    assert spec.data.sources[0].path == EXAMPLE / "data" / "train.csv"
+    assert spec.guidelines == EXAMPLE / "guidelines.md"
+    assert spec.root == EXAMPLE
+
+
+def _broken(project: Path, old: str, new: str, occurrence: int = 1) -> Path:
+    """Replace the `occurrence`-th `old` in the project's spec with `new`."""
+    path = project / "tuneloop.yaml"
+    parts = path.read_text().split(old)
+    assert len(parts) > occurrence, old
+    path.write_text(old.join(parts[:occurrence]) + new + old.join(parts[occurrence:]))
+    return project
+
+
+def _line_of(project: Path, needle: str) -> int:
+    lines = (project / "tuneloop.yaml").read_text().splitlines()
+    return next(i + 1 for i, line in enumerate(lines) if needle in line)
+
+
+def test_bad_learning_rate_names_field_reason_and_line(make_project: Callable[..., Path]) -> None:
+    project = _broken(make_project(), "learning_rate: 0.003", "learning_rate: -1", occurrence=2)
+    line = _line_of(project, "learning_rate: -1")
+    with pytest.raises(SpecError) as err:
+        load_spec(project)
+    assert str(err.value) == f"phases[1].learning_rate: must be > 0 (tuneloop.yaml:{line})"
+
+
+def test_every_problem_is_listed_with_its_line(make_project: Callable[..., Path]) -> None:
+    project = _broken(make_project(), "task: classify", "task: clasify")
+    _broken(project, "seed: 0", "seed: 0\ncolour: blue")
+    with pytest.raises(SpecError) as err:
+        load_spec(project)
+    lines = str(err.value).splitlines()
+    assert lines[0] == (
+        f"objective.task: must be one of 'classify' or 'generate' (tuneloop.yaml:{_line_of(project, 'clasify')})"
+    )
+    assert lines[1] == (
+        f"colour: is not a known field (check the spelling) (tuneloop.yaml:{_line_of(project, 'colour')})"
+    )
+
+
+def test_missing_data_file_is_reported_at_its_path(make_project: Callable[..., Path]) -> None:
+    project = _broken(make_project(), "path: data/train.csv", "path: data/missing.csv")
+    with pytest.raises(SpecError, match=r"data\.sources\[0\]\.path: file not found: .*missing\.csv \(tuneloop\.yaml:"):
+        load_spec(project)
+
+
+def test_model_needs_exactly_one_of_base_or_build(make_project: Callable[..., Path]) -> None:
+    project = _broken(make_project(), "build: tiny", "build: tiny\n  base: Qwen/Qwen2.5-0.5B-Instruct")
+    with pytest.raises(SpecError, match=r"^model: set exactly one of base: .* or build: tiny"):
+        load_spec(project)
+
+
+def test_duplicate_labels_are_rejected(make_project: Callable[..., Path]) -> None:
+    project = make_project()
+    text = (project / "tuneloop.yaml").read_text()
+    (project / "tuneloop.yaml").write_text(text + "- name: card_arrival\n")
+    with pytest.raises(SpecError, match="repeated: card_arrival"):
+        load_spec(project)
+
+
+def test_invalid_yaml_reports_the_line(tmp_path: Path) -> None:
+    (tmp_path / "tuneloop.yaml").write_text("objective:\n  name: x\n  task: [classify\n")
+    with pytest.raises(SpecError, match=r"^invalid YAML: .*\(tuneloop\.yaml:\d+\)$"):
+        load_spec(tmp_path)
+
+
+def test_missing_spec_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="no such spec file"):
+        load_spec(tmp_path)
+
+
+def test_a_spec_that_is_not_a_mapping(tmp_path: Path) -> None:
+    (tmp_path / "tuneloop.yaml").write_text("- just\n- a list\n")
+    with pytest.raises(SpecError, match="must be a mapping"):
+        load_spec(tmp_path)
