@@ -35,7 +35,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @app.callback()
 def _main(
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show the libraries' own logs and bars.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show the libraries' own logs and bars.")
+    ] = False,
 ) -> None:
     """Fine-tune an open language model into a reliable model for one task, data quality first."""
     if not verbose:
@@ -84,8 +86,12 @@ def _examples_root() -> Path:
 @app.command()
 @_guarded
 def init(
-    directory: Annotated[Path, typer.Argument(help="Where to create the project (must not exist or be empty).")],
-    example: Annotated[str | None, typer.Option(help="Copy a runnable example project, e.g. banking77.")] = None,
+    directory: Annotated[
+        Path, typer.Argument(help="Where to create the project (must not exist or be empty).")
+    ],
+    example: Annotated[
+        str | None, typer.Option(help="Copy a runnable example project, e.g. banking77.")
+    ] = None,
 ) -> None:
     """Create a project: a runnable example, or a commented skeleton of tuneloop.yaml."""
     if directory.exists() and any(directory.iterdir()):
@@ -97,7 +103,9 @@ def init(
         if not (source / "tuneloop.yaml").is_file():
             known = sorted(p.name for p in _examples_root().iterdir() if (p / "tuneloop.yaml").is_file())
             raise TuneloopError(f"unknown example {example!r}; known: {', '.join(known)}")
-    shutil.copytree(source, directory, dirs_exist_ok=True, ignore=shutil.ignore_patterns("runs", "__pycache__"))
+    shutil.copytree(
+        source, directory, dirs_exist_ok=True, ignore=shutil.ignore_patterns("runs", "__pycache__")
+    )
     err.print(f"created {directory} from {'example ' + example if example else 'the skeleton'}")
 
 
@@ -116,8 +124,12 @@ def check(project: ProjectArg = Path("."), json_out: JsonOpt = False) -> None:
         out.print(f"read {counts['read']} rows: kept {counts['kept']}, quarantined {counts['quarantined']}")
         out.print(f"splits: {counts['splits']}")
         for finding in report["findings"]:
-            out.print(f"  {finding['severity']}: {finding['file']}:{finding['line']} [{finding['code']}] "
-                      f"{finding['message']}", highlight=False, markup=False)
+            out.print(
+                f"  {finding['severity']}: {finding['file']}:{finding['line']} [{finding['code']}] "
+                f"{finding['message']}",
+                highlight=False,
+                markup=False,
+            )
         if report["labels_without_examples"]:
             out.print(f"labels without examples: {', '.join(report['labels_without_examples'])}")
     if not report["ok"]:
@@ -164,11 +176,19 @@ def train(project: ProjectArg = Path("."), json_out: JsonOpt = False) -> None:
 def evaluate(
     model_dir: Annotated[Path | None, typer.Argument(help="A model directory saved by tuneloop.")] = None,
     data: Annotated[Path | None, typer.Option(help="CSV, JSONL or Parquet file to evaluate on.")] = None,
-    text_field: Annotated[str | None, typer.Option(help="Column holding the text (default: as trained).")] = None,
-    label_field: Annotated[str | None, typer.Option(help="Column holding the label (default: as trained).")] = None,
+    text_field: Annotated[
+        str | None, typer.Option(help="Column holding the text (default: as trained).")
+    ] = None,
+    label_field: Annotated[
+        str | None, typer.Option(help="Column holding the label (default: as trained).")
+    ] = None,
     data_format: Annotated[str | None, typer.Option("--format", help="csv, jsonl, parquet or chat.")] = None,
-    run: Annotated[Path | None, typer.Option(help="A run directory: evaluate its final model on its splits.")] = None,
-    out_dir: Annotated[Path | None, typer.Option(help="Write predictions.jsonl and metrics.json here.")] = None,
+    run: Annotated[
+        Path | None, typer.Option(help="A run directory: evaluate its final model on its splits.")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option(help="Write predictions.jsonl and metrics.json here.")
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Evaluate a model on a data file (MODEL_DIR --data FILE) or a run on its validation and test splits."""
@@ -185,9 +205,13 @@ def evaluate(
     if json_out:
         _emit(payload)
     else:
-        for name, metrics in ([("", payload)] if run is None else [(k, v) for k, v in payload.items() if k != "run_dir"]):
-            out.print(f"{name + ': ' if name else ''}n={metrics['n']} accuracy={metrics['accuracy']:.4f} "
-                      f"macro_f1={metrics['macro_f1']:.4f} invalid_rate={metrics['invalid_rate']:.4f}")
+        for name, metrics in (
+            [("", payload)] if run is None else [(k, v) for k, v in payload.items() if k != "run_dir"]
+        ):
+            out.print(
+                f"{name + ': ' if name else ''}n={metrics['n']} accuracy={metrics['accuracy']:.4f} "
+                f"macro_f1={metrics['macro_f1']:.4f} invalid_rate={metrics['invalid_rate']:.4f}"
+            )
 
 
 def _headline(metrics: dict[str, Any]) -> dict[str, Any]:
@@ -227,8 +251,8 @@ def run_command(project: ProjectArg = Path("."), json_out: JsonOpt = False) -> N
         _emit({"run_dir": str(run_dir), "report": str(report_path), **headline})
         return
     for split, m in headline.items():
-        out.print(f"{split}: accuracy {m['accuracy']:.4f}, macro-F1 {m['macro_f1']:.4f} "
-                  f"(n={m['n']}, invalid {m['invalid_rate']:.2%})")
+        out.print(
+            f"{split}: accuracy {m['accuracy']:.4f}, macro-F1 {m['macro_f1']:.4f} "
+            f"(n={m['n']}, invalid {m['invalid_rate']:.2%})"
+        )
     out.print(f"report: {report_path}")
-
-

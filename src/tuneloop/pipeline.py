@@ -71,7 +71,9 @@ def ensure_base_model(spec: ProjectSpec, train_texts: list[str] | None = None, f
         return resolve_base_model(spec)
     out_dir = base_model_dir(spec)
     info_path = out_dir / BUILD_INFO
-    current = info_path.is_file() and orjson.loads(info_path.read_bytes())["sizes"] == spec.model.tiny.model_dump()
+    current = (
+        info_path.is_file() and orjson.loads(info_path.read_bytes())["sizes"] == spec.model.tiny.model_dump()
+    )
     if force or not current:
         if train_texts is None:
             train_texts = [e.text for e in read_and_split(spec)[1]["train"]]
@@ -98,11 +100,17 @@ def train_run(spec: ProjectSpec, console: Console) -> Path:
     )
     train = dataset.split("train")
     base = ensure_base_model(spec, [e.text for e in train])
-    update_run(run_dir, dataset={"path": str(dataset.path), "hash": dataset.hash}, base_model=base,
-               status="training")
+    update_run(
+        run_dir, dataset={"path": str(dataset.path), "hash": dataset.hash}, base_model=base, status="training"
+    )
     phases = run_phases(spec, train, base, run_dir, console)
-    update_run(run_dir, phases=[p.to_dict() for p in phases], final_model=phases[-1].model_dir,
-               train_seconds=round(time.perf_counter() - began, 1), status="trained")
+    update_run(
+        run_dir,
+        phases=[p.to_dict() for p in phases],
+        final_model=phases[-1].model_dir,
+        train_seconds=round(time.perf_counter() - began, 1),
+        status="trained",
+    )
     return run_dir
 
 
@@ -118,8 +126,13 @@ def evaluate_run(run_dir: Path, console: Console) -> dict[str, Any]:
         examples = dataset.split(split)
         if examples:
             results[split] = evaluate_examples(
-                record["final_model"], examples, card, spec.evaluation.slices, run_dir / "eval" / split,
-                spec.evaluation.batch_size, console,
+                record["final_model"],
+                examples,
+                card,
+                spec.evaluation.slices,
+                run_dir / "eval" / split,
+                spec.evaluation.batch_size,
+                console,
             )
     update_run(run_dir, evaluation=results, status="evaluated")
     return results

@@ -14,7 +14,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
@@ -77,7 +85,9 @@ class Source(_Strict):
         if self.format is None:
             inferred = _EXTENSION_FORMATS.get(self.path.suffix.lower())
             if inferred is None:
-                raise ValueError(f"cannot infer the format of {self.path.name!r}; set format: one of {FORMATS}")
+                raise ValueError(
+                    f"cannot infer the format of {self.path.name!r}; set format: one of {FORMATS}"
+                )
             self.format = inferred  # type: ignore[assignment]
         return self
 
@@ -164,10 +174,12 @@ class SliceSpec(_Strict):
         return self
 
 
+Metric = Literal["accuracy", "macro_f1", "macro_recall", "macro_precision"]
+_DEFAULT_METRICS: list[Metric] = ["accuracy", "macro_f1", "macro_recall"]
+
+
 class Evaluation(_Strict):
-    metrics: list[Literal["accuracy", "macro_f1", "macro_recall", "macro_precision"]] = Field(
-        default_factory=lambda: ["accuracy", "macro_f1", "macro_recall"]
-    )
+    metrics: list[Metric] = Field(default_factory=lambda: list(_DEFAULT_METRICS))
     slices: list[SliceSpec] = Field(default_factory=list)
     max_new_tokens: int = Field(default=16, gt=0)
     batch_size: int = Field(default=64, gt=0)
@@ -186,7 +198,9 @@ class ProjectSpec(_Strict):
     evaluation: Evaluation = Field(default_factory=Evaluation)
     output_dir: Path = Path("runs")
     seed: int = 0
-    root: Path = Field(default=Path("."), exclude=True, description="Directory of tuneloop.yaml; set on load.")
+    root: Path = Field(
+        default=Path("."), exclude=True, description="Directory of tuneloop.yaml; set on load."
+    )
 
     @field_validator("guidelines")
     @classmethod
@@ -218,7 +232,9 @@ class ProjectSpec(_Strict):
         if objective is not None and objective.task == "classify":
             for i, source in enumerate(data.sources):
                 if source.format != "chat" and source.fields.label is None:
-                    raise ValueError(f"sources[{i}].fields.label must name the label column of a classify task")
+                    raise ValueError(
+                        f"sources[{i}].fields.label must name the label column of a classify task"
+                    )
         return data
 
     @field_validator("phases")
@@ -318,8 +334,12 @@ def _line_of(tree: Any, loc: list[Any]) -> int | None:
 
 def _reason(err: Any) -> str:
     kind, ctx = err["type"], err.get("ctx", {})
-    bounds = {"greater_than": "> {gt}", "greater_than_equal": ">= {ge}", "less_than": "< {lt}",
-              "less_than_equal": "<= {le}"}
+    bounds = {
+        "greater_than": "> {gt}",
+        "greater_than_equal": ">= {ge}",
+        "less_than": "< {lt}",
+        "less_than_equal": "<= {le}",
+    }
     if kind in bounds:
         return "must be " + bounds[kind].format(**{k: _number(v) for k, v in ctx.items()})
     if kind == "missing":

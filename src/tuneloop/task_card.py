@@ -45,5 +45,7 @@ class TaskCard:
     def load(cls, model_dir: Path) -> TaskCard:
         path = model_dir / CARD_FILE
         if not path.is_file():
-            raise TuneloopError(f"{model_dir}: no {CARD_FILE}; pass a model trained by tuneloop, or --project")
+            raise TuneloopError(
+                f"{model_dir}: no {CARD_FILE}; pass a model trained by tuneloop, or --project"
+            )
         return cls(**orjson.loads(path.read_bytes()))

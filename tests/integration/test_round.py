@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,9 +22,11 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def round_result(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     # module-scoped: build the project by hand instead of the function-scoped make_project fixture
-    from tests.conftest import EXAMPLE, TINY_SIZES
-    from ruamel.yaml import YAML
     import shutil
+
+    from ruamel.yaml import YAML
+
+    from tests.conftest import EXAMPLE, TINY_SIZES
 
     project = tmp_path_factory.mktemp("round") / "project"
     project.mkdir()
@@ -36,7 +39,9 @@ def round_result(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     spec["model"]["tiny"] = dict(TINY_SIZES)
     spec["splits"] = {"validation": 0.15, "test": 0.15}
     for phase in spec["phases"]:
-        phase.update({"epochs": 1, "max_steps": 12, "batch_size": 16, "learning_rate": 0.003, "logging_steps": 2})
+        phase.update(
+            {"epochs": 1, "max_steps": 12, "batch_size": 16, "learning_rate": 0.003, "logging_steps": 2}
+        )
     with (project / "tuneloop.yaml").open("w") as fh:
         yaml.dump(spec, fh)
     result = runner.invoke(app, ["run", str(project), "--json"])
@@ -62,17 +67,23 @@ def test_each_phase_changed_the_weights_and_lowered_the_loss(round_result: tuple
         assert phase["steps"] == 12
         assert phase["last_loss"] < phase["first_loss"], phase
         weights.append(load_file(Path(phase["model_dir"]) / "model.safetensors"))
-        records = [orjson.loads(x) for x in (Path(phase["model_dir"]).parent / "metrics.jsonl").read_bytes().split()]
+        records = [
+            orjson.loads(x) for x in (Path(phase["model_dir"]).parent / "metrics.jsonl").read_bytes().split()
+        ]
         assert [r["step"] for r in records] == [2, 4, 6, 8, 10, 12]
-    for before, after in zip(weights, weights[1:], strict=False):
+    for before, after in itertools.pairwise(weights):
         assert any(not torch.equal(before[k], after[k]) for k in before)
 
 
 def test_data_version_and_predictions_are_kept(round_result: tuple[Path, dict]) -> None:
     run_dir = Path(round_result[1]["run_dir"])
     manifest = orjson.loads((run_dir / "data" / "manifest.json").read_bytes())
-    assert manifest["counts"] == {"read": 300, "kept": 300, "quarantined": 0,
-                                  "splits": {"train": 210, "validation": 45, "test": 45}}
+    assert manifest["counts"] == {
+        "read": 300,
+        "kept": 300,
+        "quarantined": 0,
+        "splits": {"train": 210, "validation": 45, "test": 45},
+    }
     predictions = (run_dir / "eval" / "test" / "predictions.jsonl").read_bytes().splitlines()
     assert len(predictions) == 45
     assert set(orjson.loads(predictions[0])) >= {"id", "text", "gold", "output", "predicted"}
@@ -84,16 +95,35 @@ def test_report_is_a_static_page_with_plots(round_result: tuple[Path, dict]) -> 
     assert report.name == "report.html"
     assert html.count('src="data:image/png;base64,') == 3  # loss curves, recall per class, confusion
     assert "<script" not in html
-    for heading in ("Result on the test split", "Data", "Training", "Recall per class", "Confusion matrix", "Slices"):
+    for heading in (
+        "Result on the test split",
+        "Data",
+        "Training",
+        "Recall per class",
+        "Confusion matrix",
+        "Slices",
+    ):
         assert heading in html
 
 
 def test_evaluate_a_model_on_a_file_as_json(round_result: tuple[Path, dict], tmp_path: Path) -> None:
     run = orjson.loads((Path(round_result[1]["run_dir"]) / "run.json").read_bytes())
     held_out = banking_rows(400, labels=5)[300:340]
-    data = write_csv(tmp_path / "held_out.csv", held_out + [{"text": "", "category": "card_arrival"}])
-    result = runner.invoke(app, ["evaluate", run["final_model"], "--data", str(data),
-                                 "--text-field", "text", "--label-field", "category", "--json"])
+    data = write_csv(tmp_path / "held_out.csv", [*held_out, {"text": "", "category": "card_arrival"}])
+    result = runner.invoke(
+        app,
+        [
+            "evaluate",
+            run["final_model"],
+            "--data",
+            str(data),
+            "--text-field",
+            "text",
+            "--label-field",
+            "category",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     payload = orjson.loads(result.stdout)
     assert payload["n"] == 40

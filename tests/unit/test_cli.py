@@ -10,8 +10,16 @@ from typer.testing import CliRunner
 from tuneloop.cli import app
 
 runner = CliRunner()
-COMMANDS = [["init"], ["check"], ["base-model"], ["base-model", "build"], ["train"], ["evaluate"], ["report"],
-            ["run"]]
+COMMANDS = [
+    ["init"],
+    ["check"],
+    ["base-model"],
+    ["base-model", "build"],
+    ["train"],
+    ["evaluate"],
+    ["report"],
+    ["run"],
+]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)

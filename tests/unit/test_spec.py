@@ -50,7 +50,8 @@ def test_every_problem_is_listed_with_its_line(make_project: Callable[..., Path]
         load_spec(project)
     lines = str(err.value).splitlines()
     assert lines[0] == (
-        f"objective.task: must be one of 'classify' or 'generate' (tuneloop.yaml:{_line_of(project, 'clasify')})"
+        "objective.task: must be one of 'classify' or 'generate' "
+        f"(tuneloop.yaml:{_line_of(project, 'clasify')})"
     )
     assert lines[1] == (
         f"colour: is not a known field (check the spelling) (tuneloop.yaml:{_line_of(project, 'colour')})"
@@ -59,7 +60,9 @@ def test_every_problem_is_listed_with_its_line(make_project: Callable[..., Path]
 
 def test_missing_data_file_is_reported_at_its_path(make_project: Callable[..., Path]) -> None:
     project = _broken(make_project(), "path: data/train.csv", "path: data/missing.csv")
-    with pytest.raises(SpecError, match=r"data\.sources\[0\]\.path: file not found: .*missing\.csv \(tuneloop\.yaml:"):
+    with pytest.raises(
+        SpecError, match=r"data\.sources\[0\]\.path: file not found: .*missing\.csv \(tuneloop\.yaml:"
+    ):
         load_spec(project)
 
 

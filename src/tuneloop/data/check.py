@@ -24,8 +24,12 @@ def check_data(spec: ProjectSpec) -> dict[str, Any]:
     unused = [name for name in spec.label_names if name not in labels]
     return {
         "ok": not any(f.severity == "error" for f in findings),
-        "counts": {"read": result.read, "kept": kept, "quarantined": len(result.quarantined),
-                   "splits": {name: len(rows) for name, rows in splits.items()}},
+        "counts": {
+            "read": result.read,
+            "kept": kept,
+            "quarantined": len(result.quarantined),
+            "splits": {name: len(rows) for name, rows in splits.items()},
+        },
         "labels": dict(labels.most_common()),
         "labels_without_examples": unused,
         "findings_summary": summarize(findings),

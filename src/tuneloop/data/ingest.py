@@ -87,7 +87,12 @@ def _display_name(path: Path, root: Path) -> str:
 
 
 def _records(source: Source) -> Iterator[tuple[int, str, Any]]:
-    readers = {"csv": _csv_records, "jsonl": _jsonl_records, "chat": _jsonl_records, "parquet": _parquet_records}
+    readers = {
+        "csv": _csv_records,
+        "jsonl": _jsonl_records,
+        "chat": _jsonl_records,
+        "parquet": _parquet_records,
+    }
     try:
         yield from readers[source.format or "jsonl"](source)
     except OSError as exc:
@@ -119,8 +124,11 @@ def _csv_records(source: Source) -> Iterator[tuple[int, str, Any]]:
             value = _RowProblem("invalid_utf8", "the line is not valid UTF-8", "re-encode the file as UTF-8")
             raw = raw.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
         elif len(cells) != len(header):
-            value = _RowProblem("wrong_column_count", f"expected {len(header)} columns, found {len(cells)}",
-                                "quote fields that contain commas")
+            value = _RowProblem(
+                "wrong_column_count",
+                f"expected {len(header)} columns, found {len(cells)}",
+                "quote fields that contain commas",
+            )
         else:
             value = dict(zip(header, cells, strict=True))
         yield start, raw, value
@@ -139,14 +147,24 @@ def _jsonl_records(source: Source) -> Iterator[tuple[int, str, Any]]:
             try:
                 raw = line_bytes.decode("utf-8").rstrip("\r\n")
             except UnicodeDecodeError as exc:
-                yield number, line_bytes.decode("utf-8", errors="replace").rstrip("\r\n"), _RowProblem(
-                    "invalid_utf8", f"the line is not valid UTF-8 (byte {exc.start})", "re-encode the file as UTF-8"
+                yield (
+                    number,
+                    line_bytes.decode("utf-8", errors="replace").rstrip("\r\n"),
+                    _RowProblem(
+                        "invalid_utf8",
+                        f"the line is not valid UTF-8 (byte {exc.start})",
+                        "re-encode the file as UTF-8",
+                    ),
                 )
                 continue
             try:
                 yield number, raw, orjson.loads(raw)
             except orjson.JSONDecodeError as exc:
-                yield number, raw, _RowProblem("invalid_json", f"invalid JSON: {exc.msg} at column {exc.colno}")
+                yield (
+                    number,
+                    raw,
+                    _RowProblem("invalid_json", f"invalid JSON: {exc.msg} at column {exc.colno}"),
+                )
 
 
 def _parquet_records(source: Source) -> Iterator[tuple[int, str, Any]]:
@@ -191,7 +209,9 @@ def _required_str(row: dict[str, Any], key: str, role: str) -> str:
         raise _RowProblem("missing_field", f"the {role} field {key!r} is missing")
     value = row[key]
     if not isinstance(value, str):
-        raise _RowProblem("wrong_type", f"the {role} field {key!r} must be a string, found {type(value).__name__}")
+        raise _RowProblem(
+            "wrong_type", f"the {role} field {key!r} must be a string, found {type(value).__name__}"
+        )
     value = value.strip()
     if not value:
         raise _RowProblem("empty_text", f"the {role} field {key!r} is empty")
@@ -210,7 +230,9 @@ def _chat_messages(row: dict[str, Any], card: TaskCard) -> tuple[list[dict[str, 
             raise _RowProblem("wrong_type", f"messages[{i}] must be an object")
         role, content = message.get("role"), message.get("content")
         if role not in ROLES:
-            raise _RowProblem("unknown_role", f"messages[{i}].role must be one of {', '.join(ROLES)}, found {role!r}")
+            raise _RowProblem(
+                "unknown_role", f"messages[{i}].role must be one of {', '.join(ROLES)}, found {role!r}"
+            )
         if not isinstance(content, str):
             raise _RowProblem("wrong_type", f"messages[{i}].content must be a string")
         if not content.strip():
@@ -229,6 +251,9 @@ def _checked_label(label: str | None, card: TaskCard) -> str:
     if label is None:
         raise _RowProblem("missing_field", "a classify task needs a label on every row")
     if label not in card.labels:
-        raise _RowProblem("unknown_label", f"label {label!r} is not in the spec's labels",
-                          "fix the label or add it to labels: in tuneloop.yaml")
+        raise _RowProblem(
+            "unknown_label",
+            f"label {label!r} is not in the spec's labels",
+            "fix the label or add it to labels: in tuneloop.yaml",
+        )
     return label

@@ -28,7 +28,10 @@ def read_and_split(spec: ProjectSpec) -> tuple[IngestResult, dict[str, list[Exam
     if files is None:
         return result, stratified_split(result.examples, spec.splits.validation, spec.splits.test, spec.seed)
     train = list(result.examples)
-    validation, test = ingest_source(files.validation, card, spec.root), ingest_source(files.test, card, spec.root)
+    validation, test = (
+        ingest_source(files.validation, card, spec.root),
+        ingest_source(files.test, card, spec.root),
+    )
     result.extend(validation)
     result.extend(test)
     return result, {"train": train, "validation": validation.examples, "test": test.examples}

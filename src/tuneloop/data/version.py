@@ -66,7 +66,9 @@ def write_dataset_version(
 ) -> DatasetVersion:
     kept = sum(len(rows) for rows in splits.values())
     if kept + len(quarantined) != read:  # the invariant every later stage relies on
-        raise AssertionError(f"row accounting broken: kept {kept} + quarantined {len(quarantined)} != read {read}")
+        raise AssertionError(
+            f"row accounting broken: kept {kept} + quarantined {len(quarantined)} != read {read}"
+        )
     path.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     for name in SPLITS:

@@ -22,8 +22,16 @@ INVALID = "<invalid>"
 def classification_metrics(predictions: list[Prediction], labels: list[str]) -> dict[str, Any]:
     n = len(predictions)
     if n == 0:
-        return {"n": 0, "accuracy": None, "macro_precision": None, "macro_recall": None, "macro_f1": None,
-                "invalid_rate": None, "per_class": {}, "confusion": {"labels": [], "matrix": []}}
+        return {
+            "n": 0,
+            "accuracy": None,
+            "macro_precision": None,
+            "macro_recall": None,
+            "macro_f1": None,
+            "invalid_rate": None,
+            "per_class": {},
+            "confusion": {"labels": [], "matrix": []},
+        }
     gold = [p.gold or INVALID for p in predictions]
     pred = [p.predicted or INVALID for p in predictions]
     present = [label for label in labels if label in set(gold)]
@@ -57,7 +65,8 @@ def slice_metrics(predictions: list[Prediction], slices: list[SliceSpec]) -> dic
             if value is not None:
                 groups[value].append(p.correct)
         out[spec.name] = {
-            value: {"n": len(hits), "accuracy": float(np.mean(hits))} for value, hits in sorted(groups.items())
+            value: {"n": len(hits), "accuracy": float(np.mean(hits))}
+            for value, hits in sorted(groups.items())
         }
     return out
 

@@ -47,24 +47,38 @@ def label_mapper(labels: list[str]) -> dict[str, str]:
 
 
 def predict_labels(
-    model: torch.nn.Module, tokenizer: Any, examples: list[Example], labels: list[str],
-    max_new_tokens: int = 16, batch_size: int = 64, console: Console | None = None,
+    model: torch.nn.Module,
+    tokenizer: Any,
+    examples: list[Example],
+    labels: list[str],
+    max_new_tokens: int = 16,
+    batch_size: int = 64,
+    console: Console | None = None,
 ) -> list[Prediction]:
     """Greedy generation in batches (left padding), each output mapped to the label set."""
     mapper = label_mapper(labels)
     model.eval()
     side, tokenizer.padding_side = tokenizer.padding_side, "left"
     out: list[Prediction] = []
-    progress = Progress(TextColumn("[bold]predict"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        console=console or Console(stderr=True))
+    progress = Progress(
+        TextColumn("[bold]predict"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console or Console(stderr=True),
+    )
     try:
         with progress, torch.inference_mode():
             task = progress.add_task("predict", total=len(examples))
             for start in range(0, len(examples), batch_size):
                 batch = examples[start : start + batch_size]
-                for example, text in zip(batch, _generate(model, tokenizer, batch, max_new_tokens), strict=True):
+                for example, text in zip(
+                    batch, _generate(model, tokenizer, batch, max_new_tokens), strict=True
+                ):
                     predicted = mapper.get(normalise(text))
-                    out.append(Prediction(example.id, example.text, example.label, text, predicted, example.slices))
+                    out.append(
+                        Prediction(example.id, example.text, example.label, text, predicted, example.slices)
+                    )
                 progress.advance(task, len(batch))
     finally:
         tokenizer.padding_side = side
@@ -73,12 +87,18 @@ def predict_labels(
 
 def _generate(model: torch.nn.Module, tokenizer: Any, batch: list[Example], max_new_tokens: int) -> list[str]:
     encoded = tokenizer.apply_chat_template(
-        [e.prompt_messages for e in batch], add_generation_prompt=True, padding=True,
-        return_tensors="pt", return_dict=True,
+        [e.prompt_messages for e in batch],
+        add_generation_prompt=True,
+        padding=True,
+        return_tensors="pt",
+        return_dict=True,
     )
     generated = model.generate(  # type: ignore[operator]
-        **encoded, max_new_tokens=max_new_tokens, do_sample=False,
-        pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
+        **encoded,
+        max_new_tokens=max_new_tokens,
+        do_sample=False,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
     )
     new_tokens = generated[:, encoded["input_ids"].shape[1] :]
     return [text.strip() for text in tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]

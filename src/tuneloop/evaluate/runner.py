@@ -21,15 +21,22 @@ PREDICTIONS_FILE = "predictions.jsonl"
 
 
 def evaluate_examples(
-    model_dir: str, examples: list[Example], card: TaskCard, slices: list[SliceSpec] | None = None,
-    out_dir: Path | None = None, batch_size: int = 64, console: Console | None = None,
+    model_dir: str,
+    examples: list[Example],
+    card: TaskCard,
+    slices: list[SliceSpec] | None = None,
+    out_dir: Path | None = None,
+    batch_size: int = 64,
+    console: Console | None = None,
 ) -> dict[str, Any]:
     if card.task != "classify":
         raise TuneloopError(f"evaluation of {card.task!r} tasks is not supported yet; only classify")
     if not examples:
         raise TuneloopError("nothing to evaluate: no readable labelled rows")
     model, tokenizer = load_model_and_tokenizer(model_dir)
-    predictions = predict_labels(model, tokenizer, examples, card.labels, card.max_new_tokens, batch_size, console)
+    predictions = predict_labels(
+        model, tokenizer, examples, card.labels, card.max_new_tokens, batch_size, console
+    )
     report = {
         "model": model_dir,
         "mapping_rule": MAPPING_RULE,
@@ -46,8 +53,13 @@ def evaluate_examples(
 
 
 def evaluate_file(
-    model_dir: Path, data: Path, text_field: str | None = None, label_field: str | None = None,
-    data_format: str | None = None, out_dir: Path | None = None, batch_size: int = 64,
+    model_dir: Path,
+    data: Path,
+    text_field: str | None = None,
+    label_field: str | None = None,
+    data_format: str | None = None,
+    out_dir: Path | None = None,
+    batch_size: int = 64,
     console: Console | None = None,
 ) -> dict[str, Any]:
     """`tuneloop evaluate MODEL_DIR --data FILE`: the task card says how to read and score the file."""
@@ -61,6 +73,10 @@ def evaluate_file(
         raise TuneloopError(f"{data}: {exc}") from None
     result = ingest_source(source, card, data.parent)
     report = evaluate_examples(str(model_dir), result.examples, card, None, out_dir, batch_size, console)
-    report["data"] = {"path": str(data), "read": result.read, "skipped": len(result.quarantined),
-                      "skipped_reasons": [f.to_dict() for f in result.findings[:20]]}
+    report["data"] = {
+        "path": str(data),
+        "read": result.read,
+        "skipped": len(result.quarantined),
+        "skipped_reasons": [f.to_dict() for f in result.findings[:20]],
+    }
     return report

@@ -39,7 +39,11 @@ def _context(run_dir: Path, record: dict[str, Any]) -> dict[str, Any]:
     phases = []
     for phase in record.get("phases", []):
         metrics_path = Path(phase["model_dir"]).parent / METRICS_FILE
-        records = [orjson.loads(line) for line in metrics_path.read_bytes().splitlines()] if metrics_path.is_file() else []
+        records = (
+            [orjson.loads(line) for line in metrics_path.read_bytes().splitlines()]
+            if metrics_path.is_file()
+            else []
+        )
         phases.append((phase, records))
     curves = [(f"{p['name']} ({p['kind']})", r) for p, r in phases if r]
     evaluation = record.get("evaluation", {})

@@ -21,7 +21,15 @@ from pathlib import Path
 import orjson
 import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+from transformers import (
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    LlamaConfig,
+    LlamaForCausalLM,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+    PreTrainedTokenizerFast,
+)
 
 from tuneloop.errors import TuneloopError
 from tuneloop.spec import ProjectSpec, TinyModel
@@ -71,7 +79,11 @@ def build_tiny_model(
     out_dir.mkdir(parents=True, exist_ok=True)
     tokenizer.save_pretrained(out_dir)
     model.save_pretrained(out_dir)
-    info = {"sizes": sizes.model_dump(), "parameters": sum(p.numel() for p in model.parameters()), "seed": seed}
+    info = {
+        "sizes": sizes.model_dump(),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "seed": seed,
+    }
     (out_dir / BUILD_INFO).write_bytes(orjson.dumps(info, option=orjson.OPT_INDENT_2))
     return out_dir
 
@@ -88,7 +100,10 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int, labels: list[str]) ->
     )
     tokenizer.train_from_iterator(texts, trainer)
     fast = PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer, pad_token=PAD, eos_token=END, chat_template=CHAT_TEMPLATE,
+        tokenizer_object=tokenizer,
+        pad_token=PAD,
+        eos_token=END,
+        chat_template=CHAT_TEMPLATE,
         model_max_length=4096,
     )
     if labels:
@@ -112,7 +127,7 @@ def resolve_base_model(spec: ProjectSpec) -> str:
     return str(path)
 
 
-def load_model_and_tokenizer(path_or_id: str) -> tuple[torch.nn.Module, PreTrainedTokenizerFast]:
+def load_model_and_tokenizer(path_or_id: str) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """Load any causal LM the same way, a user's model or the tiny one."""
     try:
         tokenizer = AutoTokenizer.from_pretrained(path_or_id)

@@ -59,7 +59,11 @@ def run_phases(
 
 
 def train_phase(
-    spec: ProjectSpec, phase: Phase, train: list[Example], start_from: str, out_dir: Path,
+    spec: ProjectSpec,
+    phase: Phase,
+    train: list[Example],
+    start_from: str,
+    out_dir: Path,
     console: Console | None = None,
 ) -> PhaseResult:
     set_seed(spec.seed)
@@ -139,7 +143,11 @@ def _write_metrics(log_history: list[dict[str, Any]], path: Path) -> list[float]
         for entry in log_history:
             if "loss" in entry:
                 losses.append(float(entry["loss"]))
-                record = {"step": entry["step"], "loss": float(entry["loss"]),
-                          "learning_rate": float(entry.get("learning_rate", 0.0)), "epoch": entry.get("epoch")}
+                record = {
+                    "step": entry["step"],
+                    "loss": float(entry["loss"]),
+                    "learning_rate": float(entry.get("learning_rate", 0.0)),
+                    "epoch": entry.get("epoch"),
+                }
                 fh.write(orjson.dumps(record) + b"\n")
     return losses

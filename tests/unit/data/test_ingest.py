@@ -12,8 +12,13 @@ from tuneloop.errors import TuneloopError
 from tuneloop.spec import FieldMap, Source
 from tuneloop.task_card import TaskCard
 
-CARD = TaskCard(task="classify", labels=["card_arrival", "pin_blocked"], system="Classify the message.",
-                text_field="text", label_field="category")
+CARD = TaskCard(
+    task="classify",
+    labels=["card_arrival", "pin_blocked"],
+    system="Classify the message.",
+    text_field="text",
+    label_field="category",
+)
 FIELDS = FieldMap(text="text", label="category", slices=["channel"])
 
 
@@ -28,7 +33,9 @@ def _jsonl(path: Path, lines: list[bytes]) -> Path:
 
 def test_csv_rows_become_chat_examples_with_source_and_slices(tmp_path: Path) -> None:
     path = tmp_path / "d.csv"
-    path.write_text('text,category,channel\nWhere is my card?,card_arrival,app\n"My PIN, blocked",pin_blocked,\n')
+    path.write_text(
+        'text,category,channel\nWhere is my card?,card_arrival,app\n"My PIN, blocked",pin_blocked,\n'
+    )
     result = ingest_source(_source(path), CARD, tmp_path)
     assert result.read == 2 and not result.quarantined
     first, second = result.examples
@@ -43,7 +50,7 @@ def test_csv_rows_become_chat_examples_with_source_and_slices(tmp_path: Path) ->
 
 def test_id_is_a_stable_content_hash(tmp_path: Path) -> None:
     a = _jsonl(tmp_path / "a.jsonl", [b'{"text": "Where is my card?", "category": "card_arrival"}'])
-    b = _jsonl(tmp_path / "b.jsonl", [b'{}', b'{"category": "card_arrival", "text": "Where is my card?"}'])
+    b = _jsonl(tmp_path / "b.jsonl", [b"{}", b'{"category": "card_arrival", "text": "Where is my card?"}'])
     c = _jsonl(tmp_path / "c.jsonl", [b'{"text": "Where is my card?", "category": "pin_blocked"}'])
     ids = [ingest_source(_source(p), CARD, tmp_path).examples[0].id for p in (a, b, c)]
     assert ids[0] == ids[1] != ids[2]
@@ -51,17 +58,20 @@ def test_id_is_a_stable_content_hash(tmp_path: Path) -> None:
 
 
 def test_bad_jsonl_rows_are_quarantined_with_line_code_and_sentence(tmp_path: Path) -> None:
-    path = _jsonl(tmp_path / "d.jsonl", [
-        b'{"text": "Where is my card?", "category": "card_arrival"}',
-        b'{"text": "broken"',
-        b'["not", "an", "object"]',
-        b'{"category": "card_arrival"}',
-        b'{"text": 42, "category": "card_arrival"}',
-        b'{"text": "   ", "category": "card_arrival"}',
-        b'{"text": "hello", "category": "no_such_label"}',
-        b'{"text": "caf\xe9", "category": "card_arrival"}',
-        b'{"text": "My PIN is blocked", "category": "pin_blocked"}',
-    ])
+    path = _jsonl(
+        tmp_path / "d.jsonl",
+        [
+            b'{"text": "Where is my card?", "category": "card_arrival"}',
+            b'{"text": "broken"',
+            b'["not", "an", "object"]',
+            b'{"category": "card_arrival"}',
+            b'{"text": 42, "category": "card_arrival"}',
+            b'{"text": "   ", "category": "card_arrival"}',
+            b'{"text": "hello", "category": "no_such_label"}',
+            b'{"text": "caf\xe9", "category": "card_arrival"}',
+            b'{"text": "My PIN is blocked", "category": "pin_blocked"}',
+        ],
+    )
     result = ingest_source(_source(path), CARD, tmp_path)
     assert result.read == 9
     assert len(result.examples) + len(result.quarantined) == result.read
@@ -83,7 +93,9 @@ def test_bad_jsonl_rows_are_quarantined_with_line_code_and_sentence(tmp_path: Pa
 
 def test_invalid_utf8_in_csv_flags_that_line_only(tmp_path: Path) -> None:
     path = tmp_path / "d.csv"
-    path.write_bytes(b"text,category,channel\nfine,card_arrival,\nbad \xff byte,card_arrival,\nok,pin_blocked,\n")
+    path.write_bytes(
+        b"text,category,channel\nfine,card_arrival,\nbad \xff byte,card_arrival,\nok,pin_blocked,\n"
+    )
     result = ingest_source(_source(path), CARD, tmp_path)
     assert [e.text for e in result.examples] == ["fine", "ok"]
     assert [(f.line, f.code) for f in result.findings] == [(3, "invalid_utf8")]
@@ -100,14 +112,21 @@ def test_csv_line_numbers_follow_multiline_quoted_fields(tmp_path: Path) -> None
 def test_missing_csv_column_is_one_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "d.csv"
     path.write_text("body,category,channel\nx,card_arrival,\n")
-    with pytest.raises(TuneloopError, match=r"column 'text' .* is not in the CSV header \(columns: body, category"):
+    with pytest.raises(
+        TuneloopError, match=r"column 'text' .* is not in the CSV header \(columns: body, category"
+    ):
         ingest_source(_source(path), CARD, tmp_path)
 
 
 def test_parquet_rows_are_read_with_row_numbers(tmp_path: Path) -> None:
     path = tmp_path / "d.parquet"
-    table = pa.table({"text": ["Where is my card?", None], "category": ["card_arrival", "pin_blocked"],
-                      "channel": ["app", "web"]})
+    table = pa.table(
+        {
+            "text": ["Where is my card?", None],
+            "category": ["card_arrival", "pin_blocked"],
+            "channel": ["app", "web"],
+        }
+    )
     pq.write_table(table, path)
     result = ingest_source(_source(path), CARD, tmp_path)
     assert [e.source for e in result.examples] == ["d.parquet:1"]
@@ -122,12 +141,19 @@ def test_damaged_parquet_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_openai_chat_jsonl(tmp_path: Path) -> None:
-    good = {"messages": [{"role": "user", "content": "Where is my card?"},
-                         {"role": "assistant", "content": "card_arrival"}], "channel": "app"}
+    good = {
+        "messages": [
+            {"role": "user", "content": "Where is my card?"},
+            {"role": "assistant", "content": "card_arrival"},
+        ],
+        "channel": "app",
+    }
     rows = [
         orjson.dumps(good),
         orjson.dumps({"messages": "nope"}),
-        orjson.dumps({"messages": [{"role": "robot", "content": "x"}, {"role": "assistant", "content": "pin_blocked"}]}),
+        orjson.dumps(
+            {"messages": [{"role": "robot", "content": "x"}, {"role": "assistant", "content": "pin_blocked"}]}
+        ),
         orjson.dumps({"messages": [{"role": "assistant", "content": "pin_blocked"}]}),
         orjson.dumps({"messages": [{"role": "user", "content": "hi"}]}),
         orjson.dumps({"rows": []}),
@@ -137,5 +163,9 @@ def test_openai_chat_jsonl(tmp_path: Path) -> None:
     assert example.label == "card_arrival" and example.slices == {"channel": "app"}
     assert example.messages[0] == {"role": "system", "content": "Classify the message."}
     assert [f.code for f in result.findings] == [
-        "wrong_type", "unknown_role", "no_user_message", "no_assistant_message", "missing_field"
+        "wrong_type",
+        "unknown_role",
+        "no_user_message",
+        "no_assistant_message",
+        "missing_field",
     ]

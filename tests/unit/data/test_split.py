@@ -9,7 +9,8 @@ from tuneloop.data.split import stratified_split
 def _examples(counts: dict[str, int]) -> list[Example]:
     return [
         Example(build_messages(f"{label} text {i}", label, None), label, f"d.csv:{i}")
-        for label, n in counts.items() for i in range(n)
+        for label, n in counts.items()
+        for i in range(n)
     ]
 
 

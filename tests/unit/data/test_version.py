@@ -24,11 +24,16 @@ def test_round_trip_keeps_every_field(tmp_path: Path) -> None:
     loaded = DatasetVersion.load(tmp_path / "v")
     assert loaded.split("train") == _splits()["train"]
     assert loaded.manifest["counts"] == {
-        "read": 5, "kept": 4, "quarantined": 1, "splits": {"train": 2, "validation": 1, "test": 1}
+        "read": 5,
+        "kept": 4,
+        "quarantined": 1,
+        "splits": {"train": 2, "validation": 1, "test": 1},
     }
     assert loaded.manifest["label_counts"]["train"] == {"a": 1, "b": 1}
     assert loaded.manifest["findings"][0]["line"] == 7
-    quarantine = [orjson.loads(line) for line in (tmp_path / "v" / "quarantine.jsonl").read_bytes().splitlines()]
+    quarantine = [
+        orjson.loads(line) for line in (tmp_path / "v" / "quarantine.jsonl").read_bytes().splitlines()
+    ]
     assert quarantine == [{**bad.finding.to_dict(), "raw": "{oops"}]
     assert loaded.hash == version.hash
 

@@ -8,8 +8,14 @@ from tuneloop.spec import SliceSpec
 
 
 def _p(gold: str, predicted: str | None, text: str = "a b", **slices: str) -> Prediction:
-    return Prediction(id=gold + str(predicted), text=text, gold=gold, output=predicted or "???",
-                      predicted=predicted, slices=slices)
+    return Prediction(
+        id=gold + str(predicted),
+        text=text,
+        gold=gold,
+        output=predicted or "???",
+        predicted=predicted,
+        slices=slices,
+    )
 
 
 PREDICTIONS = [_p("a", "a"), _p("a", "b"), _p("a", None), _p("b", "b"), _p("b", "b"), _p("c", "a")]
@@ -41,10 +47,19 @@ def test_empty_predictions_give_empty_metrics() -> None:
 
 
 def test_slices_by_field_and_by_length() -> None:
-    predictions = [_p("a", "a", "one two", channel="app"), _p("a", "b", "one two three four five", channel="web"),
-                   _p("b", "b", "x " * 20, channel="app"), _p("b", "b", "short")]
-    result = slice_metrics(predictions, [SliceSpec(name="channel", field="channel"),
-                                          SliceSpec(name="length", length_words=[2, 10])])
+    predictions = [
+        _p("a", "a", "one two", channel="app"),
+        _p("a", "b", "one two three four five", channel="web"),
+        _p("b", "b", "x " * 20, channel="app"),
+        _p("b", "b", "short"),
+    ]
+    result = slice_metrics(
+        predictions,
+        [SliceSpec(name="channel", field="channel"), SliceSpec(name="length", length_words=[2, 10])],
+    )
     assert result["channel"] == {"app": {"n": 2, "accuracy": 1.0}, "web": {"n": 1, "accuracy": 0.0}}
-    assert result["length"] == {"1-2 words": {"n": 2, "accuracy": 1.0}, "3-10 words": {"n": 1, "accuracy": 0.0},
-                                "> 10 words": {"n": 1, "accuracy": 1.0}}
+    assert result["length"] == {
+        "1-2 words": {"n": 2, "accuracy": 1.0},
+        "3-10 words": {"n": 1, "accuracy": 0.0},
+        "> 10 words": {"n": 1, "accuracy": 1.0},
+    }

@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaForCausalLM
 
-from tuneloop.spec import TinyModel
-from tuneloop.errors import TuneloopError
-from tuneloop.train.base_model import build_tiny_model, load_model_and_tokenizer, train_tokenizer
 from tests.conftest import TINY_SIZES, banking_rows
+from tuneloop.errors import TuneloopError
+from tuneloop.spec import TinyModel
+from tuneloop.train.base_model import build_tiny_model, load_model_and_tokenizer, train_tokenizer
 
 LABELS = ["card_arrival", "card_linking", "reverted_card_payment?"]
 
@@ -16,7 +16,9 @@ LABELS = ["card_arrival", "card_linking", "reverted_card_payment?"]
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     texts = [r["text"] for r in banking_rows(400, labels=10)]
-    path = build_tiny_model(TinyModel(**TINY_SIZES), texts, tmp_path_factory.mktemp("m") / "base", LABELS, seed=0)
+    path = build_tiny_model(
+        TinyModel(**TINY_SIZES), texts, tmp_path_factory.mktemp("m") / "base", LABELS, seed=0
+    )
     return path, texts
 
 
@@ -38,8 +40,11 @@ def test_labels_are_single_tokens(built: tuple[Path, list[str]]) -> None:
 
 def test_chat_template_trains_the_answer_and_its_end_token_only(built: tuple[Path, list[str]]) -> None:
     tokenizer = AutoTokenizer.from_pretrained(built[0])
-    messages = [{"role": "system", "content": "Classify."}, {"role": "user", "content": "Where is my card?"},
-                {"role": "assistant", "content": "card_arrival"}]
+    messages = [
+        {"role": "system", "content": "Classify."},
+        {"role": "user", "content": "Where is my card?"},
+        {"role": "assistant", "content": "card_arrival"},
+    ]
     out = tokenizer.apply_chat_template(messages, return_dict=True, return_assistant_tokens_mask=True)
     trained = [t for t, m in zip(out["input_ids"], out["assistant_masks"], strict=True) if m]
     assert tokenizer.convert_ids_to_tokens(trained) == ["card_arrival", "<|end|>"]
