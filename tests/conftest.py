@@ -36,32 +36,37 @@ def write_csv(path: Path, rows: list[dict[str, Any]], header: list[str] | None =
     return path
 
 
+def build_project(
+    project: Path, rows: int = 300, labels: int = 5, max_steps: int = 8, **overrides: Any
+) -> Path:
+    """A BANKING77 project with few rows, few labels and a tiny model; `overrides` replace spec keys."""
+    project.mkdir(parents=True)
+    shutil.copy(EXAMPLE / "guidelines.md", project / "guidelines.md")
+    data = banking_rows(rows, labels)
+    write_csv(project / "data" / "train.csv", data)
+    yaml = YAML()
+    spec = yaml.load((EXAMPLE / "tuneloop.yaml").read_text())
+    present = {r["category"] for r in data}
+    spec["labels"] = [label for label in spec["labels"] if label["name"] in present]
+    spec["model"]["tiny"] = dict(TINY_SIZES)
+    spec["splits"] = {"validation": 0.15, "test": 0.15}
+    for phase in spec["phases"]:
+        phase.update(
+            {
+                "epochs": 1,
+                "max_steps": max_steps,
+                "batch_size": 16,
+                "learning_rate": 0.003,
+                "logging_steps": 2,
+            }
+        )
+    spec.update(overrides)
+    with (project / "tuneloop.yaml").open("w") as fh:
+        yaml.dump(spec, fh)
+    return project
+
+
 @pytest.fixture
 def make_project(tmp_path: Path) -> Callable[..., Path]:
-    """A BANKING77 project with few rows, few labels and a tiny model; `overrides` patch the spec."""
-
-    def make(rows: int = 300, labels: int = 5, **overrides: Any) -> Path:
-        project = tmp_path / "project"
-        project.mkdir()
-        shutil.copy(EXAMPLE / "guidelines.md", project / "guidelines.md")
-        data = banking_rows(rows, labels)
-        write_csv(project / "data" / "train.csv", data)
-        yaml = YAML()
-        spec = yaml.load((EXAMPLE / "tuneloop.yaml").read_text())
-        present = {r["category"] for r in data}
-        spec["labels"] = [label for label in spec["labels"] if label["name"] in present]
-        spec["model"]["tiny"] = dict(TINY_SIZES)
-        spec["splits"] = {"validation": 0.15, "test": 0.15}
-        for phase in spec["phases"]:
-            phase["epochs"] = 1
-            phase["max_steps"] = 8
-            phase["batch_size"] = 16
-            phase["learning_rate"] = 0.003
-            phase["logging_steps"] = 2
-        for key, value in overrides.items():
-            spec[key] = value
-        with (project / "tuneloop.yaml").open("w") as fh:
-            yaml.dump(spec, fh)
-        return project
-
-    return make
+    """`build_project` in this test's temporary directory."""
+    return lambda **kwargs: build_project(tmp_path / "project", **kwargs)

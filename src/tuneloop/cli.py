@@ -193,30 +193,30 @@ def evaluate(
 ) -> None:
     """Evaluate a model on a data file (MODEL_DIR --data FILE) or a run on its validation and test splits."""
     from tuneloop.evaluate.runner import evaluate_file
-    from tuneloop.pipeline import evaluate_run
+    from tuneloop.pipeline import evaluate_run, read_run
 
     if run is not None:
         results = evaluate_run(run, err)
-        payload: dict[str, Any] = {"run_dir": str(run), **{k: _headline(v) for k, v in results.items()}}
+        payload: dict[str, Any] = {"run_dir": str(run), **read_run(run)["evaluation"]}
     elif model_dir is not None and data is not None:
         payload = evaluate_file(model_dir, data, text_field, label_field, data_format, out_dir, console=err)
     else:
         raise TuneloopError("give MODEL_DIR with --data FILE, or --run RUN_DIR")
     if json_out:
         _emit(payload)
+    elif run is not None:
+        for split in results:
+            _print_headline(split, payload[split])
     else:
-        for name, metrics in (
-            [("", payload)] if run is None else [(k, v) for k, v in payload.items() if k != "run_dir"]
-        ):
-            out.print(
-                f"{name + ': ' if name else ''}n={metrics['n']} accuracy={metrics['accuracy']:.4f} "
-                f"macro_f1={metrics['macro_f1']:.4f} invalid_rate={metrics['invalid_rate']:.4f}"
-            )
+        _print_headline(str(data), payload)
 
 
-def _headline(metrics: dict[str, Any]) -> dict[str, Any]:
-    keys = ("n", "accuracy", "macro_f1", "macro_recall", "macro_precision", "invalid_rate")
-    return {k: metrics[k] for k in keys}
+def _print_headline(name: str, m: dict[str, Any]) -> None:
+    out.print(
+        f"{name}: accuracy {m['accuracy']:.4f}, macro-F1 {m['macro_f1']:.4f} "
+        f"(n={m['n']}, invalid outputs {m['invalid_rate']:.2%})",
+        highlight=False,
+    )
 
 
 @app.command()
@@ -238,21 +238,17 @@ def report(
 @_guarded
 def run_command(project: ProjectArg = Path("."), json_out: JsonOpt = False) -> None:
     """Run one round end to end: data, base model, every phase, evaluation and the report."""
-    from tuneloop.pipeline import evaluate_run, train_run
+    from tuneloop.pipeline import evaluate_run, read_run, train_run
     from tuneloop.report.html import build_report
     from tuneloop.spec import load_spec
 
-    spec = load_spec(project)
-    run_dir = train_run(spec, err)
-    results = evaluate_run(run_dir, err)
+    run_dir = train_run(load_spec(project), err)
+    evaluate_run(run_dir, err)
     report_path = build_report(run_dir)
-    headline = {split: _headline(m) for split, m in results.items()}
+    headline = read_run(run_dir)["evaluation"]
     if json_out:
         _emit({"run_dir": str(run_dir), "report": str(report_path), **headline})
         return
     for split, m in headline.items():
-        out.print(
-            f"{split}: accuracy {m['accuracy']:.4f}, macro-F1 {m['macro_f1']:.4f} "
-            f"(n={m['n']}, invalid {m['invalid_rate']:.2%})"
-        )
-    out.print(f"report: {report_path}")
+        _print_headline(split, m)
+    out.print(f"report: {report_path}", highlight=False, soft_wrap=True)

@@ -26,7 +26,7 @@ from rich.console import Console
 from tuneloop.data.prepare import prepare_dataset, read_and_split
 from tuneloop.data.version import DatasetVersion
 from tuneloop.errors import TuneloopError
-from tuneloop.evaluate.runner import evaluate_examples
+from tuneloop.evaluate.runner import METRICS_FILE, evaluate_examples
 from tuneloop.spec import SPEC_FILE, ProjectSpec
 from tuneloop.task_card import TaskCard
 from tuneloop.train.base_model import BUILD_INFO, base_model_dir, build_tiny_model, resolve_base_model
@@ -34,6 +34,7 @@ from tuneloop.train.phases import run_phases
 
 RUN_FILE = "run.json"
 EVAL_SPLITS = ("validation", "test")
+HEADLINE = ("n", "accuracy", "macro_f1", "macro_recall", "macro_precision", "invalid_rate")
 
 
 def new_run_dir(spec: ProjectSpec) -> Path:
@@ -134,5 +135,15 @@ def evaluate_run(run_dir: Path, console: Console) -> dict[str, Any]:
                 spec.evaluation.batch_size,
                 console,
             )
-    update_run(run_dir, evaluation=results, status="evaluated")
+    headline = {split: {k: m[k] for k in HEADLINE} for split, m in results.items()}
+    update_run(run_dir, evaluation=headline, status="evaluated")
     return results
+
+
+def read_evaluation(run_dir: Path) -> dict[str, dict[str, Any]]:
+    """The full metrics of each evaluated split (per class, confusion, slices)."""
+    return {
+        split: orjson.loads(path.read_bytes())
+        for split in EVAL_SPLITS
+        if (path := run_dir / "eval" / split / METRICS_FILE).is_file()
+    }

@@ -12,7 +12,7 @@ import torch
 from safetensors.torch import load_file
 from typer.testing import CliRunner
 
-from tests.conftest import banking_rows, write_csv
+from tests.conftest import banking_rows, build_project, write_csv
 from tuneloop.cli import app
 
 pytestmark = pytest.mark.integration
@@ -21,29 +21,7 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def round_result(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    # module-scoped: build the project by hand instead of the function-scoped make_project fixture
-    import shutil
-
-    from ruamel.yaml import YAML
-
-    from tests.conftest import EXAMPLE, TINY_SIZES
-
-    project = tmp_path_factory.mktemp("round") / "project"
-    project.mkdir()
-    shutil.copy(EXAMPLE / "guidelines.md", project)
-    rows = banking_rows(300, labels=5)
-    write_csv(project / "data" / "train.csv", rows)
-    yaml = YAML()
-    spec = yaml.load((EXAMPLE / "tuneloop.yaml").read_text())
-    spec["labels"] = [lab for lab in spec["labels"] if lab["name"] in {r["category"] for r in rows}]
-    spec["model"]["tiny"] = dict(TINY_SIZES)
-    spec["splits"] = {"validation": 0.15, "test": 0.15}
-    for phase in spec["phases"]:
-        phase.update(
-            {"epochs": 1, "max_steps": 12, "batch_size": 16, "learning_rate": 0.003, "logging_steps": 2}
-        )
-    with (project / "tuneloop.yaml").open("w") as fh:
-        yaml.dump(spec, fh)
+    project = build_project(tmp_path_factory.mktemp("round") / "project", rows=300, labels=5, max_steps=12)
     result = runner.invoke(app, ["run", str(project), "--json"])
     assert result.exit_code == 0, result.output
     return project, orjson.loads(result.stdout)
@@ -142,3 +120,22 @@ def test_a_second_run_gets_its_own_directory_and_reuses_the_base_model(
     second = runner.invoke(app, ["train", str(project), "--json"])
     assert orjson.loads(second.stdout)["run_dir"].endswith("run-002")
     assert (project / "runs" / "base-model" / "model.safetensors").stat().st_mtime_ns == built
+
+
+def test_a_base_model_directory_takes_the_same_path_as_a_hub_model(
+    make_project: Callable[..., Path], tmp_path: Path
+) -> None:
+    """`base:` a local Hugging Face directory: nothing is built, phase 1 loads it with from_pretrained."""
+    from tests.conftest import TINY_SIZES
+    from tuneloop.spec import TinyModel
+    from tuneloop.train.base_model import build_tiny_model
+
+    rows = banking_rows(120, labels=3)
+    labels = sorted({r["category"] for r in rows})
+    build_tiny_model(TinyModel(**TINY_SIZES), [r["text"] for r in rows], tmp_path / "my-model", labels)
+    project = make_project(rows=120, labels=3, model={"base": str(tmp_path / "my-model")})
+    result = runner.invoke(app, ["train", str(project), "--json"])
+    assert result.exit_code == 0, result.output
+    run = orjson.loads((Path(orjson.loads(result.stdout)["run_dir"]) / "run.json").read_bytes())
+    assert run["base_model"] == str(tmp_path / "my-model")
+    assert not (project / "runs" / "base-model").exists()

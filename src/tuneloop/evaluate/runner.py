@@ -18,6 +18,7 @@ from tuneloop.task_card import TaskCard
 from tuneloop.train.base_model import load_model_and_tokenizer
 
 PREDICTIONS_FILE = "predictions.jsonl"
+METRICS_FILE = "metrics.json"
 
 
 def evaluate_examples(
@@ -48,7 +49,7 @@ def evaluate_examples(
         with (out_dir / PREDICTIONS_FILE).open("wb") as fh:
             for p in predictions:
                 fh.write(orjson.dumps(p.to_dict()) + b"\n")
-        (out_dir / "metrics.json").write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
+        (out_dir / METRICS_FILE).write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
     return report
 
 

@@ -14,7 +14,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from tuneloop.data.version import DatasetVersion
 from tuneloop.errors import TuneloopError
-from tuneloop.pipeline import RUN_FILE, read_run, run_spec
+from tuneloop.pipeline import RUN_FILE, read_evaluation, read_run, run_spec
 from tuneloop.report import plots
 from tuneloop.train.phases import METRICS_FILE
 
@@ -46,7 +46,7 @@ def _context(run_dir: Path, record: dict[str, Any]) -> dict[str, Any]:
         )
         phases.append((phase, records))
     curves = [(f"{p['name']} ({p['kind']})", r) for p, r in phases if r]
-    evaluation = record.get("evaluation", {})
+    evaluation = read_evaluation(run_dir)
     test = evaluation.get("test") or evaluation.get("validation")
     return {
         "run_name": run_dir.name,

@@ -25,10 +25,22 @@ def loss_curves(phases: list[tuple[str, list[dict[str, Any]]]]) -> str:
     """Training loss against step, one panel per phase."""
     fig, axes = plt.subplots(1, len(phases), figsize=(5 * len(phases), 3.2), squeeze=False)
     for ax, (name, records) in zip(axes[0], phases, strict=True):
-        ax.plot([r["step"] for r in records], [r["loss"] for r in records], marker=".", color="#3465a4")
+        steps, losses = [r["step"] for r in records], [r["loss"] for r in records]
+        ax.plot(steps, losses, marker=".", color="#729fcf", alpha=0.6, label="logged")
+        ax.plot(steps, _moving_average(losses), color="#204a87", label="moving average")
+        ax.legend(fontsize=8)
         ax.set(title=name, xlabel="step", ylabel="training loss")
         ax.grid(alpha=0.3)
     return to_base64(fig)
+
+
+def _moving_average(values: list[float], window: int = 5) -> list[float]:
+    """Smooths the ups and downs that length-grouped batches put into a logged loss."""
+    out, total = [], 0.0
+    for i, value in enumerate(values):
+        total += value - (values[i - window] if i >= window else 0.0)
+        out.append(total / min(i + 1, window))
+    return out
 
 
 def per_class_recall(per_class: dict[str, dict[str, float]]) -> str:
