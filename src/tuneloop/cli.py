@@ -174,7 +174,9 @@ def train(project: ProjectArg = Path("."), json_out: JsonOpt = False) -> None:
 @app.command()
 @_guarded
 def evaluate(
-    model_dir: Annotated[Path | None, typer.Argument(help="A model directory saved by tuneloop.")] = None,
+    model_dir: Annotated[
+        Path | None, typer.Argument(help="A model directory saved by tuneloop, or a run directory.")
+    ] = None,
     data: Annotated[Path | None, typer.Option(help="CSV, JSONL or Parquet file to evaluate on.")] = None,
     text_field: Annotated[
         str | None, typer.Option(help="Column holding the text (default: as trained).")
@@ -193,13 +195,14 @@ def evaluate(
 ) -> None:
     """Evaluate a model on a data file (MODEL_DIR --data FILE) or a run on its validation and test splits."""
     from tuneloop.evaluate.runner import evaluate_file
-    from tuneloop.pipeline import evaluate_run, read_run
+    from tuneloop.pipeline import evaluate_run, read_run, resolve_model_dir
 
     if run is not None:
         results = evaluate_run(run, err)
         payload: dict[str, Any] = {"run_dir": str(run), **read_run(run)["evaluation"]}
     elif model_dir is not None and data is not None:
-        payload = evaluate_file(model_dir, data, text_field, label_field, data_format, out_dir, console=err)
+        model = resolve_model_dir(model_dir)
+        payload = evaluate_file(model, data, text_field, label_field, data_format, out_dir, console=err)
     else:
         raise TuneloopError("give MODEL_DIR with --data FILE, or --run RUN_DIR")
     if json_out:
@@ -245,10 +248,18 @@ def run_command(project: ProjectArg = Path("."), json_out: JsonOpt = False) -> N
     run_dir = train_run(load_spec(project), err)
     evaluate_run(run_dir, err)
     report_path = build_report(run_dir)
-    headline = read_run(run_dir)["evaluation"]
+    record = read_run(run_dir)
     if json_out:
-        _emit({"run_dir": str(run_dir), "report": str(report_path), **headline})
+        _emit(
+            {
+                "run_dir": str(run_dir),
+                "model": record["final_model"],
+                "report": str(report_path),
+                **record["evaluation"],
+            }
+        )
         return
-    for split, m in headline.items():
+    for split, m in record["evaluation"].items():
         _print_headline(split, m)
+    out.print(f"model: {record['final_model']}", highlight=False, soft_wrap=True)
     out.print(f"report: {report_path}", highlight=False, soft_wrap=True)

@@ -60,6 +60,12 @@ def run_spec(run_dir: Path) -> ProjectSpec:
     return ProjectSpec.model_validate(record["spec"])
 
 
+def resolve_model_dir(path: Path) -> Path:
+    """A model directory as given, or the final model of a run directory."""
+    record = read_run(path)
+    return Path(record["final_model"]) if "final_model" in record else path
+
+
 def update_run(run_dir: Path, **sections: Any) -> dict[str, Any]:
     record = read_run(run_dir) | sections
     (run_dir / RUN_FILE).write_bytes(orjson.dumps(record, option=orjson.OPT_INDENT_2))

@@ -20,7 +20,14 @@ import orjson
 import torch
 from datasets import Dataset
 from rich.console import Console
-from transformers import PrinterCallback, set_seed
+from transformers import (
+    PrinterCallback,
+    TrainerCallback,
+    TrainerControl,
+    TrainerState,
+    TrainingArguments,
+    set_seed,
+)
 from trl import SFTConfig, SFTTrainer
 
 from tuneloop.data.example import Example
@@ -74,7 +81,7 @@ def train_phase(
         args=_config(spec, phase, out_dir),
         train_dataset=dataset,
         processing_class=tokenizer,
-        callbacks=[RichProgress(f"phase {phase.name} ({phase.kind})", console)],
+        callbacks=[RichProgress(f"phase {phase.name} ({phase.kind})", console), LogFirstAndLastStep()],
     )
     trainer.remove_callback(PrinterCallback)  # the rich bar shows the loss; raw dicts are noise
     began = time.perf_counter()
@@ -94,6 +101,17 @@ def train_phase(
         last_loss=losses[-1] if losses else float("nan"),
         runtime_s=round(runtime, 1),
     )
+
+
+class LogFirstAndLastStep(TrainerCallback):
+    """Log the first and the last step as well, so even a short phase has a loss curve's two ends."""
+
+    def on_step_end(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> TrainerControl:
+        if state.global_step in (1, state.max_steps):
+            control.should_log = True
+        return control
 
 
 def phase_dataset(phase: Phase, train: list[Example]) -> Dataset:
