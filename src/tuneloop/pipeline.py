@@ -127,6 +127,12 @@ def evaluate_run(run_dir: Path, console: Console) -> dict[str, Any]:
     if "final_model" not in record:
         raise TuneloopError(f"{run_dir}: the run has no trained model yet (status: {record.get('status')})")
     dataset = DatasetVersion.load(run_dir / "data")
+    if spec.objective.task != "classify":
+        console.print(
+            f"evaluation of {spec.objective.task!r} tasks is not supported yet; the model is trained"
+        )
+        update_run(run_dir, evaluation={}, status="trained, not evaluated")
+        return {}
     card = TaskCard.from_spec(spec)
     results = {}
     for split in EVAL_SPLITS:

@@ -138,3 +138,33 @@ def test_a_base_model_directory_takes_the_same_path_as_a_hub_model(
     run = orjson.loads((Path(orjson.loads(result.stdout)["run_dir"]) / "run.json").read_bytes())
     assert run["base_model"] == str(tmp_path / "my-model")
     assert not (project / "runs" / "base-model").exists()
+
+
+def test_a_generate_task_trains_on_chat_data_and_says_evaluation_is_not_there_yet(
+    make_project: Callable[..., Path],
+) -> None:
+    rows = banking_rows(60, labels=3)
+    project = make_project(
+        rows=60,
+        labels=3,
+        objective={"name": "explain-intent", "task": "generate"},
+        data={"sources": [{"path": "data/chat.jsonl", "format": "chat"}]},
+    )
+    (project / "data" / "chat.jsonl").write_bytes(
+        b"\n".join(
+            orjson.dumps(
+                {
+                    "messages": [
+                        {"role": "user", "content": r["text"]},
+                        {"role": "assistant", "content": f"Intent: {r['category']}."},
+                    ]
+                }
+            )
+            for r in rows
+        )
+    )
+    result = runner.invoke(app, ["run", str(project), "--json"])
+    assert result.exit_code == 0, result.output
+    payload = orjson.loads(result.stdout)
+    assert "not supported yet" in result.stderr
+    assert Path(payload["report"]).is_file() and "test" not in payload

@@ -50,6 +50,7 @@ def per_class_recall(per_class: dict[str, dict[str, float]]) -> str:
     recalls = [v["recall"] for _, v in items]
     ax.barh(range(len(items)), recalls, color=plt.cm.RdYlGn(np.array(recalls)))
     ax.set_yticks(range(len(items)), [k for k, _ in items], fontsize=6)
+    ax.invert_yaxis()  # worst at the top, where the eye starts
     ax.set(xlim=(0, 1), xlabel="recall")
     ax.grid(axis="x", alpha=0.3)
     return to_base64(fig)
