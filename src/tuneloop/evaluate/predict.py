@@ -92,7 +92,7 @@ def _generate(model: torch.nn.Module, tokenizer: Any, batch: list[Example], max_
         padding=True,
         return_tensors="pt",
         return_dict=True,
-    )
+    ).to(next(model.parameters()).device)
     generated = model.generate(  # type: ignore[operator]
         **encoded,
         max_new_tokens=max_new_tokens,

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import torch
 from rich.console import Console
 
 from tuneloop.data.example import Example
@@ -35,6 +36,7 @@ def evaluate_examples(
     if not examples:
         raise TuneloopError("nothing to evaluate: no readable labelled rows")
     model, tokenizer = load_model_and_tokenizer(model_dir)
+    torch.nn.Module.to(model, "cuda" if torch.cuda.is_available() else "cpu")  # its .to() is mistyped
     predictions = predict_labels(
         model, tokenizer, examples, card.labels, card.max_new_tokens, batch_size, console
     )
