@@ -24,8 +24,9 @@ import trl
 
 from tuneloop.data.prepare import read_and_split
 from tuneloop.evaluate.predict import predict_labels
+from tuneloop.pipeline import ensure_base_model
 from tuneloop.spec import load_spec
-from tuneloop.train.base_model import build_tiny_model, load_model_and_tokenizer
+from tuneloop.train.base_model import load_model_and_tokenizer
 from tuneloop.train.phases import train_phase
 
 REPO = Path(__file__).resolve().parents[1]
@@ -46,21 +47,15 @@ def main() -> None:
     rows.append(
         ("ingest + split (CSV, 10,003 rows)", f"{result.read / seconds:,.0f} rows/s", f"{seconds:.2f} s")
     )
-    train = splits["train"]
     with tempfile.TemporaryDirectory() as tmp:
-        base = Path(tmp) / "base"
-        _, seconds = timed(
-            lambda: build_tiny_model(
-                spec.model.tiny, [e.text for e in train], base, spec.label_names, spec.seed
-            )
-        )
+        spec = spec.model_copy(update={"output_dir": Path(tmp)})
+        (start, _), seconds = timed(lambda: ensure_base_model(spec, splits))
         rows.append(("tiny base model build (tokenizer + init + save)", "-", f"{seconds:.2f} s"))
-        start = str(base)
         for phase in spec.phases:
             short = phase.model_copy(update={"max_steps": TRAIN_STEPS, "logging_steps": TRAIN_STEPS})
             out, seconds = timed(
                 lambda short=short, start=start: train_phase(
-                    spec, short, train, start, Path(tmp) / short.name
+                    spec, short, splits, start, Path(tmp) / short.name
                 )
             )
             rate = out.steps / out.runtime_s

@@ -1,6 +1,7 @@
 """The `tuneloop` command line: each command is one library call, its docstring the help text.
 
-Exit codes (docs/cli.md): 0 success, 1 a check or gate failed, 2 bad usage or bad input.
+Exit codes (docs/cli.md): 0 success, 1 a check or gate failed, 2 bad usage or bad input,
+3 an internal error (a bug: the traceback is printed).
 Commands that compute something take `--json` and then print exactly one JSON object on stdout;
 progress bars and messages go to stderr.
 """
@@ -14,6 +15,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import click
 import orjson
 import typer
 from rich.console import Console
@@ -31,6 +33,7 @@ out = Console()
 ProjectArg = Annotated[Path, typer.Argument(help="Project directory holding tuneloop.yaml.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 F = TypeVar("F", bound=Callable[..., Any])
+INTERNAL_ERROR = 3
 
 
 @app.callback()
@@ -70,6 +73,13 @@ def _guarded(fn: F) -> F:
             kind = "check failed" if isinstance(exc, CheckFailed) else "error"
             err.print(f"[bold red]{kind}:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
+        except (typer.Exit, click.ClickException):
+            raise
+        except Exception as exc:  # a bug, not bad input: keep the traceback, but not exit 1 or 2
+            err.print_exception()
+            message = f"{escape(repr(exc))}; please report it, with the traceback"
+            err.print(f"[bold red]internal error:[/] {message}")
+            raise typer.Exit(INTERNAL_ERROR) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -149,11 +159,12 @@ def base_model_build(
     from tuneloop.spec import load_spec
 
     spec = load_spec(project)
-    path = ensure_base_model(spec, force=force)
+    path, built = ensure_base_model(spec, force=force)
     if json_out:
-        _emit({"base_model": path, "built": spec.model.build == "tiny"})
+        _emit({"base_model": path, "built": built})
     else:
-        out.print(f"base model: {path}")
+        state = "built now" if built else "up to date" if spec.model.build else "as given"
+        out.print(f"base model: {path} ({state})")
 
 
 @app.command()
@@ -186,20 +197,29 @@ def evaluate(
     ] = None,
     data_format: Annotated[str | None, typer.Option("--format", help="csv, jsonl, parquet or chat.")] = None,
     run: Annotated[
-        Path | None, typer.Option(help="A run directory: evaluate its final model on its splits.")
+        Path | None,
+        typer.Option(help="A run directory: evaluate on its splits (its final model by default)."),
+    ] = None,
+    split: Annotated[
+        list[str] | None, typer.Option(help="With --run: the split(s) to evaluate (validation, test, train).")
     ] = None,
     out_dir: Annotated[
         Path | None, typer.Option(help="Write predictions.jsonl and metrics.json here.")
     ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Evaluate a model on a data file (MODEL_DIR --data FILE) or a run on its validation and test splits."""
+    """Evaluate a model on a data file (MODEL_DIR --data FILE) or on a run's splits (--run RUN_DIR)."""
     from tuneloop.evaluate.runner import evaluate_file
-    from tuneloop.pipeline import evaluate_run, read_run, resolve_model_dir
+    from tuneloop.pipeline import EVAL_SPLITS, evaluate_run, headline, resolve_model_dir, run_spec
 
     if run is not None:
-        results = evaluate_run(run, err)
-        payload: dict[str, Any] = {"run_dir": str(run), **read_run(run)["evaluation"]}
+        model = resolve_model_dir(model_dir) if model_dir is not None else None
+        results = evaluate_run(run, err, tuple(split) if split else EVAL_SPLITS, model, out_dir)
+        chosen = run_spec(run).evaluation.metrics
+        payload: dict[str, Any] = {
+            "run_dir": str(run),
+            **{k: headline(v, chosen) for k, v in results.items()},
+        }
     elif model_dir is not None and data is not None:
         model = resolve_model_dir(model_dir)
         payload = evaluate_file(model, data, text_field, label_field, data_format, out_dir, console=err)
@@ -208,18 +228,15 @@ def evaluate(
     if json_out:
         _emit(payload)
     elif run is not None:
-        for split in results:
-            _print_headline(split, payload[split])
+        for name in results:
+            _print_headline(name, payload[name])
     else:
         _print_headline(str(data), payload)
 
 
 def _print_headline(name: str, m: dict[str, Any]) -> None:
-    out.print(
-        f"{name}: accuracy {m['accuracy']:.4f}, macro-F1 {m['macro_f1']:.4f} "
-        f"(n={m['n']}, invalid outputs {m['invalid_rate']:.2%})",
-        highlight=False,
-    )
+    numbers = ", ".join(f"{k} {v:.4f}" for k, v in m.items() if k not in ("n", "invalid_rate"))
+    out.print(f"{name}: {numbers} (n={m['n']}, invalid outputs {m['invalid_rate']:.2%})", highlight=False)
 
 
 @app.command()

@@ -14,27 +14,35 @@ Each stage writes into the run directory and records itself in `run.json`, so `t
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import orjson
 from rich.console import Console
 
+from tuneloop.data.example import Example
 from tuneloop.data.prepare import prepare_dataset, read_and_split
 from tuneloop.data.version import DatasetVersion
 from tuneloop.errors import TuneloopError
 from tuneloop.evaluate.runner import METRICS_FILE, evaluate_examples
 from tuneloop.spec import SPEC_FILE, ProjectSpec
 from tuneloop.task_card import TaskCard
-from tuneloop.train.base_model import BUILD_INFO, base_model_dir, build_tiny_model, resolve_base_model
+from tuneloop.train.base_model import (
+    base_model_dir,
+    build_fingerprint,
+    build_tiny_model,
+    built_fingerprint,
+    resolve_base_model,
+)
 from tuneloop.train.phases import run_phases
 
 RUN_FILE = "run.json"
 EVAL_SPLITS = ("validation", "test")
-HEADLINE = ("n", "accuracy", "macro_f1", "macro_recall", "macro_precision", "invalid_rate")
 
 
 def new_run_dir(spec: ProjectSpec) -> Path:
@@ -43,7 +51,7 @@ def new_run_dir(spec: ProjectSpec) -> Path:
     taken = [int(m.group(1)) for p in base.iterdir() if (m := re.fullmatch(r"run-(\d+)", p.name))]
     run_dir = base / f"run-{max(taken, default=0) + 1:03d}"
     run_dir.mkdir()
-    shutil.copyfile(spec.root / SPEC_FILE, run_dir / SPEC_FILE)
+    shutil.copyfile(spec.path or spec.root / SPEC_FILE, run_dir / SPEC_FILE)
     return run_dir
 
 
@@ -57,7 +65,9 @@ def run_spec(run_dir: Path) -> ProjectSpec:
     record = read_run(run_dir)
     if "spec" not in record:
         raise TuneloopError(f"{run_dir}: not a run directory (no spec in {RUN_FILE})")
-    return ProjectSpec.model_validate(record["spec"])
+    spec = ProjectSpec.model_validate(record["spec"])
+    spec.root = Path(record.get("project", spec.root))
+    return spec
 
 
 def resolve_model_dir(path: Path) -> Path:
@@ -72,31 +82,59 @@ def update_run(run_dir: Path, **sections: Any) -> dict[str, Any]:
     return record
 
 
-def ensure_base_model(spec: ProjectSpec, train_texts: list[str] | None = None, force: bool = False) -> str:
-    """Build the tiny model when the spec asks for one and it is missing or out of date."""
+def base_model_corpus(spec: ProjectSpec, parts: dict[str, list[Example]]) -> list[str]:
+    """The text the tiny tokenizer learns from: the prompt, the training inputs, the unlabeled text."""
+    return [
+        spec.prompt.system or "",
+        *(e.text for e in parts["train"]),
+        *(e.text for e in parts["unlabeled"]),
+    ]
+
+
+def ensure_base_model(
+    spec: ProjectSpec, parts: dict[str, list[Example]] | None = None, force: bool = False
+) -> tuple[str, bool]:
+    """The base model's path, and whether it was built now.
+
+    A `build: tiny` model is rebuilt when its fingerprint (sizes, corpus, labels, seed) differs
+    from the one it was built with, so a changed label set never meets a stale tokenizer.
+    """
     if spec.model.build != "tiny":
-        return resolve_base_model(spec)
+        return resolve_base_model(spec), False
     out_dir = base_model_dir(spec)
-    info_path = out_dir / BUILD_INFO
-    current = (
-        info_path.is_file() and orjson.loads(info_path.read_bytes())["sizes"] == spec.model.tiny.model_dump()
-    )
-    if force or not current:
-        if train_texts is None:
-            train_texts = [e.text for e in read_and_split(spec)[1]["train"]]
-        corpus = [spec.prompt.system or "", *train_texts]
-        labels = spec.label_names if spec.objective.task == "classify" else None
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        build_tiny_model(spec.model.tiny, corpus, out_dir, labels, spec.seed)
-    return str(out_dir)
+    if parts is None:
+        parts = read_and_split(spec)[1]
+    corpus = base_model_corpus(spec, parts)
+    labels = spec.label_names if spec.objective.task == "classify" else []
+    if not force and built_fingerprint(out_dir) == build_fingerprint(
+        spec.model.tiny, corpus, labels, spec.seed
+    ):
+        return str(out_dir), False
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    build_tiny_model(spec.model.tiny, corpus, out_dir, labels, spec.seed)
+    return str(out_dir), True
+
+
+def _guidelines_version(spec: ProjectSpec) -> dict[str, str] | None:
+    """Which guidelines the labels were made under: the file and a hash of its text."""
+    if spec.guidelines is None:
+        return None
+    digest = hashlib.sha256(spec.guidelines.read_bytes()).hexdigest()[:12]
+    return {"path": str(spec.guidelines), "sha256": digest}
 
 
 def train_run(spec: ProjectSpec, console: Console) -> Path:
     """Prepare the data, make sure the base model exists, and train every phase."""
     run_dir = new_run_dir(spec)
     began = time.perf_counter()
-    update_run(run_dir, spec=spec.model_dump(mode="json"), status="preparing data")
+    update_run(
+        run_dir,
+        project=str(spec.root),
+        spec=spec.model_dump(mode="json"),
+        guidelines=_guidelines_version(spec),
+        status="preparing data",
+    )
     console.print(f"[bold]run[/] {run_dir}")
     dataset = prepare_dataset(spec, run_dir / "data")
     counts = dataset.manifest["counts"]
@@ -105,12 +143,14 @@ def train_run(spec: ProjectSpec, console: Console) -> Path:
         f"→ train {counts['splits']['train']} / validation {counts['splits']['validation']} "
         f"/ test {counts['splits']['test']}"
     )
-    train = dataset.split("train")
-    base = ensure_base_model(spec, [e.text for e in train])
+    parts = {name: dataset.split(name) for name in ("train", "unlabeled")}
+    if not parts["train"]:
+        raise TuneloopError("no usable training rows: every row was quarantined (run `tuneloop check`)")
+    base, _ = ensure_base_model(spec, parts)
     update_run(
         run_dir, dataset={"path": str(dataset.path), "hash": dataset.hash}, base_model=base, status="training"
     )
-    phases = run_phases(spec, train, base, run_dir, console)
+    phases = run_phases(spec, parts, base, run_dir, console)
     update_run(
         run_dir,
         phases=[p.to_dict() for p in phases],
@@ -121,35 +161,55 @@ def train_run(spec: ProjectSpec, console: Console) -> Path:
     return run_dir
 
 
-def evaluate_run(run_dir: Path, console: Console) -> dict[str, Any]:
-    """Evaluate the run's final model on the validation and test splits."""
+def evaluate_run(
+    run_dir: Path,
+    console: Console,
+    splits: tuple[str, ...] = EVAL_SPLITS,
+    model_dir: Path | None = None,
+    out_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Evaluate a model on a run's splits: by default the final model, recorded in the run.
+
+    With `model_dir` (an earlier phase, another round's model) the results are returned and,
+    with `out_dir`, written there; the run's own record is left as it is.
+    """
     spec, record = run_spec(run_dir), read_run(run_dir)
     if "final_model" not in record:
         raise TuneloopError(f"{run_dir}: the run has no trained model yet (status: {record.get('status')})")
-    dataset = DatasetVersion.load(run_dir / "data")
     if spec.objective.task != "classify":
-        console.print(
-            f"evaluation of {spec.objective.task!r} tasks is not supported yet; the model is trained"
-        )
+        task = spec.objective.task
+        console.print(f"evaluation of {task!r} tasks is not supported yet; the model is trained")
         update_run(run_dir, evaluation={}, status="trained, not evaluated")
         return {}
-    card = TaskCard.from_spec(spec)
+    dataset = DatasetVersion.load(run_dir / "data")
+    own = model_dir is None
+    model = record["final_model"] if own else str(model_dir)
+    target = run_dir / "eval" if own else out_dir
     results = {}
-    for split in EVAL_SPLITS:
+    for split in splits:
         examples = dataset.split(split)
         if examples:
             results[split] = evaluate_examples(
-                record["final_model"],
+                model,
                 examples,
-                card,
+                TaskCard.from_spec(spec),
                 spec.evaluation.slices,
-                run_dir / "eval" / split,
+                target / split if target else None,
                 spec.evaluation.batch_size,
                 console,
             )
-    headline = {split: {k: m[k] for k in HEADLINE} for split, m in results.items()}
-    update_run(run_dir, evaluation=headline, status="evaluated")
+    if own:
+        chosen = spec.evaluation.metrics
+        recorded = read_run(run_dir).get("evaluation", {}) | {
+            s: headline(m, chosen) for s, m in results.items()
+        }
+        update_run(run_dir, evaluation=recorded, status="evaluated")
     return results
+
+
+def headline(metrics: dict[str, Any], chosen: Sequence[str]) -> dict[str, Any]:
+    """The numbers people look at first: the size, the spec's `evaluation.metrics`, the invalid rate."""
+    return {"n": metrics["n"], **{k: metrics[k] for k in chosen}, "invalid_rate": metrics["invalid_rate"]}
 
 
 def read_evaluation(run_dir: Path) -> dict[str, dict[str, Any]]:

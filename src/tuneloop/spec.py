@@ -24,13 +24,14 @@ from pydantic import (
     model_validator,
 )
 from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from tuneloop.errors import SpecError
+from tuneloop.label_text import normalise
 
 SPEC_FILE = "tuneloop.yaml"
 FORMATS = ("csv", "jsonl", "parquet", "chat")
-_EXTENSION_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
+_EXTENSION_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
 
 
 class _Strict(BaseModel):
@@ -93,7 +94,21 @@ class Source(_Strict):
 
 
 class DataSpec(_Strict):
+    """`sources`: the task's examples. `unlabeled`: domain text without answers, for `causal_lm`
+    phases and the tokenizer only (its `fields.text` is read; a label column is ignored)."""
+
     sources: list[Source] = Field(min_length=1)
+    unlabeled: list[Source] = Field(default_factory=list)
+
+    @field_validator("unlabeled")
+    @classmethod
+    def _tabular(cls, unlabeled: list[Source]) -> list[Source]:
+        for i, source in enumerate(unlabeled):
+            if source.format == "chat":
+                raise ValueError(f"unlabeled[{i}]: use csv, jsonl or parquet with a text field, not chat")
+        return [
+            s.model_copy(update={"fields": s.fields.model_copy(update={"label": None})}) for s in unlabeled
+        ]
 
 
 class SplitFiles(_Strict):
@@ -188,7 +203,7 @@ class Evaluation(_Strict):
 class ProjectSpec(_Strict):
     version: Literal[1] = 1
     objective: Objective
-    labels: list[Label] = Field(default_factory=list)
+    labels: list[Label] = Field(default_factory=list, validate_default=True)
     guidelines: Path | None = None
     prompt: Prompt = Field(default_factory=Prompt)
     data: DataSpec
@@ -199,8 +214,9 @@ class ProjectSpec(_Strict):
     output_dir: Path = Path("runs")
     seed: int = 0
     root: Path = Field(
-        default=Path("."), exclude=True, description="Directory of tuneloop.yaml; set on load."
+        default=Path("."), exclude=True, description="Directory of the spec file; set on load."
     )
+    path: Path | None = Field(default=None, exclude=True, description="The spec file; set on load.")
 
     @field_validator("guidelines")
     @classmethod
@@ -223,6 +239,11 @@ class ProjectSpec(_Strict):
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
             raise ValueError(f"label names must be unique; repeated: {', '.join(repeated)}")
+        seen: dict[str, str] = {}
+        for name in names:
+            other = seen.setdefault(normalise(name), name)
+            if other != name:
+                raise ValueError(f"labels {other!r} and {name!r} differ only in case or punctuation")
         return labels
 
     @field_validator("data")
@@ -236,6 +257,22 @@ class ProjectSpec(_Strict):
                         f"sources[{i}].fields.label must name the label column of a classify task"
                     )
         return data
+
+    @field_validator("evaluation")
+    @classmethod
+    def _slices_exist_in_the_data(cls, evaluation: Evaluation, info: ValidationInfo) -> Evaluation:
+        data = info.data.get("data")
+        if data is None:
+            return evaluation
+        tagged = {name for source in data.sources for name in source.fields.slices}
+        for i, slice_spec in enumerate(evaluation.slices):
+            if slice_spec.field is not None and slice_spec.field not in tagged:
+                known = ", ".join(sorted(tagged)) or "none"
+                raise ValueError(
+                    f"slices[{i}].field {slice_spec.field!r} is not a slice field of any source "
+                    f"(data.sources[*].fields.slices: {known})"
+                )
+        return evaluation
 
     @field_validator("phases")
     @classmethod
@@ -268,6 +305,8 @@ def load_spec(project: Path | str) -> ProjectSpec:
         mark = exc.problem_mark
         where = f"{path.name}:{mark.line + 1}" if mark is not None else path.name
         raise SpecError(f"invalid YAML: {exc.problem} ({where})") from None
+    except YAMLError as exc:  # reader errors (control characters) carry no mark
+        raise SpecError(f"invalid YAML: {str(exc).splitlines()[0]} ({path.name})") from None
     except UnicodeDecodeError as exc:
         raise SpecError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     if not isinstance(tree, dict):
@@ -277,7 +316,7 @@ def load_spec(project: Path | str) -> ProjectSpec:
         spec = ProjectSpec.model_validate(_plain(tree), context={"root": root})
     except ValidationError as exc:
         raise SpecError("\n".join(_describe(exc.errors(), tree, path.name))) from None
-    spec.root = root
+    spec.root, spec.path = root, path.resolve()
     return spec
 
 
@@ -327,7 +366,7 @@ def _line_of(tree: Any, loc: list[Any]) -> int | None:
         except (KeyError, TypeError, AttributeError):
             break
         node = node[part]
-    if line is None and getattr(tree, "lc", None) is not None:
+    if not loc and getattr(tree, "lc", None) is not None:  # a whole-spec problem: point at its start
         line = tree.lc.line + 1
     return line
 

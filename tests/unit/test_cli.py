@@ -62,7 +62,8 @@ def test_invalid_spec_exits_2_with_the_line_and_no_traceback(make_project: Calla
     result = runner.invoke(app, ["check", str(project)])
     assert result.exit_code == 2
     assert "phases[0].learning_rate: must be > 0 (tuneloop.yaml:" in result.stderr
-    assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit)  # a clean exit, not an escaped exception
+    assert "Traceback" not in result.stderr
 
 
 def test_check_exits_1_when_rows_have_errors(make_project: Callable[..., Path]) -> None:
@@ -90,3 +91,15 @@ def test_unknown_option_is_bad_usage() -> None:
 def test_report_on_a_directory_that_is_not_a_run(tmp_path: Path) -> None:
     result = runner.invoke(app, ["report", str(tmp_path)])
     assert result.exit_code == 2 and "not a run directory" in result.stderr
+
+
+def test_an_internal_error_exits_3_with_the_traceback(
+    make_project: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(spec: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("tuneloop.data.check.check_data", broken)
+    result = runner.invoke(app, ["check", str(make_project())])
+    assert result.exit_code == 3
+    assert "RuntimeError('boom')" in result.stderr and "Traceback" in result.stderr

@@ -20,7 +20,7 @@ def check_data(spec: ProjectSpec) -> dict[str, Any]:
     result, splits = read_and_split(spec)
     findings = result.findings
     kept = sum(len(rows) for rows in splits.values())
-    labels = Counter(e.label for rows in splits.values() for e in rows)
+    labels = Counter(e.label for rows in splits.values() for e in rows if e.label is not None)
     unused = [name for name in spec.label_names if name not in labels]
     return {
         "ok": not any(f.severity == "error" for f in findings),

@@ -26,9 +26,6 @@ class Finding:
     row_id: str | None = None
     fix: str | None = None
 
-    def where(self) -> str:
-        return f"{self.file}:{self.line}" if self.line is not None else self.file
-
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

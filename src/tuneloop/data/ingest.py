@@ -102,10 +102,12 @@ def _records(source: Source) -> Iterator[tuple[int, str, Any]]:
 def _csv_records(source: Source) -> Iterator[tuple[int, str, Any]]:
     # Undecodable bytes become surrogates so one bad line is flagged without losing the file.
     text = source.path.read_bytes().decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+    lines = text.splitlines()
+    csv.field_size_limit(_CSV_FIELD_LIMIT)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
-    except StopIteration:
+    except (StopIteration, csv.Error):
         return
     missing = [c for c in _mapped_columns(source) if c not in header]
     if missing:
@@ -113,26 +115,46 @@ def _csv_records(source: Source) -> Iterator[tuple[int, str, Any]]:
             f"{source.path}: column {missing[0]!r} (from the spec's fields:) is not in the CSV header "
             f"(columns: {', '.join(header)})"
         )
-    start = reader.line_num + 1
-    for cells in reader:
-        raw = ",".join(cells)
-        if not any(c.strip() for c in cells):
-            start = reader.line_num + 1
-            continue
-        value: Any
-        if any(_has_surrogates(c) for c in cells):
-            value = _RowProblem("invalid_utf8", "the line is not valid UTF-8", "re-encode the file as UTF-8")
-            raw = raw.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
-        elif len(cells) != len(header):
-            value = _RowProblem(
-                "wrong_column_count",
-                f"expected {len(header)} columns, found {len(cells)}",
-                "quote fields that contain commas",
-            )
-        else:
-            value = dict(zip(header, cells, strict=True))
-        yield start, raw, value
+    while True:
         start = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield start, _raw(lines, start, reader.line_num), _RowProblem("unreadable_csv", f"not CSV: {exc}")
+            continue
+        if not cells:  # a blank line is not a row
+            continue
+        end = reader.line_num
+        yield start, _raw(lines, start, end), _csv_value(cells, header, start, end)
+
+
+_CSV_FIELD_LIMIT = 64 * 1024 * 1024  # long texts are a length finding for later checks, not a crash
+
+
+def _raw(lines: list[str], start: int, end: int) -> str:
+    raw = "\n".join(lines[start - 1 : end])
+    return raw.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
+
+
+def _csv_value(cells: list[str], header: list[str], start: int, end: int) -> Any:
+    if any(_has_surrogates(c) for c in cells):
+        return _RowProblem("invalid_utf8", "the line is not valid UTF-8", "re-encode the file as UTF-8")
+    if len(cells) == len(header):
+        return dict(zip(header, cells, strict=True))
+    if end > start:
+        return _RowProblem(
+            "unterminated_quote",
+            f"a quote opened on line {start} is not closed where expected: lines {start}-{end} were read "
+            f"as one row of {len(cells)} columns instead of {len(header)}",
+            "close the quote, or double a quote inside a quoted field",
+        )
+    return _RowProblem(
+        "wrong_column_count",
+        f"expected {len(header)} columns, found {len(cells)}",
+        "quote fields that contain commas",
+    )
 
 
 def _has_surrogates(text: str) -> bool:
@@ -144,6 +166,8 @@ def _jsonl_records(source: Source) -> Iterator[tuple[int, str, Any]]:
         for number, line_bytes in enumerate(fh, start=1):
             if not line_bytes.strip():
                 continue
+            if number == 1:
+                line_bytes = line_bytes.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark
             try:
                 raw = line_bytes.decode("utf-8").rstrip("\r\n")
             except UnicodeDecodeError as exc:

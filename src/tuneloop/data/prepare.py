@@ -1,11 +1,13 @@
 """Prepare: ingest every source, split, and write one `DatasetVersion`.
 
 With `splits.files` the validation and test sets come from their own files (ingested with the
-same rules); otherwise they are stratified fractions of the sources.
+same rules); otherwise they are stratified fractions of the sources. Unlabeled domain text
+(`data.unlabeled`) is read with the same rules, minus the label, into its own part.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from tuneloop.data.example import Example
@@ -22,16 +24,20 @@ def prepare_dataset(spec: ProjectSpec, path: Path) -> DatasetVersion:
 
 
 def read_and_split(spec: ProjectSpec) -> tuple[IngestResult, dict[str, list[Example]]]:
+    """Every row read, and the kept ones by part: train, validation, test and unlabeled."""
     card = TaskCard.from_spec(spec)
     result = ingest_sources(spec.data.sources, card, spec.root)
     files = spec.splits.files
+    parts: dict[str, list[Example]]
     if files is None:
-        return result, stratified_split(result.examples, spec.splits.validation, spec.splits.test, spec.seed)
-    train = list(result.examples)
-    validation, test = (
-        ingest_source(files.validation, card, spec.root),
-        ingest_source(files.test, card, spec.root),
-    )
-    result.extend(validation)
-    result.extend(test)
-    return result, {"train": train, "validation": validation.examples, "test": test.examples}
+        parts = stratified_split(result.examples, spec.splits.validation, spec.splits.test, spec.seed)
+    else:
+        validation = ingest_source(files.validation, card, spec.root)
+        test = ingest_source(files.test, card, spec.root)
+        parts = {"train": list(result.examples), "validation": validation.examples, "test": test.examples}
+        result.extend(validation)
+        result.extend(test)
+    unlabeled = ingest_sources(spec.data.unlabeled, replace(card, task="text"), spec.root)
+    parts["unlabeled"] = unlabeled.examples
+    result.extend(unlabeled)
+    return result, parts

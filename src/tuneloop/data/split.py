@@ -2,6 +2,8 @@
 
 Stratification is done per label so that every label with enough rows appears in each split in
 proportion; a label too rare to split keeps all its rows in train (and the manifest shows it).
+Copies of one example (same content id) always land in the same split, so a duplicate can never
+leak from train into test.
 """
 
 from __future__ import annotations
@@ -19,19 +21,19 @@ def stratified_split(
     examples: list[Example], validation: float, test: float, seed: int
 ) -> dict[str, list[Example]]:
     rng = np.random.default_rng(seed)
-    by_label: dict[str | None, list[Example]] = defaultdict(list)
+    by_label: dict[str | None, dict[str, list[Example]]] = defaultdict(lambda: defaultdict(list))
     for example in examples:
-        by_label[example.label].append(example)
+        by_label[example.label][example.id].append(example)
     out: dict[str, list[Example]] = {name: [] for name in SPLITS}
     for label in sorted(by_label, key=str):
-        group = by_label[label]
-        order = rng.permutation(len(group))
-        n_test, n_val = _share(len(group), test), _share(len(group), validation)
-        if n_test + n_val >= len(group):  # too rare to split: keep it trainable
+        groups = list(by_label[label].values())
+        order = rng.permutation(len(groups))
+        n_test, n_val = _share(len(groups), test), _share(len(groups), validation)
+        if n_test + n_val >= len(groups):  # too rare to split: keep it trainable
             n_test = n_val = 0
-        out["test"].extend(group[i] for i in order[:n_test])
-        out["validation"].extend(group[i] for i in order[n_test : n_test + n_val])
-        out["train"].extend(group[i] for i in order[n_test + n_val :])
+        for position, index in enumerate(order):
+            name = "test" if position < n_test else "validation" if position < n_test + n_val else "train"
+            out[name].extend(groups[index])
     for name in SPLITS:  # interleave labels; training order is shuffled again by the trainer
         out[name] = [out[name][i] for i in rng.permutation(len(out[name]))]
     return out

@@ -2,6 +2,7 @@
 
 Layout of a version directory:
     train.parquet, validation.parquet, test.parquet   the canonical examples
+    unlabeled.parquet                                 domain text without answers (may be empty)
     quarantine.jsonl                                  every row that was not used, with its reason
     manifest.json                                     hash, counts, label counts and findings
 
@@ -25,6 +26,7 @@ from tuneloop.data.findings import QuarantinedRow, summarize, write_quarantine
 from tuneloop.data.split import SPLITS
 from tuneloop.errors import TuneloopError
 
+PARTS = (*SPLITS, "unlabeled")
 MANIFEST = "manifest.json"
 QUARANTINE = "quarantine.jsonl"
 _SCHEMA = pa.schema(
@@ -48,8 +50,8 @@ class DatasetVersion:
         return str(self.manifest["hash"])
 
     def split(self, name: str) -> list[Example]:
-        if name not in SPLITS:
-            raise TuneloopError(f"unknown split {name!r}; expected one of {', '.join(SPLITS)}")
+        if name not in PARTS:
+            raise TuneloopError(f"unknown split {name!r}; expected one of {', '.join(PARTS)}")
         table = pq.read_table(self.path / f"{name}.parquet")
         return [Example.from_row(row) for row in table.to_pylist()]
 
@@ -71,7 +73,8 @@ def write_dataset_version(
         )
     path.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
-    for name in SPLITS:
+    splits = {name: splits.get(name, []) for name in PARTS}
+    for name in PARTS:
         rows = [e.to_row() for e in splits[name]]
         pq.write_table(pa.Table.from_pylist(rows, schema=_SCHEMA), path / f"{name}.parquet")
         digest.update(name.encode() + b"\0" + "\n".join(e.id for e in splits[name]).encode() + b"\0")
@@ -83,7 +86,7 @@ def write_dataset_version(
             "read": read,
             "kept": kept,
             "quarantined": len(quarantined),
-            "splits": {name: len(splits[name]) for name in SPLITS},
+            "splits": {name: len(splits[name]) for name in PARTS},
         },
         "label_counts": {name: dict(Counter(e.label for e in splits[name]).most_common()) for name in SPLITS},
         "findings_summary": summarize(findings),

@@ -38,8 +38,10 @@ def classification_metrics(predictions: list[Prediction], labels: list[str]) -> 
     precision, recall, f1, support = precision_recall_fscore_support(
         gold, pred, labels=present, zero_division=0
     )
-    columns = [*present, INVALID]
-    matrix = confusion_matrix(gold, pred, labels=columns)[: len(present)]
+    # Columns: every label that was answered or expected, so each row sums to the label's support.
+    answered = set(pred)
+    columns = [label for label in labels if label in set(gold) or label in answered] + [INVALID]
+    matrix = confusion_matrix(gold, pred, labels=columns)[[columns.index(label) for label in present]]
     return {
         "n": n,
         "accuracy": float(np.mean([g == p for g, p in zip(gold, pred, strict=True)])),
@@ -56,7 +58,7 @@ def classification_metrics(predictions: list[Prediction], labels: list[str]) -> 
 
 
 def slice_metrics(predictions: list[Prediction], slices: list[SliceSpec]) -> dict[str, dict[str, Any]]:
-    """Accuracy and size of every value of every slice."""
+    """Accuracy and size of every value of every slice (length buckets in length order)."""
     out: dict[str, dict[str, Any]] = {}
     for spec in slices:
         groups: dict[str, list[bool]] = defaultdict(list)
@@ -64,9 +66,11 @@ def slice_metrics(predictions: list[Prediction], slices: list[SliceSpec]) -> dic
             value = slice_value(p, spec)
             if value is not None:
                 groups[value].append(p.correct)
+        order = _length_buckets(spec.length_words) if spec.length_words is not None else sorted(groups)
         out[spec.name] = {
-            value: {"n": len(hits), "accuracy": float(np.mean(hits))}
-            for value, hits in sorted(groups.items())
+            value: {"n": len(groups[value]), "accuracy": float(np.mean(groups[value]))}
+            for value in order
+            if value in groups
         }
     return out
 
@@ -76,9 +80,12 @@ def slice_value(prediction: Prediction, spec: SliceSpec) -> str | None:
         return prediction.slices.get(spec.field)
     assert spec.length_words is not None
     words = len(prediction.text.split())
-    lower = 0
-    for edge in spec.length_words:
-        if words <= edge:
-            return f"{lower + 1}-{edge} words"
-        lower = edge
-    return f"> {lower} words"
+    buckets = _length_buckets(spec.length_words)
+    return next(
+        (b for edge, b in zip(spec.length_words, buckets, strict=False) if words <= edge), buckets[-1]
+    )
+
+
+def _length_buckets(edges: list[int]) -> list[str]:
+    lowers = [0, *edges]
+    return [f"{lo + 1}-{hi} words" for lo, hi in zip(lowers, edges, strict=False)] + [f"> {edges[-1]} words"]

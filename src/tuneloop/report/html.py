@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader
 
 from tuneloop.data.version import DatasetVersion
 from tuneloop.errors import TuneloopError
@@ -26,7 +26,7 @@ def build_report(run_dir: Path) -> Path:
     record = read_run(run_dir)
     if not record:
         raise TuneloopError(f"{run_dir}: not a run directory (no {RUN_FILE})")
-    env = Environment(loader=PackageLoader("tuneloop.report", "templates"), autoescape=select_autoescape())
+    env = Environment(loader=PackageLoader("tuneloop.report", "templates"), autoescape=True)
     html = env.get_template("report.html.j2").render(**_context(run_dir, record))
     path = run_dir / REPORT_FILE
     path.write_text(html, encoding="utf-8")

@@ -15,12 +15,13 @@ tokenizer untouched.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 
 import orjson
 import torch
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import (
     AutoModelForCausalLM,
     AutoTokenizer,
@@ -55,7 +56,7 @@ CHAT_TEMPLATE = (
 
 
 def build_tiny_model(
-    sizes: TinyModel, texts: Iterable[str], out_dir: Path, labels: list[str] | None = None, seed: int = 0
+    sizes: TinyModel, texts: list[str], out_dir: Path, labels: list[str] | None = None, seed: int = 0
 ) -> Path:
     """Train a tokenizer on `texts`, initialise a Llama model from `sizes`, save both to `out_dir`."""
     tokenizer = train_tokenizer(texts, sizes.vocab_size, labels or [])
@@ -83,9 +84,23 @@ def build_tiny_model(
         "sizes": sizes.model_dump(),
         "parameters": sum(p.numel() for p in model.parameters()),
         "seed": seed,
+        "fingerprint": build_fingerprint(sizes, texts, labels or [], seed),
     }
     (out_dir / BUILD_INFO).write_bytes(orjson.dumps(info, option=orjson.OPT_INDENT_2))
     return out_dir
+
+
+def build_fingerprint(sizes: TinyModel, texts: list[str], labels: list[str], seed: int) -> str:
+    """Everything the built model depends on; a different fingerprint means a rebuild."""
+    digest = hashlib.sha256(orjson.dumps([sizes.model_dump(), labels, seed]))
+    for text in texts:
+        digest.update(text.encode("utf-8", errors="surrogatepass") + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def built_fingerprint(out_dir: Path) -> str | None:
+    info = out_dir / BUILD_INFO
+    return orjson.loads(info.read_bytes()).get("fingerprint") if info.is_file() else None
 
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int, labels: list[str]) -> PreTrainedTokenizerFast:
@@ -106,8 +121,8 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int, labels: list[str]) ->
         chat_template=CHAT_TEMPLATE,
         model_max_length=4096,
     )
-    if labels:
-        fast.add_tokens(labels)
+    if labels:  # whole words only: a label "rd" must not split "card"
+        fast.add_tokens([AddedToken(label, single_word=True, normalized=False) for label in labels])
     return fast
 
 

@@ -54,12 +54,16 @@ class PhaseResult:
 
 
 def run_phases(
-    spec: ProjectSpec, train: list[Example], start_from: str, run_dir: Path, console: Console | None = None
+    spec: ProjectSpec,
+    parts: dict[str, list[Example]],
+    start_from: str,
+    run_dir: Path,
+    console: Console | None = None,
 ) -> list[PhaseResult]:
     results = []
     for index, phase in enumerate(spec.phases, start=1):
         out_dir = run_dir / "phases" / f"{index}-{phase.name}"
-        result = train_phase(spec, phase, train, start_from, out_dir, console)
+        result = train_phase(spec, phase, parts, start_from, out_dir, console)
         results.append(result)
         start_from = result.model_dir
     return results
@@ -68,14 +72,14 @@ def run_phases(
 def train_phase(
     spec: ProjectSpec,
     phase: Phase,
-    train: list[Example],
+    parts: dict[str, list[Example]],
     start_from: str,
     out_dir: Path,
     console: Console | None = None,
 ) -> PhaseResult:
     set_seed(spec.seed)
     model, tokenizer = load_model_and_tokenizer(start_from)
-    dataset = phase_dataset(phase, train)
+    dataset = phase_dataset(phase, parts)
     trainer = SFTTrainer(
         model=model,
         args=_config(spec, phase, out_dir),
@@ -114,10 +118,12 @@ class LogFirstAndLastStep(TrainerCallback):
         return control
 
 
-def phase_dataset(phase: Phase, train: list[Example]) -> Dataset:
-    rows = train[: phase.max_rows] if phase.max_rows else train
+def phase_dataset(phase: Phase, parts: dict[str, list[Example]]) -> Dataset:
+    """`causal_lm`: the training inputs and the unlabeled text; `sft`: the training examples."""
     if phase.kind == "causal_lm":
-        return Dataset.from_dict({"text": [e.text for e in rows]})
+        texts = [e.text for e in parts["train"]] + [e.text for e in parts.get("unlabeled", [])]
+        return Dataset.from_dict({"text": texts[: phase.max_rows] if phase.max_rows else texts})
+    rows = parts["train"][: phase.max_rows] if phase.max_rows else parts["train"]
     return Dataset.from_dict({"messages": [e.messages for e in rows]})
 
 

@@ -169,3 +169,38 @@ def test_openai_chat_jsonl(tmp_path: Path) -> None:
         "no_assistant_message",
         "missing_field",
     ]
+
+
+def test_an_unterminated_quote_is_named_with_the_lines_it_swallowed(tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text('text,category,channel\nok,card_arrival,\n"oops,pin_blocked,\nmore,card_arrival,\n')
+    result = ingest_source(_source(path), CARD, tmp_path)
+    assert [e.source for e in result.examples] == ["d.csv:2"]
+    (finding,) = result.findings
+    assert (finding.line, finding.code) == (3, "unterminated_quote")
+    assert "lines 3-4" in finding.message
+    assert result.quarantined[0].raw == '"oops,pin_blocked,\nmore,card_arrival,'
+
+
+def test_csv_quarantine_keeps_the_raw_line_and_flags_empty_cells(tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text('text,category,channel\n"quoted, text",card_arrival,x,extra\n,,\n\nfine,pin_blocked,\n')
+    result = ingest_source(_source(path), CARD, tmp_path)
+    assert result.read == 3 and [e.source for e in result.examples] == ["d.csv:5"]
+    assert [(f.line, f.code) for f in result.findings] == [(2, "wrong_column_count"), (3, "empty_text")]
+    assert result.quarantined[0].raw == '"quoted, text",card_arrival,x,extra'
+
+
+def test_a_very_long_csv_field_is_read_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text(f"text,category,channel\n{'word ' * 40000},card_arrival,\n")
+    (example,) = ingest_source(_source(path), CARD, tmp_path).examples
+    assert len(example.text) > 131072
+
+
+def test_a_byte_order_mark_does_not_cost_the_first_jsonl_row(tmp_path: Path) -> None:
+    path = _jsonl(
+        tmp_path / "d.jsonl", [b'\xef\xbb\xbf{"text": "Where is my card?", "category": "card_arrival"}']
+    )
+    result = ingest_source(_source(path), CARD, tmp_path)
+    assert len(result.examples) == 1 and not result.findings

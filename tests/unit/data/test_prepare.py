@@ -12,7 +12,12 @@ def test_stratified_fractions_of_the_sources(make_project: Callable[..., Path], 
     spec = load_spec(make_project(rows=200, labels=4))
     version = prepare_dataset(spec, tmp_path / "v")
     # 50 rows per label: round(7.5) = 8 to validation and to test, 34 to train
-    assert version.manifest["counts"]["splits"] == {"train": 136, "validation": 32, "test": 32}
+    assert version.manifest["counts"]["splits"] == {
+        "train": 136,
+        "validation": 32,
+        "test": 32,
+        "unlabeled": 0,
+    }
     assert all(n == 34 for n in version.manifest["label_counts"]["train"].values())
 
 
@@ -36,7 +41,7 @@ def test_explicit_validation_and_test_files(make_project: Callable[..., Path], t
     )
     version = prepare_dataset(load_spec(project), tmp_path / "v")
     counts = version.manifest["counts"]
-    assert counts["splits"] == {"train": 200, "validation": 30, "test": 30}
+    assert counts["splits"] == {"train": 200, "validation": 30, "test": 30, "unlabeled": 0}
     assert counts["read"] == 261 and counts["quarantined"] == 1
     assert version.manifest["findings"][0]["file"] == "data/test.csv"
     assert {e.source.split(":")[0] for e in version.split("validation")} == {"data/val.csv"}

@@ -42,3 +42,12 @@ def test_a_label_too_rare_to_split_stays_in_train() -> None:
     splits = stratified_split(_examples({"a": 40, "rare": 2}), 0.2, 0.2, seed=0)
     assert Counter(e.label for e in splits["train"])["rare"] == 2
     assert all(e.label == "a" for e in splits["test"] + splits["validation"])
+
+
+def test_copies_of_an_example_stay_in_one_split() -> None:
+    examples = _examples({"a": 30, "b": 30})
+    copies = [Example(e.messages, e.label, "copy.csv:1") for e in examples[:10]]
+    splits = stratified_split(examples + copies, 0.2, 0.2, seed=0)
+    where = {name: {e.id for e in rows} for name, rows in splits.items()}
+    assert not (where["train"] & where["test"]) and not (where["train"] & where["validation"])
+    assert sum(len(rows) for rows in splits.values()) == 70

@@ -63,3 +63,19 @@ def test_slices_by_field_and_by_length() -> None:
         "3-10 words": {"n": 1, "accuracy": 0.0},
         "> 10 words": {"n": 1, "accuracy": 1.0},
     }
+
+
+def test_a_prediction_of_a_label_absent_from_gold_keeps_its_column() -> None:
+    predictions = [_p("a", "a"), _p("a", "c"), _p("b", None)]
+    m = classification_metrics(predictions, ["a", "b", "c"])
+    assert m["confusion"]["labels"] == ["a", "b"]
+    assert m["confusion"]["columns"] == ["a", "b", "c", INVALID]
+    assert m["confusion"]["matrix"] == [[1, 0, 1, 0], [0, 0, 0, 1]]
+    supports = [m["per_class"][label]["support"] for label in m["confusion"]["labels"]]
+    assert [sum(row) for row in m["confusion"]["matrix"]] == supports
+
+
+def test_length_buckets_keep_their_numeric_order() -> None:
+    predictions = [_p("a", "a", "w " * n) for n in (3, 12, 30)]
+    result = slice_metrics(predictions, [SliceSpec(name="length", length_words=[5, 20])])
+    assert list(result["length"]) == ["1-5 words", "6-20 words", "> 20 words"]
