@@ -9,7 +9,8 @@ PYTEST_ARGS ?=
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --quiet --upgrade pip
-	# torch first and exactly: the CPU wheel; anything looser pulls a multi-GB CUDA build.
+	# torch first and exactly: this machine image serves 2.13.0 as a CPU wheel from local disk;
+	# anything looser pulls a multi-GB CUDA build from PyPI.
 	$(PY) -m pip install --quiet --quiet torch==2.13.0
 	$(PY) -m pip install --quiet --quiet -e '.[dev]'
 	touch $@

@@ -95,3 +95,46 @@ def test_a_spec_that_is_not_a_mapping(tmp_path: Path) -> None:
     (tmp_path / "tuneloop.yaml").write_text("- just\n- a list\n")
     with pytest.raises(SpecError, match="must be a mapping"):
         load_spec(tmp_path)
+
+
+def test_a_classify_task_without_labels_is_refused(make_project: Callable[..., Path]) -> None:
+    project = make_project()
+    text = (project / "tuneloop.yaml").read_text()
+    (project / "tuneloop.yaml").write_text(text[: text.index("labels:")])
+    with pytest.raises(SpecError, match=r"^labels: a classify task needs at least 2 labels"):
+        load_spec(project)
+
+
+def test_labels_that_differ_only_in_case_or_punctuation_are_refused(
+    make_project: Callable[..., Path],
+) -> None:
+    project = make_project()
+    (project / "tuneloop.yaml").write_text(
+        (project / "tuneloop.yaml").read_text() + "- name: Card Arrival.\n"
+    )
+    with pytest.raises(
+        SpecError, match=r"'card_arrival' and 'Card Arrival\.' differ only in case or punctuation"
+    ):
+        load_spec(project)
+
+
+def test_a_slice_on_a_field_no_source_tags_is_refused(make_project: Callable[..., Path]) -> None:
+    project = _broken(
+        make_project(), "- name: length", "- name: channel\n    field: channel\n  - name: length"
+    )
+    with pytest.raises(SpecError, match=r"evaluation: slices\[0\]\.field 'channel' is not a slice field"):
+        load_spec(project)
+
+
+def test_unlabeled_sources_are_text_only(make_project: Callable[..., Path]) -> None:
+    project = _broken(
+        make_project(), "data:\n", "data:\n  unlabeled:\n  - path: data/train.csv\n    fields: {text: text}\n"
+    )
+    (unlabeled,) = load_spec(project).data.unlabeled
+    assert unlabeled.fields.label is None and unlabeled.format == "csv"
+
+
+def test_a_control_character_in_the_yaml_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "tuneloop.yaml").write_text("objective:\n  name: x\x07\n")
+    with pytest.raises(SpecError, match=r"^invalid YAML: .*\(tuneloop\.yaml\)$"):
+        load_spec(tmp_path)

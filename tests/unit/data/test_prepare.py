@@ -6,6 +6,7 @@ from pathlib import Path
 from tests.conftest import banking_rows, write_csv
 from tuneloop.data.prepare import prepare_dataset
 from tuneloop.spec import load_spec
+from tuneloop.train.phases import phase_dataset
 
 
 def test_stratified_fractions_of_the_sources(make_project: Callable[..., Path], tmp_path: Path) -> None:
@@ -45,3 +46,28 @@ def test_explicit_validation_and_test_files(make_project: Callable[..., Path], t
     assert counts["read"] == 261 and counts["quarantined"] == 1
     assert version.manifest["findings"][0]["file"] == "data/test.csv"
     assert {e.source.split(":")[0] for e in version.split("validation")} == {"data/val.csv"}
+
+
+def test_unlabeled_text_gets_its_own_part_and_feeds_causal_lm(
+    make_project: Callable[..., Path], tmp_path: Path
+) -> None:
+    project = make_project(rows=40, labels=2)
+    (project / "data" / "domain.jsonl").write_text(
+        '{"body": "Top-ups by bank transfer take a day."}\n{"body": ""}\n{"body": "Cards ship in a week."}\n'
+    )
+    spec_path = project / "tuneloop.yaml"
+    spec_path.write_text(
+        spec_path.read_text().replace(
+            "data:\n", "data:\n  unlabeled:\n  - path: data/domain.jsonl\n    fields: {text: body}\n", 1
+        )
+    )
+    spec = load_spec(project)
+    version = prepare_dataset(spec, tmp_path / "v")
+    counts = version.manifest["counts"]
+    assert counts["splits"]["unlabeled"] == 2 and counts["quarantined"] == 1 and counts["read"] == 43
+    unlabeled = version.split("unlabeled")
+    assert [e.label for e in unlabeled] == [None, None]
+    parts = {"train": version.split("train"), "unlabeled": unlabeled}
+    texts = phase_dataset(spec.phases[0], parts)["text"]
+    assert texts[-2:] == ["Top-ups by bank transfer take a day.", "Cards ship in a week."]
+    assert len(phase_dataset(spec.phases[1], parts)) == len(parts["train"])  # sft: labelled only
