@@ -147,9 +147,10 @@ def _config(spec: ProjectSpec, phase: Phase, out_dir: Path) -> SFTConfig:
         seed=spec.seed,
         data_seed=spec.seed,
         disable_tqdm=True,
-        # TRL turns these on by default; on CPU they make training about 13x slower.
+        # TRL turns these on by default (gradient checkpointing is now activation checkpointing);
+        # on CPU they make training about 13x slower.
         bf16=False if on_cpu else torch.cuda.is_bf16_supported(),
-        gradient_checkpointing=not on_cpu,
+        activation_checkpointing=not on_cpu,  # the new name of gradient_checkpointing
         # Packing and padding-free attend over the whole flattened batch with sdpa on CPU:
         # grouping by length saves the padding without that cost.
         packing=False,
