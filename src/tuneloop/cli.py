@@ -27,8 +27,8 @@ app = typer.Typer(no_args_is_help=True, add_completion=False)
 base_model_app = typer.Typer(no_args_is_help=True, help="Build or inspect the base model.")
 app.add_typer(base_model_app, name="base-model")
 
-err = Console(stderr=True)
-out = Console()
+err = Console(stderr=True, soft_wrap=True)  # long paths and findings stay on one line
+out = Console(soft_wrap=True)
 
 ProjectArg = Annotated[Path, typer.Argument(help="Project directory holding tuneloop.yaml.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
@@ -71,7 +71,7 @@ def _guarded(fn: F) -> F:
             return fn(*args, **kwargs)
         except TuneloopError as exc:
             kind = "check failed" if isinstance(exc, CheckFailed) else "error"
-            err.print(f"[bold red]{kind}:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            err.print(f"[bold red]{kind}:[/] {escape(str(exc))}", highlight=False)
             raise typer.Exit(exc.exit_code) from None
         except (typer.Exit, click.ClickException):
             raise
@@ -278,5 +278,5 @@ def run_command(project: ProjectArg = Path("."), json_out: JsonOpt = False) -> N
         return
     for split, m in record["evaluation"].items():
         _print_headline(split, m)
-    out.print(f"model: {record['final_model']}", highlight=False, soft_wrap=True)
-    out.print(f"report: {report_path}", highlight=False, soft_wrap=True)
+    out.print(f"model: {record['final_model']}", highlight=False)
+    out.print(f"report: {report_path}", highlight=False)

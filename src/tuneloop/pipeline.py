@@ -3,7 +3,7 @@
 Each stage writes into the run directory and records itself in `run.json`, so `tuneloop train`,
 `tuneloop evaluate --run` and `tuneloop report` can also be run one at a time:
 
-    <output_dir>/base-model/                 the built tiny model (shared by runs; rebuilt when its inputs change)
+    <output_dir>/base-model/                 the built tiny model (shared; rebuilt when its inputs change)
     <output_dir>/run-NNN/tuneloop.yaml       the spec as it was for this run
     <output_dir>/run-NNN/data/               the DatasetVersion (Parquet splits, manifest, quarantine)
     <output_dir>/run-NNN/phases/K-NAME/      model/ and metrics.jsonl of phase K
