@@ -41,6 +41,8 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
 
 
 def main() -> None:
+    transformers.logging.disable_progress_bar()
+    transformers.logging.set_verbosity_error()
     spec = load_spec(REPO / "examples" / "banking77")
     rows: list[tuple[str, str, str]] = []
     (result, splits), seconds = timed(lambda: read_and_split(spec))
