@@ -198,3 +198,16 @@ def test_evaluate_an_earlier_phase_on_one_split_of_the_run(
     assert set(payload) == {"run_dir", "validation"} and payload["validation"]["n"] == 45
     assert (tmp_path / "validation" / "predictions.jsonl").is_file()
     assert (run_dir / "run.json").read_bytes() == before  # the run's own record is untouched
+
+
+def test_an_sft_phase_that_would_not_train_its_answers_stops_before_training(
+    make_project: Callable[..., Path],
+) -> None:
+    project = make_project(rows=60, labels=3)
+    spec = project / "tuneloop.yaml"
+    spec.write_text(spec.read_text().replace("weight_decay: 0.01", "weight_decay: 0.01\n  max_length: 12"))
+    result = runner.invoke(app, ["train", str(project)])
+    assert result.exit_code == 2, result.output
+    assert "phase 'task': 42 of 42 examples would not train their full answer" in result.stderr
+    assert "data/train.csv:" in result.stderr and "removes the whole answer" in result.stderr
+    assert not (project / "runs" / "run-001" / "phases" / "2-task" / "model").exists()

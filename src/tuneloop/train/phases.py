@@ -34,6 +34,7 @@ from tuneloop.data.example import Example
 from tuneloop.spec import Phase, ProjectSpec
 from tuneloop.task_card import TaskCard
 from tuneloop.train.base_model import load_model_and_tokenizer
+from tuneloop.train.loss_mask import verify_loss_mask
 from tuneloop.train.progress import RichProgress
 
 METRICS_FILE = "metrics.jsonl"
@@ -80,6 +81,8 @@ def train_phase(
     set_seed(spec.seed)
     model, tokenizer = load_model_and_tokenizer(start_from)
     dataset = phase_dataset(phase, parts)
+    if phase.kind == "sft":
+        verify_loss_mask(tokenizer, _sft_rows(phase, parts), phase.max_length, phase.name)
     trainer = SFTTrainer(
         model=model,
         args=_config(spec, phase, out_dir),
@@ -123,8 +126,11 @@ def phase_dataset(phase: Phase, parts: dict[str, list[Example]]) -> Dataset:
     if phase.kind == "causal_lm":
         texts = [e.text for e in parts["train"]] + [e.text for e in parts.get("unlabeled", [])]
         return Dataset.from_dict({"text": texts[: phase.max_rows] if phase.max_rows else texts})
-    rows = parts["train"][: phase.max_rows] if phase.max_rows else parts["train"]
-    return Dataset.from_dict({"messages": [e.messages for e in rows]})
+    return Dataset.from_dict({"messages": [e.messages for e in _sft_rows(phase, parts)]})
+
+
+def _sft_rows(phase: Phase, parts: dict[str, list[Example]]) -> list[Example]:
+    return parts["train"][: phase.max_rows] if phase.max_rows else parts["train"]
 
 
 def _config(spec: ProjectSpec, phase: Phase, out_dir: Path) -> SFTConfig:

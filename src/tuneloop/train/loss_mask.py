@@ -1,0 +1,100 @@
+"""The loss-mask guard: before an `sft` phase, prove that every example trains its answer.
+
+With assistant-only loss, an example trains only the tokens its chat template marks with
+`{% generation %}`. Two failures are silent in TRL: a template whose markers miss the answer or
+its end-of-turn token (the model never learns to stop; TRL only logs a warning), and truncation at
+`max_length` that cuts the answer off (TRL drops fully masked rows with a progress bar and trains on
+half answers). Users lose days to both. Here they stop the phase before it starts, with the rows
+and the reason, so nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from trl.chat_template_utils import (
+    get_training_chat_template,
+    has_generation_markers,
+    is_chat_template_stop_token_trained,
+)
+
+from tuneloop.data.example import Example
+from tuneloop.errors import TuneloopError
+
+BATCH = 256
+LISTED = 20
+
+
+@dataclass(frozen=True)
+class MaskProblem:
+    source: str
+    id: str
+    reason: str
+
+
+def training_template(tokenizer: Any) -> str:
+    """The chat template TRL will train with: the model's own, or TRL's patched one for it."""
+    template = tokenizer.chat_template
+    if not template:
+        raise TuneloopError(
+            "the model has no chat template; an sft phase needs one with {% generation %} markers"
+        )
+    if has_generation_markers(template):
+        return str(template)
+    try:
+        patched = get_training_chat_template(tokenizer)
+    except ValueError:
+        raise TuneloopError(
+            "the model's chat template has no {% generation %} markers and TRL knows no training version "
+            "of it: add the markers around each assistant message and its end-of-turn token"
+        ) from None
+    return str(patched or template)
+
+
+def find_mask_problems(tokenizer: Any, examples: list[Example], max_length: int) -> list[MaskProblem]:
+    template = training_template(tokenizer)
+    if not is_chat_template_stop_token_trained(tokenizer, chat_template=template):
+        raise TuneloopError(
+            "the chat template leaves the assistant's end-of-turn token out of the loss, so the model "
+            "would never learn to stop: move it inside {% generation %}...{% endgeneration %}"
+        )
+    problems = []
+    for start in range(0, len(examples), BATCH):
+        batch = examples[start : start + BATCH]
+        encoded = tokenizer.apply_chat_template(
+            [e.messages for e in batch],
+            chat_template=template,
+            return_dict=True,
+            return_assistant_tokens_mask=True,
+        )
+        for example, ids, mask in zip(batch, encoded["input_ids"], encoded["assistant_masks"], strict=True):
+            reason = _reason(len(ids), [i for i, m in enumerate(mask) if m], max_length)
+            if reason:
+                problems.append(MaskProblem(example.source, example.id, reason))
+    return problems
+
+
+def _reason(length: int, trained: list[int], max_length: int) -> str | None:
+    if not trained:
+        return "no token of the answer is marked for training (is the last message an assistant answer?)"
+    if trained[0] >= max_length:
+        return f"truncation to max_length {max_length} removes the whole answer ({length} tokens in all)"
+    if trained[-1] >= max_length:
+        return (
+            f"truncation to max_length {max_length} cuts the answer before its end-of-turn token "
+            f"({length} tokens in all)"
+        )
+    return None
+
+
+def verify_loss_mask(tokenizer: Any, examples: list[Example], max_length: int, phase: str) -> None:
+    problems = find_mask_problems(tokenizer, examples, max_length)
+    if not problems:
+        return
+    listed = "\n".join(f"  {p.source} (id {p.id}): {p.reason}" for p in problems[:LISTED])
+    more = f"\n  … and {len(problems) - LISTED} more" if len(problems) > LISTED else ""
+    raise TuneloopError(
+        f"phase {phase!r}: {len(problems)} of {len(examples)} examples would not train their full answer; "
+        f"raise the phase's max_length or shorten or remove these rows:\n{listed}{more}"
+    )
