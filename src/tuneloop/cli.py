@@ -104,8 +104,8 @@ def init(
     ] = None,
 ) -> None:
     """Create a project: a runnable example, or a commented skeleton of tuneloop.yaml."""
-    if directory.exists() and any(directory.iterdir()):
-        raise TuneloopError(f"{directory}: exists and is not empty; choose a new directory")
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        raise TuneloopError(f"{directory}: exists and is not an empty directory; choose a new directory")
     if example is None:
         source = _examples_root() / "skeleton"
     else:
@@ -140,6 +140,9 @@ def check(project: ProjectArg = Path("."), json_out: JsonOpt = False) -> None:
                 highlight=False,
                 markup=False,
             )
+        hidden = report["findings_summary"]["total"] - len(report["findings"])
+        if hidden:
+            out.print(f"  … and {hidden} more (all of them with --json, or in a run's data/manifest.json)")
         if report["labels_without_examples"]:
             out.print(f"labels without examples: {', '.join(report['labels_without_examples'])}")
     if not report["ok"]:
@@ -209,10 +212,17 @@ def evaluate(
     json_out: JsonOpt = False,
 ) -> None:
     """Evaluate a model on a data file (MODEL_DIR --data FILE) or on a run's splits (--run RUN_DIR)."""
+    from tuneloop.data.split import SPLITS
     from tuneloop.evaluate.runner import evaluate_file
     from tuneloop.pipeline import EVAL_SPLITS, evaluate_run, headline, resolve_model_dir, run_spec
 
     if run is not None:
+        _refuse_with_run(data=data, text_field=text_field, label_field=label_field, data_format=data_format)
+        if model_dir is None and out_dir is not None:
+            raise TuneloopError("--out-dir goes with MODEL_DIR; the run's own results go to RUN_DIR/eval")
+        unknown = sorted(set(split or ()) - set(SPLITS))
+        if unknown:
+            raise TuneloopError(f"--split {unknown[0]!r}: expected one of {', '.join(SPLITS)}")
         model = resolve_model_dir(model_dir) if model_dir is not None else None
         results = evaluate_run(run, err, tuple(split) if split else EVAL_SPLITS, model, out_dir)
         chosen = run_spec(run).evaluation.metrics
@@ -232,6 +242,14 @@ def evaluate(
             _print_headline(name, payload[name])
     else:
         _print_headline(str(data), payload)
+
+
+def _refuse_with_run(**options: Any) -> None:
+    given = [name.replace("_", "-") for name, value in options.items() if value is not None]
+    if given:
+        raise TuneloopError(
+            f"--{given[0]} applies to --data FILE, not to --run (which uses the run's splits)"
+        )
 
 
 def _print_headline(name: str, m: dict[str, Any]) -> None:

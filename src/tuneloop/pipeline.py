@@ -3,7 +3,7 @@
 Each stage writes into the run directory and records itself in `run.json`, so `tuneloop train`,
 `tuneloop evaluate --run` and `tuneloop report` can also be run one at a time:
 
-    <output_dir>/base-model/                 the built tiny model (shared; rebuilt when its inputs change)
+    <output_dir>/base-model/FINGERPRINT/     a built tiny model, one per set of inputs, shared by runs
     <output_dir>/run-NNN/tuneloop.yaml       the spec as it was for this run
     <output_dir>/run-NNN/data/               the DatasetVersion (Parquet splits, manifest, quarantine)
     <output_dir>/run-NNN/phases/K-NAME/      model/ and metrics.jsonl of phase K
@@ -18,7 +18,8 @@ import hashlib
 import re
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +34,11 @@ from tuneloop.evaluate.runner import METRICS_FILE, evaluate_examples
 from tuneloop.spec import SPEC_FILE, ProjectSpec
 from tuneloop.task_card import TaskCard
 from tuneloop.train.base_model import (
-    base_model_dir,
+    BUILD_INFO,
     build_fingerprint,
     build_tiny_model,
-    built_fingerprint,
-    resolve_base_model,
+    built_model_dir,
+    user_base_model,
 )
 from tuneloop.train.phases import run_phases
 
@@ -94,21 +95,19 @@ def base_model_corpus(spec: ProjectSpec, parts: dict[str, list[Example]]) -> lis
 def ensure_base_model(
     spec: ProjectSpec, parts: dict[str, list[Example]] | None = None, force: bool = False
 ) -> tuple[str, bool]:
-    """The base model's path, and whether it was built now.
+    """The base model's path or hub id, and whether it was built by this call.
 
-    A `build: tiny` model is rebuilt when its fingerprint (sizes, corpus, labels, seed) differs
-    from the one it was built with, so a changed label set never meets a stale tokenizer.
+    A `build: tiny` model lives under its fingerprint (sizes, corpus, labels, seed): a changed label
+    set never meets a stale tokenizer, and an earlier run's base model is never overwritten.
     """
     if spec.model.build != "tiny":
-        return resolve_base_model(spec), False
-    out_dir = base_model_dir(spec)
+        return user_base_model(spec), False
     if parts is None:
         parts = read_and_split(spec)[1]
     corpus = base_model_corpus(spec, parts)
     labels = spec.label_names if spec.objective.task == "classify" else []
-    if not force and built_fingerprint(out_dir) == build_fingerprint(
-        spec.model.tiny, corpus, labels, spec.seed
-    ):
+    out_dir = built_model_dir(spec, build_fingerprint(spec.model.tiny, corpus, labels, spec.seed))
+    if (out_dir / BUILD_INFO).is_file() and not force:
         return str(out_dir), False
     if out_dir.exists():
         shutil.rmtree(out_dir)
@@ -127,7 +126,6 @@ def _guidelines_version(spec: ProjectSpec) -> dict[str, str] | None:
 def train_run(spec: ProjectSpec, console: Console) -> Path:
     """Prepare the data, make sure the base model exists, and train every phase."""
     run_dir = new_run_dir(spec)
-    began = time.perf_counter()
     update_run(
         run_dir,
         project=str(spec.root),
@@ -136,12 +134,33 @@ def train_run(spec: ProjectSpec, console: Console) -> Path:
         status="preparing data",
     )
     console.print(f"[bold]run[/] {run_dir}")
+    with failure_recorded(run_dir):
+        _train(spec, run_dir, console)
+    return run_dir
+
+
+@contextmanager
+def failure_recorded(run_dir: Path) -> Iterator[None]:
+    """A stage that stops leaves the reason in run.json, not a status that looks in progress."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        update_run(run_dir, status="interrupted")
+        raise
+    except Exception as exc:
+        update_run(run_dir, status=f"failed: {str(exc).splitlines()[0]}")
+        raise
+
+
+def _train(spec: ProjectSpec, run_dir: Path, console: Console) -> None:
+    began = time.perf_counter()
     dataset = prepare_dataset(spec, run_dir / "data")
     counts = dataset.manifest["counts"]
     console.print(
         f"data: read {counts['read']}, kept {counts['kept']}, quarantined {counts['quarantined']} "
         f"→ train {counts['splits']['train']} / validation {counts['splits']['validation']} "
         f"/ test {counts['splits']['test']}"
+        + (f", unlabeled text {counts['splits']['unlabeled']}" if counts["splits"]["unlabeled"] else "")
     )
     parts = {name: dataset.split(name) for name in ("train", "unlabeled")}
     if not parts["train"]:
@@ -158,7 +177,6 @@ def train_run(spec: ProjectSpec, console: Console) -> Path:
         train_seconds=round(time.perf_counter() - began, 1),
         status="trained",
     )
-    return run_dir
 
 
 def evaluate_run(
@@ -176,13 +194,14 @@ def evaluate_run(
     spec, record = run_spec(run_dir), read_run(run_dir)
     if "final_model" not in record:
         raise TuneloopError(f"{run_dir}: the run has no trained model yet (status: {record.get('status')})")
+    own = model_dir is None
     if spec.objective.task != "classify":
         task = spec.objective.task
         console.print(f"evaluation of {task!r} tasks is not supported yet; the model is trained")
-        update_run(run_dir, evaluation={}, status="trained, not evaluated")
+        if own:
+            update_run(run_dir, evaluation={}, status="trained, not evaluated")
         return {}
     dataset = DatasetVersion.load(run_dir / "data")
-    own = model_dir is None
     model = record["final_model"] if own else str(model_dir)
     target = run_dir / "eval" if own else out_dir
     results = {}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -178,7 +178,7 @@ class SliceSpec(_Strict):
 
     name: str = Field(min_length=1)
     field: str | None = None
-    length_words: list[int] | None = None
+    length_words: list[Annotated[int, Field(gt=0)]] | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
     def _one_of(self) -> SliceSpec:
@@ -241,6 +241,8 @@ class ProjectSpec(_Strict):
             raise ValueError(f"label names must be unique; repeated: {', '.join(repeated)}")
         seen: dict[str, str] = {}
         for name in names:
+            if not normalise(name):
+                raise ValueError(f"label {name!r} has no letters or digits: no answer could match it")
             other = seen.setdefault(normalise(name), name)
             if other != name:
                 raise ValueError(f"labels {other!r} and {name!r} differ only in case or punctuation")

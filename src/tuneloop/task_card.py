@@ -46,6 +46,7 @@ class TaskCard:
         path = model_dir / CARD_FILE
         if not path.is_file():
             raise TuneloopError(
-                f"{model_dir}: no {CARD_FILE}; pass a model trained by tuneloop, or --project"
+                f"{model_dir}: no {CARD_FILE}; pass a model directory trained by tuneloop, or a run "
+                "directory that finished training"
             )
         return cls(**orjson.loads(path.read_bytes()))

@@ -40,9 +40,8 @@ def test_run_prints_one_json_object_with_headline_metrics(round_result: tuple[Pa
 
 
 def test_each_phase_changed_the_weights_and_lowered_the_loss(round_result: tuple[Path, dict]) -> None:
-    project, payload = round_result
-    run = orjson.loads((Path(payload["run_dir"]) / "run.json").read_bytes())
-    weights = [load_file(project / "runs" / "base-model" / "model.safetensors")]
+    run = orjson.loads((Path(round_result[1]["run_dir"]) / "run.json").read_bytes())
+    weights = [load_file(Path(run["base_model"]) / "model.safetensors")]
     for phase in run["phases"]:
         assert phase["steps"] == 150
         assert phase["last_loss"] < phase["first_loss"], phase
@@ -117,11 +116,13 @@ def test_a_second_run_gets_its_own_directory_and_reuses_the_base_model(
     project = make_project(rows=120, labels=3)
     first = runner.invoke(app, ["train", str(project), "--json"])
     assert first.exit_code == 0, first.output
-    built = (project / "runs" / "base-model" / "model.safetensors").stat().st_mtime_ns
+    (base,) = (project / "runs" / "base-model").iterdir()  # one build, named by its fingerprint
+    built = (base / "model.safetensors").stat().st_mtime_ns
     second = runner.invoke(app, ["train", str(project), "--json"])
     assert second.exit_code == 0, second.output
     assert orjson.loads(second.stdout)["run_dir"].endswith("run-002")
-    assert (project / "runs" / "base-model" / "model.safetensors").stat().st_mtime_ns == built
+    assert [p.name for p in (project / "runs" / "base-model").iterdir()] == [base.name]
+    assert (base / "model.safetensors").stat().st_mtime_ns == built
 
 
 def test_a_base_model_directory_takes_the_same_path_as_a_hub_model(

@@ -49,7 +49,7 @@ def test_init_skeleton_is_a_valid_project(tmp_path: Path) -> None:
 def test_init_refuses_a_non_empty_directory_and_unknown_examples(tmp_path: Path) -> None:
     (tmp_path / "keep.txt").write_text("mine")
     result = runner.invoke(app, ["init", str(tmp_path)])
-    assert result.exit_code == 2 and "not empty" in result.stderr
+    assert result.exit_code == 2 and "not an empty directory" in result.stderr
     assert (tmp_path / "keep.txt").read_text() == "mine"
     result = runner.invoke(app, ["init", "--example", "nope", str(tmp_path / "new")])
     assert result.exit_code == 2 and "known: banking77" in result.stderr
@@ -103,3 +103,22 @@ def test_an_internal_error_exits_3_with_the_traceback(
     result = runner.invoke(app, ["check", str(make_project())])
     assert result.exit_code == 3
     assert "RuntimeError('boom')" in result.stderr and "Traceback" in result.stderr
+
+
+def test_init_refuses_a_path_that_is_a_file(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    result = runner.invoke(app, ["init", str(tmp_path / "notes.txt")])
+    assert result.exit_code == 2 and "not an empty directory" in result.stderr
+
+
+def test_evaluate_option_conflicts_are_bad_usage(tmp_path: Path) -> None:
+    run = ["evaluate", "--run", str(tmp_path)]
+    result = runner.invoke(app, [*run, "--data", "x.csv"])
+    assert result.exit_code == 2 and "--data" in result.stderr and "not to --run" in result.stderr
+    result = runner.invoke(app, [*run, "--out-dir", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "--out-dir goes with MODEL_DIR" in result.stderr
+    result = runner.invoke(app, [*run, "--split", "unlabeled"])
+    assert (
+        result.exit_code == 2
+        and "--split 'unlabeled': expected one of train, validation, test" in result.stderr
+    )

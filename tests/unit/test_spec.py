@@ -138,3 +138,16 @@ def test_a_control_character_in_the_yaml_is_a_clear_error(tmp_path: Path) -> Non
     (tmp_path / "tuneloop.yaml").write_text("objective:\n  name: x\x07\n")
     with pytest.raises(SpecError, match=r"^invalid YAML: .*\(tuneloop\.yaml\)$"):
         load_spec(tmp_path)
+
+
+def test_empty_length_buckets_are_refused(make_project: Callable[..., Path]) -> None:
+    project = _broken(make_project(), "length_words:", "length_words: []\n    old_words:")
+    with pytest.raises(SpecError, match=r"evaluation\.slices\[0\]\.length_words: needs at least 1 item"):
+        load_spec(project)
+
+
+def test_a_label_without_letters_or_digits_is_refused(make_project: Callable[..., Path]) -> None:
+    project = make_project()
+    (project / "tuneloop.yaml").write_text((project / "tuneloop.yaml").read_text() + "- name: '?'\n")
+    with pytest.raises(SpecError, match="label '\\?' has no letters or digits"):
+        load_spec(project)

@@ -13,7 +13,7 @@ from tuneloop.data.findings import summarize
 from tuneloop.data.prepare import read_and_split
 from tuneloop.spec import ProjectSpec
 
-FINDINGS_LISTED = 50
+FINDINGS_LISTED = 50  # the summary counts them all
 
 
 def check_data(spec: ProjectSpec) -> dict[str, Any]:

@@ -23,7 +23,6 @@ class Finding:
     file: str
     line: int | None
     message: str
-    row_id: str | None = None
     fix: str | None = None
 
     def to_dict(self) -> dict[str, Any]:

@@ -76,6 +76,8 @@ def ingest_source(source: Source, card: TaskCard, root: Path) -> IngestResult:
             result.quarantined.append(QuarantinedRow(finding, raw))
         else:
             result.examples.append(example)
+    if result.read == 0:
+        raise TuneloopError(f"{source.path}: no rows to read (the file is empty or holds only a header)")
     return result
 
 
@@ -102,7 +104,7 @@ def _records(source: Source) -> Iterator[tuple[int, str, Any]]:
 def _csv_records(source: Source) -> Iterator[tuple[int, str, Any]]:
     # Undecodable bytes become surrogates so one bad line is flagged without losing the file.
     text = source.path.read_bytes().decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
-    lines = text.splitlines()
+    lines = [line.rstrip("\r\n") for line in io.StringIO(text, newline="").readlines()]  # as csv counts
     csv.field_size_limit(_CSV_FIELD_LIMIT)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:

@@ -18,12 +18,14 @@ SPLITS = ("train", "validation", "test")
 
 
 def stratified_split(
-    examples: list[Example], validation: float, test: float, seed: int
+    examples: list[Example], validation: float, test: float, seed: int, stratify: bool = True
 ) -> dict[str, list[Example]]:
+    """Per-label shares when `stratify` (classify tasks); one seeded shuffle otherwise (the answers of
+    a generate task are free text, so "per label" would make every row its own group)."""
     rng = np.random.default_rng(seed)
     by_label: dict[str | None, dict[str, list[Example]]] = defaultdict(lambda: defaultdict(list))
     for example in examples:
-        by_label[example.label][example.id].append(example)
+        by_label[example.label if stratify else None][example.id].append(example)
     out: dict[str, list[Example]] = {name: [] for name in SPLITS}
     for label in sorted(by_label, key=str):
         groups = list(by_label[label].values())

@@ -44,7 +44,7 @@ def classification_metrics(predictions: list[Prediction], labels: list[str]) -> 
     matrix = confusion_matrix(gold, pred, labels=columns)[[columns.index(label) for label in present]]
     return {
         "n": n,
-        "accuracy": float(np.mean([g == p for g, p in zip(gold, pred, strict=True)])),
+        "accuracy": float(np.mean([p.correct for p in predictions])),
         "macro_precision": float(np.mean(precision)),
         "macro_recall": float(np.mean(recall)),
         "macro_f1": float(np.mean(f1)),

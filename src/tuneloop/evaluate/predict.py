@@ -7,7 +7,6 @@ Anything else is an invalid output: it is counted wrong and reported as the inva
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -16,8 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tuneloop.data.example import Example
-
-MAPPING_RULE = "case-, whitespace-, punctuation- and underscore-insensitive exact match"
+from tuneloop.label_text import normalise
 
 
 @dataclass(frozen=True)
@@ -37,11 +35,6 @@ class Prediction:
         return asdict(self)
 
 
-def normalise(text: str) -> str:
-    text = re.sub(r"[\s_]+", " ", text.strip().lower())
-    return text.strip(" .,;:!?\"'`()[]{}")
-
-
 def label_mapper(labels: list[str]) -> dict[str, str]:
     return {normalise(label): label for label in labels}
 
@@ -57,6 +50,11 @@ def predict_labels(
 ) -> list[Prediction]:
     """Greedy generation in batches (left padding), each output mapped to the label set."""
     mapper = label_mapper(labels)
+    # Never cut a label short: a user's tokenizer may need more tokens for a label than configured.
+    longest = max(
+        (len(tokenizer(label, add_special_tokens=False)["input_ids"]) for label in labels), default=0
+    )
+    max_new_tokens = max(max_new_tokens, longest + 1)
     model.eval()
     side, tokenizer.padding_side = tokenizer.padding_side, "left"
     out: list[Prediction] = []

@@ -7,14 +7,17 @@ from typing import Any
 
 import orjson
 import torch
+from pydantic import ValidationError
 from rich.console import Console
 
 from tuneloop.data.example import Example
+from tuneloop.data.findings import summarize
 from tuneloop.data.ingest import ingest_source
 from tuneloop.errors import TuneloopError
 from tuneloop.evaluate.metrics import classification_metrics, slice_metrics
-from tuneloop.evaluate.predict import MAPPING_RULE, predict_labels
-from tuneloop.spec import FieldMap, SliceSpec, Source
+from tuneloop.evaluate.predict import predict_labels
+from tuneloop.label_text import RULE as MAPPING_RULE
+from tuneloop.spec import FORMATS, FieldMap, SliceSpec, Source
 from tuneloop.task_card import TaskCard
 from tuneloop.train.base_model import load_model_and_tokenizer
 
@@ -35,6 +38,9 @@ def evaluate_examples(
         raise TuneloopError(f"evaluation of {card.task!r} tasks is not supported yet; only classify")
     if not examples:
         raise TuneloopError("nothing to evaluate: no readable labelled rows")
+    unlabelled = sum(e.label is None for e in examples)
+    if unlabelled:
+        raise TuneloopError(f"{unlabelled} of {len(examples)} rows have no label to score against")
     model, tokenizer = load_model_and_tokenizer(model_dir)
     torch.nn.Module.to(model, "cuda" if torch.cuda.is_available() else "cpu")  # its .to() is mistyped
     predictions = predict_labels(
@@ -70,11 +76,20 @@ def evaluate_file(
     if not data.is_file():
         raise TuneloopError(f"{data}: no such data file")
     fields = FieldMap(text=text_field or card.text_field, label=label_field or card.label_field or "label")
+    if data_format is not None and data_format not in FORMATS:
+        raise TuneloopError(f"--format {data_format!r}: expected one of {', '.join(FORMATS)}")
     try:
         source = Source(path=data, format=data_format, fields=fields)  # type: ignore[arg-type]
     except ValueError as exc:
-        raise TuneloopError(f"{data}: {exc}") from None
+        reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+        raise TuneloopError(f"{data}: {reason}") from None
     result = ingest_source(source, card, data.parent)
+    if not result.examples and result.quarantined:
+        first = result.findings[0]
+        raise TuneloopError(
+            f"{data}: none of the {result.read} rows could be used "
+            f"({summarize(result.findings)['by_code']}); first: line {first.line}: {first.message}"
+        )
     report = evaluate_examples(str(model_dir), result.examples, card, None, out_dir, batch_size, console)
     report["data"] = {
         "path": str(data),

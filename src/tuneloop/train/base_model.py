@@ -98,11 +98,6 @@ def build_fingerprint(sizes: TinyModel, texts: list[str], labels: list[str], see
     return digest.hexdigest()[:16]
 
 
-def built_fingerprint(out_dir: Path) -> str | None:
-    info = out_dir / BUILD_INFO
-    return orjson.loads(info.read_bytes()).get("fingerprint") if info.is_file() else None
-
-
 def train_tokenizer(texts: Iterable[str], vocab_size: int, labels: list[str]) -> PreTrainedTokenizerFast:
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -126,20 +121,17 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int, labels: list[str]) ->
     return fast
 
 
-def base_model_dir(spec: ProjectSpec) -> Path:
-    """Where the built base model lives: shared by every run of the project."""
-    return spec.output_path / "base-model"
+def built_model_dir(spec: ProjectSpec, fingerprint: str) -> Path:
+    """Where a built base model lives: one directory per fingerprint, shared by the runs that use it,
+    so a run's `base_model` keeps pointing at the model it really started from."""
+    return spec.output_path / "base-model" / fingerprint
 
 
-def resolve_base_model(spec: ProjectSpec) -> str:
-    """The path or hub id that phase 1 starts from."""
-    if spec.model.base is not None:
-        local = spec.root / spec.model.base
-        return str(local) if local.exists() else spec.model.base
-    path = base_model_dir(spec)
-    if not (path / "config.json").is_file():
-        raise TuneloopError(f"{path}: the base model is not built yet; run `tuneloop base-model build`")
-    return str(path)
+def user_base_model(spec: ProjectSpec) -> str:
+    """`base:` as a local directory (relative to the project) or, failing that, a hub id."""
+    assert spec.model.base is not None
+    local = spec.root / spec.model.base
+    return str(local) if local.exists() else spec.model.base
 
 
 def load_model_and_tokenizer(path_or_id: str) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:

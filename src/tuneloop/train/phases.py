@@ -1,7 +1,7 @@
 """Train in phases: each phase of the spec starts from the weights the previous one saved.
 
-- `causal_lm`: general adaptation, next-token loss on the training split's input texts (no labels),
-  the seed's "start with general adjustments".
+- `causal_lm`: general adaptation, next-token loss on the training split's input texts and the
+  unlabeled domain text (no labels): the seed's "start with general adjustments".
 - `sft`: task-specific training on chat examples with assistant-only loss (TRL's SFTTrainer and
   the `{% generation %}` markers of the chat template).
 

@@ -204,3 +204,19 @@ def test_a_byte_order_mark_does_not_cost_the_first_jsonl_row(tmp_path: Path) -> 
     )
     result = ingest_source(_source(path), CARD, tmp_path)
     assert len(result.examples) == 1 and not result.findings
+
+
+@pytest.mark.parametrize("content", ["", "text,category,channel\n"])
+def test_an_empty_source_is_a_clear_error(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text(content)
+    with pytest.raises(TuneloopError, match=r"d\.csv: no rows to read"):
+        ingest_source(_source(path), CARD, tmp_path)
+
+
+def test_unusual_line_breaks_inside_a_field_keep_raw_text_on_the_right_line(tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text("text,category,channel\nform\x0cfeed and\u2028sep,card_arrival,\nshort,row\n", newline="")
+    result = ingest_source(_source(path), CARD, tmp_path)
+    assert [(f.line, f.code) for f in result.findings] == [(3, "wrong_column_count")]
+    assert result.quarantined[0].raw == "short,row"

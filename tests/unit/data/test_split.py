@@ -51,3 +51,11 @@ def test_copies_of_an_example_stay_in_one_split() -> None:
     where = {name: {e.id for e in rows} for name, rows in splits.items()}
     assert not (where["train"] & where["test"]) and not (where["train"] & where["validation"])
     assert sum(len(rows) for rows in splits.values()) == 70
+
+
+def test_free_text_answers_are_split_at_random_not_per_answer() -> None:
+    examples = [
+        Example(build_messages(f"q{i}", f"answer {i}", None), f"answer {i}", "d:1") for i in range(100)
+    ]
+    splits = stratified_split(examples, 0.1, 0.2, seed=0, stratify=False)
+    assert {k: len(v) for k, v in splits.items()} == {"train": 70, "validation": 10, "test": 20}

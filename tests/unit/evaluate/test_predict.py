@@ -7,7 +7,8 @@ import torch
 
 from tests.conftest import TINY_SIZES, banking_rows
 from tuneloop.data.example import Example, build_messages
-from tuneloop.evaluate.predict import label_mapper, normalise, predict_labels
+from tuneloop.evaluate.predict import label_mapper, predict_labels
+from tuneloop.label_text import normalise
 from tuneloop.spec import TinyModel
 from tuneloop.train.base_model import build_tiny_model, load_model_and_tokenizer
 

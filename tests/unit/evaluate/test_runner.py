@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TINY_SIZES, banking_rows, write_csv
+from tuneloop.data.example import Example, build_messages
+from tuneloop.errors import TuneloopError
+from tuneloop.evaluate.runner import evaluate_examples, evaluate_file
+from tuneloop.spec import TinyModel
+from tuneloop.task_card import TaskCard
+from tuneloop.train.base_model import build_tiny_model
+
+ROWS = banking_rows(30, labels=3)
+CARD = TaskCard("classify", sorted({r["category"] for r in ROWS}), "Classify.", "text", "category", 4)
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = build_tiny_model(
+        TinyModel(**TINY_SIZES), [r["text"] for r in ROWS], tmp_path_factory.mktemp("m"), CARD.labels
+    )
+    CARD.save(path)
+    return path
+
+
+def test_a_file_with_no_usable_row_says_why(model_dir: Path, tmp_path: Path) -> None:
+    data = tmp_path / "held_out.jsonl"
+    data.write_text('{"body": "Where is my card?", "category": "card_arrival"}\n{"body": "x"}\n')
+    with pytest.raises(TuneloopError) as err:
+        evaluate_file(model_dir, data)
+    assert "none of the 2 rows could be used ({'missing_field': 2})" in str(err.value)
+    assert "first: line 1: the text field 'text' is missing" in str(err.value)
+
+
+def test_field_names_default_to_the_task_card_and_results_are_written(
+    model_dir: Path, tmp_path: Path
+) -> None:
+    data = write_csv(tmp_path / "held_out.csv", ROWS[:9])
+    report = evaluate_file(model_dir, data, out_dir=tmp_path / "out")
+    assert report["n"] == 9 and report["data"] == {
+        "path": str(data),
+        "read": 9,
+        "skipped": 0,
+        "skipped_reasons": [],
+    }
+    assert (tmp_path / "out" / "predictions.jsonl").read_text().count("\n") == 9
+    assert (tmp_path / "out" / "metrics.json").is_file()
+
+
+def test_unlabelled_rows_cannot_be_scored(model_dir: Path) -> None:
+    examples = [Example(build_messages("hi", None, None), None, "x")]
+    with pytest.raises(TuneloopError, match="1 of 1 rows have no label"):
+        evaluate_examples(str(model_dir), examples, CARD)
+
+
+def test_an_unknown_format_is_named(model_dir: Path, tmp_path: Path) -> None:
+    data = write_csv(tmp_path / "d.csv", ROWS[:2])
+    with pytest.raises(TuneloopError, match="--format 'xlsx': expected one of csv, jsonl, parquet, chat"):
+        evaluate_file(model_dir, data, data_format="xlsx")
