@@ -51,6 +51,8 @@ def build_project(
     spec["model"]["tiny"] = dict(TINY_SIZES)
     spec["splits"] = {"validation": 0.15, "test": 0.15}
     for phase in spec["phases"]:
+        for key in ("eval_every", "eval_rows", "early_stopping", "gate"):  # tests that watch set their own
+            phase.pop(key, None)
         phase.update(
             {
                 "epochs": 1,

@@ -174,10 +174,12 @@ def base_model_build(
 @_guarded
 def train(project: ProjectArg = Path("."), json_out: JsonOpt = False) -> None:
     """Prepare the data and train every phase of the spec into a new run directory."""
-    from tuneloop.pipeline import read_run, train_run
+    from tuneloop.pipeline import read_run, start_run, train_run
     from tuneloop.spec import load_spec
 
-    run_dir = train_run(load_spec(project), err)
+    spec = load_spec(project)
+    run_dir = start_run(spec, err)
+    train_run(spec, run_dir, err)
     record = read_run(run_dir)
     if json_out:
         _emit({"run_dir": str(run_dir), "final_model": record["final_model"], "phases": record["phases"]})
@@ -276,13 +278,11 @@ def report(
 @_guarded
 def run_command(project: ProjectArg = Path("."), json_out: JsonOpt = False) -> None:
     """Run one round end to end: data, base model, every phase, evaluation and the report."""
-    from tuneloop.pipeline import evaluate_run, read_run, train_run
-    from tuneloop.report.html import build_report
+    from tuneloop.pipeline import read_run
+    from tuneloop.round import run_round
     from tuneloop.spec import load_spec
 
-    run_dir = train_run(load_spec(project), err)
-    evaluate_run(run_dir, err)
-    report_path = build_report(run_dir)
+    run_dir, report_path = run_round(load_spec(project), err)
     record = read_run(run_dir)
     if json_out:
         _emit(

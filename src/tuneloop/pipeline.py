@@ -40,7 +40,7 @@ from tuneloop.train.base_model import (
     built_model_dir,
     user_base_model,
 )
-from tuneloop.train.phases import run_phases
+from tuneloop.train.phases import GateFailed, run_phases
 
 RUN_FILE = "run.json"
 EVAL_SPLITS = ("validation", "test")
@@ -123,8 +123,8 @@ def _guidelines_version(spec: ProjectSpec) -> dict[str, str] | None:
     return {"path": str(spec.guidelines), "sha256": digest}
 
 
-def train_run(spec: ProjectSpec, console: Console) -> Path:
-    """Prepare the data, make sure the base model exists, and train every phase."""
+def start_run(spec: ProjectSpec, console: Console) -> Path:
+    """A new run directory, with the spec and guidelines it runs under recorded."""
     run_dir = new_run_dir(spec)
     update_run(
         run_dir,
@@ -134,9 +134,13 @@ def train_run(spec: ProjectSpec, console: Console) -> Path:
         status="preparing data",
     )
     console.print(f"[bold]run[/] {run_dir}")
+    return run_dir
+
+
+def train_run(spec: ProjectSpec, run_dir: Path, console: Console) -> None:
+    """Prepare the data, make sure the base model exists, and train every phase into `run_dir`."""
     with failure_recorded(run_dir):
         _train(spec, run_dir, console)
-    return run_dir
 
 
 @contextmanager
@@ -146,6 +150,9 @@ def failure_recorded(run_dir: Path) -> Iterator[None]:
         yield
     except KeyboardInterrupt:
         update_run(run_dir, status="interrupted")
+        raise
+    except GateFailed as exc:
+        update_run(run_dir, status=f"stopped: {exc}")
         raise
     except Exception as exc:
         update_run(run_dir, status=f"failed: {str(exc).splitlines()[0]}")
@@ -162,17 +169,23 @@ def _train(spec: ProjectSpec, run_dir: Path, console: Console) -> None:
         f"/ test {counts['splits']['test']}"
         + (f", unlabeled text {counts['splits']['unlabeled']}" if counts["splits"]["unlabeled"] else "")
     )
-    parts = {name: dataset.split(name) for name in ("train", "unlabeled")}
+    parts = {name: dataset.split(name) for name in ("train", "validation", "unlabeled")}
     if not parts["train"]:
         raise TuneloopError("no usable training rows: every row was quarantined (run `tuneloop check`)")
     base, _ = ensure_base_model(spec, parts)
     update_run(
         run_dir, dataset={"path": str(dataset.path), "hash": dataset.hash}, base_model=base, status="training"
     )
-    phases = run_phases(spec, parts, base, run_dir, console)
+    phases = run_phases(
+        spec,
+        parts,
+        base,
+        run_dir,
+        console,
+        record=lambda done: update_run(run_dir, phases=[p.to_dict() for p in done]),
+    )
     update_run(
         run_dir,
-        phases=[p.to_dict() for p in phases],
         final_model=phases[-1].model_dir,
         train_seconds=round(time.perf_counter() - began, 1),
         status="trained",

@@ -10,6 +10,7 @@ whose lines read like `phases[1].learning_rate: must be > 0 (tuneloop.yaml:23)`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -155,8 +156,52 @@ class ModelSpec(_Strict):
         return self
 
 
+MonitorMetric = Literal["accuracy", "macro_f1", "macro_recall", "invalid_rate", "loss"]
+LOWER_IS_BETTER = ("invalid_rate", "loss")
+_GATE = re.compile(
+    r"^val\.(accuracy|macro_f1|macro_recall|macro_precision|invalid_rate|loss)\s*(>=|<=|>|<)\s*([0-9.]+)$"
+)
+
+
+class EarlyStopping(_Strict):
+    """Stop a phase when `metric` on the validation subset has not improved for `patience` evaluations."""
+
+    metric: MonitorMetric = "accuracy"
+    patience: int = Field(default=3, gt=0)
+    min_delta: float = Field(default=0.0, ge=0)
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.metric not in LOWER_IS_BETTER
+
+
+class Gate(_Strict):
+    """A condition on the phase's validation metrics, checked when the phase ends."""
+
+    metric: str
+    op: str
+    value: float
+
+    def passes(self, metrics: dict[str, float]) -> bool:
+        actual = metrics[self.metric]
+        return {
+            ">=": actual >= self.value,
+            "<=": actual <= self.value,
+            ">": actual > self.value,
+            "<": actual < self.value,
+        }[self.op]
+
+    def __str__(self) -> str:
+        return f"val.{self.metric} {self.op} {self.value:g}"
+
+
 class Phase(_Strict):
-    """One training phase; phases run in order, each from the previous phase's weights."""
+    """One training phase; phases run in order, each from the previous phase's weights.
+
+    With `eval_every`, the phase is evaluated on a fixed subset of the validation split (`eval_rows`)
+    every so many steps: validation loss, and for `sft` the task metrics from generated answers.
+    The best evaluation (by `early_stopping.metric`, or accuracy) is the model the phase keeps.
+    """
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     kind: Literal["causal_lm", "sft"]
@@ -171,6 +216,46 @@ class Phase(_Strict):
     max_length: int = Field(default=256, ge=8)
     max_rows: int | None = Field(default=None, gt=0)
     logging_steps: int = Field(default=10, gt=0)
+    eval_every: int | None = Field(default=None, gt=0)
+    eval_rows: int = Field(default=256, gt=0)
+    early_stopping: EarlyStopping | None = None
+    gate: list[Gate] = Field(default_factory=list)
+
+    @field_validator("gate", mode="before")
+    @classmethod
+    def _parse_gates(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            value = [value]
+        parsed = []
+        for i, item in enumerate(value):
+            if isinstance(item, str):
+                match = _GATE.match(item.strip())
+                if match is None:
+                    raise ValueError(
+                        f"gate[{i}] {item!r}: write val.METRIC OP NUMBER, e.g. 'val.accuracy >= 0.6' "
+                        "(metrics: accuracy, macro_f1, macro_recall, macro_precision, invalid_rate, loss)"
+                    )
+                item = {"metric": match[1], "op": match[2], "value": float(match[3])}
+            parsed.append(item)
+        return parsed
+
+    @model_validator(mode="after")
+    def _monitoring_fits_the_kind(self) -> Phase:
+        watched = [g.metric for g in self.gate] + (
+            [self.early_stopping.metric] if self.early_stopping else []
+        )
+        if (self.early_stopping or self.gate) and self.eval_every is None:
+            raise ValueError("early_stopping and gate need eval_every (how often to evaluate, in steps)")
+        if self.kind == "causal_lm" and any(m != "loss" for m in watched):
+            raise ValueError("a causal_lm phase produces no answers to score: watch val.loss only")
+        return self
+
+    @property
+    def selection_metric(self) -> str:
+        """What "best" means when a phase keeps its best evaluation."""
+        if self.early_stopping is not None:
+            return self.early_stopping.metric
+        return "accuracy" if self.kind == "sft" else "loss"
 
 
 class SliceSpec(_Strict):

@@ -151,3 +151,41 @@ def test_a_label_without_letters_or_digits_is_refused(make_project: Callable[...
     (project / "tuneloop.yaml").write_text((project / "tuneloop.yaml").read_text() + "- name: '?'\n")
     with pytest.raises(SpecError, match="label '\\?' has no letters or digits"):
         load_spec(project)
+
+
+def test_gates_are_parsed_and_checked() -> None:
+    from tuneloop.spec import Phase
+
+    phase = Phase.model_validate(
+        {"name": "task", "kind": "sft", "eval_every": 50, "gate": ["val.accuracy >= 0.6", "val.loss < 2"]}
+    )
+    assert [str(g) for g in phase.gate] == ["val.accuracy >= 0.6", "val.loss < 2"]
+    assert [g.passes({"accuracy": 0.61, "loss": 2.5}) for g in phase.gate] == [True, False]
+    assert phase.selection_metric == "accuracy"
+
+
+def test_a_malformed_gate_names_the_form_and_its_line(make_project: Callable[..., Path]) -> None:
+    project = _broken(
+        make_project(), "weight_decay: 0.01", "weight_decay: 0.01\n  eval_every: 5\n  gate: [accuracy > 1]"
+    )
+    line = _line_of(project, "gate:")
+    with pytest.raises(SpecError) as err:
+        load_spec(project)
+    assert str(err.value).startswith("phases[1].gate: gate[0] 'accuracy > 1': write val.METRIC OP NUMBER")
+    assert str(err.value).endswith(f"(tuneloop.yaml:{line})")
+
+
+def test_monitoring_needs_eval_every_and_a_scorable_phase(make_project: Callable[..., Path]) -> None:
+    project = _broken(
+        make_project(), "weight_decay: 0.01", "weight_decay: 0.01\n  early_stopping: {patience: 2}"
+    )
+    with pytest.raises(SpecError, match="early_stopping and gate need eval_every"):
+        load_spec(project)
+    project = _broken(project, "early_stopping: {patience: 2}", "eval_every: 5")
+    load_spec(project)
+    text = (project / "tuneloop.yaml").read_text()
+    (project / "tuneloop.yaml").write_text(
+        text.replace("kind: causal_lm", "kind: causal_lm\n  eval_every: 5\n  gate: ['val.accuracy > 0.5']", 1)
+    )
+    with pytest.raises(SpecError, match="a causal_lm phase produces no answers to score"):
+        load_spec(project)

@@ -47,6 +47,7 @@ def predict_labels(
     max_new_tokens: int = 16,
     batch_size: int = 64,
     console: Console | None = None,
+    show_progress: bool = True,
 ) -> list[Prediction]:
     """Greedy generation in batches (left padding), each output mapped to the label set."""
     mapper = label_mapper(labels)
@@ -64,6 +65,7 @@ def predict_labels(
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=console or Console(stderr=True),
+        disable=not show_progress,  # inside training, the phase's own bar is the live display
     )
     try:
         with progress, torch.inference_mode():

@@ -45,7 +45,7 @@ def _context(run_dir: Path, record: dict[str, Any]) -> dict[str, Any]:
             else []
         )
         phases.append((phase, records))
-    curves = [(f"{p['name']} ({p['kind']})", r) for p, r in phases if r]
+    curves = [(f"{p['name']} ({p['kind']})", r, p.get("events", [])) for p, r in phases if r]
     evaluation = read_evaluation(run_dir)
     test = evaluation.get("test") or evaluation.get("validation")
     return {

@@ -21,16 +21,53 @@ def to_base64(fig: Figure) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-def loss_curves(phases: list[tuple[str, list[dict[str, Any]]]]) -> str:
-    """Training loss against step, one panel per phase."""
-    fig, axes = plt.subplots(1, len(phases), figsize=(5 * len(phases), 3.2), squeeze=False)
-    for ax, (name, records) in zip(axes[0], phases, strict=True):
-        steps, losses = [r["step"] for r in records], [r["loss"] for r in records]
-        ax.plot(steps, losses, marker=".", color="#729fcf", alpha=0.6, label="logged")
-        ax.plot(steps, _moving_average(losses), color="#204a87", label="moving average")
-        ax.legend(fontsize=8)
-        ax.set(title=name, xlabel="step", ylabel="training loss")
+def loss_curves(phases: list[tuple[str, list[dict[str, Any]], list[dict[str, Any]]]]) -> str:
+    """Per phase: training loss (and its moving average), validation loss, the task metric on a
+    second axis, and the phase's events (early stop, overfitting alarms) as vertical lines."""
+    fig, axes = plt.subplots(1, len(phases), figsize=(5.5 * len(phases), 3.4), squeeze=False)
+    for ax, (name, records, events) in zip(axes[0], phases, strict=True):
+        train = [r for r in records if r.get("kind", "train") == "train"]
+        evals = [r for r in records if r.get("kind") == "eval"]
+        steps, losses = [r["step"] for r in train], [r["loss"] for r in train]
+        ax.plot(steps, losses, marker=".", color="#729fcf", alpha=0.6, label="training loss")
+        ax.plot(steps, _moving_average(losses), color="#204a87", label="training loss, moving average")
+        scored = [r for r in evals if r.get("loss") is not None]
+        if scored:
+            ax.plot(
+                [r["step"] for r in scored],
+                [r["loss"] for r in scored],
+                "o-",
+                color="#f57900",
+                label="validation loss",
+            )
+        ax.set(title=name, xlabel="step", ylabel="loss")
         ax.grid(alpha=0.3)
+        handles, labels = ax.get_legend_handles_labels()
+        accurate = [r for r in evals if r.get("accuracy") is not None]
+        if accurate:
+            twin = ax.twinx()
+            twin.plot(
+                [r["step"] for r in accurate],
+                [r["accuracy"] for r in accurate],
+                "s-",
+                color="#4e9a06",
+                label="validation accuracy",
+            )
+            twin.set(ylim=(0, 1), ylabel="accuracy")
+            more_handles, more_labels = twin.get_legend_handles_labels()
+            handles, labels = handles + more_handles, labels + more_labels
+        for event in events:
+            ax.axvline(event["step"], color="#cc0000", linestyle="--", linewidth=1)
+            ax.annotate(
+                event["kind"].replace("_", " "),
+                (event["step"], ax.get_ylim()[1]),
+                fontsize=7,
+                color="#cc0000",
+                rotation=90,
+                va="top",
+                ha="right",
+            )
+        ax.legend(handles, labels, fontsize=7, loc="upper right")
     return to_base64(fig)
 
 

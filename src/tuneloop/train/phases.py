@@ -11,8 +11,10 @@ Every phase reads `setup → train → save`: it writes `model/` (weights, token
 
 from __future__ import annotations
 
+import shutil
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +33,12 @@ from transformers import (
 from trl import SFTConfig, SFTTrainer
 
 from tuneloop.data.example import Example
-from tuneloop.spec import Phase, ProjectSpec
+from tuneloop.errors import CheckFailed, TuneloopError
+from tuneloop.spec import LOWER_IS_BETTER, Phase, ProjectSpec
 from tuneloop.task_card import TaskCard
 from tuneloop.train.base_model import load_model_and_tokenizer
 from tuneloop.train.loss_mask import verify_loss_mask
+from tuneloop.train.monitor import PhaseMonitor
 from tuneloop.train.progress import RichProgress
 
 METRICS_FILE = "metrics.jsonl"
@@ -49,9 +53,20 @@ class PhaseResult:
     first_loss: float
     last_loss: float
     runtime_s: float
+    best: dict[str, Any] | None = None  # the kept evaluation, when the phase was monitored
+    events: list[dict[str, Any]] = field(default_factory=list)
+    gates: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def gates_passed(self) -> bool:
+        return all(g["passed"] for g in self.gates)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+class GateFailed(CheckFailed):
+    """A phase ended below its gate; the round stops there (exit 1), with what it trained recorded."""
 
 
 def run_phases(
@@ -60,12 +75,21 @@ def run_phases(
     start_from: str,
     run_dir: Path,
     console: Console | None = None,
+    record: Callable[[list[PhaseResult]], object] | None = None,
 ) -> list[PhaseResult]:
-    results = []
+    """Train every phase in order; `record` sees the results after each one, a failed gate stops."""
+    results: list[PhaseResult] = []
     for index, phase in enumerate(spec.phases, start=1):
         out_dir = run_dir / "phases" / f"{index}-{phase.name}"
         result = train_phase(spec, phase, parts, start_from, out_dir, console)
         results.append(result)
+        if record is not None:
+            record(results)
+        if not result.gates_passed:
+            failed = "; ".join(
+                f"{g['gate']} (got {g['actual']:.4f})" for g in result.gates if not g["passed"]
+            )
+            raise GateFailed(f"phase {phase.name!r} failed its gate: {failed}; later phases were not run")
         start_from = result.model_dir
     return results
 
@@ -80,25 +104,35 @@ def train_phase(
 ) -> PhaseResult:
     set_seed(spec.seed)
     model, tokenizer = load_model_and_tokenizer(start_from)
-    dataset = phase_dataset(phase, parts)
     if phase.kind == "sft":
         verify_loss_mask(tokenizer, _sft_rows(phase, parts), phase.max_length, phase.name)
+    watched = parts.get("validation", [])[: phase.eval_rows] if phase.eval_every else []
+    if phase.eval_every and not watched:
+        raise TuneloopError(f"phase {phase.name!r}: eval_every needs validation rows, and the split has none")
+    monitor = PhaseMonitor(phase, watched, spec.label_names, tokenizer, spec.evaluation.max_new_tokens)
     trainer = SFTTrainer(
         model=model,
         args=_config(spec, phase, out_dir),
-        train_dataset=dataset,
+        train_dataset=phase_dataset(phase, parts),
+        eval_dataset=_as_dataset(phase, watched) if watched else None,
         processing_class=tokenizer,
-        callbacks=[RichProgress(f"phase {phase.name} ({phase.kind})", console), LogFirstAndLastStep()],
+        callbacks=[
+            monitor,
+            RichProgress(f"phase {phase.name} ({phase.kind})", console),
+            LogFirstAndLastStep(),
+        ],
     )
     trainer.remove_callback(PrinterCallback)  # the rich bar shows the loss; raw dicts are noise
     began = time.perf_counter()
     trainer.train()
     runtime = time.perf_counter() - began
     model_dir = out_dir / "model"
-    trainer.save_model(str(model_dir))
+    trainer.save_model(str(model_dir))  # the best evaluation's weights when monitored
     tokenizer.save_pretrained(model_dir)
     TaskCard.from_spec(spec).save(model_dir)
-    losses = _write_metrics(trainer.state.log_history, out_dir / METRICS_FILE)
+    shutil.rmtree(out_dir / "checkpoints", ignore_errors=True)
+    losses = _write_metrics(trainer.state.log_history, monitor.records, out_dir / METRICS_FILE)
+    best = monitor.best
     return PhaseResult(
         name=phase.name,
         kind=phase.kind,
@@ -107,6 +141,11 @@ def train_phase(
         first_loss=losses[0] if losses else float("nan"),
         last_loss=losses[-1] if losses else float("nan"),
         runtime_s=round(runtime, 1),
+        best=best,
+        events=[e.to_dict() for e in monitor.events],
+        gates=[{"gate": str(g), "actual": best[g.metric], "passed": g.passes(best)} for g in phase.gate]
+        if best
+        else [],
     )
 
 
@@ -124,9 +163,15 @@ class LogFirstAndLastStep(TrainerCallback):
 def phase_dataset(phase: Phase, parts: dict[str, list[Example]]) -> Dataset:
     """`causal_lm`: the training inputs and the unlabeled text; `sft`: the training examples."""
     if phase.kind == "causal_lm":
-        texts = [e.text for e in parts["train"]] + [e.text for e in parts.get("unlabeled", [])]
-        return Dataset.from_dict({"text": texts[: phase.max_rows] if phase.max_rows else texts})
-    return Dataset.from_dict({"messages": [e.messages for e in _sft_rows(phase, parts)]})
+        rows = parts["train"] + parts.get("unlabeled", [])
+        return _as_dataset(phase, rows[: phase.max_rows] if phase.max_rows else rows)
+    return _as_dataset(phase, _sft_rows(phase, parts))
+
+
+def _as_dataset(phase: Phase, rows: list[Example]) -> Dataset:
+    if phase.kind == "causal_lm":
+        return Dataset.from_dict({"text": [e.text for e in rows]})
+    return Dataset.from_dict({"messages": [e.messages for e in rows]})
 
 
 def _sft_rows(phase: Phase, parts: dict[str, list[Example]]) -> list[Example]:
@@ -148,7 +193,6 @@ def _config(spec: ProjectSpec, phase: Phase, out_dir: Path) -> SFTConfig:
         lr_scheduler_type=phase.scheduler,
         max_length=phase.max_length,
         logging_steps=phase.logging_steps,
-        save_strategy="no",
         report_to="none",
         seed=spec.seed,
         data_seed=spec.seed,
@@ -164,21 +208,44 @@ def _config(spec: ProjectSpec, phase: Phase, out_dir: Path) -> SFTConfig:
         train_sampling_strategy="group_by_length",
         dataset_num_proc=None,
         dataloader_pin_memory=not on_cpu,
+        **_monitoring(phase),
     )
 
 
-def _write_metrics(log_history: list[dict[str, Any]], path: Path) -> list[float]:
+def _monitoring(phase: Phase) -> dict[str, Any]:
+    """Evaluate every `eval_every` steps and keep the best checkpoint by the phase's metric."""
+    if phase.eval_every is None:
+        return {"save_strategy": "no"}
+    return {
+        "eval_strategy": "steps",
+        "eval_steps": phase.eval_every,
+        "save_strategy": "steps",
+        "save_steps": phase.eval_every,
+        "save_total_limit": 1,
+        "load_best_model_at_end": True,
+        "metric_for_best_model": phase.selection_metric,
+        "greater_is_better": phase.selection_metric not in LOWER_IS_BETTER,
+        "per_device_eval_batch_size": phase.batch_size,
+    }
+
+
+def _write_metrics(
+    log_history: list[dict[str, Any]], evaluations: list[dict[str, Any]], path: Path
+) -> list[float]:
+    """One line per logged training step (`kind: train`) and per evaluation (`kind: eval`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    losses = []
+    train = [
+        {
+            "kind": "train",
+            "step": e["step"],
+            "loss": float(e["loss"]),
+            "learning_rate": float(e.get("learning_rate", 0.0)),
+            "epoch": e.get("epoch"),
+        }
+        for e in log_history
+        if "loss" in e
+    ]
     with path.open("wb") as fh:
-        for entry in log_history:
-            if "loss" in entry:
-                losses.append(float(entry["loss"]))
-                record = {
-                    "step": entry["step"],
-                    "loss": float(entry["loss"]),
-                    "learning_rate": float(entry.get("learning_rate", 0.0)),
-                    "epoch": entry.get("epoch"),
-                }
-                fh.write(orjson.dumps(record) + b"\n")
-    return losses
+        for record in sorted(train + evaluations, key=lambda r: (r["step"], r["kind"] == "eval")):
+            fh.write(orjson.dumps(record) + b"\n")
+    return [r["loss"] for r in train]

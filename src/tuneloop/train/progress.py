@@ -1,4 +1,4 @@
-"""A rich progress bar for Hugging Face trainers: step, latest loss and rate.
+"""A rich progress bar for Hugging Face trainers: step, latest loss, latest validation result, rate.
 
 It writes to stderr, so a command's `--json` output on stdout stays one clean object.
 """
@@ -34,13 +34,16 @@ class RichProgress(TrainerCallback):
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("loss {task.fields[loss]}"),
+            TextColumn("{task.fields[watch]}"),
             TextColumn("{task.fields[rate]}"),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
             console=self.console,
         )
         self._progress.start()
-        self._task = self._progress.add_task(self.description, total=state.max_steps, loss="-", rate="")
+        self._task = self._progress.add_task(
+            self.description, total=state.max_steps, loss="-", rate="", watch=""
+        )
 
     def on_step_end(
         self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
@@ -60,6 +63,22 @@ class RichProgress(TrainerCallback):
     ) -> None:
         if self._progress is not None and logs and "loss" in logs:
             self._progress.update(self._task, loss=f"{float(logs['loss']):.3f}")
+
+    def on_evaluate(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        metrics: dict[str, float] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """The latest validation result, next to the loss: the task metric when there is one."""
+        if self._progress is None or not metrics:
+            return
+        if "eval_accuracy" in metrics:
+            self._progress.update(self._task, watch=f"val acc {metrics['eval_accuracy']:.3f}")
+        elif "eval_loss" in metrics:
+            self._progress.update(self._task, watch=f"val loss {metrics['eval_loss']:.3f}")
 
     def on_train_end(
         self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any

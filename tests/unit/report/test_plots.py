@@ -23,9 +23,17 @@ def test_moving_average_smooths_over_a_window() -> None:
 
 def test_one_loss_panel_per_phase() -> None:
     records = [{"step": s, "loss": 5.0 / s} for s in range(1, 20)]
-    one_width, _ = _image(loss_curves([("general", records)]))
-    two_width, _ = _image(loss_curves([("general", records), ("task", records)]))
+    one_width, _ = _image(loss_curves([("general", records, [])]))
+    two_width, _ = _image(loss_curves([("general", records, []), ("task", records, [])]))
     assert two_width > 1.8 * one_width
+
+
+def test_validation_metrics_and_events_are_drawn() -> None:
+    train = [{"kind": "train", "step": s, "loss": 5.0 / s} for s in range(1, 40)]
+    evals = [{"kind": "eval", "step": s, "loss": 1.0 + s / 100, "accuracy": 0.5} for s in (10, 20, 30)]
+    plain = base64.b64decode(loss_curves([("task", train, [])]))
+    full = base64.b64decode(loss_curves([("task", train + evals, [{"step": 30, "kind": "early_stop"}])]))
+    assert full != plain and _image(base64.b64encode(full).decode())[0] > 100
 
 
 def test_recall_and_confusion_scale_with_the_label_count() -> None:

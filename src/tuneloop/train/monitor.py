@@ -1,0 +1,155 @@
+"""Watch a phase learn: task metrics on a fixed validation subset, early stopping, overfitting alarms.
+
+Every `eval_every` steps the trainer computes the validation loss; `PhaseMonitor` then scores the
+same subset with the evaluator `tuneloop evaluate` uses (generated answers mapped to labels) and
+puts accuracy, macro-F1, macro recall and the invalid rate into the trainer's metrics, so the best
+checkpoint is chosen by the task metric, not by loss. It also raises two alarms, recorded as
+events: validation loss rising while training loss falls, and the watched metric falling for
+several evaluations in a row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from itertools import pairwise
+from typing import Any
+
+from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
+
+from tuneloop.data.example import Example
+from tuneloop.evaluate.metrics import classification_metrics
+from tuneloop.evaluate.predict import predict_labels
+from tuneloop.spec import LOWER_IS_BETTER, Phase
+
+TASK_METRICS = ("accuracy", "macro_f1", "macro_recall", "invalid_rate")
+RISES_IN_A_ROW = 2  # validation-loss rises (with training loss falling) that make an overfitting alarm
+
+
+@dataclass(frozen=True)
+class Event:
+    step: int
+    kind: str  # "overfitting", "metric_falling", "early_stop"
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class PhaseMonitor(TrainerCallback):
+    def __init__(
+        self, phase: Phase, examples: list[Example], labels: list[str], tokenizer: Any, max_new_tokens: int
+    ) -> None:
+        self.phase = phase
+        self.examples = examples
+        self.labels = labels
+        self.tokenizer = tokenizer
+        self.max_new_tokens = max_new_tokens
+        self.records: list[dict[str, Any]] = []
+        self.events: list[Event] = []
+        self._train_loss: float | None = None
+        self._since_best = 0
+        self._best: float | None = None
+
+    @property
+    def best(self) -> dict[str, Any] | None:
+        """The evaluation whose checkpoint the phase keeps."""
+        metric = self.phase.selection_metric
+        scored = [r for r in self.records if r.get(metric) is not None]
+        if not scored:
+            return None
+        pick = min if metric in LOWER_IS_BETTER else max
+        return pick(scored, key=lambda r: r[metric])
+
+    def on_log(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        logs: dict[str, float] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if logs and "loss" in logs:
+            self._train_loss = float(logs["loss"])
+
+    def on_evaluate(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        metrics: dict[str, float] | None = None,
+        model: Any = None,
+        **kwargs: Any,
+    ) -> TrainerControl:
+        metrics = metrics if metrics is not None else {}
+        record: dict[str, Any] = {
+            "kind": "eval",
+            "step": state.global_step,
+            "train_loss": self._train_loss,
+            "loss": metrics.get("eval_loss"),
+        }
+        if self.phase.kind == "sft" and model is not None:
+            predictions = predict_labels(
+                model,
+                self.tokenizer,
+                self.examples,
+                self.labels,
+                self.max_new_tokens,
+                self.phase.batch_size,
+                show_progress=False,
+            )
+            scores = classification_metrics(predictions, self.labels)
+            for key in TASK_METRICS:
+                record[key] = scores[key]
+                metrics[f"eval_{key}"] = scores[key]  # the trainer picks the best checkpoint by these
+        self.records.append(record)
+        self._alarms(record)
+        self._early_stop(record, control)
+        return control
+
+    def _alarms(self, record: dict[str, Any]) -> None:
+        recent = self.records[-(RISES_IN_A_ROW + 1) :]
+        if len(recent) == RISES_IN_A_ROW + 1 and all(
+            _rose(a, b, "loss") and _rose(b, a, "train_loss") for a, b in pairwise(recent)
+        ):
+            message = f"validation loss rose {RISES_IN_A_ROW} evaluations in a row while training loss fell"
+            self._event(record["step"], "overfitting", message)
+        metric = self.phase.selection_metric
+        window = self.phase.early_stopping.patience if self.phase.early_stopping else RISES_IN_A_ROW
+        recent = self.records[-(window + 1) :]
+        lower = metric in LOWER_IS_BETTER
+        if len(recent) == window + 1 and all(
+            _rose(a, b, metric) if lower else _rose(b, a, metric) for a, b in pairwise(recent)
+        ):
+            self._event(
+                record["step"],
+                "metric_falling",
+                f"validation {metric} got worse {window} evaluations in a row",
+            )
+
+    def _early_stop(self, record: dict[str, Any], control: TrainerControl) -> None:
+        rule = self.phase.early_stopping
+        if rule is None or record.get(rule.metric) is None:
+            return
+        value = float(record[rule.metric])
+        gain = (value - self._best) if self._best is not None else float("inf")
+        if not rule.higher_is_better:
+            gain = (self._best - value) if self._best is not None else float("inf")
+        if gain > rule.min_delta:
+            self._best, self._since_best = value, 0
+            return
+        self._since_best += 1
+        if self._since_best >= rule.patience:
+            control.should_training_stop = True
+            self._event(
+                record["step"],
+                "early_stop",
+                f"validation {rule.metric} has not improved for {rule.patience} evaluations",
+            )
+
+    def _event(self, step: int, kind: str, message: str) -> None:
+        if not any(e.step == step and e.kind == kind for e in self.events):
+            self.events.append(Event(step, kind, message))
+
+
+def _rose(before: dict[str, Any], after: dict[str, Any], key: str) -> bool:
+    return before.get(key) is not None and after.get(key) is not None and after[key] > before[key]
