@@ -22,7 +22,9 @@ from transformers import TrainerCallback, TrainerControl, TrainerState, Training
 class RichProgress(TrainerCallback):
     def __init__(self, description: str, console: Console | None = None) -> None:
         self.description = description
-        self.console = console or Console(stderr=True)
+        console = console or Console(stderr=True)
+        # In a log file there is no live bar, only its last state: give it room to be read whole.
+        self.console = console if console.is_terminal else Console(file=console.file, width=160)
         self._progress: Progress | None = None
         self._task: Any = None
 
