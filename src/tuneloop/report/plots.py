@@ -24,7 +24,7 @@ def to_base64(fig: Figure) -> str:
 def loss_curves(phases: list[tuple[str, list[dict[str, Any]], list[dict[str, Any]]]]) -> str:
     """Per phase: training loss (and its moving average), validation loss, the task metric on a
     second axis, and the phase's events (early stop, overfitting alarms) as vertical lines."""
-    fig, axes = plt.subplots(1, len(phases), figsize=(5.5 * len(phases), 3.4), squeeze=False)
+    fig, axes = plt.subplots(1, len(phases), figsize=(5.5 * len(phases), 4.0), squeeze=False)
     for ax, (name, records, events) in zip(axes[0], phases, strict=True):
         train = [r for r in records if r.get("kind", "train") == "train"]
         evals = [r for r in records if r.get("kind") == "eval"]
@@ -67,7 +67,7 @@ def loss_curves(phases: list[tuple[str, list[dict[str, Any]], list[dict[str, Any
                 va="top",
                 ha="right",
             )
-        ax.legend(handles, labels, fontsize=7, loc="upper right")
+        ax.legend(handles, labels, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     return to_base64(fig)
 
 
