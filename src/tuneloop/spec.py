@@ -195,6 +195,17 @@ class Gate(_Strict):
         return f"val.{self.metric} {self.op} {self.value:g}"
 
 
+class LoraSpec(_Strict):
+    """Train low-rank adapters (peft) instead of every weight. The adapters are merged into full
+    weights when the phase ends, so the next phase, `evaluate` and serving load a plain model."""
+
+    r: int = Field(default=16, gt=0)
+    alpha: int = Field(default=32, gt=0)
+    dropout: float = Field(default=0.05, ge=0, lt=1)
+    target_modules: list[str] | Literal["all-linear"] = "all-linear"
+    modules_to_save: list[str] = Field(default_factory=list)
+
+
 class Phase(_Strict):
     """One training phase; phases run in order, each from the previous phase's weights.
 
@@ -216,6 +227,7 @@ class Phase(_Strict):
     max_length: int = Field(default=256, ge=8)
     max_rows: int | None = Field(default=None, gt=0)
     logging_steps: int = Field(default=10, gt=0)
+    lora: LoraSpec | None = None
     eval_every: int | None = Field(default=None, gt=0)
     eval_rows: int = Field(default=256, gt=0)
     early_stopping: EarlyStopping | None = None

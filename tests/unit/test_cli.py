@@ -32,7 +32,12 @@ def test_every_command_has_help(command: list[str]) -> None:
 def test_init_example_copies_a_valid_project(tmp_path: Path) -> None:
     result = runner.invoke(app, ["init", "--example", "banking77", str(tmp_path / "p")])
     assert result.exit_code == 0, result.output
-    assert {p.name for p in (tmp_path / "p").iterdir()} == {"tuneloop.yaml", "guidelines.md", "data"}
+    assert {p.name for p in (tmp_path / "p").iterdir()} == {
+        "tuneloop.yaml",
+        "qwen-lora.yaml",
+        "guidelines.md",
+        "data",
+    }
     assert (tmp_path / "p" / "data" / "NOTICE.md").is_file()
     check = runner.invoke(app, ["check", str(tmp_path / "p"), "--json"])
     assert check.exit_code == 0

@@ -189,3 +189,11 @@ def test_monitoring_needs_eval_every_and_a_scorable_phase(make_project: Callable
     )
     with pytest.raises(SpecError, match="a causal_lm phase produces no answers to score"):
         load_spec(project)
+
+
+def test_the_real_model_example_is_a_valid_spec() -> None:
+    spec = load_spec(EXAMPLE / "qwen-lora.yaml")
+    assert spec.model.base == "Qwen/Qwen2.5-0.5B-Instruct" and spec.model.build is None
+    assert all(p.lora is not None and p.lora.r == 16 for p in spec.phases)
+    assert [str(g) for g in spec.phases[1].gate] == ["val.accuracy >= 0.8"]
+    assert spec.label_names == load_spec(EXAMPLE).label_names

@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 import torch
 from datasets import Dataset
+from peft import LoraConfig, PeftModel
 from rich.console import Console
 from transformers import (
     PrinterCallback,
@@ -34,7 +35,7 @@ from trl import SFTConfig, SFTTrainer
 
 from tuneloop.data.example import Example
 from tuneloop.errors import CheckFailed, TuneloopError
-from tuneloop.spec import LOWER_IS_BETTER, Phase, ProjectSpec
+from tuneloop.spec import LOWER_IS_BETTER, LoraSpec, Phase, ProjectSpec
 from tuneloop.task_card import TaskCard
 from tuneloop.train.base_model import load_model_and_tokenizer
 from tuneloop.train.loss_mask import verify_loss_mask
@@ -116,6 +117,7 @@ def train_phase(
         train_dataset=phase_dataset(phase, parts),
         eval_dataset=_as_dataset(phase, watched) if watched else None,
         processing_class=tokenizer,
+        peft_config=_lora_config(phase.lora) if phase.lora else None,
         callbacks=[
             monitor,
             RichProgress(f"phase {phase.name} ({phase.kind})", console),
@@ -127,7 +129,10 @@ def train_phase(
     trainer.train()
     runtime = time.perf_counter() - began
     model_dir = out_dir / "model"
-    trainer.save_model(str(model_dir))  # the best evaluation's weights when monitored
+    if isinstance(trainer.model, PeftModel):  # full weights, so every later step loads a plain model
+        trainer.model.merge_and_unload().save_pretrained(model_dir)
+    else:
+        trainer.save_model(str(model_dir))  # the best evaluation's weights when monitored
     tokenizer.save_pretrained(model_dir)
     TaskCard.from_spec(spec).save(model_dir)
     shutil.rmtree(out_dir / "checkpoints", ignore_errors=True)
@@ -209,6 +214,17 @@ def _config(spec: ProjectSpec, phase: Phase, out_dir: Path) -> SFTConfig:
         dataset_num_proc=None,
         dataloader_pin_memory=not on_cpu,
         **_monitoring(phase),
+    )
+
+
+def _lora_config(lora: LoraSpec) -> LoraConfig:
+    return LoraConfig(
+        r=lora.r,
+        lora_alpha=lora.alpha,
+        lora_dropout=lora.dropout,
+        target_modules=lora.target_modules,
+        modules_to_save=lora.modules_to_save or None,
+        task_type="CAUSAL_LM",
     )
 
 
