@@ -172,14 +172,24 @@ def base_model_build(
 
 @app.command()
 @_guarded
-def train(project: ProjectArg = Path("."), json_out: JsonOpt = False) -> None:
+def train(
+    project: ProjectArg = Path("."),
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Go on with the latest unfinished run from its last checkpoint.")
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
     """Prepare the data and train every phase of the spec into a new run directory."""
-    from tuneloop.pipeline import read_run, start_run, train_run
+    from tuneloop.pipeline import latest_unfinished_run, read_run, resume_run, start_run, train_run
     from tuneloop.spec import load_spec
 
     spec = load_spec(project)
-    run_dir = start_run(spec, err)
-    train_run(spec, run_dir, err)
+    if resume:
+        run_dir = latest_unfinished_run(spec)
+        resume_run(run_dir, err)
+    else:
+        run_dir = start_run(spec, err)
+        train_run(spec, run_dir, err)
     record = read_run(run_dir)
     if json_out:
         _emit({"run_dir": str(run_dir), "final_model": record["final_model"], "phases": record["phases"]})

@@ -40,7 +40,7 @@ from tuneloop.train.base_model import (
     built_model_dir,
     user_base_model,
 )
-from tuneloop.train.phases import GateFailed, run_phases
+from tuneloop.train.phases import GateFailed, PhaseResult, run_phases
 
 RUN_FILE = "run.json"
 EVAL_SPLITS = ("validation", "test")
@@ -169,25 +169,67 @@ def _train(spec: ProjectSpec, run_dir: Path, console: Console) -> None:
         f"/ test {counts['splits']['test']}"
         + (f", unlabeled text {counts['splits']['unlabeled']}" if counts["splits"]["unlabeled"] else "")
     )
-    parts = {name: dataset.split(name) for name in ("train", "validation", "unlabeled")}
+    parts = _phase_parts(dataset)
     if not parts["train"]:
         raise TuneloopError("no usable training rows: every row was quarantined (run `tuneloop check`)")
     base, _ = ensure_base_model(spec, parts)
     update_run(
         run_dir, dataset={"path": str(dataset.path), "hash": dataset.hash}, base_model=base, status="training"
     )
+    _train_phases(spec, run_dir, parts, base, console, began, done=None)
+
+
+def resume_run(run_dir: Path, console: Console) -> None:
+    """Go on with an interrupted run: finished phases are kept, the interrupted one continues from
+    its latest checkpoint, and the spec and data are the ones the run started with."""
+    record = read_run(run_dir)
+    spec = run_spec(run_dir)
+    if "final_model" in record:
+        raise TuneloopError(f"{run_dir}: nothing to resume, the run finished training")
+    if "base_model" not in record:
+        raise TuneloopError(f"{run_dir}: the run stopped before training began; start a new run")
+    console.print(f"[bold]resume[/] {run_dir} (status was: {record.get('status')})")
+    update_run(run_dir, status="training")
+    with failure_recorded(run_dir):
+        done = [PhaseResult(**p) for p in record.get("phases", [])]
+        parts = _phase_parts(DatasetVersion.load(run_dir / "data"))
+        _train_phases(spec, run_dir, parts, record["base_model"], console, time.perf_counter(), done=done)
+
+
+def latest_unfinished_run(spec: ProjectSpec) -> Path:
+    runs = sorted(spec.output_path.glob("run-*"), key=lambda p: p.name)
+    for run_dir in reversed(runs):
+        if "final_model" not in read_run(run_dir):
+            return run_dir
+    raise TuneloopError(f"{spec.output_path}: no unfinished run to resume")
+
+
+def _phase_parts(dataset: DatasetVersion) -> dict[str, list[Example]]:
+    return {name: dataset.split(name) for name in ("train", "validation", "unlabeled")}
+
+
+def _train_phases(
+    spec: ProjectSpec,
+    run_dir: Path,
+    parts: dict[str, list[Example]],
+    base: str,
+    console: Console,
+    began: float,
+    done: list[PhaseResult] | None,
+) -> None:
     phases = run_phases(
         spec,
         parts,
         base,
         run_dir,
         console,
-        record=lambda done: update_run(run_dir, phases=[p.to_dict() for p in done]),
+        record=lambda finished: update_run(run_dir, phases=[p.to_dict() for p in finished]),
+        done=done,
     )
     update_run(
         run_dir,
         final_model=phases[-1].model_dir,
-        train_seconds=round(time.perf_counter() - began, 1),
+        train_seconds=round(read_run(run_dir).get("train_seconds", 0) + time.perf_counter() - began, 1),
         status="trained",
     )
 

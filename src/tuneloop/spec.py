@@ -228,6 +228,7 @@ class Phase(_Strict):
     max_rows: int | None = Field(default=None, gt=0)
     logging_steps: int = Field(default=10, gt=0)
     lora: LoraSpec | None = None
+    save_every: int | None = Field(default=None, gt=0)
     eval_every: int | None = Field(default=None, gt=0)
     eval_rows: int = Field(default=256, gt=0)
     early_stopping: EarlyStopping | None = None
@@ -258,6 +259,8 @@ class Phase(_Strict):
         )
         if (self.early_stopping or self.gate) and self.eval_every is None:
             raise ValueError("early_stopping and gate need eval_every (how often to evaluate, in steps)")
+        if self.save_every is not None and self.eval_every is not None:
+            raise ValueError("with eval_every, a checkpoint is saved at every evaluation: drop save_every")
         if self.kind == "causal_lm" and any(m != "loss" for m in watched):
             raise ValueError("a causal_lm phase produces no answers to score: watch val.loss only")
         return self

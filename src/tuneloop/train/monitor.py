@@ -49,6 +49,7 @@ class PhaseMonitor(TrainerCallback):
         self._train_loss: float | None = None
         self._since_best = 0
         self._best: float | None = None
+        self._replayed = False
 
     @property
     def best(self) -> dict[str, Any] | None:
@@ -59,6 +60,19 @@ class PhaseMonitor(TrainerCallback):
             return None
         pick = min if metric in LOWER_IS_BETTER else max
         return pick(scored, key=lambda r: r[metric])
+
+    def on_step_begin(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
+        """A resumed phase starts from its checkpoint's state (loaded after `on_train_begin`):
+        replay the evaluations it holds once, so alarms, early stopping and the metrics file go on."""
+        if self._replayed:
+            return
+        self._replayed = True
+        for record in [dict(e) for e in state.log_history if e.get("kind") == "eval"]:
+            self.records.append(record)
+            self._alarms(record)
+            self._early_stop(record, TrainerControl())
 
     def on_log(
         self,
@@ -102,6 +116,7 @@ class PhaseMonitor(TrainerCallback):
                 record[key] = scores[key]
                 metrics[f"eval_{key}"] = scores[key]  # the trainer picks the best checkpoint by these
         self.records.append(record)
+        state.log_history.append(dict(record))  # saved with each checkpoint, so a resume keeps it
         self._alarms(record)
         self._early_stop(record, control)
         return control

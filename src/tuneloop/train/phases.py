@@ -77,12 +77,21 @@ def run_phases(
     run_dir: Path,
     console: Console | None = None,
     record: Callable[[list[PhaseResult]], object] | None = None,
+    done: list[PhaseResult] | None = None,
 ) -> list[PhaseResult]:
-    """Train every phase in order; `record` sees the results after each one, a failed gate stops."""
-    results: list[PhaseResult] = []
+    """Train every phase in order; `record` sees the results after each one, a failed gate stops.
+
+    With `done` (the phases a resumed run already finished), training continues after them, and the
+    first unfinished phase resumes from its latest checkpoint.
+    """
+    results: list[PhaseResult] = list(done or [])
+    if results:
+        start_from = results[-1].model_dir
     for index, phase in enumerate(spec.phases, start=1):
+        if index <= len(results):
+            continue
         out_dir = run_dir / "phases" / f"{index}-{phase.name}"
-        result = train_phase(spec, phase, parts, start_from, out_dir, console)
+        result = train_phase(spec, phase, parts, start_from, out_dir, console, resume=done is not None)
         results.append(result)
         if record is not None:
             record(results)
@@ -102,7 +111,9 @@ def train_phase(
     start_from: str,
     out_dir: Path,
     console: Console | None = None,
+    resume: bool = False,
 ) -> PhaseResult:
+    """Train one phase into `out_dir`; with `resume`, from its latest checkpoint when it has one."""
     set_seed(spec.seed)
     model, tokenizer = load_model_and_tokenizer(start_from)
     if phase.kind == "sft":
@@ -125,8 +136,11 @@ def train_phase(
         ],
     )
     trainer.remove_callback(PrinterCallback)  # the rich bar shows the loss; raw dicts are noise
+    checkpoint = latest_checkpoint(out_dir) if resume else None
+    if checkpoint is not None and console is not None:
+        console.print(f"phase {phase.name}: resuming from {checkpoint.name}")
     began = time.perf_counter()
-    trainer.train()
+    trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     runtime = time.perf_counter() - began
     model_dir = out_dir / "model"
     if isinstance(trainer.model, PeftModel):  # full weights, so every later step loads a plain model
@@ -136,7 +150,7 @@ def train_phase(
     tokenizer.save_pretrained(model_dir)
     TaskCard.from_spec(spec).save(model_dir)
     shutil.rmtree(out_dir / "checkpoints", ignore_errors=True)
-    losses = _write_metrics(trainer.state.log_history, monitor.records, out_dir / METRICS_FILE)
+    losses = _write_metrics(trainer.state.log_history, out_dir / METRICS_FILE)
     best = monitor.best
     return PhaseResult(
         name=phase.name,
@@ -217,6 +231,16 @@ def _config(spec: ProjectSpec, phase: Phase, out_dir: Path) -> SFTConfig:
     )
 
 
+def latest_checkpoint(out_dir: Path) -> Path | None:
+    """The phase's newest trainer checkpoint, left behind when training was interrupted."""
+    complete = [  # a kill can leave a checkpoint half written; the trainer writes these two last
+        p
+        for p in (out_dir / "checkpoints").glob("checkpoint-*")
+        if (p / "trainer_state.json").is_file() and (p / "rng_state.pth").is_file()
+    ]
+    return max(complete, key=lambda p: int(p.name.split("-")[-1]), default=None)
+
+
 def _lora_config(lora: LoraSpec) -> LoraConfig:
     return LoraConfig(
         r=lora.r,
@@ -229,9 +253,12 @@ def _lora_config(lora: LoraSpec) -> LoraConfig:
 
 
 def _monitoring(phase: Phase) -> dict[str, Any]:
-    """Evaluate every `eval_every` steps and keep the best checkpoint by the phase's metric."""
+    """Checkpoints (for resuming) every `save_every` steps, or at each evaluation with `eval_every`,
+    where the best checkpoint by the phase's metric is the one kept."""
     if phase.eval_every is None:
-        return {"save_strategy": "no"}
+        if phase.save_every is None:
+            return {"save_strategy": "no"}
+        return {"save_strategy": "steps", "save_steps": phase.save_every, "save_total_limit": 1}
     return {
         "eval_strategy": "steps",
         "eval_steps": phase.eval_every,
@@ -245,13 +272,13 @@ def _monitoring(phase: Phase) -> dict[str, Any]:
     }
 
 
-def _write_metrics(
-    log_history: list[dict[str, Any]], evaluations: list[dict[str, Any]], path: Path
-) -> list[float]:
+def _write_metrics(log_history: list[dict[str, Any]], path: Path) -> list[float]:
     """One line per logged training step (`kind: train`) and per evaluation (`kind: eval`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    train = [
-        {
+    records = [
+        e
+        if e.get("kind") == "eval"
+        else {
             "kind": "train",
             "step": e["step"],
             "loss": float(e["loss"]),
@@ -259,9 +286,9 @@ def _write_metrics(
             "epoch": e.get("epoch"),
         }
         for e in log_history
-        if "loss" in e
+        if e.get("kind") == "eval" or "loss" in e
     ]
     with path.open("wb") as fh:
-        for record in sorted(train + evaluations, key=lambda r: (r["step"], r["kind"] == "eval")):
+        for record in records:
             fh.write(orjson.dumps(record) + b"\n")
-    return [r["loss"] for r in train]
+    return [r["loss"] for r in records if r["kind"] == "train"]
