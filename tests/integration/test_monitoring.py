@@ -79,3 +79,14 @@ def test_early_stopping_ends_a_phase_and_is_an_event(make_project: Callable[...,
     task = orjson.loads(result.stdout)["phases"][1]
     assert task["steps"] == 50  # the first evaluation sets the best, the second cannot beat it by 0.5
     assert [(e["step"], e["kind"]) for e in task["events"]] == [(50, "early_stop")]
+
+
+def test_the_last_step_is_evaluated_even_off_the_schedule(make_project: Callable[..., Path]) -> None:
+    project = make_project(
+        rows=120, labels=3, phases=_phases({"max_steps": 60, "gate": "val.accuracy >= 0.0"})
+    )
+    result = runner.invoke(app, ["train", str(project), "--json"])
+    assert result.exit_code == 0, result.output
+    run_dir = Path(orjson.loads(result.stdout)["run_dir"])
+    assert [r["step"] for r in _records(run_dir, "2-task") if r["kind"] == "eval"] == [25, 50, 60]
+    assert orjson.loads(result.stdout)["phases"][1]["gates"][0]["passed"] is True

@@ -35,7 +35,7 @@ from trl import SFTConfig, SFTTrainer
 
 from tuneloop.data.example import Example
 from tuneloop.errors import CheckFailed, TuneloopError
-from tuneloop.spec import LOWER_IS_BETTER, LoraSpec, Phase, ProjectSpec
+from tuneloop.spec import LOWER_IS_BETTER, Gate, LoraSpec, Phase, ProjectSpec
 from tuneloop.task_card import TaskCard
 from tuneloop.train.base_model import load_model_and_tokenizer
 from tuneloop.train.loss_mask import verify_loss_mask
@@ -97,7 +97,9 @@ def run_phases(
             record(results)
         if not result.gates_passed:
             failed = "; ".join(
-                f"{g['gate']} (got {g['actual']:.4f})" for g in result.gates if not g["passed"]
+                f"{g['gate']} (got {'no evaluation' if g['actual'] is None else format(g['actual'], '.4f')})"
+                for g in result.gates
+                if not g["passed"]
             )
             raise GateFailed(f"phase {phase.name!r} failed its gate: {failed}; later phases were not run")
         start_from = result.model_dir
@@ -132,7 +134,7 @@ def train_phase(
         callbacks=[
             monitor,
             RichProgress(f"phase {phase.name} ({phase.kind})", console),
-            LogFirstAndLastStep(),
+            PhaseEnds(monitored=bool(watched)),
         ],
     )
     trainer.remove_callback(PrinterCallback)  # the rich bar shows the loss; raw dicts are noise
@@ -162,20 +164,31 @@ def train_phase(
         runtime_s=round(runtime, 1),
         best=best,
         events=[e.to_dict() for e in monitor.events],
-        gates=[{"gate": str(g), "actual": best[g.metric], "passed": g.passes(best)} for g in phase.gate]
-        if best
-        else [],
+        gates=[_judge(gate, best) for gate in phase.gate],
     )
 
 
-class LogFirstAndLastStep(TrainerCallback):
-    """Log the first and the last step as well, so even a short phase has a loss curve's two ends."""
+def _judge(gate: Gate, best: dict[str, Any] | None) -> dict[str, Any]:
+    if best is None or best.get(gate.metric) is None:  # trained for zero steps: nothing to judge
+        return {"gate": str(gate), "actual": None, "passed": False}
+    return {"gate": str(gate), "actual": best[gate.metric], "passed": gate.passes(best)}
+
+
+class PhaseEnds(TrainerCallback):
+    """Log the first and the last step, so even a short phase has a loss curve's two ends; and when
+    the phase is monitored, evaluate and checkpoint the last step too, so its gate always judges an
+    evaluation and the kept model is the best of all of them."""
+
+    def __init__(self, monitored: bool) -> None:
+        self.monitored = monitored
 
     def on_step_end(
         self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
     ) -> TrainerControl:
         if state.global_step in (1, state.max_steps):
             control.should_log = True
+        if self.monitored and state.global_step == state.max_steps:
+            control.should_evaluate = control.should_save = True
         return control
 
 
