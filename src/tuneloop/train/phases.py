@@ -126,7 +126,7 @@ def train_phase(
     monitor = PhaseMonitor(phase, watched, spec.label_names, tokenizer, spec.evaluation.max_new_tokens)
     trainer = SFTTrainer(
         model=model,
-        args=_config(spec, phase, out_dir),
+        args=training_config(spec, phase, out_dir),
         train_dataset=phase_dataset(phase, parts),
         eval_dataset=_as_dataset(phase, watched) if watched else None,
         processing_class=tokenizer,
@@ -210,7 +210,8 @@ def _sft_rows(phase: Phase, parts: dict[str, list[Example]]) -> list[Example]:
     return parts["train"][: phase.max_rows] if phase.max_rows else parts["train"]
 
 
-def _config(spec: ProjectSpec, phase: Phase, out_dir: Path) -> SFTConfig:
+def training_config(spec: ProjectSpec, phase: Phase, out_dir: Path) -> SFTConfig:
+    """The trainer settings of a phase (also what benchmarks/train_throughput.py measures)."""
     on_cpu = not torch.cuda.is_available()
     return SFTConfig(
         output_dir=str(out_dir / "checkpoints"),
