@@ -21,6 +21,7 @@ from typing import Any
 import torch
 import transformers
 import trl
+from results import replace_section
 
 from tuneloop.data.prepare import read_and_split
 from tuneloop.evaluate.predict import predict_labels
@@ -54,7 +55,15 @@ def main() -> None:
         (start, _), seconds = timed(lambda: ensure_base_model(spec, splits))
         rows.append(("tiny base model build (tokenizer + init + save)", "-", f"{seconds:.2f} s"))
         for phase in spec.phases:
-            short = phase.model_copy(update={"max_steps": TRAIN_STEPS, "logging_steps": TRAIN_STEPS})
+            short = phase.model_copy(  # steps alone: evaluation has its own row below
+                update={
+                    "max_steps": TRAIN_STEPS,
+                    "logging_steps": TRAIN_STEPS,
+                    "eval_every": None,
+                    "early_stopping": None,
+                    "gate": [],
+                }
+            )
             out, seconds = timed(
                 lambda short=short, start=start: train_phase(
                     spec, short, splits, start, Path(tmp) / short.name
@@ -99,12 +108,7 @@ def write(rows: list[tuple[str, str, str]]) -> None:
         "Command: `make bench`.\n\n| stage | throughput | wall time |\n| --- | --- | --- |\n"
     )
     table = header + "".join(f"| {a} | {b} | {c} |\n" for a, b, c in rows)
-    path = REPO / "BENCHMARKS.md"
-    intro = "# Benchmarks\n\nSpeed targets live here, never as timed asserts in tests.\n\n"
-    old = path.read_text() if path.is_file() else intro
-    marker = "## Foundation throughput"
-    kept = old.split(marker)[0] if marker in old else old
-    path.write_text(kept.rstrip() + "\n\n" + table)
+    replace_section("## Foundation throughput", table)
     print(table)
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import transformers
+from results import replace_section
 from transformers import PrinterCallback, set_seed
 from trl import SFTConfig, SFTTrainer
 
@@ -123,15 +124,7 @@ def write(results: list[dict[str, Any]]) -> None:
         "| --- | --- | --- | --- | --- |\n"
         f"{rows}\nRatio tuneloop / TRL, real tokens per second: **{ratio:.2f}x** (target 1.2x).\n"
     )
-    path = REPO / "BENCHMARKS.md"
-    text = path.read_text()
-    if MARKER in text:
-        before, _, after = text.partition(MARKER)
-        following = after.split("\n## ", 1)
-        text = before + section + (("\n## " + following[1]) if len(following) > 1 else "")
-    else:
-        text = text.rstrip() + "\n\n" + section
-    path.write_text(text)
+    replace_section(MARKER, section)
     print(section)
 
 
