@@ -291,8 +291,22 @@ def run_command(project: ProjectArg = Path("."), json_out: JsonOpt = False) -> N
     from tuneloop.pipeline import read_run
     from tuneloop.round import run_round
     from tuneloop.spec import load_spec
+    from tuneloop.train.phases import GateFailed
 
-    run_dir, report_path = run_round(load_spec(project), err)
+    try:
+        run_dir, report_path = run_round(load_spec(project), err)
+    except GateFailed as exc:
+        if json_out and exc.run_dir is not None:  # a stopped round still answers in JSON
+            record = read_run(exc.run_dir)
+            _emit(
+                {
+                    "run_dir": str(exc.run_dir),
+                    "report": str(exc.report),
+                    "status": record["status"],
+                    "phases": record.get("phases", []),
+                }
+            )
+        raise
     record = read_run(run_dir)
     if json_out:
         _emit(

@@ -22,6 +22,7 @@ def run_round(spec: ProjectSpec, console: Console) -> tuple[Path, Path]:
     try:
         train_run(spec, run_dir, console)
     except GateFailed as exc:
-        raise GateFailed(f"{exc}; report: {build_report(run_dir)}") from None
+        report = build_report(run_dir)
+        raise GateFailed(f"{exc}; report: {report}", run_dir=run_dir, report=report) from None
     evaluate_run(run_dir, console)
     return run_dir, build_report(run_dir)

@@ -60,8 +60,11 @@ def test_a_failed_gate_stops_the_round_with_a_report(make_project: Callable[...,
     project = make_project(
         rows=300, labels=5, phases=_phases({"max_steps": 50, "gate": "val.accuracy >= 0.99"})
     )
-    result = runner.invoke(app, ["run", str(project)])
+    result = runner.invoke(app, ["run", str(project), "--json"])
     assert result.exit_code == 1, result.output
+    payload = orjson.loads(result.stdout)
+    assert payload["status"].startswith("stopped: phase 'task' failed its gate")
+    assert payload["report"].endswith("report.html") and len(payload["phases"]) == 2
     assert "check failed: phase 'task' failed its gate: val.accuracy >= 0.99 (got " in result.stderr
     run_dir = project / "runs" / "run-001"
     assert f"report: {run_dir / 'report.html'}" in result.stderr

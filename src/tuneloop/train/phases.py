@@ -69,6 +69,10 @@ class PhaseResult:
 class GateFailed(CheckFailed):
     """A phase ended below its gate; the round stops there (exit 1), with what it trained recorded."""
 
+    def __init__(self, message: str, run_dir: Path | None = None, report: Path | None = None) -> None:
+        super().__init__(message)
+        self.run_dir, self.report = run_dir, report
+
 
 def run_phases(
     spec: ProjectSpec,
