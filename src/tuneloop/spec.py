@@ -158,6 +158,11 @@ class ModelSpec(_Strict):
 
 MonitorMetric = Literal["accuracy", "macro_f1", "macro_recall", "invalid_rate", "loss"]
 LOWER_IS_BETTER = ("invalid_rate", "loss")
+
+
+def higher_is_better(metric: str) -> bool:
+    """The one place that says which way a watched metric improves."""
+    return metric not in LOWER_IS_BETTER
 _GATE = re.compile(
     r"^val\.(accuracy|macro_f1|macro_recall|macro_precision|invalid_rate|loss)\s*(>=|<=|>|<)\s*([0-9.]+)$"
 )
@@ -169,10 +174,6 @@ class EarlyStopping(_Strict):
     metric: MonitorMetric = "accuracy"
     patience: int = Field(default=3, gt=0)
     min_delta: float = Field(default=0.0, ge=0)
-
-    @property
-    def higher_is_better(self) -> bool:
-        return self.metric not in LOWER_IS_BETTER
 
 
 class Gate(_Strict):

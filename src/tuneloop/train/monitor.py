@@ -19,7 +19,7 @@ from transformers import TrainerCallback, TrainerControl, TrainerState, Training
 from tuneloop.data.example import Example
 from tuneloop.evaluate.metrics import classification_metrics
 from tuneloop.evaluate.predict import predict_labels
-from tuneloop.spec import LOWER_IS_BETTER, Phase
+from tuneloop.spec import Phase, higher_is_better
 
 TASK_METRICS = ("accuracy", "macro_f1", "macro_recall", "invalid_rate")
 RISES_IN_A_ROW = 2  # validation-loss rises (with training loss falling) that make an overfitting alarm
@@ -58,7 +58,7 @@ class PhaseMonitor(TrainerCallback):
         scored = [r for r in self.records if r.get(metric) is not None]
         if not scored:
             return None
-        pick = min if metric in LOWER_IS_BETTER else max
+        pick = max if higher_is_better(metric) else min
         return pick(scored, key=lambda r: r[metric])
 
     def on_step_begin(
@@ -131,7 +131,7 @@ class PhaseMonitor(TrainerCallback):
         metric = self.phase.selection_metric
         window = self.phase.early_stopping.patience if self.phase.early_stopping else RISES_IN_A_ROW
         recent = self.records[-(window + 1) :]
-        lower = metric in LOWER_IS_BETTER
+        lower = not higher_is_better(metric)
         if len(recent) == window + 1 and all(
             _rose(a, b, metric) if lower else _rose(b, a, metric) for a, b in pairwise(recent)
         ):
@@ -146,9 +146,8 @@ class PhaseMonitor(TrainerCallback):
         if rule is None or record.get(rule.metric) is None:
             return
         value = float(record[rule.metric])
-        gain = (value - self._best) if self._best is not None else float("inf")
-        if not rule.higher_is_better:
-            gain = (self._best - value) if self._best is not None else float("inf")
+        sign = 1 if higher_is_better(rule.metric) else -1
+        gain = float("inf") if self._best is None else sign * (value - self._best)
         if gain > rule.min_delta:
             self._best, self._since_best = value, 0
             return

@@ -35,7 +35,7 @@ from trl import SFTConfig, SFTTrainer
 
 from tuneloop.data.example import Example
 from tuneloop.errors import CheckFailed, TuneloopError
-from tuneloop.spec import LOWER_IS_BETTER, Gate, LoraSpec, Phase, ProjectSpec
+from tuneloop.spec import Gate, LoraSpec, Phase, ProjectSpec, higher_is_better
 from tuneloop.task_card import TaskCard
 from tuneloop.train.base_model import load_model_and_tokenizer
 from tuneloop.train.loss_mask import verify_loss_mask
@@ -285,7 +285,7 @@ def _monitoring(phase: Phase) -> dict[str, Any]:
         "save_total_limit": 1,
         "load_best_model_at_end": True,
         "metric_for_best_model": phase.selection_metric,
-        "greater_is_better": phase.selection_metric not in LOWER_IS_BETTER,
+        "greater_is_better": higher_is_better(phase.selection_metric),
         "per_device_eval_batch_size": phase.batch_size,
     }
 
