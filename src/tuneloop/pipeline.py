@@ -30,7 +30,7 @@ from tuneloop.data.example import Example
 from tuneloop.data.prepare import prepare_dataset, read_and_split
 from tuneloop.data.version import DatasetVersion
 from tuneloop.errors import TuneloopError
-from tuneloop.evaluate.runner import METRICS_FILE, evaluate_examples
+from tuneloop.evaluate.runner import METRICS_FILE, evaluate_examples, load_for_evaluation
 from tuneloop.spec import SPEC_FILE, ProjectSpec
 from tuneloop.task_card import TaskCard
 from tuneloop.train.base_model import (
@@ -259,6 +259,7 @@ def evaluate_run(
     dataset = DatasetVersion.load(run_dir / "data")
     model = record["final_model"] if own else str(model_dir)
     target = run_dir / "eval" if own else out_dir
+    card, loaded = TaskCard.from_spec(spec), load_for_evaluation(model)
     results = {}
     for split in splits:
         examples = dataset.split(split)
@@ -266,11 +267,12 @@ def evaluate_run(
             results[split] = evaluate_examples(
                 model,
                 examples,
-                TaskCard.from_spec(spec),
+                card,
                 spec.evaluation.slices,
                 target / split if target else None,
                 spec.evaluation.batch_size,
                 console,
+                loaded,
             )
     if own:
         chosen = spec.evaluation.metrics

@@ -163,6 +163,8 @@ LOWER_IS_BETTER = ("invalid_rate", "loss")
 def higher_is_better(metric: str) -> bool:
     """The one place that says which way a watched metric improves."""
     return metric not in LOWER_IS_BETTER
+
+
 _GATE = re.compile(
     r"^val\.(accuracy|macro_f1|macro_recall|macro_precision|invalid_rate|loss)\s*(>=|<=|>|<)\s*([0-9.]+)$"
 )

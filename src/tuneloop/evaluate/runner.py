@@ -25,6 +25,13 @@ PREDICTIONS_FILE = "predictions.jsonl"
 METRICS_FILE = "metrics.json"
 
 
+def load_for_evaluation(model_dir: str) -> tuple[Any, Any]:
+    """Load a model once for any number of `evaluate_examples` calls, on the GPU when there is one."""
+    model, tokenizer = load_model_and_tokenizer(model_dir)
+    torch.nn.Module.to(model, "cuda" if torch.cuda.is_available() else "cpu")  # its .to() is mistyped
+    return model, tokenizer
+
+
 def evaluate_examples(
     model_dir: str,
     examples: list[Example],
@@ -33,7 +40,9 @@ def evaluate_examples(
     out_dir: Path | None = None,
     batch_size: int = 64,
     console: Console | None = None,
+    loaded: tuple[Any, Any] | None = None,
 ) -> dict[str, Any]:
+    """Score `examples` with the model in `model_dir` (or the already `loaded` model and tokenizer)."""
     if card.task != "classify":
         raise TuneloopError(f"evaluation of {card.task!r} tasks is not supported yet; only classify")
     if not examples:
@@ -41,8 +50,7 @@ def evaluate_examples(
     unlabelled = sum(e.label is None for e in examples)
     if unlabelled:
         raise TuneloopError(f"{unlabelled} of {len(examples)} rows have no label to score against")
-    model, tokenizer = load_model_and_tokenizer(model_dir)
-    torch.nn.Module.to(model, "cuda" if torch.cuda.is_available() else "cpu")  # its .to() is mistyped
+    model, tokenizer = loaded or load_for_evaluation(model_dir)
     predictions = predict_labels(
         model, tokenizer, examples, card.labels, card.max_new_tokens, batch_size, console
     )
