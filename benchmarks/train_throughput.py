@@ -5,9 +5,10 @@
 Both train the same tiny model on the same BANKING77 rows for the same number of steps with TRL's
 SFTTrainer; TRL gets `bf16=False` and `activation_checkpointing=False` on the CPU (its defaults turn
 both on and are then about 13x slower, which would make the comparison unfair). The difference left
-is what tuneloop chooses: length-grouped batches instead of random ones. A counting collator
-measures real (non-padding) and padded tokens, so the result is real tokens per second and the
-padding waste of each. Results go to BENCHMARKS.md.
+is what tuneloop chooses: length-grouped batches instead of random ones (tuneloop hands TRL rows
+it tokenized itself, with the same chat template and answer-only mask; TRL tokenizes its own).
+A counting collator measures real (non-padding) and padded tokens, so the result is real tokens per
+second and the padding waste of each. Results go to BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import transformers
+from datasets import Dataset
 from results import replace_section
 from transformers import PrinterCallback, set_seed
 from trl import SFTConfig, SFTTrainer
@@ -80,11 +82,12 @@ def main() -> None:
             "gate": [],
         }
     )
-    dataset = phase_dataset(phase, parts)
+    chats = Dataset.from_dict({"messages": [e.messages for e in parts["train"]]})  # TRL tokenizes these
     with tempfile.TemporaryDirectory() as tmp:
         spec = spec.model_copy(update={"output_dir": Path(tmp)})
         base, _ = ensure_base_model(spec, parts)
         ours = training_config(spec, phase, Path(tmp) / "tuneloop")
+        tokenized, _ = phase_dataset(spec, phase, parts, load_model_and_tokenizer(base)[1])
         trl = SFTConfig(
             output_dir=str(Path(tmp) / "trl"),
             assistant_only_loss=True,
@@ -102,8 +105,8 @@ def main() -> None:
             dataloader_pin_memory=False,
         )
         results = [
-            measure("TRL SFTTrainer (CPU-fair defaults)", trl, base, dataset),
-            measure("tuneloop phase settings", ours, base, dataset),
+            measure("TRL SFTTrainer (CPU-fair defaults)", trl, base, chats),
+            measure("tuneloop phase settings", ours, base, tokenized),
         ]
     write(results)
 

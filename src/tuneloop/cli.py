@@ -227,6 +227,7 @@ def evaluate(
     from tuneloop.data.split import SPLITS
     from tuneloop.evaluate.runner import evaluate_file
     from tuneloop.pipeline import EVAL_SPLITS, evaluate_run, headline, resolve_model_dir, run_spec
+    from tuneloop.spec import Evaluation
 
     if run is not None:
         _refuse_with_run(data=data, text_field=text_field, label_field=label_field, data_format=data_format)
@@ -253,7 +254,7 @@ def evaluate(
         for name in results:
             _print_headline(name, payload[name])
     else:
-        _print_headline(str(data), payload)
+        _print_headline(str(data), headline(payload, Evaluation().metrics))
 
 
 def _refuse_with_run(**options: Any) -> None:

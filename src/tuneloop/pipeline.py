@@ -205,7 +205,7 @@ def latest_unfinished_run(spec: ProjectSpec) -> Path:
 
 
 def _phase_parts(dataset: DatasetVersion) -> dict[str, list[Example]]:
-    return {name: dataset.split(name) for name in ("train", "validation", "unlabeled")}
+    return {name: dataset.split(name) for name in ("train", "validation", "unlabeled", "general")}
 
 
 def _train_phases(

@@ -96,10 +96,13 @@ class Source(_Strict):
 
 class DataSpec(_Strict):
     """`sources`: the task's examples. `unlabeled`: domain text without answers, for `causal_lm`
-    phases and the tokenizer only (its `fields.text` is read; a label column is ignored)."""
+    phases, mixtures and the tokenizer (its `fields.text` is read; a label column is ignored).
+    `general_rows` of the unlabeled text (at most a tenth of it) are held out of training as the
+    general set, on which every phase measures forgetting."""
 
     sources: list[Source] = Field(min_length=1)
     unlabeled: list[Source] = Field(default_factory=list)
+    general_rows: int = Field(default=200, ge=0)
 
     @field_validator("unlabeled")
     @classmethod
@@ -165,8 +168,16 @@ def higher_is_better(metric: str) -> bool:
     return metric not in LOWER_IS_BETTER
 
 
+VAL_GATE_METRICS = ("accuracy", "macro_f1", "macro_recall", "macro_precision", "invalid_rate", "loss")
+GENERAL_METRICS = ("loss", "token_accuracy")
 _GATE = re.compile(
-    r"^val\.(accuracy|macro_f1|macro_recall|macro_precision|invalid_rate|loss)\s*(>=|<=|>|<)\s*([0-9.]+)$"
+    r"^(val|general)\.(\w+)\s*(>=|<=|>|<)\s*(?:(previous)(?:\s*([+-])\s*([0-9.]+))?|([0-9.]+))$"
+)
+_GATE_HELP = (
+    "write val.METRIC OP NUMBER (e.g. 'val.accuracy >= 0.6'; metrics: "
+    + ", ".join(VAL_GATE_METRICS)
+    + ") or general.METRIC OP [previous +|-] NUMBER (e.g. 'general.token_accuracy >= previous - 0.02'; "
+    "metrics: " + ", ".join(GENERAL_METRICS) + ")"
 )
 
 
@@ -179,38 +190,77 @@ class EarlyStopping(_Strict):
 
 
 class Gate(_Strict):
-    """A condition on the phase's validation metrics, checked when the phase ends."""
+    """A condition checked when a phase ends.
 
+    `val.*` judges the phase's kept evaluation on the validation subset. `general.*` judges the
+    held-out general set (see `data.general_rows`), either against a number or, with `previous`,
+    against the model the phase started from: "no regression of more than 2 points on the general
+    set" is `general.token_accuracy >= previous - 0.02`.
+    """
+
+    set: Literal["val", "general"] = "val"
     metric: str
-    op: str
+    op: Literal[">=", "<=", ">", "<"]
     value: float
+    relative: bool = False  # value is an offset from the previous model's measurement
 
-    def passes(self, metrics: dict[str, float]) -> bool:
-        actual = metrics[self.metric]
+    @model_validator(mode="after")
+    def _known_metric(self) -> Gate:
+        known = VAL_GATE_METRICS if self.set == "val" else GENERAL_METRICS
+        if self.metric not in known:
+            raise ValueError(f"{self.set}.{self.metric}: unknown metric; {_GATE_HELP}")
+        if self.relative and self.set != "general":
+            raise ValueError("`previous` compares general-set measurements only; use general.METRIC")
+        return self
+
+    def threshold(self, previous: dict[str, float] | None) -> float | None:
+        """The number to compare with; None when a relative gate has nothing to compare with."""
+        if not self.relative:
+            return self.value
+        if previous is None or previous.get(self.metric) is None:
+            return None
+        return previous[self.metric] + self.value
+
+    def passes(self, actual: float, threshold: float) -> bool:
         return {
-            ">=": actual >= self.value,
-            "<=": actual <= self.value,
-            ">": actual > self.value,
-            "<": actual < self.value,
+            ">=": actual >= threshold,
+            "<=": actual <= threshold,
+            ">": actual > threshold,
+            "<": actual < threshold,
         }[self.op]
 
     def __str__(self) -> str:
-        return f"val.{self.metric} {self.op} {self.value:g}"
+        if not self.relative:
+            return f"{self.set}.{self.metric} {self.op} {self.value:g}"
+        sign = "-" if self.value < 0 else "+"
+        return f"{self.set}.{self.metric} {self.op} previous {sign} {abs(self.value):g}"
 
 
 class LoraSpec(_Strict):
-    """Train low-rank adapters (peft) instead of every weight. The adapters are merged into full
-    weights when the phase ends, so the next phase, `evaluate` and serving load a plain model."""
+    """Train low-rank adapters (peft) instead of every weight.
+
+    `merge: true` (the default) folds the adapter into full weights when the phase ends, so the
+    next phase, `evaluate` and serving load a plain model. `merge: false` saves only the adapter,
+    on top of the model the phase started from: phases chain as adapters (small to store and to
+    swap), and every loader in tuneloop applies the chain in order."""
 
     r: int = Field(default=16, gt=0)
     alpha: int = Field(default=32, gt=0)
     dropout: float = Field(default=0.05, ge=0, lt=1)
     target_modules: list[str] | Literal["all-linear"] = "all-linear"
     modules_to_save: list[str] = Field(default_factory=list)
+    merge: bool = True
+
+
+MixSource = Literal["task", "unlabeled"]
 
 
 class Phase(_Strict):
     """One training phase; phases run in order, each from the previous phase's weights.
+
+    `mix` draws the phase's rows from several sources with weights, e.g. `{task: 0.8, unlabeled: 0.2}`
+    to keep some general text in a task phase against forgetting (see `train/mixture.py`). Without
+    it, `causal_lm` reads the task's inputs and the unlabeled text, `sft` the task's examples.
 
     With `eval_every`, the phase is evaluated on a fixed subset of the validation split (`eval_rows`)
     every so many steps: validation loss, and for `sft` the task metrics from generated answers.
@@ -236,6 +286,7 @@ class Phase(_Strict):
     eval_rows: int = Field(default=256, gt=0)
     early_stopping: EarlyStopping | None = None
     gate: list[Gate] = Field(default_factory=list)
+    mix: dict[MixSource, Annotated[float, Field(gt=0)]] | None = Field(default=None, min_length=1)
 
     @field_validator("gate", mode="before")
     @classmethod
@@ -247,21 +298,33 @@ class Phase(_Strict):
             if isinstance(item, str):
                 match = _GATE.match(item.strip())
                 if match is None:
-                    raise ValueError(
-                        f"gate[{i}] {item!r}: write val.METRIC OP NUMBER, e.g. 'val.accuracy >= 0.6' "
-                        "(metrics: accuracy, macro_f1, macro_recall, macro_precision, invalid_rate, loss)"
-                    )
-                item = {"metric": match[1], "op": match[2], "value": float(match[3])}
+                    raise ValueError(f"gate[{i}] {item!r}: {_GATE_HELP}")
+                gate_set, metric, op, previous, sign, offset, number = match.groups()
+                relative = previous is not None
+                value = (-1 if sign == "-" else 1) * float(offset or 0) if relative else float(number)
+                item = {"set": gate_set, "metric": metric, "op": op, "value": value, "relative": relative}
             parsed.append(item)
         return parsed
 
+    @field_validator("mix")
+    @classmethod
+    def _mixed_sources_exist(
+        cls, mix: dict[str, float] | None, info: ValidationInfo
+    ) -> dict[str, float] | None:
+        if mix and "unlabeled" in mix and (info.context or {}).get("has_unlabeled") is False:
+            raise ValueError("draws from unlabeled, but data.unlabeled lists no source")
+        return mix
+
     @model_validator(mode="after")
     def _monitoring_fits_the_kind(self) -> Phase:
-        watched = [g.metric for g in self.gate] + (
+        val_gates = [g for g in self.gate if g.set == "val"]
+        watched = [g.metric for g in val_gates] + (
             [self.early_stopping.metric] if self.early_stopping else []
         )
-        if (self.early_stopping or self.gate) and self.eval_every is None:
-            raise ValueError("early_stopping and gate need eval_every (how often to evaluate, in steps)")
+        if (self.early_stopping or val_gates) and self.eval_every is None:
+            raise ValueError(
+                "early_stopping and val.* gates need eval_every (how often to evaluate, in steps)"
+            )
         if self.save_every is not None and self.eval_every is not None:
             raise ValueError("with eval_every, a checkpoint is saved at every evaluation: drop save_every")
         if self.kind == "causal_lm" and any(m != "loss" for m in watched):
@@ -418,7 +481,9 @@ def load_spec(project: Path | str) -> ProjectSpec:
         raise SpecError(f"{path.name}: the spec must be a mapping of keys such as objective:, data:, phases:")
     root = path.parent.resolve()
     try:
-        spec = ProjectSpec.model_validate(_plain(tree), context={"root": root})
+        plain = _plain(tree)
+        has_unlabeled = isinstance(plain, dict) and bool((plain.get("data") or {}).get("unlabeled"))
+        spec = ProjectSpec.model_validate(plain, context={"root": root, "has_unlabeled": has_unlabeled})
     except ValidationError as exc:
         raise SpecError("\n".join(_describe(exc.errors(), tree, path.name))) from None
     spec.root, spec.path = root, path.resolve()

@@ -50,7 +50,9 @@ def test_task_metrics_during_training_pick_the_kept_model_and_gate_the_phase(
     task = orjson.loads((run_dir / "run.json").read_bytes())["phases"][1]
     best = max(evals, key=lambda r: r["accuracy"])
     assert task["best"]["accuracy"] == best["accuracy"]
-    assert task["gates"] == [{"gate": "val.accuracy >= 0.3", "actual": best["accuracy"], "passed": True}]
+    assert task["gates"] == [
+        {"gate": "val.accuracy >= 0.3", "actual": best["accuracy"], "threshold": 0.3, "passed": True}
+    ]
     assert not (run_dir / "phases" / "2-task" / "checkpoints").exists()
     html = (run_dir / "report.html").read_text()
     assert "val.accuracy &gt;= 0.3: " in html and "passed" in html

@@ -61,7 +61,7 @@ def test_data_version_and_predictions_are_kept(round_result: tuple[Path, dict]) 
         "read": 300,
         "kept": 300,
         "quarantined": 0,
-        "splits": {"train": 210, "validation": 45, "test": 45, "unlabeled": 0},
+        "splits": {"train": 210, "validation": 45, "test": 45, "unlabeled": 0, "general": 0},
     }
     predictions = (run_dir / "eval" / "test" / "predictions.jsonl").read_bytes().splitlines()
     assert len(predictions) == 45

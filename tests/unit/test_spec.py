@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -160,8 +161,60 @@ def test_gates_are_parsed_and_checked() -> None:
         {"name": "task", "kind": "sft", "eval_every": 50, "gate": ["val.accuracy >= 0.6", "val.loss < 2"]}
     )
     assert [str(g) for g in phase.gate] == ["val.accuracy >= 0.6", "val.loss < 2"]
-    assert [g.passes({"accuracy": 0.61, "loss": 2.5}) for g in phase.gate] == [True, False]
+    assert [g.passes(a, g.threshold(None)) for g, a in zip(phase.gate, (0.61, 2.5), strict=True)] == [
+        True,
+        False,
+    ]
     assert phase.selection_metric == "accuracy"
+
+
+def test_a_general_set_gate_compares_with_the_previous_model() -> None:
+    from tuneloop.spec import Phase
+
+    phase = Phase.model_validate(
+        {
+            "name": "task",
+            "kind": "sft",
+            "gate": ["general.token_accuracy >= previous - 0.02", "general.loss < 4"],
+        }
+    )  # general-set gates need no eval_every: they are measured when the phase ends
+    no_regression, absolute = phase.gate
+    assert str(no_regression) == "general.token_accuracy >= previous - 0.02"
+    assert no_regression.relative and no_regression.value == -0.02
+    threshold = no_regression.threshold({"token_accuracy": 0.50})
+    assert threshold == pytest.approx(0.48)
+    assert no_regression.passes(0.485, threshold) and not no_regression.passes(0.47, threshold)
+    assert no_regression.threshold(None) is None  # nothing measured before: nothing to compare with
+    assert absolute.threshold({"loss": 9.0}) == 4 and not absolute.relative
+
+
+@pytest.mark.parametrize(
+    ("gate", "reason"),
+    [
+        ("general.accuracy >= 0.5", "general.accuracy: unknown metric"),
+        ("val.accuracy >= previous", "`previous` compares general-set measurements only"),
+        ("general.loss <= previous * 2", "write val.METRIC OP NUMBER"),
+    ],
+)
+def test_bad_general_gates_are_refused(gate: str, reason: str) -> None:
+    from pydantic import ValidationError
+
+    from tuneloop.spec import Phase
+
+    with pytest.raises(ValidationError, match=re.escape(reason)):
+        Phase.model_validate({"name": "t", "kind": "sft", "eval_every": 5, "gate": [gate]})
+
+
+def test_a_mix_from_unlabeled_needs_unlabeled_sources(make_project: Callable[..., Path]) -> None:
+    project = _broken(
+        make_project(), "weight_decay: 0.01", "weight_decay: 0.01\n  mix: {task: 0.8, unlabeled: 0.2}"
+    )
+    with pytest.raises(SpecError) as err:
+        load_spec(project)
+    assert str(err.value) == (
+        "phases[1].mix: draws from unlabeled, but data.unlabeled lists no source "
+        f"(tuneloop.yaml:{_line_of(project, 'mix:')})"
+    )
 
 
 def test_a_malformed_gate_names_the_form_and_its_line(make_project: Callable[..., Path]) -> None:
@@ -179,7 +232,7 @@ def test_monitoring_needs_eval_every_and_a_scorable_phase(make_project: Callable
     project = _broken(
         make_project(), "weight_decay: 0.01", "weight_decay: 0.01\n  early_stopping: {patience: 2}"
     )
-    with pytest.raises(SpecError, match="early_stopping and gate need eval_every"):
+    with pytest.raises(SpecError, match=re.escape("early_stopping and val.* gates need eval_every")):
         load_spec(project)
     project = _broken(project, "early_stopping: {patience: 2}", "eval_every: 5")
     load_spec(project)

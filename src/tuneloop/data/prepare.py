@@ -2,13 +2,16 @@
 
 With `splits.files` the validation and test sets come from their own files (ingested with the
 same rules); otherwise they are stratified fractions of the sources. Unlabeled domain text
-(`data.unlabeled`) is read with the same rules, minus the label, into its own part.
+(`data.unlabeled`) is read with the same rules, minus the label, into its own part, less the
+held-out general set.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+
+import numpy as np
 
 from tuneloop.data.example import Example
 from tuneloop.data.ingest import IngestResult, ingest_source, ingest_sources
@@ -44,6 +47,25 @@ def read_and_split(spec: ProjectSpec) -> tuple[IngestResult, dict[str, list[Exam
         result.extend(validation)
         result.extend(test)
     unlabeled = ingest_sources(spec.data.unlabeled, replace(card, task="text"), spec.root)
-    parts["unlabeled"] = unlabeled.examples
+    parts["unlabeled"], parts["general"] = hold_out_general(
+        unlabeled.examples, spec.data.general_rows, spec.seed
+    )
     result.extend(unlabeled)
     return result, parts
+
+
+def hold_out_general(texts: list[Example], rows: int, seed: int) -> tuple[list[Example], list[Example]]:
+    """Keep `rows` of the unlabeled text (at most a tenth, seeded) out of training: the general set.
+
+    Copies of one text stay on one side, as in the task splits, so the general set stays unseen."""
+    groups: dict[str, list[Example]] = {}
+    for example in texts:
+        groups.setdefault(example.id, []).append(example)
+    wanted = min(rows, len(texts) // 10)
+    kept: list[Example] = []
+    held: list[Example] = []
+    ordered = list(groups.values())
+    for index in np.random.default_rng(seed).permutation(len(ordered)):
+        group = ordered[index]
+        (held if len(held) + len(group) <= wanted else kept).extend(group)
+    return kept, held

@@ -3,6 +3,7 @@
 Layout of a version directory:
     train.parquet, validation.parquet, test.parquet   the canonical examples
     unlabeled.parquet                                 domain text without answers (may be empty)
+    general.parquet                                   unlabeled text held out to measure forgetting
     quarantine.jsonl                                  every row that was not used, with its reason
     manifest.json                                     hash, counts, label counts and findings
 
@@ -26,7 +27,7 @@ from tuneloop.data.findings import QuarantinedRow, summarize, write_quarantine
 from tuneloop.data.split import SPLITS
 from tuneloop.errors import TuneloopError
 
-PARTS = (*SPLITS, "unlabeled")
+PARTS = (*SPLITS, "unlabeled", "general")
 MANIFEST = "manifest.json"
 QUARANTINE = "quarantine.jsonl"
 _SCHEMA = pa.schema(

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import orjson
 import torch
+from peft import PeftModel
 from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import (
     AutoModelForCausalLM,
@@ -38,6 +39,7 @@ from tuneloop.spec import ProjectSpec, TinyModel
 PAD, END = "<|pad|>", "<|end|>"
 ROLE_TOKENS = ["<|system|>", "<|user|>", "<|assistant|>"]
 BUILD_INFO = "tuneloop_build.json"
+ADAPTER_CONFIG = "adapter_config.json"  # what peft saves beside an adapter
 
 # Assistant turns sit inside {% generation %} so TRL's assistant-only loss trains the answer and
 # its end-of-turn token, and nothing else. Whitespace is written as literals, never by Jinja's
@@ -135,12 +137,40 @@ def user_base_model(spec: ProjectSpec) -> str:
 
 
 def load_model_and_tokenizer(path_or_id: str) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """Load any causal LM the same way, a user's model or the tiny one."""
+    """Load any causal LM the same way, a user's model or the tiny one.
+
+    A directory holding a LoRA adapter (a phase trained with `lora.merge: false`) is loaded onto
+    the model it was trained from, recursively, so a chain of adapters loads as one model."""
+    adapter = Path(path_or_id) / ADAPTER_CONFIG
+    if adapter.is_file():
+        start = orjson.loads(adapter.read_bytes())["base_model_name_or_path"]
+        model, _ = load_model_and_tokenizer(start)
+        merged = PeftModel.from_pretrained(model, path_or_id).merge_and_unload()
+        return merged, _load_tokenizer(path_or_id)
+    tokenizer = _load_tokenizer(path_or_id)
+    try:
+        model = AutoModelForCausalLM.from_pretrained(path_or_id, dtype=torch.float32)
+    except (OSError, ValueError) as exc:
+        raise TuneloopError(f"cannot load model {path_or_id!r}: {str(exc).splitlines()[0]}") from None
+    return model, tokenizer
+
+
+def _load_tokenizer(path_or_id: str) -> PreTrainedTokenizerBase:
     try:
         tokenizer = AutoTokenizer.from_pretrained(path_or_id)
-        model = AutoModelForCausalLM.from_pretrained(path_or_id, dtype=torch.float32)
     except (OSError, ValueError) as exc:
         raise TuneloopError(f"cannot load model {path_or_id!r}: {str(exc).splitlines()[0]}") from None
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    return model, tokenizer
+    return tokenizer
+
+
+def save_adapter(model: PeftModel, model_dir: Path, start_from: str) -> None:
+    """Save only the adapter, pointing at the model it was trained on (the previous phase's)."""
+    model.save_pretrained(str(model_dir))
+    config_path = model_dir / ADAPTER_CONFIG
+    config = orjson.loads(config_path.read_bytes())
+    config["base_model_name_or_path"] = (
+        str(Path(start_from).resolve()) if Path(start_from).exists() else start_from
+    )
+    config_path.write_bytes(orjson.dumps(config, option=orjson.OPT_INDENT_2))

@@ -21,8 +21,8 @@ from trl.chat_template_utils import (
 
 from tuneloop.data.example import Example
 from tuneloop.errors import TuneloopError
+from tuneloop.train.mixture import Row, encode
 
-BATCH = 256
 LISTED = 20
 
 
@@ -52,26 +52,31 @@ def training_template(tokenizer: Any) -> str:
     return str(patched or template)
 
 
-def find_mask_problems(tokenizer: Any, examples: list[Example], max_length: int) -> list[MaskProblem]:
+def check_template(tokenizer: Any) -> str:
+    """The training template, once it is known to train the end-of-turn token."""
     template = training_template(tokenizer)
     if not is_chat_template_stop_token_trained(tokenizer, chat_template=template):
         raise TuneloopError(
             "the chat template leaves the assistant's end-of-turn token out of the loss, so the model "
             "would never learn to stop: move it inside {% generation %}...{% endgeneration %}"
         )
+    return template
+
+
+def find_mask_problems(tokenizer: Any, examples: list[Example], max_length: int) -> list[MaskProblem]:
+    rows = [Row(e, as_text=False) for e in examples]
+    return problems_in(rows, list(encode(tokenizer, rows, check_template(tokenizer))), max_length)
+
+
+def problems_in(
+    rows: list[Row], encoded: list[tuple[list[int], list[int]]], max_length: int
+) -> list[MaskProblem]:
+    """The chat rows whose answer would not be trained in full, with the reason."""
     problems = []
-    for start in range(0, len(examples), BATCH):
-        batch = examples[start : start + BATCH]
-        encoded = tokenizer.apply_chat_template(
-            [e.messages for e in batch],
-            chat_template=template,
-            return_dict=True,
-            return_assistant_tokens_mask=True,
-        )
-        for example, ids, mask in zip(batch, encoded["input_ids"], encoded["assistant_masks"], strict=True):
-            reason = _reason(len(ids), [i for i, m in enumerate(mask) if m], max_length)
-            if reason:
-                problems.append(MaskProblem(example.source, example.id, reason))
+    for row, (ids, mask) in zip(rows, encoded, strict=True):
+        reason = None if row.as_text else _reason(len(ids), [i for i, m in enumerate(mask) if m], max_length)
+        if reason:
+            problems.append(MaskProblem(row.example.source, row.example.id, reason))
     return problems
 
 
@@ -88,13 +93,13 @@ def _reason(length: int, trained: list[int], max_length: int) -> str | None:
     return None
 
 
-def verify_loss_mask(tokenizer: Any, examples: list[Example], max_length: int, phase: str) -> None:
-    problems = find_mask_problems(tokenizer, examples, max_length)
+def verify_loss_mask(problems: list[MaskProblem], examples: int, phase: str) -> None:
+    """Stop the phase when any example would not train its full answer, listing the rows."""
     if not problems:
         return
     listed = "\n".join(f"  {p.source} (id {p.id}): {p.reason}" for p in problems[:LISTED])
     more = f"\n  … and {len(problems) - LISTED} more" if len(problems) > LISTED else ""
     raise TuneloopError(
-        f"phase {phase!r}: {len(problems)} of {len(examples)} examples would not train their full answer; "
+        f"phase {phase!r}: {len(problems)} of {examples} examples would not train their full answer; "
         f"raise the phase's max_length or shorten or remove these rows:\n{listed}{more}"
     )

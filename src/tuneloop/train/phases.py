@@ -37,8 +37,10 @@ from tuneloop.data.example import Example
 from tuneloop.errors import CheckFailed, TuneloopError
 from tuneloop.spec import Gate, LoraSpec, Phase, ProjectSpec, higher_is_better
 from tuneloop.task_card import TaskCard
-from tuneloop.train.base_model import load_model_and_tokenizer
-from tuneloop.train.loss_mask import verify_loss_mask
+from tuneloop.train.base_model import load_model_and_tokenizer, save_adapter
+from tuneloop.train.general_set import general_texts, measure_general
+from tuneloop.train.loss_mask import check_template, problems_in, verify_loss_mask
+from tuneloop.train.mixture import MixPart, Row, as_dataset, draw_rows, encode
 from tuneloop.train.monitor import PhaseMonitor
 from tuneloop.train.progress import RichProgress
 
@@ -57,6 +59,10 @@ class PhaseResult:
     best: dict[str, Any] | None = None  # the kept evaluation, when the phase was monitored
     events: list[dict[str, Any]] = field(default_factory=list)
     gates: list[dict[str, Any]] = field(default_factory=list)
+    mix: list[dict[str, Any]] = field(default_factory=list)  # rows drawn per source
+    general_before: dict[str, float] | None = None  # the general set, on the model the phase started from
+    general: dict[str, float] | None = None  # … and on the model it kept
+    adapter: bool = False  # model_dir holds a LoRA adapter on top of the previous model
 
     @property
     def gates_passed(self) -> bool:
@@ -95,16 +101,13 @@ def run_phases(
         if index <= len(results):
             continue
         out_dir = run_dir / "phases" / f"{index}-{phase.name}"
-        result = train_phase(spec, phase, parts, start_from, out_dir, console, resume=done is not None)
+        previous = results[-1].general if results else None
+        result = train_phase(spec, phase, parts, start_from, out_dir, console, done is not None, previous)
         results.append(result)
         if record is not None:
             record(results)
         if not result.gates_passed:
-            failed = "; ".join(
-                f"{g['gate']} (got {'no evaluation' if g['actual'] is None else format(g['actual'], '.4f')})"
-                for g in result.gates
-                if not g["passed"]
-            )
+            failed = "; ".join(_explain(g) for g in result.gates if not g["passed"])
             raise GateFailed(f"phase {phase.name!r} failed its gate: {failed}; later phases were not run")
         start_from = result.model_dir
     return results
@@ -118,21 +121,26 @@ def train_phase(
     out_dir: Path,
     console: Console | None = None,
     resume: bool = False,
+    previous_general: dict[str, float] | None = None,
 ) -> PhaseResult:
-    """Train one phase into `out_dir`; with `resume`, from its latest checkpoint when it has one."""
+    """Train one phase into `out_dir`; with `resume`, from its latest checkpoint when it has one.
+
+    `previous_general` is the general set measured on the model this phase starts from, when an
+    earlier phase already measured it."""
     set_seed(spec.seed)
     model, tokenizer = load_model_and_tokenizer(start_from)
-    if phase.kind == "sft":
-        verify_loss_mask(tokenizer, _sft_rows(phase, parts), phase.max_length, phase.name)
+    train_dataset, mix = phase_dataset(spec, phase, parts, tokenizer)
     watched = parts.get("validation", [])[: phase.eval_rows] if phase.eval_every else []
     if phase.eval_every and not watched:
         raise TuneloopError(f"phase {phase.name!r}: eval_every needs validation rows, and the split has none")
+    general = general_texts(parts, spec.data.general_rows)
+    before = previous_general or measure_general(model, tokenizer, general, phase.max_length)
     monitor = PhaseMonitor(phase, watched, spec.label_names, tokenizer, spec.evaluation.max_new_tokens)
     trainer = SFTTrainer(
         model=model,
         args=training_config(spec, phase, out_dir),
-        train_dataset=phase_dataset(phase, parts),
-        eval_dataset=_as_dataset(phase, watched) if watched else None,
+        train_dataset=train_dataset,
+        eval_dataset=_watched_dataset(phase, watched, tokenizer) if watched else None,
         processing_class=tokenizer,
         peft_config=_lora_config(phase.lora) if phase.lora else None,
         callbacks=[
@@ -148,8 +156,12 @@ def train_phase(
     began = time.perf_counter()
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     runtime = time.perf_counter() - began
+    after = measure_general(trainer.model, tokenizer, general, phase.max_length)
     model_dir = out_dir / "model"
-    if isinstance(trainer.model, PeftModel):  # full weights, so every later step loads a plain model
+    adapter = phase.lora is not None and not phase.lora.merge
+    if isinstance(trainer.model, PeftModel) and adapter:  # chained: the adapter on the start model
+        save_adapter(trainer.model, model_dir, start_from)
+    elif isinstance(trainer.model, PeftModel):  # full weights, so every later step loads a plain model
         trainer.model.merge_and_unload().save_pretrained(model_dir)
     else:
         trainer.save_model(str(model_dir))  # the best evaluation's weights when monitored
@@ -168,14 +180,33 @@ def train_phase(
         runtime_s=round(runtime, 1),
         best=best,
         events=[e.to_dict() for e in monitor.events],
-        gates=[_judge(gate, best) for gate in phase.gate],
+        gates=[_judge(gate, best, after, before) for gate in phase.gate],
+        mix=[m.to_dict() for m in mix],
+        general_before=before,
+        general=after,
+        adapter=adapter,
     )
 
 
-def _judge(gate: Gate, best: dict[str, Any] | None) -> dict[str, Any]:
-    if best is None or best.get(gate.metric) is None:  # trained for zero steps: nothing to judge
-        return {"gate": str(gate), "actual": None, "passed": False}
-    return {"gate": str(gate), "actual": best[gate.metric], "passed": gate.passes(best)}
+def _judge(
+    gate: Gate,
+    best: dict[str, Any] | None,
+    general: dict[str, float] | None,
+    general_before: dict[str, float] | None,
+) -> dict[str, Any]:
+    """A gate's verdict with what it compared; nothing to judge (no evaluation, no general set) fails."""
+    measured = best if gate.set == "val" else general
+    actual = None if measured is None else measured.get(gate.metric)
+    threshold = gate.threshold(general_before)
+    passed = actual is not None and threshold is not None and gate.passes(actual, threshold)
+    return {"gate": str(gate), "actual": actual, "threshold": threshold, "passed": passed}
+
+
+def _explain(verdict: dict[str, Any]) -> str:
+    if verdict["actual"] is None:
+        return f"{verdict['gate']} (nothing to judge: no evaluation or no general set)"
+    needed = "" if verdict["threshold"] is None else f", needed {verdict['threshold']:.4f}"
+    return f"{verdict['gate']} (got {verdict['actual']:.4f}{needed})"
 
 
 class PhaseEnds(TrainerCallback):
@@ -196,22 +227,25 @@ class PhaseEnds(TrainerCallback):
         return control
 
 
-def phase_dataset(phase: Phase, parts: dict[str, list[Example]]) -> Dataset:
-    """`causal_lm`: the training inputs and the unlabeled text; `sft`: the training examples."""
-    if phase.kind == "causal_lm":
-        rows = parts["train"] + parts.get("unlabeled", [])
-        return _as_dataset(phase, rows[: phase.max_rows] if phase.max_rows else rows)
-    return _as_dataset(phase, _sft_rows(phase, parts))
+def phase_dataset(
+    spec: ProjectSpec, phase: Phase, parts: dict[str, list[Example]], tokenizer: Any
+) -> tuple[Dataset, list[MixPart]]:
+    """The phase's rows (its mixture), tokenized with their loss masks; an sft phase first proves
+    that every example trains its whole answer (`loss_mask.py`)."""
+    rows, mix = draw_rows(phase, parts, spec.seed)
+    template = check_template(tokenizer) if phase.kind == "sft" else None
+    encoded = list(encode(tokenizer, rows, template))
+    chats = sum(not r.as_text for r in rows)
+    if chats:
+        verify_loss_mask(problems_in(rows, encoded, phase.max_length), chats, phase.name)
+    return as_dataset(encoded), mix
 
 
-def _as_dataset(phase: Phase, rows: list[Example]) -> Dataset:
-    if phase.kind == "causal_lm":
-        return Dataset.from_dict({"text": [e.text for e in rows]})
-    return Dataset.from_dict({"messages": [e.messages for e in rows]})
-
-
-def _sft_rows(phase: Phase, parts: dict[str, list[Example]]) -> list[Example]:
-    return parts["train"][: phase.max_rows] if phase.max_rows else parts["train"]
+def _watched_dataset(phase: Phase, watched: list[Example], tokenizer: Any) -> Dataset:
+    """The validation subset, masked as the phase trains: the answer in sft, all text otherwise."""
+    rows = [Row(e, as_text=phase.kind == "causal_lm") for e in watched]
+    template = check_template(tokenizer) if phase.kind == "sft" else None
+    return as_dataset(list(encode(tokenizer, rows, template)))
 
 
 def training_config(spec: ProjectSpec, phase: Phase, out_dir: Path) -> SFTConfig:
@@ -219,7 +253,7 @@ def training_config(spec: ProjectSpec, phase: Phase, out_dir: Path) -> SFTConfig
     on_cpu = not torch.cuda.is_available()
     return SFTConfig(
         output_dir=str(out_dir / "checkpoints"),
-        assistant_only_loss=phase.kind == "sft",
+        assistant_only_loss=False,  # the rows carry their own loss mask (train/mixture.py)
         num_train_epochs=phase.epochs,
         max_steps=phase.max_steps or -1,
         learning_rate=phase.learning_rate,

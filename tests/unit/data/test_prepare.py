@@ -4,9 +4,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.conftest import banking_rows, write_csv
-from tuneloop.data.prepare import prepare_dataset
+from tuneloop.data.example import Example, build_messages
+from tuneloop.data.prepare import hold_out_general, prepare_dataset
 from tuneloop.spec import load_spec
-from tuneloop.train.phases import phase_dataset
+from tuneloop.train.mixture import draw_rows
 
 
 def test_stratified_fractions_of_the_sources(make_project: Callable[..., Path], tmp_path: Path) -> None:
@@ -18,6 +19,7 @@ def test_stratified_fractions_of_the_sources(make_project: Callable[..., Path], 
         "validation": 32,
         "test": 32,
         "unlabeled": 0,
+        "general": 0,
     }
     assert all(n == 34 for n in version.manifest["label_counts"]["train"].values())
 
@@ -42,7 +44,7 @@ def test_explicit_validation_and_test_files(make_project: Callable[..., Path], t
     )
     version = prepare_dataset(load_spec(project), tmp_path / "v")
     counts = version.manifest["counts"]
-    assert counts["splits"] == {"train": 200, "validation": 30, "test": 30, "unlabeled": 0}
+    assert counts["splits"] == {"train": 200, "validation": 30, "test": 30, "unlabeled": 0, "general": 0}
     assert counts["read"] == 261 and counts["quarantined"] == 1
     assert version.manifest["findings"][0]["file"] == "data/test.csv"
     assert {e.source.split(":")[0] for e in version.split("validation")} == {"data/val.csv"}
@@ -68,6 +70,21 @@ def test_unlabeled_text_gets_its_own_part_and_feeds_causal_lm(
     unlabeled = version.split("unlabeled")
     assert [e.label for e in unlabeled] == [None, None]
     parts = {"train": version.split("train"), "unlabeled": unlabeled}
-    texts = phase_dataset(spec.phases[0], parts)["text"]
-    assert texts[-2:] == ["Top-ups by bank transfer take a day.", "Cards ship in a week."]
-    assert len(phase_dataset(spec.phases[1], parts)) == len(parts["train"])  # sft: labelled only
+    rows = draw_rows(spec.phases[0], parts, seed=0)[0]
+    assert [r.example.text for r in rows[-2:]] == [
+        "Top-ups by bank transfer take a day.",
+        "Cards ship in a week.",
+    ]
+    assert all(r.as_text for r in rows)
+    sft_rows = draw_rows(spec.phases[1], parts, seed=0)[0]
+    assert len(sft_rows) == len(parts["train"]) and not any(r.as_text for r in sft_rows)  # labelled only
+
+
+def test_a_tenth_of_the_unlabeled_text_at_most_is_held_out_as_the_general_set() -> None:
+    texts = [Example(build_messages(f"text {i}", None, None), None, f"u.jsonl:{i}") for i in range(50)]
+    texts.append(texts[0])  # a copy stays on the side of its original
+    kept, held = hold_out_general(texts, rows=200, seed=0)
+    assert len(held) == 5 and len(kept) == 46
+    assert {e.id for e in kept}.isdisjoint({e.id for e in held})
+    assert hold_out_general(texts, rows=2, seed=0)[1] == hold_out_general(texts, rows=2, seed=0)[1]
+    assert len(hold_out_general(texts, rows=2, seed=0)[1]) == 2

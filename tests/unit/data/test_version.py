@@ -27,7 +27,7 @@ def test_round_trip_keeps_every_field(tmp_path: Path) -> None:
         "read": 5,
         "kept": 4,
         "quarantined": 1,
-        "splits": {"train": 2, "validation": 1, "test": 1, "unlabeled": 0},
+        "splits": {"train": 2, "validation": 1, "test": 1, "unlabeled": 0, "general": 0},
     }
     assert loaded.manifest["label_counts"]["train"] == {"a": 1, "b": 1}
     assert loaded.manifest["findings"][0]["line"] == 7

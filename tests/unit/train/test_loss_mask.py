@@ -57,7 +57,7 @@ def test_truncation_that_removes_or_cuts_the_answer_names_each_row(tokenizer: ob
 def test_verify_fails_with_the_rows_and_how_to_fix_it(tokenizer: object) -> None:
     examples = _examples(["fine", "card " * 80])
     with pytest.raises(TuneloopError) as err:
-        verify_loss_mask(tokenizer, examples, 30, "task")
+        verify_loss_mask(find_mask_problems(tokenizer, examples, 30), len(examples), "task")
     message = str(err.value)
     assert message.startswith(
         "phase 'task': 1 of 2 examples would not train their full answer; raise the phase"
