@@ -19,14 +19,13 @@ be measured at all (fewer than 2 coders, no unit rated twice, an unknown level) 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal, get_args
 
 import numpy as np
-from numpy.typing import ArrayLike
 
-from tuneloop.annotate.reliability import AgreementError, ReliabilityMatrix
+from tuneloop.annotate.reliability import AgreementError, MatrixLike, ReliabilityMatrix
 
 Level = Literal["nominal", "ordinal", "interval", "ratio"]
 LEVELS: tuple[str, ...] = get_args(Level)
@@ -95,7 +94,7 @@ def _check_level(level: str) -> None:
         raise AgreementError(f"unknown level of measurement {level!r}; use one of {', '.join(LEVELS)}")
 
 
-def _matrix(data: ReliabilityMatrix | ArrayLike) -> ReliabilityMatrix:
+def _matrix(data: MatrixLike) -> ReliabilityMatrix:
     matrix = ReliabilityMatrix.coerce(data)
     if matrix.values.shape[0] < 2:
         raise AgreementError(
@@ -218,7 +217,7 @@ def _coder_index(matrix: ReliabilityMatrix, coder: Hashable) -> int:
 # ---------------------------------------------------------------- the coefficients
 
 
-def krippendorff_alpha(data: ReliabilityMatrix | ArrayLike, level: Level | str = "nominal") -> float:
+def krippendorff_alpha(data: MatrixLike, level: Level | str = "nominal") -> float:
     """Krippendorff's alpha at `level` (nominal, ordinal, interval, ratio); NaN if undefined.
 
     Ordinal ranks follow the sorted values (for categorical labels: the label order of the matrix).
@@ -232,7 +231,7 @@ def krippendorff_alpha(data: ReliabilityMatrix | ArrayLike, level: Level | str =
     return float(_alpha_from(_coincidences(counts), domain, level))
 
 
-def percent_agreement(data: ReliabilityMatrix | ArrayLike) -> float:
+def percent_agreement(data: MatrixLike) -> float:
     """Share of agreeing coder pairs per unit, averaged over the units rated at least twice.
 
     Each unit weighs the same whatever its number of coders (a unit rated by 2 has one pair, by 4
@@ -246,7 +245,7 @@ def percent_agreement(data: ReliabilityMatrix | ArrayLike) -> float:
 
 
 def cohen_kappa(
-    data: ReliabilityMatrix | ArrayLike,
+    data: MatrixLike,
     coders: tuple[Hashable, Hashable] | None = None,
     weights: Literal["linear", "quadratic"] | None = None,
 ) -> float:
@@ -274,7 +273,7 @@ def cohen_kappa(
     return _kappa_from_confusion(_confusion(a[both], b[both], domain), weights)
 
 
-def fleiss_kappa(data: ReliabilityMatrix | ArrayLike, raters: int | None = None) -> float:
+def fleiss_kappa(data: MatrixLike, raters: int | None = None) -> float:
     """Fleiss' kappa; needs the same number of ratings on every unit it uses.
 
     Fleiss' formula assumes each unit was rated n times. With `raters=None` every rated unit must
@@ -310,7 +309,7 @@ def fleiss_kappa(data: ReliabilityMatrix | ArrayLike, raters: int | None = None)
 # ---------------------------------------------------------------- breakdowns
 
 
-def alpha_per_label(data: ReliabilityMatrix | ArrayLike) -> list[LabelAgreement]:
+def alpha_per_label(data: MatrixLike) -> list[LabelAgreement]:
     """Nominal alpha of each label against the rest: which labels the coders apply consistently.
 
     A label nobody confuses scores near 1 even when overall alpha is low; a label given at random
@@ -330,7 +329,7 @@ def alpha_per_label(data: ReliabilityMatrix | ArrayLike) -> list[LabelAgreement]
 
 
 def agreement_per_annotator(
-    data: ReliabilityMatrix | ArrayLike, gold: ArrayLike | None = None
+    data: MatrixLike, gold: np.ndarray | Sequence[float | None] | None = None
 ) -> list[AnnotatorAgreement]:
     """Each coder against the others (pooled pairs on shared units) and against `gold`.
 
@@ -342,7 +341,7 @@ def agreement_per_annotator(
     domain = _domain(values)
     gold_values = None
     if gold is not None:
-        gold_values = np.asarray(gold, dtype=float)
+        gold_values = np.array([np.nan if g is None else g for g in gold], dtype=float)
         if gold_values.shape != (values.shape[1],):
             raise AgreementError(
                 f"gold needs one value per unit ({values.shape[1]}); got shape {gold_values.shape}"
@@ -383,7 +382,7 @@ def agreement_per_annotator(
     return out
 
 
-def pairwise_agreement(data: ReliabilityMatrix | ArrayLike) -> PairwiseAgreement:
+def pairwise_agreement(data: MatrixLike) -> PairwiseAgreement:
     """Cohen's kappa and percent agreement for every pair of coders, on the units each pair shares."""
     matrix = _matrix(data)
     values = matrix.values
@@ -416,7 +415,7 @@ def _interval(estimate: float, samples: np.ndarray, n_units: int, confidence: fl
 
 
 def bootstrap_alpha(
-    data: ReliabilityMatrix | ArrayLike,
+    data: MatrixLike,
     level: Level | str = "nominal",
     n_boot: int = 1000,
     seed: int = 0,
@@ -455,7 +454,7 @@ def bootstrap_alpha(
 
 
 def bootstrap(
-    data: ReliabilityMatrix | ArrayLike,
+    data: MatrixLike,
     statistic: Callable[[ReliabilityMatrix], float],
     n_boot: int = 1000,
     seed: int = 0,

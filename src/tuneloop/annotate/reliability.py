@@ -14,16 +14,20 @@ from __future__ import annotations
 import numbers
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Union
 
 import numpy as np
-from numpy.typing import ArrayLike
 
 from tuneloop.errors import TuneloopError
 
 
 class AgreementError(TuneloopError):
     """Ratings that agreement or consensus can't be computed from; the message says why."""
+
+
+# What agreement and consensus functions take: a matrix, or a coders x units array or nested lists
+# (None or NaN = not rated), read with `ReliabilityMatrix.from_array`.
+MatrixLike = Union["ReliabilityMatrix", np.ndarray, Sequence[Sequence[Any]]]
 
 
 def _is_number(value: Any) -> bool:
@@ -88,7 +92,7 @@ class ReliabilityMatrix:
     @classmethod
     def from_array(
         cls,
-        data: ArrayLike,
+        data: np.ndarray | Sequence[Sequence[Any]],
         coders: Sequence[Hashable] | None = None,
         units: Sequence[Hashable] | None = None,
         labels: Sequence[Any] | None = None,
@@ -131,7 +135,7 @@ class ReliabilityMatrix:
         return cls(np.array(codes, dtype=float).reshape(raw.shape), coders, units, tuple(labels))
 
     @classmethod
-    def coerce(cls, data: ReliabilityMatrix | ArrayLike) -> ReliabilityMatrix:
+    def coerce(cls, data: MatrixLike) -> ReliabilityMatrix:
         """Accept a ReliabilityMatrix or anything `from_array` takes."""
         return data if isinstance(data, ReliabilityMatrix) else cls.from_array(data)
 
