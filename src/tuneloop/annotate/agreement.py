@@ -104,8 +104,31 @@ def _matrix(data: MatrixLike) -> ReliabilityMatrix:
     return matrix
 
 
+def _small_integers(present: np.ndarray) -> bool:
+    """Whole numbers in a short range (labels as codes, rating scales): indexable without sorting."""
+    if len(present) == 0:
+        return False
+    low, high = present.min(), present.max()
+    return bool(high - low < _BLOCK_CELLS and np.array_equal(present, np.floor(present)))
+
+
 def _domain(values: np.ndarray) -> np.ndarray:
-    return np.unique(values[~np.isnan(values)])
+    """The distinct rated values, sorted."""
+    present = values[~np.isnan(values)]
+    if _small_integers(present):
+        low = present.min()
+        return np.flatnonzero(np.bincount((present - low).astype(np.int64))) + low
+    return np.unique(present)
+
+
+def _index(present: np.ndarray, domain: np.ndarray) -> np.ndarray:
+    """Position of each value in `domain` (a lookup table for small integers, else binary search)."""
+    if _small_integers(domain):
+        low = int(domain[0])
+        table = np.zeros(int(domain[-1]) - low + 1, dtype=np.int64)
+        table[(domain - low).astype(np.int64)] = np.arange(len(domain))
+        return table[(present - low).astype(np.int64)]
+    return np.searchsorted(domain, present)
 
 
 def _counts(values: np.ndarray, domain: np.ndarray) -> np.ndarray:
@@ -113,7 +136,7 @@ def _counts(values: np.ndarray, domain: np.ndarray) -> np.ndarray:
     n_units, k = values.shape[1], len(domain)
     rated = ~np.isnan(values)
     unit_index = np.broadcast_to(np.arange(n_units), values.shape)[rated]
-    value_index = np.searchsorted(domain, values[rated])
+    value_index = _index(values[rated], domain)
     return np.bincount(unit_index * k + value_index, minlength=n_units * k).reshape(n_units, k)
 
 

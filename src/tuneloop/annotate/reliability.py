@@ -98,6 +98,11 @@ class ReliabilityMatrix:
         labels: Sequence[Any] | None = None,
     ) -> ReliabilityMatrix:
         """Wrap a coders x units array (None or NaN = missing); ids default to positions."""
+        if isinstance(data, np.ndarray) and data.dtype.kind in "iuf" and labels is None and data.ndim == 2:
+            # Numeric arrays skip the per-value Python pass below: it dominates on big matrices.
+            coder_ids = tuple(coders) if coders is not None else tuple(range(data.shape[0]))
+            unit_ids = tuple(units) if units is not None else tuple(range(data.shape[1]))
+            return cls(data.astype(float), coder_ids, unit_ids, None)
         raw = np.array(data, dtype=object)
         if raw.ndim != 2:
             raise AgreementError(

@@ -262,3 +262,13 @@ def test_bootstrap_of_kappa_and_undefined_resamples() -> None:
     assert interval.low < cohen_kappa(data) < interval.high
     flat = bootstrap_alpha([[1, 1, 1], [1, 1, 1]], n_boot=50)
     assert math.isnan(flat.estimate) and math.isnan(flat.low) and math.isnan(flat.high)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_any_numbers_not_only_small_integers(level: str) -> None:
+    # Half steps go through the sorting path, integers through the lookup table: same answers.
+    data = _random_matrix(8) * 0.5 + (0 if level == "ratio" else -1.0)
+    expected = krippendorff.alpha(reliability_data=data, level_of_measurement=level)
+    assert krippendorff_alpha(data, level) == pytest.approx(expected, abs=1e-12)
+    as_lists = [[None if np.isnan(v) else float(v) for v in row] for row in data]
+    assert krippendorff_alpha(as_lists, level) == pytest.approx(expected, abs=1e-12)
