@@ -446,32 +446,38 @@ def bootstrap_alpha(
 ) -> ConfidenceInterval:
     """Alpha with a percentile bootstrap interval over pairable units (resampled with replacement).
 
-    Vectorised: each unit's share of the coincidence matrix is computed once, and each resample is
-    a weighted sum of those shares (weights = how often the resample drew the unit), so 1,000
-    resamples cost a few matrix products instead of 1,000 alpha computations. Resamples where alpha
-    is undefined (no variation) are left out of the percentiles.
+    Vectorised: units with the same value counts (the same pattern of ratings) contribute the same
+    coincidences, and there are few patterns for a label set and a handful of coders. Each
+    pattern's coincidence matrix is computed once, and each resample is a weighted sum of them
+    (weights = how often the resample drew a unit of that pattern), so 1,000 resamples cost a few
+    matrix products instead of 1,000 alpha computations. Resamples where alpha is undefined (no
+    variation) are left out of the percentiles.
     """
     matrix = _matrix(data)
     values = _level_values(matrix, level)
     domain = _domain(values)
-    counts = _pairable(_counts(values, domain)).astype(float)
+    counts = _pairable(_counts(values, domain))
     _require_pairable(counts, "Krippendorff's alpha")
     n, k = counts.shape
     estimate = float(_alpha_from(_coincidences(counts), domain, level))
+    patterns, pattern_of = np.unique(counts, axis=0, return_inverse=True)
+    patterns = patterns.astype(float)
+    weighted = patterns / (patterns.sum(axis=1, keepdims=True) - 1)
     rng = np.random.default_rng(seed)
     samples = np.empty(n_boot)
-    share_block = max(1, _BLOCK_CELLS // (k * k))
-    draw_block = max(1, _BLOCK_CELLS // n)
+    block = max(1, _BLOCK_CELLS // (k * k))
+    draw_block = max(1, _BLOCK_CELLS // len(patterns))
     for start in range(0, n_boot, draw_block):
         size = min(draw_block, n_boot - start)
-        draws = np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(size)]).astype(float)
+        draws = np.stack(
+            [np.bincount(pattern_of[rng.integers(0, n, n)], minlength=len(patterns)) for _ in range(size)]
+        ).astype(float)
         coincidences = np.zeros((size, k * k))
-        for u in range(0, n, share_block):
-            c = counts[u : u + share_block]
-            weighted = c / (c.sum(axis=1, keepdims=True) - 1)
-            shares = weighted[:, :, None] * c[:, None, :]
-            shares[:, np.arange(k), np.arange(k)] -= weighted
-            coincidences += draws[:, u : u + share_block] @ shares.reshape(len(c), k * k)
+        for p in range(0, len(patterns), block):
+            c, w = patterns[p : p + block], weighted[p : p + block]
+            shares = w[:, :, None] * c[:, None, :]
+            shares[:, np.arange(k), np.arange(k)] -= w
+            coincidences += draws[:, p : p + block] @ shares.reshape(len(c), k * k)
         samples[start : start + size] = _alpha_from(coincidences.reshape(size, k, k), domain, level)
     return _interval(estimate, samples, n, confidence)
 
