@@ -103,12 +103,14 @@ def dawid_skene(
 ) -> DawidSkene:
     """Dawid-Skene EM over per-annotator confusion matrices.
 
-    Starts from the soft majority vote (each unit's vote shares; a tie starts split evenly), or
-    with `init="random"` from posteriors drawn with `seed` (to check a result is not a local
-    optimum of that start). Stops when the mean log-likelihood per rating changes by less than
-    `tol`, or after `max_iter` rounds (`converged` says which). `smoothing` is a pseudo-count added
-    to every confusion cell and prior, so an annotator who never used a label is not certain never
-    to use it.
+    Starts from the soft majority vote (each unit's vote shares; a tie starts split evenly). That
+    start is what ties the estimated classes to the labels' names, so it is the default and the
+    result is deterministic. `init="random"` starts from posteriors drawn with `seed`, to probe for
+    other optima; compare `log_likelihood`, and expect a random start to find the classes under
+    permuted names (EM alone can't tell which class is called what). Stops when the mean
+    log-likelihood per rating changes by less than `tol`, or after `max_iter` rounds (`converged`
+    says which). `smoothing` is a pseudo-count added to every confusion cell and prior, so an
+    annotator who never used a label is not certain never to use it.
     """
     if init not in ("majority", "random"):
         raise AgreementError(f"unknown init {init!r}; use 'majority' or 'random'")
