@@ -1,0 +1,1 @@
+"""Annotate stage: labels from people, how far they agree, and the consensus label per item."""
