@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tuneloop.annotate.store.errors import NotAllowed, NotFound, WrongState
+from tuneloop.annotate.store.errors import NotAllowed, WrongState
 from tuneloop.annotate.store.guidelines import current_guidelines
 from tuneloop.annotate.store.labels import check_label
 from tuneloop.annotate.store.models import Annotation, Assignment, Item, User, utcnow
@@ -184,10 +184,3 @@ def _open_claim(session: Session, user: User, item: Item) -> Assignment:
     if claim.skipped_at is not None:
         raise WrongState(f"{user.name} skipped item {item.id}")
     return claim
-
-
-def item_by_id(session: Session, item_id: int) -> Item:
-    item = session.get(Item, item_id)
-    if item is None:
-        raise NotFound(f"no item {item_id}")
-    return item

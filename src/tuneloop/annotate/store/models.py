@@ -7,6 +7,8 @@ here without a migration fails the suite instead of a user's database.
 Annotations are an append-only history. A change (an annotator's undo, a reviewer's correction) is
 a new row whose `supersedes_id` points at the row it replaces; no value is ever updated, so every
 label anyone gave stays traceable to who gave it, when, and under which guideline version.
+What does change in place is workflow state only: an assignment's submitted/skipped marks and slot,
+and an item's `closed_at`.
 """
 
 from __future__ import annotations

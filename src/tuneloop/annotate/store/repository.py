@@ -72,12 +72,6 @@ def audit_log(session: Session, object_type: str | None = None) -> list[AuditEnt
     return list(session.scalars(query))
 
 
-def assignments_of(session: Session, item: Item) -> list[Assignment]:
-    return list(
-        session.scalars(select(Assignment).where(Assignment.item_id == item.id).order_by(Assignment.id))
-    )
-
-
 def assignment(session: Session, item: Item, user: User) -> Assignment | None:
     return session.scalar(
         select(Assignment).where(Assignment.item_id == item.id, Assignment.user_id == user.id)
