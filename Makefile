@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 DEMO_DIR ?= demo-project
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-slow lint bench clean
+.PHONY: install postgres demo test test-slow lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -17,15 +17,19 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# The annotation store's tests run on SQLite and on this local PostgreSQL (scripts/postgres-up).
+postgres:
+	scripts/postgres-up
+
 demo: install
 	rm -rf $(DEMO_DIR)
 	$(VENV)/bin/tuneloop init --example banking77 $(DEMO_DIR)
 	$(VENV)/bin/tuneloop run $(DEMO_DIR)
 
-test: install
+test: install postgres
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
-test-slow: install
+test-slow: install postgres
 	$(PY) -m pytest -m slow $(PYTEST_ARGS)
 
 lint: install

@@ -366,6 +366,18 @@ class Evaluation(_Strict):
     batch_size: int = Field(default=64, gt=0)
 
 
+class AnnotationSpec(_Strict):
+    """Where annotations are stored and how many people label each item.
+
+    `store_url` is a SQLAlchemy URL (`postgresql+psycopg://...` for a team); by default the
+    embedded SQLite file `annotations.db` in the project directory (`ProjectSpec.store_url`).
+    """
+
+    store_url: str | None = Field(default=None, min_length=1)
+    overlap: int = Field(default=2, ge=2)
+    route_by_skill: bool = False
+
+
 class ProjectSpec(_Strict):
     version: Literal[1] = 1
     objective: Objective
@@ -377,6 +389,7 @@ class ProjectSpec(_Strict):
     model: ModelSpec
     phases: list[Phase] = Field(min_length=1)
     evaluation: Evaluation = Field(default_factory=Evaluation)
+    annotation: AnnotationSpec = Field(default_factory=AnnotationSpec)
     output_dir: Path = Path("runs")
     seed: int = 0
     root: Path = Field(
@@ -453,6 +466,11 @@ class ProjectSpec(_Strict):
     @property
     def label_names(self) -> list[str]:
         return [label.name for label in self.labels]
+
+    @property
+    def store_url(self) -> str:
+        """The annotation store's URL: `annotation.store_url`, or `annotations.db` in the project."""
+        return self.annotation.store_url or f"sqlite:///{self.root.resolve() / 'annotations.db'}"
 
     @property
     def output_path(self) -> Path:

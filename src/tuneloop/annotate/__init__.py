@@ -1,1 +1,1 @@
-"""Annotate stage: labels from people, how far they agree, and the consensus label per item."""
+"""Annotate stage: the store of items, annotations, reviews and gold labels; how far people agree; consensus."""

@@ -1,0 +1,78 @@
+"""Adjudication: the gold label of an item its annotators disagree on.
+
+The adjudicator is a reviewer or admin who did not annotate the item. The decision keeps its full
+provenance: who, when, under which guideline version, with what note, and which annotations it
+overrode (those whose label differs from the gold one).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tuneloop.annotate.store.errors import NotAllowed, WrongState
+from tuneloop.annotate.store.guidelines import current_guidelines
+from tuneloop.annotate.store.labels import check_label, same_label
+from tuneloop.annotate.store.models import Adjudication, AdjudicationOverride, Item, User
+from tuneloop.annotate.store.repository import (
+    adjudication_of,
+    annotators_of,
+    audit,
+    closed_items,
+    current_annotations,
+    get,
+)
+from tuneloop.annotate.store.review import is_disputed
+from tuneloop.annotate.store.users import CAN_ADJUDICATE, require_role
+
+
+def disagreements(session: Session, adjudicator: User | None = None) -> list[Item]:
+    """The adjudication queue: closed, disputed, not yet adjudicated items (for `adjudicator`:
+    without the ones they annotated)."""
+    queue = []
+    for item in closed_items(session):
+        if adjudication_of(session, item) is not None or not is_disputed(session, item):
+            continue
+        if adjudicator is not None and adjudicator.id in annotators_of(session, item):
+            continue
+        queue.append(item)
+    return queue
+
+
+def adjudicate(session: Session, adjudicator: User, item: Item, label: Any, note: str = "") -> Adjudication:
+    """Decide the gold label of a disputed item."""
+    require_role(adjudicator, CAN_ADJUDICATE, "adjudicate")
+    item = get(session, Item, item.id)  # this session's copy, whatever was passed
+    if adjudicator.id in annotators_of(session, item):
+        raise NotAllowed(f"{adjudicator.name} annotated item {item.id} and cannot adjudicate it")
+    if adjudication_of(session, item) is not None:
+        raise WrongState(f"item {item.id} is already adjudicated")
+    if not is_disputed(session, item):
+        raise WrongState(f"item {item.id} is not in dispute (open, or its annotators agree)")
+    value = check_label(item.label_schema, label)
+    guidelines = current_guidelines(session)
+    decision = Adjudication(
+        item_id=item.id,
+        adjudicator_id=adjudicator.id,
+        label=value,
+        note=note,
+        guideline_version_id=guidelines.id,
+    )
+    session.add(decision)
+    session.flush()
+    overridden = [a for a in current_annotations(session, item) if not same_label(a.label, value)]
+    session.add_all(AdjudicationOverride(adjudication_id=decision.id, annotation_id=a.id) for a in overridden)
+    session.flush()
+    session.refresh(decision)
+    audit(
+        session,
+        adjudicator,
+        "adjudication.add",
+        decision,
+        item_id=item.id,
+        label=value,
+        guideline_version=guidelines.version,
+        overridden=[a.id for a in overridden],
+    )
+    return decision

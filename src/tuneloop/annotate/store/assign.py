@@ -1,0 +1,186 @@
+"""Claiming, submitting, skipping and undoing: the annotator's side of the store.
+
+How "no item goes to more than k annotators" holds under concurrency, on both engines:
+
+- Every claim takes a slot 0..k-1 of the item, and (item, slot) is unique in the schema, so two
+  claims of the same slot can never both commit; (item, user) is unique too, so a user never gets
+  an item twice. This is the guarantee; the rest only keeps claims from colliding.
+- SQLite: every store transaction is `BEGIN IMMEDIATE` (see `engine.py`), so claims run one at a
+  time and each one sees the slots the previous one took.
+- PostgreSQL: a claim locks the candidate item's row (`SELECT ... FOR UPDATE`, candidates in id
+  order so two claims never wait on each other in a cycle) and only then counts its slots, in a new
+  statement that sees every claim committed before the lock was granted. `SKIP LOCKED` was
+  rejected: with few open items it answers "nothing to do" while slots are free. Should a slot
+  insert still collide, the savepoint is rolled back and the next slot or item is tried.
+
+Submitting locks the item row the same way, so the k-th submission, and only it, closes the item.
+Callers commit promptly (`Store.begin()` around one call): the locks last until the commit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tuneloop.annotate.store.errors import NotAllowed, WrongState
+from tuneloop.annotate.store.guidelines import current_guidelines
+from tuneloop.annotate.store.labels import check_label
+from tuneloop.annotate.store.models import Annotation, Assignment, Item, User, utcnow
+from tuneloop.annotate.store.repository import (
+    assignment,
+    audit,
+    current_annotations,
+    open_assignment,
+    slots_taken,
+    submitted_count,
+)
+from tuneloop.annotate.store.users import CAN_ANNOTATE, require_role
+
+_CANDIDATES = 50  # items examined per claim attempt
+
+
+def claim_next(session: Session, user: User, *, route_by_skill: bool = False) -> Item | None:
+    """The next item for `user` to annotate, or None when nothing is left for them.
+
+    An unfinished claim comes back first. Otherwise the oldest open item that has a free slot and
+    that the user never had. With `route_by_skill`, an item tagged with a domain goes only to users
+    with that skill (untagged items go to anyone), and a user's own domains come first.
+    """
+    require_role(user, CAN_ANNOTATE, "annotate")
+    pending = open_assignment(session, user)
+    if pending is not None:
+        return pending.item
+    for item in _candidates(session, user, route_by_skill):
+        locked = _lock(session, item.id)
+        if locked is None or locked.closed_at is not None:
+            continue
+        taken = set(slots_taken(session, item.id))
+        for slot in range(locked.overlap):
+            if slot in taken:
+                continue
+            claim = Assignment(item_id=locked.id, user_id=user.id, slot=slot)
+            try:
+                with session.begin_nested():
+                    session.add(claim)
+            except IntegrityError:  # a claim committed between our count and insert: next slot
+                continue
+            audit(session, user, "item.claim", claim, item_id=locked.id, slot=slot)
+            return locked
+    return None
+
+
+def _candidates(session: Session, user: User, route_by_skill: bool) -> list[Item]:
+    held = select(func.count(Assignment.id)).where(
+        Assignment.item_id == Item.id, Assignment.slot.is_not(None)
+    )
+    mine = select(Assignment.id).where(Assignment.item_id == Item.id, Assignment.user_id == user.id)
+    query = select(Item).where(
+        Item.closed_at.is_(None), held.scalar_subquery() < Item.overlap, ~mine.exists()
+    )
+    if route_by_skill:
+        query = query.where(Item.domain.is_(None) | Item.domain.in_(user.skills or [""]))
+    return list(session.scalars(query.order_by(Item.id).limit(_CANDIDATES)))
+
+
+def _lock(session: Session, item_id: int) -> Item | None:
+    """The item row, locked until commit on PostgreSQL (SQLite already holds the write lock)."""
+    return session.scalar(
+        select(Item).where(Item.id == item_id).with_for_update().execution_options(populate_existing=True)
+    )
+
+
+def submit(session: Session, user: User, item: Item, label: Any) -> Annotation:
+    """Record the user's answer to an item they claimed; the k-th answer closes the item."""
+    claim = _open_claim(session, user, item)
+    locked = _lock(session, item.id)
+    assert locked is not None
+    if locked.closed_at is not None:
+        raise WrongState(f"item {item.id} is closed; it took no more answers")
+    value = check_label(locked.label_schema, label)
+    previous = session.scalar(
+        select(Annotation)
+        .where(Annotation.item_id == item.id, Annotation.annotator_id == user.id)
+        .order_by(Annotation.id.desc())
+        .limit(1)
+    )
+    annotation = Annotation(
+        item_id=item.id,
+        annotator_id=user.id,
+        author_id=user.id,
+        label=value,
+        guideline_version_id=current_guidelines(session).id,
+        supersedes_id=previous.id if previous is not None else None,
+    )
+    session.add(annotation)
+    claim.submitted_at = utcnow()
+    audit(session, user, "annotation.submit", annotation, item_id=item.id, label=value)
+    if submitted_count(session, locked) >= locked.overlap:
+        locked.closed_at = utcnow()
+        labels = [a.label for a in current_annotations(session, locked)]
+        audit(session, None, "item.close", locked, labels=labels)
+    return annotation
+
+
+def skip(session: Session, user: User, item: Item, reason: str) -> Assignment:
+    """Give a claimed item back with a reason; its slot goes to someone else, never back to this user."""
+    if not reason.strip():
+        raise WrongState("a skip needs a reason (unclear text, out of my domain, ...)")
+    claim = _open_claim(session, user, item)
+    claim.skipped_at, claim.skip_reason, claim.slot = utcnow(), reason.strip(), None
+    audit(session, user, "item.skip", claim, item_id=item.id, reason=claim.skip_reason)
+    return claim
+
+
+def undo_last(session: Session, user: User) -> Annotation:
+    """Withdraw the user's latest submission while its item is still open.
+
+    The answer is not deleted: a retraction row supersedes it, the claim reopens, and the user's
+    next `submit` on the item supersedes the retraction. Once the item is closed the other answers
+    may be visible to this user, so a change then goes through review instead.
+    """
+    last = session.scalar(
+        select(Assignment)
+        .where(Assignment.user_id == user.id, Assignment.submitted_at.is_not(None))
+        .order_by(Assignment.submitted_at.desc(), Assignment.id.desc())
+        .limit(1)
+    )
+    if last is None:
+        raise WrongState(f"{user.name} has no submission to undo")
+    locked = _lock(session, last.item_id)
+    assert locked is not None
+    if locked.closed_at is not None:
+        raise WrongState(f"item {locked.id} is closed: ask a reviewer to correct the answer instead")
+    answer = session.scalar(
+        select(Annotation)
+        .where(Annotation.item_id == locked.id, Annotation.annotator_id == user.id)
+        .order_by(Annotation.id.desc())
+        .limit(1)
+    )
+    assert answer is not None and not answer.retracted
+    retraction = Annotation(
+        item_id=locked.id,
+        annotator_id=user.id,
+        author_id=user.id,
+        label=None,
+        retracted=True,
+        guideline_version_id=answer.guideline_version_id,
+        supersedes_id=answer.id,
+    )
+    session.add(retraction)
+    last.submitted_at = None
+    audit(session, user, "annotation.undo", retraction, item_id=locked.id, undone=answer.id)
+    return retraction
+
+
+def _open_claim(session: Session, user: User, item: Item) -> Assignment:
+    claim = assignment(session, item, user)
+    if claim is None:
+        raise NotAllowed(f"{user.name} has not claimed item {item.id}")
+    if claim.submitted_at is not None:
+        raise WrongState(f"{user.name} already answered item {item.id}; use undo_last to change it")
+    if claim.skipped_at is not None:
+        raise WrongState(f"{user.name} skipped item {item.id}")
+    return claim

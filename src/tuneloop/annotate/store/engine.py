@@ -1,0 +1,94 @@
+"""Opening the store: one URL, SQLite by default, PostgreSQL when the spec names one.
+
+`open_store` brings the schema up to date with the packaged Alembic migrations every time it opens
+a database, so users never run `alembic` themselves and never need an alembic.ini.
+
+SQLite gets, on every connection: WAL (readers do not block the writer), foreign keys on (off by
+default in SQLite), a busy timeout (a writer waits for the lock instead of failing at once), and
+`BEGIN IMMEDIATE` for every transaction. The last one is the claim rule on SQLite: a transaction
+takes the write lock when it starts, so two claims never read the same free slot and then race;
+a deferred transaction would instead fail with "database is locked" when it tries to upgrade its
+read lock, whatever the busy timeout. On PostgreSQL, claims lock the item row (`FOR UPDATE`)
+instead; see `assign.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+STORE_FILE = "annotations.db"
+BUSY_TIMEOUT_MS = 30_000
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+@dataclass(frozen=True)
+class Store:
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @contextmanager
+    def begin(self) -> Iterator[Session]:
+        """A session in one transaction: committed when the block ends, rolled back on error."""
+        with self.sessions.begin() as session:
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def default_url(project: Path) -> str:
+    """The embedded store of a project: `PROJECT/annotations.db`."""
+    return f"sqlite:///{Path(project).resolve() / STORE_FILE}"
+
+
+def open_store(url: str, *, migrate: bool = True) -> Store:
+    """Connect to the store at `url` and upgrade its schema to the newest migration."""
+    engine = make_engine(url)
+    if migrate:
+        upgrade(engine)
+    return Store(engine, sessionmaker(engine, expire_on_commit=False))
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000})
+    event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "begin", _sqlite_begin_immediate)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling would send a deferred BEGIN; turn it off and send ours.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    command.upgrade(alembic_config(engine), revision)

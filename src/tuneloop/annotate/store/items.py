@@ -1,0 +1,117 @@
+"""Importing items: rows of a DatasetVersion part, or outputs of a trained model to be judged.
+
+Imports are idempotent: an item is keyed by its source (`source_key`), so importing the same part
+twice adds nothing, and a re-run of an import after a crash adds only what is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tuneloop.annotate.store.errors import StoreError
+from tuneloop.annotate.store.models import Item, LabelSchema, User
+from tuneloop.annotate.store.repository import audit
+from tuneloop.data.version import PARTS, DatasetVersion
+
+DEFAULT_OVERLAP = 2
+
+
+@dataclass(frozen=True)
+class ModelOutput:
+    """One answer of a model to judge; `id` is the caller's id for it (e.g. the example id)."""
+
+    id: str
+    text: str
+    model: str
+    run: str
+    phase: str
+    domain: str | None = None
+
+
+def import_items(
+    session: Session,
+    version: DatasetVersion,
+    part: str,
+    schema: LabelSchema,
+    *,
+    overlap: int = DEFAULT_OVERLAP,
+    domain_slice: str | None = None,
+    by: User | None = None,
+) -> list[Item]:
+    """Add each row of `part` as an item; `domain_slice` names the slice tag used as its domain."""
+    if part not in PARTS:
+        raise StoreError(f"unknown part {part!r}; expected one of {', '.join(PARTS)}")
+    items = [
+        Item(
+            external_id=example.id,
+            text=example.text,
+            source_key=f"dataset:{version.hash}:{part}:{row}",
+            source_kind="dataset",
+            dataset_version=version.hash,
+            part=part,
+            row_id=row,
+            domain=example.slices.get(domain_slice) if domain_slice else None,
+        )
+        for row, example in enumerate(version.split(part))
+    ]
+    return _add_new(session, items, schema, overlap, by, source=f"{version.hash}:{part}")
+
+
+def import_model_outputs(
+    session: Session,
+    outputs: Iterable[ModelOutput],
+    schema: LabelSchema,
+    *,
+    overlap: int = DEFAULT_OVERLAP,
+    by: User | None = None,
+) -> list[Item]:
+    """Add model outputs as items, each keyed by model, run, phase and id."""
+    items = [
+        Item(
+            external_id=out.id,
+            text=out.text,
+            source_key=f"model:{out.model}:{out.run}:{out.phase}:{out.id}",
+            source_kind="model_output",
+            model=out.model,
+            run=out.run,
+            phase=out.phase,
+            domain=out.domain,
+        )
+        for out in outputs
+    ]
+    return _add_new(session, items, schema, overlap, by, source="model outputs")
+
+
+def _add_new(
+    session: Session, items: list[Item], schema: LabelSchema, overlap: int, by: User | None, source: str
+) -> list[Item]:
+    if overlap < 2:
+        raise StoreError(
+            f"overlap must be >= 2 (every item is annotated by at least two people), not {overlap}"
+        )
+    keys = [item.source_key for item in items]
+    existing: set[str] = set()
+    for start in range(0, len(keys), 500):  # bounded IN lists
+        existing |= set(
+            session.scalars(select(Item.source_key).where(Item.source_key.in_(keys[start : start + 500])))
+        )
+    new = [item for item in items if item.source_key not in existing]
+    for item in new:
+        item.label_schema_id, item.overlap = schema.id, overlap
+    session.add_all(new)
+    session.flush()
+    if new:
+        audit(
+            session,
+            by,
+            "items.import",
+            ("items", source),
+            schema=schema.name,
+            added=len(new),
+            skipped=len(items) - len(new),
+        )
+    return new
