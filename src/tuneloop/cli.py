@@ -180,16 +180,20 @@ def train(
     json_out: JsonOpt = False,
 ) -> None:
     """Prepare the data and train every phase of the spec into a new run directory."""
+    from tuneloop.distributed import is_main
     from tuneloop.pipeline import latest_unfinished_run, read_run, resume_run, start_run, train_run
     from tuneloop.spec import load_spec
 
     spec = load_spec(project)
+    console = _process_console()
     if resume:
         run_dir = latest_unfinished_run(spec)
-        resume_run(run_dir, err)
+        resume_run(run_dir, console)
     else:
-        run_dir = start_run(spec, err)
-        train_run(spec, run_dir, err)
+        run_dir = start_run(spec, console)
+        train_run(spec, run_dir, console)
+    if not is_main():
+        return
     record = read_run(run_dir)
     if json_out:
         _emit({"run_dir": str(run_dir), "final_model": record["final_model"], "phases": record["phases"]})
@@ -265,6 +269,14 @@ def _refuse_with_run(**options: Any) -> None:
         )
 
 
+def _process_console() -> Console:
+    """stderr for the one process of a plain run, or the main one of `accelerate launch`; the
+    other processes train in silence, so the output reads as one run."""
+    from tuneloop.distributed import is_main
+
+    return err if is_main() else Console(quiet=True)
+
+
 def _print_headline(name: str, m: dict[str, Any]) -> None:
     numbers = ", ".join(f"{k} {v:.4f}" for k, v in m.items() if k not in ("n", "invalid_rate"))
     out.print(f"{name}: {numbers} (n={m['n']}, invalid outputs {m['invalid_rate']:.2%})", highlight=False)
@@ -289,15 +301,16 @@ def report(
 @_guarded
 def run_command(project: ProjectArg = Path("."), json_out: JsonOpt = False) -> None:
     """Run one round end to end: data, base model, every phase, evaluation and the report."""
+    from tuneloop.distributed import is_main
     from tuneloop.pipeline import read_run
     from tuneloop.round import run_round
     from tuneloop.spec import load_spec
     from tuneloop.train.phases import GateFailed
 
     try:
-        run_dir, report_path = run_round(load_spec(project), err)
+        run_dir, report_path = run_round(load_spec(project), _process_console())
     except GateFailed as exc:
-        if json_out and exc.run_dir is not None:  # a stopped round still answers in JSON
+        if json_out and exc.run_dir is not None and is_main():  # a stopped round still answers in JSON
             record = read_run(exc.run_dir)
             _emit(
                 {
@@ -308,6 +321,8 @@ def run_command(project: ProjectArg = Path("."), json_out: JsonOpt = False) -> N
                 }
             )
         raise
+    if not is_main():
+        return
     record = read_run(run_dir)
     if json_out:
         _emit(

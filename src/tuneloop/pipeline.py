@@ -29,6 +29,7 @@ from rich.console import Console
 from tuneloop.data.example import Example
 from tuneloop.data.prepare import prepare_dataset, read_and_split
 from tuneloop.data.version import DatasetVersion
+from tuneloop.distributed import agree, is_main, main_first
 from tuneloop.errors import TuneloopError
 from tuneloop.evaluate.runner import METRICS_FILE, evaluate_examples, load_for_evaluation
 from tuneloop.spec import SPEC_FILE, ProjectSpec
@@ -41,6 +42,7 @@ from tuneloop.train.base_model import (
     user_base_model,
 )
 from tuneloop.train.phases import GateFailed, PhaseResult, run_phases
+from tuneloop.train.tracking import Tracker
 
 RUN_FILE = "run.json"
 EVAL_SPLITS = ("validation", "test")
@@ -78,8 +80,15 @@ def resolve_model_dir(path: Path) -> Path:
 
 
 def update_run(run_dir: Path, **sections: Any) -> dict[str, Any]:
+    """Add `sections` to run.json; under `accelerate launch` only the main process touches it.
+
+    Written to a temporary file and renamed, so a reader (or a kill) never sees half a record."""
+    if not is_main():
+        return dict(sections)
     record = read_run(run_dir) | sections
-    (run_dir / RUN_FILE).write_bytes(orjson.dumps(record, option=orjson.OPT_INDENT_2))
+    partial = run_dir / f"{RUN_FILE}.partial"
+    partial.write_bytes(orjson.dumps(record, option=orjson.OPT_INDENT_2))
+    partial.replace(run_dir / RUN_FILE)
     return record
 
 
@@ -124,8 +133,10 @@ def _guidelines_version(spec: ProjectSpec) -> dict[str, str] | None:
 
 
 def start_run(spec: ProjectSpec, console: Console) -> Path:
-    """A new run directory, with the spec and guidelines it runs under recorded."""
-    run_dir = new_run_dir(spec)
+    """A new run directory, with the spec and guidelines it runs under recorded (one directory for
+    all the processes of a distributed launch: the main process makes it)."""
+    run_dir = agree(new_run_dir(spec) if is_main() else None)
+    assert run_dir is not None
     update_run(
         run_dir,
         project=str(spec.root),
@@ -161,7 +172,10 @@ def failure_recorded(run_dir: Path) -> Iterator[None]:
 
 def _train(spec: ProjectSpec, run_dir: Path, console: Console) -> None:
     began = time.perf_counter()
-    dataset = prepare_dataset(spec, run_dir / "data")
+    with main_first():  # the main process writes the dataset version, the others read it
+        dataset = (
+            prepare_dataset(spec, run_dir / "data") if is_main() else DatasetVersion.load(run_dir / "data")
+        )
     counts = dataset.manifest["counts"]
     console.print(
         f"data: read {counts['read']}, kept {counts['kept']}, quarantined {counts['quarantined']} "
@@ -172,7 +186,8 @@ def _train(spec: ProjectSpec, run_dir: Path, console: Console) -> None:
     parts = _phase_parts(dataset)
     if not parts["train"]:
         raise TuneloopError("no usable training rows: every row was quarantined (run `tuneloop check`)")
-    base, _ = ensure_base_model(spec, parts)
+    with main_first():  # built once; the other processes find it built
+        base, _ = ensure_base_model(spec, parts)
     update_run(
         run_dir, dataset={"path": str(dataset.path), "hash": dataset.hash}, base_model=base, status="training"
     )
@@ -217,21 +232,41 @@ def _train_phases(
     began: float,
     done: list[PhaseResult] | None,
 ) -> None:
-    phases = run_phases(
-        spec,
-        parts,
-        base,
-        run_dir,
-        console,
-        record=lambda finished: update_run(run_dir, phases=[p.to_dict() for p in finished]),
-        done=done,
-    )
+    tracker = _tracker(spec, run_dir)
+    try:
+        phases = run_phases(
+            spec,
+            parts,
+            base,
+            run_dir,
+            console,
+            record=lambda finished: update_run(run_dir, phases=[p.to_dict() for p in finished]),
+            done=done,
+            tracker=tracker,
+        )
+    except BaseException as exc:
+        if tracker:
+            tracker.close("KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
+        raise
+    if tracker:
+        tracker.close("FINISHED")
     update_run(
         run_dir,
         final_model=phases[-1].model_dir,
         train_seconds=round(read_run(run_dir).get("train_seconds", 0) + time.perf_counter() - began, 1),
         status="trained",
     )
+
+
+def _tracker(spec: ProjectSpec, run_dir: Path) -> Tracker | None:
+    """MLflow / TensorBoard for this run when the spec asks (main process only); a resumed run goes
+    on in the MLflow run it started."""
+    if not is_main() or (spec.tracking.mlflow is None and not spec.tracking.tensorboard):
+        return None
+    tracker = Tracker(spec, run_dir, read_run(run_dir).get("mlflow_run_id"))
+    if tracker.mlflow_run_id:
+        update_run(run_dir, mlflow_run_id=tracker.mlflow_run_id)
+    return tracker
 
 
 def evaluate_run(

@@ -10,8 +10,9 @@ from pathlib import Path
 
 from rich.console import Console
 
+from tuneloop.distributed import is_main
 from tuneloop.pipeline import evaluate_run, start_run, train_run
-from tuneloop.report.html import build_report
+from tuneloop.report.html import REPORT_FILE, build_report
 from tuneloop.spec import ProjectSpec
 from tuneloop.train.phases import GateFailed
 
@@ -22,7 +23,11 @@ def run_round(spec: ProjectSpec, console: Console) -> tuple[Path, Path]:
     try:
         train_run(spec, run_dir, console)
     except GateFailed as exc:
+        if not is_main():
+            raise
         report = build_report(run_dir)
         raise GateFailed(f"{exc}; report: {report}", run_dir=run_dir, report=report) from None
+    if not is_main():  # under accelerate launch, one process evaluates and reports
+        return run_dir, run_dir / REPORT_FILE
     evaluate_run(run_dir, console)
     return run_dir, build_report(run_dir)

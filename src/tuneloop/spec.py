@@ -252,14 +252,15 @@ class LoraSpec(_Strict):
     merge: bool = True
 
 
-MixSource = Literal["task", "unlabeled"]
+MixSource = Literal["task", "inputs", "unlabeled"]
 
 
 class Phase(_Strict):
     """One training phase; phases run in order, each from the previous phase's weights.
 
-    `mix` draws the phase's rows from several sources with weights, e.g. `{task: 0.8, unlabeled: 0.2}`
-    to keep some general text in a task phase against forgetting (see `train/mixture.py`). Without
+    `mix` draws the phase's rows from several sources with weights (`task`, `inputs`, `unlabeled`), e.g.
+    `{task: 0.8, unlabeled: 0.2}` to keep some general text in a task phase against forgetting
+    (see `train/mixture.py`). Without
     it, `causal_lm` reads the task's inputs and the unlabeled text, `sft` the task's examples.
 
     With `eval_every`, the phase is evaluated on a fixed subset of the validation split (`eval_rows`)
@@ -378,6 +379,16 @@ class AnnotationSpec(_Strict):
     route_by_skill: bool = False
 
 
+class Tracking(_Strict):
+    """Where training metrics go besides `metrics.jsonl`: MLflow (a `sqlite:///FILE` store, relative
+    to the project, or a server URL) and TensorBoard (event files in RUN_DIR/tensorboard/).
+    Both need `pip install 'tuneloop[tracking]'`."""
+
+    mlflow: str | None = None
+    experiment: str | None = None  # default: objective.name
+    tensorboard: bool = False
+
+
 class ProjectSpec(_Strict):
     version: Literal[1] = 1
     objective: Objective
@@ -390,6 +401,7 @@ class ProjectSpec(_Strict):
     phases: list[Phase] = Field(min_length=1)
     evaluation: Evaluation = Field(default_factory=Evaluation)
     annotation: AnnotationSpec = Field(default_factory=AnnotationSpec)
+    tracking: Tracking = Field(default_factory=Tracking)
     output_dir: Path = Path("runs")
     seed: int = 0
     root: Path = Field(

@@ -83,6 +83,8 @@ def test_report_is_a_static_page_with_plots(round_result: tuple[Path, dict]) -> 
         "Slices",
     ):
         assert f"<h2>{heading}" in html
+    assert "task: 210 of 210" in html  # the rows each phase drew, per source
+    assert html.count(" / ") >= 2 and "% → " in html  # the general set before and after each phase
 
 
 def test_evaluate_a_model_on_a_file_as_json(round_result: tuple[Path, dict], tmp_path: Path) -> None:

@@ -1,1 +1,1 @@
-"""Annotate stage: the store of items, annotations, reviews and gold labels; how far people agree; consensus."""
+"""Annotate stage: items, annotations, reviews and gold labels; how far people agree; consensus."""

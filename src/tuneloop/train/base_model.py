@@ -165,12 +165,11 @@ def _load_tokenizer(path_or_id: str) -> PreTrainedTokenizerBase:
     return tokenizer
 
 
-def save_adapter(model: PeftModel, model_dir: Path, start_from: str) -> None:
-    """Save only the adapter, pointing at the model it was trained on (the previous phase's)."""
-    model.save_pretrained(str(model_dir))
+def point_adapter_at(model_dir: Path, start_from: str) -> None:
+    """Make a saved adapter name the model it was trained on (the previous phase's), so the chain
+    loads back in order (`load_model_and_tokenizer`) and with peft alone."""
     config_path = model_dir / ADAPTER_CONFIG
     config = orjson.loads(config_path.read_bytes())
-    config["base_model_name_or_path"] = (
-        str(Path(start_from).resolve()) if Path(start_from).exists() else start_from
-    )
+    local = Path(start_from)
+    config["base_model_name_or_path"] = str(local.resolve()) if local.exists() else start_from
     config_path.write_bytes(orjson.dumps(config, option=orjson.OPT_INDENT_2))

@@ -1,10 +1,11 @@
 """A phase's training rows: drawn from its sources by weight, tokenized with their loss mask.
 
-Sources are `task` (the task's training examples) and `unlabeled` (domain or general text). A chat
-row trains only its answer (the tokens the chat template marks with `{% generation %}`); a text row
-trains every token, as language modelling. So one `sft` phase can mix both, e.g. 80% task and 20%
-general text to keep some of what the general phase learned, as Axolotl and LLaMA-Factory mix
-datasets. In a `causal_lm` phase the task's examples are read as their input text.
+Sources are `task` (the task's training examples), `inputs` (their input text alone, what a general
+phase trains on) and `unlabeled` (domain or general text). A chat row trains only its answer (the
+tokens the chat template marks with `{% generation %}`); a text row trains every token, as language
+modelling. So one `sft` phase can mix both, e.g. 80% task and 20% text to keep some of what the
+general phase learned, as Axolotl and LLaMA-Factory mix datasets. In a `causal_lm` phase the task's
+examples are read as their input text.
 
 Weights: the first source of `mix` keeps all its rows; every other source is drawn in proportion,
 `n = round(n_first * weight / weight_first)`, without replacement when it has enough rows and
@@ -52,11 +53,11 @@ class MixPart:
 
 def draw_rows(phase: Phase, parts: dict[str, list[Example]], seed: int) -> tuple[list[Row], list[MixPart]]:
     """The phase's training rows and, per source, how many were drawn."""
-    as_text = {"task": phase.kind == "causal_lm", "unlabeled": True}
+    as_text = {"task": phase.kind == "causal_lm", "inputs": True, "unlabeled": True}
     weights: dict[str, float] = {str(name): w for name, w in (phase.mix or {"task": 1.0}).items()}
     if phase.mix is None and phase.kind == "causal_lm":
         weights["unlabeled"] = 1.0
-    sources = {name: parts.get("train" if name == "task" else name, []) for name in weights}
+    sources = {name: parts.get(name if name == "unlabeled" else "train", []) for name in weights}
     wanted = _counts(phase, weights, {name: len(rows) for name, rows in sources.items()})
     rng = np.random.default_rng(seed)
     rows: list[Row] = []

@@ -34,15 +34,17 @@ from transformers import (
 from trl import SFTConfig, SFTTrainer
 
 from tuneloop.data.example import Example
+from tuneloop.distributed import is_main, is_sharded, wait_for_everyone
 from tuneloop.errors import CheckFailed, TuneloopError
 from tuneloop.spec import Gate, LoraSpec, Phase, ProjectSpec, higher_is_better
 from tuneloop.task_card import TaskCard
-from tuneloop.train.base_model import load_model_and_tokenizer, save_adapter
+from tuneloop.train.base_model import load_model_and_tokenizer, point_adapter_at
 from tuneloop.train.general_set import general_texts, measure_general
 from tuneloop.train.loss_mask import check_template, problems_in, verify_loss_mask
 from tuneloop.train.mixture import MixPart, Row, as_dataset, draw_rows, encode
 from tuneloop.train.monitor import PhaseMonitor
 from tuneloop.train.progress import RichProgress
+from tuneloop.train.tracking import Tracker
 
 METRICS_FILE = "metrics.jsonl"
 
@@ -88,6 +90,7 @@ def run_phases(
     console: Console | None = None,
     record: Callable[[list[PhaseResult]], object] | None = None,
     done: list[PhaseResult] | None = None,
+    tracker: Tracker | None = None,
 ) -> list[PhaseResult]:
     """Train every phase in order; `record` sees the results after each one, a failed gate stops.
 
@@ -102,7 +105,12 @@ def run_phases(
             continue
         out_dir = run_dir / "phases" / f"{index}-{phase.name}"
         previous = results[-1].general if results else None
-        result = train_phase(spec, phase, parts, start_from, out_dir, console, done is not None, previous)
+        tracking = [tracker.start_phase(phase)] if tracker else []
+        result = train_phase(
+            spec, phase, parts, start_from, out_dir, console, done is not None, previous, tracking
+        )
+        if tracker:
+            tracker.end_phase(result.to_dict())
         results.append(result)
         if record is not None:
             record(results)
@@ -122,11 +130,17 @@ def train_phase(
     console: Console | None = None,
     resume: bool = False,
     previous_general: dict[str, float] | None = None,
+    tracking: list[TrainerCallback] | None = None,
 ) -> PhaseResult:
     """Train one phase into `out_dir`; with `resume`, from its latest checkpoint when it has one.
 
     `previous_general` is the general set measured on the model this phase starts from, when an
     earlier phase already measured it."""
+    if phase.lora is not None and phase.lora.merge and is_sharded():
+        raise TuneloopError(
+            f"phase {phase.name!r}: under FSDP or DeepSpeed no process holds whole weights to merge a LoRA "
+            "adapter into; set lora.merge: false (the adapter is saved and chained) or train full weights"
+        )
     set_seed(spec.seed)
     model, tokenizer = load_model_and_tokenizer(start_from)
     train_dataset, mix = phase_dataset(spec, phase, parts, tokenizer)
@@ -145,8 +159,9 @@ def train_phase(
         peft_config=_lora_config(phase.lora) if phase.lora else None,
         callbacks=[
             monitor,
-            RichProgress(f"phase {phase.name} ({phase.kind})", console),
+            *([RichProgress(f"phase {phase.name} ({phase.kind})", console)] if is_main() else []),
             PhaseEnds(monitored=bool(watched)),
+            *(tracking or []),  # after the monitor, so evaluations carry the task metrics
         ],
     )
     trainer.remove_callback(PrinterCallback)  # the rich bar shows the loss; raw dicts are noise
@@ -159,16 +174,22 @@ def train_phase(
     after = measure_general(trainer.model, tokenizer, general, phase.max_length)
     model_dir = out_dir / "model"
     adapter = phase.lora is not None and not phase.lora.merge
-    if isinstance(trainer.model, PeftModel) and adapter:  # chained: the adapter on the start model
-        save_adapter(trainer.model, model_dir, start_from)
-    elif isinstance(trainer.model, PeftModel):  # full weights, so every later step loads a plain model
-        trainer.model.merge_and_unload().save_pretrained(model_dir)
-    else:
-        trainer.save_model(str(model_dir))  # the best evaluation's weights when monitored
-    tokenizer.save_pretrained(model_dir)
-    TaskCard.from_spec(spec).save(model_dir)
-    shutil.rmtree(out_dir / "checkpoints", ignore_errors=True)
-    losses = _write_metrics(trainer.state.log_history, out_dir / METRICS_FILE)
+    if isinstance(trainer.model, PeftModel) and not adapter:  # full weights: later steps load a plain model
+        full = trainer.model.merge_and_unload()
+        if is_main():
+            full.save_pretrained(model_dir)
+    else:  # the best evaluation's weights when monitored; with `merge: false`, the adapter alone
+        trainer.save_model(str(model_dir))  # every process calls it: FSDP and ZeRO-3 gather here
+    records = _metric_records(trainer.state.log_history)
+    if is_main():
+        if adapter:  # chained: the adapter sits on the model this phase started from
+            point_adapter_at(model_dir, start_from)
+        tokenizer.save_pretrained(model_dir)
+        TaskCard.from_spec(spec).save(model_dir)
+        shutil.rmtree(out_dir / "checkpoints", ignore_errors=True)
+        _write_metrics(records, out_dir / METRICS_FILE)
+    wait_for_everyone()  # the next phase, in every process, starts from what the main one saved
+    losses = [r["loss"] for r in records if r["kind"] == "train"]
     best = monitor.best
     return PhaseResult(
         name=phase.name,
@@ -279,6 +300,8 @@ def training_config(spec: ProjectSpec, phase: Phase, out_dir: Path) -> SFTConfig
         train_sampling_strategy="group_by_length",
         dataset_num_proc=None,
         dataloader_pin_memory=not on_cpu,
+        ddp_find_unused_parameters=False,  # every weight trains; skips a graph walk per step
+        use_cpu=on_cpu,  # also makes a multi-process launch on CPU use gloo (accelerate's MULTI_CPU)
         **_monitoring(phase),
     )
 
@@ -324,10 +347,9 @@ def _monitoring(phase: Phase) -> dict[str, Any]:
     }
 
 
-def _write_metrics(log_history: list[dict[str, Any]], path: Path) -> list[float]:
-    """One line per logged training step (`kind: train`) and per evaluation (`kind: eval`)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    records = [
+def _metric_records(log_history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One record per logged training step (`kind: train`) and per evaluation (`kind: eval`)."""
+    return [
         e
         if e.get("kind") == "eval"
         else {
@@ -340,7 +362,10 @@ def _write_metrics(log_history: list[dict[str, Any]], path: Path) -> list[float]
         for e in log_history
         if e.get("kind") == "eval" or "loss" in e
     ]
+
+
+def _write_metrics(records: list[dict[str, Any]], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as fh:
         for record in records:
             fh.write(orjson.dumps(record) + b"\n")
-    return [r["loss"] for r in records if r["kind"] == "train"]

@@ -51,3 +51,11 @@ def test_without_a_mix_each_kind_reads_its_default_sources() -> None:
     assert [(m.source, m.drawn) for m in causal] == [("task", 80), ("unlabeled", 30)]
     sft = draw_rows(Phase(name="t", kind="sft"), PARTS, seed=0)[1]
     assert [(m.source, m.drawn) for m in sft] == [("task", 80)]
+
+
+def test_inputs_replay_the_task_text_as_language_modelling_in_a_task_phase() -> None:
+    phase = Phase(name="task", kind="sft", mix={"task": 0.75, "inputs": 0.25})
+    rows, mix = draw_rows(phase, PARTS, seed=0)
+    replayed = [r for r in rows if r.as_text]
+    assert [m.drawn for m in mix] == [80, 27] and len(replayed) == 27
+    assert {r.example.id for r in replayed} <= {e.id for e in PARTS["train"]}

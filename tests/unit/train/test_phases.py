@@ -7,6 +7,7 @@ import orjson
 import pytest
 
 from tuneloop.data.prepare import read_and_split
+from tuneloop.errors import TuneloopError
 from tuneloop.pipeline import ensure_base_model
 from tuneloop.spec import load_spec
 from tuneloop.task_card import TaskCard
@@ -71,3 +72,14 @@ def test_general_set_gates_judge_forgetting_against_the_start_model(
         "passed": True,
     }
     assert strict["passed"] is False and strict["threshold"] == pytest.approx(before["token_accuracy"] + 0.5)
+
+
+def test_a_lora_merge_under_sharded_training_is_refused_before_it_starts(
+    make_project: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = load_spec(make_project(rows=30, labels=3))
+    phase = type(spec.phases[1]).model_validate({**spec.phases[1].model_dump(), "lora": {"r": 4}})
+    monkeypatch.setenv("ACCELERATE_USE_FSDP", "true")
+    with pytest.raises(TuneloopError, match="set lora.merge: false"):
+        train_phase(spec, phase, {}, "never-loaded", tmp_path)
+    assert not (tmp_path / "model").exists()
