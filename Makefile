@@ -24,6 +24,8 @@ postgres:
 demo: install
 	rm -rf $(DEMO_DIR)
 	$(VENV)/bin/tuneloop init --example banking77 $(DEMO_DIR)
+	$(VENV)/bin/tuneloop annotate simulate $(DEMO_DIR) --items 300
+	$(VENV)/bin/tuneloop annotate agreement $(DEMO_DIR)
 	$(VENV)/bin/tuneloop run $(DEMO_DIR)
 
 test: install postgres
@@ -40,6 +42,7 @@ lint: install
 bench: install
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/train_throughput.py
+	$(PY) benchmarks/agreement_speed.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -8,32 +8,23 @@ progress bars and messages go to stderr.
 
 from __future__ import annotations
 
-import functools
 import shutil
-from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-import click
-import orjson
 import typer
 from rich.console import Console
-from rich.markup import escape
 
+from tuneloop.cli_annotate import annotate_app, users_app
+from tuneloop.cli_support import JsonOpt, ProjectArg, emit, err, guarded, out
 from tuneloop.errors import CheckFailed, TuneloopError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 base_model_app = typer.Typer(no_args_is_help=True, help="Build or inspect the base model.")
 app.add_typer(base_model_app, name="base-model")
-
-err = Console(stderr=True, soft_wrap=True)  # long paths and findings stay on one line
-out = Console(soft_wrap=True)
-
-ProjectArg = Annotated[Path, typer.Argument(help="Project directory holding tuneloop.yaml.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
-F = TypeVar("F", bound=Callable[..., Any])
-INTERNAL_ERROR = 3
+app.add_typer(annotate_app, name="annotate")
+app.add_typer(users_app, name="users")
 
 
 @app.callback()
@@ -62,39 +53,13 @@ def _quiet_libraries() -> None:
     transformers.logging.disable_progress_bar()
 
 
-def _guarded(fn: F) -> F:
-    """Turn library errors into one clear line on stderr and the documented exit code."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except TuneloopError as exc:
-            kind = "check failed" if isinstance(exc, CheckFailed) else "error"
-            err.print(f"[bold red]{kind}:[/] {escape(str(exc))}", highlight=False)
-            raise typer.Exit(exc.exit_code) from None
-        except (typer.Exit, click.ClickException):
-            raise
-        except Exception as exc:  # a bug, not bad input: keep the traceback, but not exit 1 or 2
-            err.print_exception()
-            message = f"{escape(repr(exc))}; please report it, with the traceback"
-            err.print(f"[bold red]internal error:[/] {message}")
-            raise typer.Exit(INTERNAL_ERROR) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _emit(payload: dict[str, Any]) -> None:
-    print(orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY).decode())
-
-
 def _examples_root() -> Path:
     packaged = Path(str(files("tuneloop"))) / "_examples"
     return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "examples"
 
 
 @app.command()
-@_guarded
+@guarded
 def init(
     directory: Annotated[
         Path, typer.Argument(help="Where to create the project (must not exist or be empty).")
@@ -120,7 +85,7 @@ def init(
 
 
 @app.command()
-@_guarded
+@guarded
 def check(project: ProjectArg = Path("."), json_out: JsonOpt = False) -> None:
     """Validate the spec and read every data source; exit 1 if any row has an error."""
     from tuneloop.data.check import check_data
@@ -128,7 +93,7 @@ def check(project: ProjectArg = Path("."), json_out: JsonOpt = False) -> None:
 
     report = check_data(load_spec(project))
     if json_out:
-        _emit(report)
+        emit(report)
     else:
         counts = report["counts"]
         out.print(f"read {counts['read']} rows: kept {counts['kept']}, quarantined {counts['quarantined']}")
@@ -151,7 +116,7 @@ def check(project: ProjectArg = Path("."), json_out: JsonOpt = False) -> None:
 
 
 @base_model_app.command("build")
-@_guarded
+@guarded
 def base_model_build(
     project: ProjectArg = Path("."),
     force: Annotated[bool, typer.Option(help="Rebuild even when an up-to-date model exists.")] = False,
@@ -164,14 +129,14 @@ def base_model_build(
     spec = load_spec(project)
     path, built = ensure_base_model(spec, force=force)
     if json_out:
-        _emit({"base_model": path, "built": built})
+        emit({"base_model": path, "built": built})
     else:
         state = "built now" if built else "up to date" if spec.model.build else "as given"
         out.print(f"base model: {path} ({state})")
 
 
 @app.command()
-@_guarded
+@guarded
 def train(
     project: ProjectArg = Path("."),
     resume: Annotated[
@@ -196,13 +161,13 @@ def train(
         return
     record = read_run(run_dir)
     if json_out:
-        _emit({"run_dir": str(run_dir), "final_model": record["final_model"], "phases": record["phases"]})
+        emit({"run_dir": str(run_dir), "final_model": record["final_model"], "phases": record["phases"]})
     else:
         out.print(f"trained: {record['final_model']}")
 
 
 @app.command()
-@_guarded
+@guarded
 def evaluate(
     model_dir: Annotated[
         Path | None, typer.Argument(help="A model directory saved by tuneloop, or a run directory.")
@@ -253,7 +218,7 @@ def evaluate(
     else:
         raise TuneloopError("give MODEL_DIR with --data FILE, or --run RUN_DIR")
     if json_out:
-        _emit(payload)
+        emit(payload)
     elif run is not None:
         for name in results:
             _print_headline(name, payload[name])
@@ -283,7 +248,7 @@ def _print_headline(name: str, m: dict[str, Any]) -> None:
 
 
 @app.command()
-@_guarded
+@guarded
 def report(
     run_dir: Annotated[Path, typer.Argument(help="A run directory.")], json_out: JsonOpt = False
 ) -> None:
@@ -292,13 +257,13 @@ def report(
 
     path = build_report(run_dir)
     if json_out:
-        _emit({"report": str(path)})
+        emit({"report": str(path)})
     else:
         out.print(f"report: {path}")
 
 
 @app.command("run")
-@_guarded
+@guarded
 def run_command(project: ProjectArg = Path("."), json_out: JsonOpt = False) -> None:
     """Run one round end to end: data, base model, every phase, evaluation and the report."""
     from tuneloop.distributed import is_main
@@ -312,7 +277,7 @@ def run_command(project: ProjectArg = Path("."), json_out: JsonOpt = False) -> N
     except GateFailed as exc:
         if json_out and exc.run_dir is not None and is_main():  # a stopped round still answers in JSON
             record = read_run(exc.run_dir)
-            _emit(
+            emit(
                 {
                     "run_dir": str(exc.run_dir),
                     "report": str(exc.report),
@@ -325,7 +290,7 @@ def run_command(project: ProjectArg = Path("."), json_out: JsonOpt = False) -> N
         return
     record = read_run(run_dir)
     if json_out:
-        _emit(
+        emit(
             {
                 "run_dir": str(run_dir),
                 "model": record["final_model"],

@@ -367,6 +367,16 @@ class Evaluation(_Strict):
     batch_size: int = Field(default=64, gt=0)
 
 
+class AgreementGate(_Strict):
+    """Krippendorff's alpha (nominal) the annotations must reach before they may be exported for
+    training: overall, per label (one against the rest) and per label group (the group against the
+    rest). 0.667 is Krippendorff's lowest "tentative conclusions" level; None turns a check off."""
+
+    alpha: float | None = Field(default=0.667, ge=-1, le=1)
+    label_alpha: float | None = Field(default=None, ge=-1, le=1)
+    group_alpha: float | None = Field(default=None, ge=-1, le=1)
+
+
 class AnnotationSpec(_Strict):
     """Where annotations are stored and how many people label each item.
 
@@ -377,6 +387,16 @@ class AnnotationSpec(_Strict):
     store_url: str | None = Field(default=None, min_length=1)
     overlap: int = Field(default=2, ge=2)
     route_by_skill: bool = False
+    consensus: Literal["majority", "dawid_skene"] = "majority"
+    gate: AgreementGate = Field(default_factory=AgreementGate)
+    label_groups: dict[str, list[str]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _groups_are_not_empty(self) -> AnnotationSpec:
+        for name, labels in self.label_groups.items():
+            if len(labels) < 1:
+                raise ValueError(f"label_groups.{name}: list at least one label")
+        return self
 
 
 class Tracking(_Strict):
@@ -438,6 +458,16 @@ class ProjectSpec(_Strict):
             if other != name:
                 raise ValueError(f"labels {other!r} and {name!r} differ only in case or punctuation")
         return labels
+
+    @field_validator("annotation")
+    @classmethod
+    def _groups_name_known_labels(cls, annotation: AnnotationSpec, info: ValidationInfo) -> AnnotationSpec:
+        known = {label.name for label in info.data.get("labels", [])}
+        for group, labels in annotation.label_groups.items():
+            unknown = [label for label in labels if label not in known]
+            if unknown:
+                raise ValueError(f"label_groups.{group}: not labels of the spec: {', '.join(unknown)}")
+        return annotation
 
     @field_validator("data")
     @classmethod

@@ -16,6 +16,7 @@ from tuneloop.data.version import DatasetVersion
 from tuneloop.errors import TuneloopError
 from tuneloop.pipeline import RUN_FILE, read_evaluation, read_run, run_spec
 from tuneloop.report import plots
+from tuneloop.report.annotation import annotation_section
 from tuneloop.train.phases import METRICS_FILE
 
 REPORT_FILE = "report.html"
@@ -61,4 +62,5 @@ def _context(run_dir: Path, record: dict[str, Any]) -> dict[str, Any]:
         "focus_split": "test" if evaluation.get("test") else "validation",
         "recall_plot": plots.per_class_recall(test["per_class"]) if test and test["per_class"] else None,
         "confusion_plot": plots.confusion_heatmap(test["confusion"]) if test and test["n"] else None,
+        "annotation": annotation_section(spec),
     }

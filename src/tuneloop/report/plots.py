@@ -106,3 +106,36 @@ def confusion_heatmap(confusion: dict[str, Any]) -> str:
     ax.set(xlabel="predicted", ylabel="gold")
     fig.colorbar(image, ax=ax, fraction=0.03, label="share of gold row")
     return to_base64(fig)
+
+
+def label_agreement(labels: list[tuple[str, float | None, float | None, float | None]]) -> str:
+    """Alpha of each label against the rest with its 95% interval, lowest first."""
+    known = sorted((item for item in labels if item[1] is not None), key=lambda item: item[1] or 0.0)
+    fig, ax = plt.subplots(figsize=(7.0, 0.5 + 0.16 * max(len(known), 4)))
+    y = np.arange(len(known))
+    estimate = np.array([item[1] for item in known], dtype=float)
+    low = np.array([np.nan if item[2] is None else item[2] for item in known], dtype=float)
+    high = np.array([np.nan if item[3] is None else item[3] for item in known], dtype=float)
+    spread = np.vstack([np.nan_to_num(estimate - low), np.nan_to_num(high - estimate)])
+    ax.errorbar(estimate, y, xerr=spread, fmt="o", color="#204a87", ecolor="#729fcf", markersize=3)
+    ax.axvline(0.667, color="#cc0000", linestyle="--", linewidth=1, label="0.667 (tentative)")
+    ax.axvline(0.8, color="#4e9a06", linestyle="--", linewidth=1, label="0.8 (reliable)")
+    ax.set_yticks(y, [item[0] for item in known], fontsize=6)
+    ax.set_xlabel("Krippendorff's alpha, label against the rest (95% bootstrap interval)")
+    ax.set_xlim(min(-0.05, float(np.nanmin(low)) if len(known) and not np.all(np.isnan(low)) else 0), 1.02)
+    ax.legend(loc="lower right", fontsize=7)
+    return to_base64(fig)
+
+
+def annotator_heatmap(names: list[str], kappa: np.ndarray) -> str:
+    """Cohen's kappa of every pair of annotators on the items both answered."""
+    fig, ax = plt.subplots(figsize=(1.2 + 0.9 * len(names), 0.8 + 0.8 * len(names)))
+    image = ax.imshow(kappa, vmin=0, vmax=1, cmap="viridis")
+    ax.set_xticks(range(len(names)), names, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(len(names)), names, fontsize=8)
+    for i in range(len(names)):
+        for j in range(len(names)):
+            if not np.isnan(kappa[i, j]):
+                ax.text(j, i, f"{kappa[i, j]:.2f}", ha="center", va="center", color="white", fontsize=8)
+    fig.colorbar(image, ax=ax, label="Cohen's kappa")
+    return to_base64(fig)

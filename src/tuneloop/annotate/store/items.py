@@ -40,9 +40,11 @@ def import_items(
     *,
     overlap: int = DEFAULT_OVERLAP,
     domain_slice: str | None = None,
+    limit: int | None = None,
     by: User | None = None,
 ) -> list[Item]:
-    """Add each row of `part` as an item; `domain_slice` names the slice tag used as its domain."""
+    """Add each row of `part` (the first `limit` rows) as an item; `domain_slice` names the slice tag
+    used as its domain. Rows already imported are left as they are."""
     if part not in PARTS:
         raise StoreError(f"unknown part {part!r}; expected one of {', '.join(PARTS)}")
     items = [
@@ -56,7 +58,7 @@ def import_items(
             row_id=row,
             domain=example.slices.get(domain_slice) if domain_slice else None,
         )
-        for row, example in enumerate(version.split(part))
+        for row, example in enumerate(version.split(part)[:limit])
     ]
     return _add_new(session, items, schema, overlap, by, source=f"{version.hash}:{part}")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tuneloop.annotate.store.errors import NotAllowed, StoreError
@@ -31,6 +32,8 @@ def add_user(
         raise StoreError("a user needs a non-empty name")
     if by is not None:
         require_role(by, ("admin",), "add users")
+    if session.scalar(select(User.id).where(User.name == name.strip())) is not None:
+        raise StoreError(f"a user named {name.strip()!r} exists already")
     user = User(name=name.strip(), role=role, skills=sorted(set(skills)))
     session.add(user)
     audit(session, by, "user.add", user, name=user.name, role=role, skills=user.skills)

@@ -1,0 +1,171 @@
+"""From annotations to training data: decide each item's label and write a DatasetVersion.
+
+A closed item's label is, in order: the adjudicated gold label; otherwise the consensus of its
+annotators (`annotation.consensus`: majority vote, or Dawid-Skene, which weighs annotators by their
+estimated reliability). A majority tie without adjudication is not decided; the row keeps its
+source label and says so. Rows nobody annotated keep their source label too, so the export is the
+project's data with every annotation decision applied, never a silently smaller set.
+
+Every row's decision is recorded in `label_provenance.jsonl` beside the version: how its label was
+decided, the share of annotators who gave it, who annotated, the guideline version, and the source
+label it replaced. The export is refused (`CheckFailed`) when agreement is below the spec's gate,
+with the labels and annotators that drive the disagreement, unless a reason to override is given;
+the override and its reason are then recorded in the manifest.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tuneloop.annotate.consensus import dawid_skene, majority_vote
+from tuneloop.annotate.reliability import ReliabilityMatrix
+from tuneloop.annotate.store import export_records
+from tuneloop.annotate.store.models import Adjudication, Item
+from tuneloop.annotate.summary import AgreementReport, agreement_report
+from tuneloop.data.example import Example
+from tuneloop.data.version import PARTS, DatasetVersion, write_dataset_version
+from tuneloop.errors import CheckFailed, TuneloopError
+from tuneloop.spec import ProjectSpec
+
+PROVENANCE = "label_provenance.jsonl"
+
+
+def export_dataset(
+    session: Session,
+    spec: ProjectSpec,
+    source: DatasetVersion,
+    out_dir: Path,
+    override: str | None = None,
+) -> DatasetVersion:
+    """The source version with the annotation decisions applied, written to `out_dir`."""
+    report = agreement_report(session, spec)
+    if not report.passed and override is None:
+        raise CheckFailed(_blocked(report))
+    decisions = decide(session, spec, source.hash)
+    parts: dict[str, list[Example]] = {}
+    provenance = []
+    for part in PARTS:
+        rows = []
+        for row, example in enumerate(source.split(part)):
+            decision = decisions.get((part, row))
+            if decision is None:
+                rows.append(example)
+                continue
+            label = decision["label"]
+            relabelled = label is not None and label != example.label
+            new = _relabel(example, label) if relabelled else example
+            rows.append(new)
+            provenance.append(
+                {"id": new.id, "part": part, "row": row, "source_label": example.label, **decision}
+            )
+        parts[part] = rows
+    version = write_dataset_version(parts, [], read=sum(len(r) for r in parts.values()), path=out_dir)
+    with (out_dir / PROVENANCE).open("wb") as fh:
+        for record in provenance:
+            fh.write(orjson.dumps(record) + b"\n")
+    version.manifest["annotation"] = {
+        "source_version": source.hash,
+        "decided_by": _count(provenance, "decided_by"),
+        "relabelled": sum(1 for p in provenance if p["label"] not in (None, p["source_label"])),
+        "agreement": {"alpha": report.alpha.estimate, "low": report.alpha.low, "high": report.alpha.high},
+        "gate_passed": report.passed,
+        **({"override": override} if override is not None else {}),
+    }
+    (out_dir / "manifest.json").write_bytes(orjson.dumps(version.manifest, option=orjson.OPT_INDENT_2))
+    return version
+
+
+def decide(session: Session, spec: ProjectSpec, dataset_hash: str) -> dict[tuple[str, int], dict[str, Any]]:
+    """Each closed item of the dataset version, by (part, row): its label and how it was decided."""
+    items = {
+        item.id: item
+        for item in session.scalars(
+            select(Item).where(Item.dataset_version == dataset_hash, Item.closed_at.is_not(None))
+        )
+    }
+    if not items:
+        raise TuneloopError(f"no closed items from dataset version {dataset_hash[:12]}: nothing to export")
+    votes: dict[int, list[tuple[str, Any, int]]] = defaultdict(list)
+    for record in export_records(session, closed_only=True):
+        if record.item in items:
+            votes[record.item].append((record.annotator, record.label, record.guideline_version))
+    gold: dict[int, Any] = {
+        i: label for i, label in session.execute(select(Adjudication.item_id, Adjudication.label))
+    }
+    consensus = _consensus(spec, votes)
+    decisions = {}
+    for item_id, answers in votes.items():
+        item = items[item_id]
+        if item_id in gold:
+            label, how = gold[item_id], "adjudicated"
+        else:
+            label, how = consensus[item_id]
+        given = [a[1] for a in answers]
+        decisions[(item.part or "", item.row_id or 0)] = {
+            "label": label,
+            "decided_by": how,
+            "agreement": (given.count(label) / len(given)) if label is not None else None,
+            "annotators": sorted(a[0] for a in answers),
+            "guideline_versions": sorted({a[2] for a in answers}),
+        }
+    return decisions
+
+
+def _consensus(spec: ProjectSpec, votes: dict[int, list[tuple[str, Any, int]]]) -> dict[int, tuple[Any, str]]:
+    matrix = ReliabilityMatrix.from_records(
+        [(item, annotator, label) for item, answers in votes.items() for annotator, label, _ in answers],
+        labels=spec.label_names,
+    )
+    out: dict[int, tuple[Any, str]] = {}
+    for vote in majority_vote(matrix):
+        unanimous = vote.votes == vote.n_ratings
+        how = (
+            "unanimous"
+            if unanimous
+            else "majority"
+            if vote.label is not None
+            else "tie: awaiting adjudication"
+        )
+        out[int(vote.unit)] = (vote.label, how)  # type: ignore[call-overload]
+    if spec.annotation.consensus == "dawid_skene":
+        model = dawid_skene(matrix)
+        for unit, label in zip(model.units, model.label, strict=True):
+            if out[int(unit)][1] != "unanimous" and label is not None:  # type: ignore[call-overload]
+                out[int(unit)] = (label, "dawid_skene")  # type: ignore[call-overload]
+    return out
+
+
+def _relabel(example: Example, label: str) -> Example:
+    messages = [*example.messages[:-1], {"role": "assistant", "content": label}]
+    return replace(example, messages=messages, label=label, id="")
+
+
+def _count(records: list[dict[str, Any]], key: str) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for record in records:
+        counts[record[key]] += 1
+    return dict(counts)
+
+
+def _blocked(report: AgreementReport) -> str:
+    failed = "; ".join(
+        f"{v.check} {'undefined' if v.actual is None else format(v.actual, '.3f')} < {v.threshold:g}"
+        for v in report.gate
+        if not v.passed
+    )
+    drivers = report.drivers()
+    return (
+        f"annotation agreement is below the gate ({failed}), so the labels are not exported for training. "
+        f"Lowest labels: {', '.join(drivers['labels']) or 'none'}. "
+        f"Least agreeing annotators: {', '.join(drivers['annotators']) or 'none'}. "
+        f"Most confused pairs: {', '.join(drivers['confused']) or 'none'}. "
+        "Refine the guidelines for these labels and re-annotate, or export anyway with "
+        "--override REASON (recorded in the manifest)."
+    )

@@ -1,0 +1,93 @@
+"""A project's annotation store, set up from its spec: label schema, guidelines, items, the operator.
+
+The CLI acts as a named account, `cli:<os user>` (an admin with no password, so it can never log in
+to the web app), so every import, publication or export it makes is attributed in the audit log.
+The items come from a `DatasetVersion` prepared from the spec and kept under its content hash in
+`<output_dir>/datasets/HASH/`, so an item always points at data that still exists.
+"""
+
+from __future__ import annotations
+
+import getpass
+import shutil
+import tempfile
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tuneloop.annotate.store import (
+    add_label_schema,
+    add_user,
+    import_items,
+    open_store,
+    publish_guidelines,
+)
+from tuneloop.annotate.store.engine import Store
+from tuneloop.annotate.store.models import GuidelineVersion, Item, LabelSchema, User
+from tuneloop.data.prepare import prepare_dataset
+from tuneloop.data.version import DatasetVersion
+from tuneloop.errors import TuneloopError
+from tuneloop.spec import ProjectSpec
+
+
+def project_store(spec: ProjectSpec) -> Store:
+    return open_store(spec.store_url)
+
+
+def operator(session: Session) -> User:
+    """The CLI's own admin account, created on first use."""
+    name = f"cli:{getpass.getuser()}"
+    user = session.scalar(select(User).where(User.name == name))
+    return user if user is not None else add_user(session, name, "admin")
+
+
+def find_user(session: Session, name: str) -> User:
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        known = ", ".join(session.scalars(select(User.name).order_by(User.name))) or "none yet"
+        raise TuneloopError(f"no user {name!r} in the annotation store (users: {known})")
+    return user
+
+
+def task_schema(session: Session, spec: ProjectSpec, by: User) -> LabelSchema:
+    """The single-label schema of the spec's labels (a new one when the labels changed)."""
+    labels = spec.label_names
+    for schema in session.scalars(select(LabelSchema).where(LabelSchema.name == spec.objective.name)):
+        if schema.labels == labels:
+            return schema
+    return add_label_schema(session, spec.objective.name, "single_label", labels, by=by)
+
+
+def publish_spec_guidelines(session: Session, spec: ProjectSpec, by: User) -> GuidelineVersion:
+    """The spec's guidelines file as the current version (a new version only when its text changed)."""
+    if spec.guidelines is None:
+        raise TuneloopError("the spec names no guidelines file; annotators need one (guidelines: FILE)")
+    path = spec.guidelines if spec.guidelines.is_absolute() else spec.root / spec.guidelines
+    return publish_guidelines(session, path.read_text(encoding="utf-8"), by)
+
+
+def dataset_for_annotation(spec: ProjectSpec) -> DatasetVersion:
+    """The spec's data as a DatasetVersion under `<output_dir>/datasets/HASH/` (reused when present)."""
+    home = spec.output_path / "datasets"
+    home.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".preparing-", dir=home))
+    try:
+        version = prepare_dataset(spec, scratch / "version")
+        target = home / version.hash
+        if not target.exists():
+            (scratch / "version").rename(target)
+        return DatasetVersion.load(target)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def import_from_spec(
+    session: Session, spec: ProjectSpec, part: str, limit: int | None, by: User
+) -> tuple[DatasetVersion, list[Item]]:
+    """Items for `part` of the spec's data (its first `limit` rows), with the schema and guidelines."""
+    publish_spec_guidelines(session, spec, by)
+    schema = task_schema(session, spec, by)
+    version = dataset_for_annotation(spec)
+    items = import_items(session, version, part, schema, overlap=spec.annotation.overlap, limit=limit, by=by)
+    return version, items

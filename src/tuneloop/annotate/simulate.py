@@ -1,0 +1,138 @@
+"""Simulated annotators, so the example project exercises the whole annotation stage without people.
+
+`tuneloop annotate simulate` runs overlap, blinding, agreement, adjudication and the export gate on
+the store exactly as people would, through the same service functions (claim, submit, adjudicate).
+The annotators are marked as what they are: named `simulated-N`, with the skill `simulated`, and
+every report that shows them says so.
+
+Each one answers from the item's recorded label with its own reliability. A wrong answer is not
+uniform noise: with probability `CONFUSABLE_SHARE` it is one of the labels closest to the true one
+(TF-IDF similarity of the labels' names and descriptions, e.g. `card_arrival` and
+`card_delivery_estimate`), the way people err on similar intents; otherwise any other label. A
+simulated expert (reliability `EXPERT_RELIABILITY`, role reviewer, never one of the annotators)
+adjudicates the disputed items.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sqlalchemy import select
+
+from tuneloop.annotate.store import add_user, adjudicate, claim_next, disagreements, skip, submit
+from tuneloop.annotate.store.engine import Store
+from tuneloop.annotate.store.models import User
+from tuneloop.data.version import DatasetVersion
+from tuneloop.errors import TuneloopError
+from tuneloop.spec import ProjectSpec
+
+RELIABILITY = (0.95, 0.9, 0.8, 0.65, 0.5)  # the first `annotators` of these
+EXPERT_RELIABILITY = 0.97
+CONFUSABLE_SHARE = 0.85
+NEIGHBOURS = 3
+SKILL = "simulated"
+EXPERT = "simulated-expert"
+
+
+@dataclass(frozen=True)
+class SimulationReport:
+    annotators: dict[str, float]  # name -> reliability
+    submitted: int
+    closed: int
+    adjudicated: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Confuser:
+    """Draws a simulated person's answer: the truth with probability `reliability`, else a confusion."""
+
+    def __init__(self, spec: ProjectSpec, seed: int) -> None:
+        self.labels = spec.label_names
+        texts = [f"{label.name.replace('_', ' ')} {label.description}" for label in spec.labels]
+        vectors = TfidfVectorizer().fit_transform(texts)
+        similarity = (vectors @ vectors.T).toarray()
+        np.fill_diagonal(similarity, -1)
+        self.neighbours = {
+            label: [self.labels[j] for j in np.argsort(-similarity[i])[:NEIGHBOURS]]
+            for i, label in enumerate(self.labels)
+        }
+        self.rng = np.random.default_rng(seed)
+
+    def answer(self, truth: str, reliability: float) -> str:
+        if self.rng.random() < reliability:
+            return truth
+        if self.rng.random() < CONFUSABLE_SHARE:
+            return str(self.rng.choice(self.neighbours[truth]))
+        return str(self.rng.choice([label for label in self.labels if label != truth]))
+
+
+def simulate(
+    store: Store, spec: ProjectSpec, version: DatasetVersion, items: int, annotators: int, seed: int = 0
+) -> SimulationReport:
+    """Let `annotators` simulated people label until `items` items have closed (or none is left),
+    then let the simulated expert adjudicate every disputed one."""
+    if not 2 <= annotators <= len(RELIABILITY):
+        raise TuneloopError(
+            f"--annotators: between 2 and {len(RELIABILITY)} simulated annotators, not {annotators}"
+        )
+    if annotators < spec.annotation.overlap:
+        raise TuneloopError(
+            f"annotation.overlap is {spec.annotation.overlap}: it takes at least that many annotators, "
+            f"not {annotators}"
+        )
+    reliability = {f"simulated-{i + 1}": RELIABILITY[i] for i in range(annotators)}
+    with store.begin() as session:
+        people = [_simulated(session, name, "annotator") for name in reliability]
+        expert = _simulated(session, EXPERT, "reviewer")
+    truth = _truth(version)
+    confuser = Confuser(spec, seed)
+    submitted = closed = 0
+    idle: set[int] = set()
+    while closed < items and len(idle) < len(people):
+        for person in people:
+            if person.id in idle:
+                continue
+            with store.begin() as session:
+                item = claim_next(session, person)
+                if item is None:
+                    idle.add(person.id)
+                    continue
+                if item.source_key not in truth:  # imported from other data: nothing to answer from
+                    skip(session, person, item, "simulated: the item is not in this dataset version")
+                    continue
+                label = confuser.answer(truth[item.source_key], reliability[person.name])
+                submit(session, person, item, label)
+                submitted += 1
+                closed += item.closed_at is not None
+    with store.begin() as session:
+        queue = disagreements(session, expert)
+        for item in queue:
+            if item.source_key not in truth:
+                continue
+            answer = confuser.answer(truth[item.source_key], EXPERT_RELIABILITY)
+            adjudicate(session, expert, item, answer, note="simulated expert")
+    return SimulationReport(reliability, submitted, closed, len(queue))
+
+
+def _simulated(session: Any, name: str, role: str) -> User:
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        user = add_user(session, name, role, skills=[SKILL])
+    elif SKILL not in (user.skills or []):
+        raise TuneloopError(f"user {name!r} exists and is not simulated: rename it or use another store")
+    return user
+
+
+def _truth(version: DatasetVersion) -> dict[str, str]:
+    """The recorded label of every row, by the item key the store gives it."""
+    return {
+        f"dataset:{version.hash}:{part}:{row}": example.label
+        for part in ("train", "validation", "test")
+        for row, example in enumerate(version.split(part))
+        if example.label is not None
+    }

@@ -1,0 +1,203 @@
+"""How far the annotators agree, from the store, and whether that is enough to train on.
+
+The report is the input for refining the guidelines: alpha overall and per label with bootstrap
+intervals, each annotator against the others (and against the adjudicated gold labels), every pair
+of annotators, and the label pairs people split on most, with example texts. The spec's
+`annotation.gate` turns it into a verdict: below a threshold, export for training is blocked, and
+`drivers` names the labels and annotators that pull agreement down.
+
+Only closed items count: an open item's answers are still blind to each other and incomplete.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tuneloop.annotate.agreement import (
+    ConfidenceInterval,
+    agreement_per_annotator,
+    bootstrap_alpha,
+    pairwise_agreement,
+)
+from tuneloop.annotate.confusions import confused_pairs
+from tuneloop.annotate.reliability import ReliabilityMatrix
+from tuneloop.annotate.store import export_records
+from tuneloop.annotate.store.models import Adjudication, Item
+from tuneloop.annotate.store.repository import latest_guidelines
+from tuneloop.errors import TuneloopError
+from tuneloop.spec import ProjectSpec
+
+BOOTSTRAP = 500
+CONFUSED_LISTED = 10
+DRIVERS_LISTED = 5
+
+
+@dataclass(frozen=True)
+class Interval:
+    """An estimate with its 95% bootstrap interval (NaN bounds when it cannot vary)."""
+
+    name: str
+    estimate: float
+    low: float
+    high: float
+    n: int
+
+    @classmethod
+    def of(cls, name: str, ci: ConfidenceInterval, n: int | None = None) -> Interval:
+        return cls(name, ci.estimate, ci.low, ci.high, ci.n_units if n is None else n)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    check: str
+    threshold: float
+    actual: float | None
+    passed: bool
+
+
+@dataclass
+class AgreementReport:
+    items: int
+    annotators: list[str]
+    ratings: int
+    guideline_version: int | None
+    alpha: Interval
+    per_label: list[Interval]
+    per_group: list[Interval]
+    per_annotator: list[dict[str, Any]]
+    pairs: dict[str, Any]
+    confused: list[dict[str, Any]]
+    gate: list[Verdict] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(v.passed for v in self.gate)
+
+    def drivers(self) -> dict[str, list[str]]:
+        """The labels and annotators that pull agreement down most, for the blocked-export message."""
+        labels = sorted((i for i in self.per_label if not np.isnan(i.estimate)), key=lambda i: i.estimate)
+        people = sorted(self.per_annotator, key=lambda a: a["kappa"])
+        return {
+            "labels": [f"{i.name} (alpha {i.estimate:.2f}, n={i.n})" for i in labels[:DRIVERS_LISTED]],
+            "annotators": [
+                f"{a['coder']} (kappa {a['kappa']:.2f} vs. the others)" for a in people[:DRIVERS_LISTED]
+            ],
+            "confused": [
+                f"{c['labels'][0]} / {c['labels'][1]} ({c['units']} items)" for c in self.confused[:3]
+            ],
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["passed"] = self.passed
+        out["drivers"] = self.drivers()
+        return _finite(out)
+
+
+def agreement_report(session: Session, spec: ProjectSpec, seed: int = 0) -> AgreementReport:
+    records = [r for r in export_records(session, closed_only=True)]
+    if not records:
+        raise TuneloopError("no closed items yet: agreement needs items every annotator has answered")
+    texts: dict[Any, str] = {item: text for item, text in session.execute(select(Item.id, Item.text))}
+    matrix = ReliabilityMatrix.from_records(
+        [(r.item, r.annotator, r.label) for r in records], labels=spec.label_names
+    )
+    gold = _gold(session, matrix)
+    per_annotator = agreement_per_annotator(matrix, gold=matrix.gold_vector(gold) if gold else None)
+    pairs = pairwise_agreement(matrix)
+    report = AgreementReport(
+        items=len(matrix.units),
+        annotators=[str(c) for c in matrix.coders],
+        ratings=len(records),
+        guideline_version=(g.version if (g := latest_guidelines(session)) else None),
+        alpha=Interval.of("alpha", bootstrap_alpha(matrix, n_boot=BOOTSTRAP, seed=seed)),
+        per_label=[
+            _binary_alpha(matrix, label, [label], seed)
+            for label in spec.label_names
+            if label in _used(matrix)
+        ],
+        per_group=[
+            _binary_alpha(matrix, name, labels, seed) for name, labels in spec.annotation.label_groups.items()
+        ],
+        per_annotator=[asdict(a) for a in per_annotator],
+        pairs={
+            "annotators": [str(c) for c in pairs.coders],
+            "kappa": pairs.kappa.tolist(),
+            "percent": pairs.percent.tolist(),
+            "n_items": pairs.n_units.tolist(),
+        },
+        confused=[
+            {
+                "labels": list(pair.labels),
+                "units": pair.units,
+                "examples": [texts[unit] for unit in pair.examples],
+            }
+            for pair in confused_pairs(matrix, top=CONFUSED_LISTED)
+        ],
+    )
+    report.gate = _judge(spec, report)
+    return report
+
+
+def _used(matrix: ReliabilityMatrix) -> set[Any]:
+    codes = np.unique(matrix.values[~np.isnan(matrix.values)]).astype(int)
+    return {matrix.label(code) for code in codes}
+
+
+def _binary_alpha(matrix: ReliabilityMatrix, name: str, labels: list[str], seed: int) -> Interval:
+    """Alpha of "one of `labels`" against the rest: do people agree on when this label applies?"""
+    assert matrix.labels is not None
+    codes = [matrix.labels.index(label) for label in labels if label in matrix.labels]
+    binary = np.where(np.isnan(matrix.values), np.nan, np.isin(matrix.values, codes).astype(float))
+    given = int(np.isin(matrix.values, codes).sum())
+    if given == 0 or np.nanmin(binary) == np.nanmax(binary):
+        return Interval(name, float("nan"), float("nan"), float("nan"), given)
+    ci = bootstrap_alpha(ReliabilityMatrix(binary, matrix.coders, matrix.units), n_boot=BOOTSTRAP, seed=seed)
+    return Interval.of(name, ci, given)
+
+
+def _gold(session: Session, matrix: ReliabilityMatrix) -> dict[Any, Any]:
+    """Adjudicated labels of the matrix's items: what each annotator is measured against."""
+    units = set(matrix.units)
+    return {
+        item: label
+        for item, label in session.execute(select(Adjudication.item_id, Adjudication.label))
+        if item in units
+    }
+
+
+def _judge(spec: ProjectSpec, report: AgreementReport) -> list[Verdict]:
+    gate = spec.annotation.gate
+    verdicts = []
+    if gate.alpha is not None:
+        verdicts.append(_verdict("alpha", gate.alpha, report.alpha.estimate))
+    if gate.label_alpha is not None:
+        verdicts += [
+            _verdict(f"alpha of label {i.name}", gate.label_alpha, i.estimate) for i in report.per_label
+        ]
+    if gate.group_alpha is not None:
+        verdicts += [
+            _verdict(f"alpha of group {i.name}", gate.group_alpha, i.estimate) for i in report.per_group
+        ]
+    return verdicts
+
+
+def _verdict(check: str, threshold: float, actual: float) -> Verdict:
+    known = not np.isnan(actual)
+    return Verdict(check, threshold, actual if known else None, known and actual >= threshold)
+
+
+def _finite(value: Any) -> Any:
+    """NaN (undefined agreement) as None, so the JSON is valid."""
+    if isinstance(value, float):
+        return None if np.isnan(value) else value
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value

@@ -1,0 +1,53 @@
+"""The report's annotation section: how far the project's annotators agree, read from its store.
+
+Shown when the project's store holds closed items: alpha with its interval and the gate verdicts,
+alpha per label with intervals (a plot: the labels people apply least consistently are where the
+guidelines need work), an annotator x annotator kappa heatmap, the most-confused label pairs with
+example texts, and the guideline version. It reflects the store when the report is built. A
+missing SQLite file is not created just to find it empty.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+
+from tuneloop.annotate.simulate import SKILL
+from tuneloop.annotate.store import open_store
+from tuneloop.annotate.store.models import Item, User
+from tuneloop.annotate.summary import agreement_report
+from tuneloop.report import plots
+from tuneloop.spec import ProjectSpec
+
+
+def annotation_section(spec: ProjectSpec) -> dict[str, Any] | None:
+    url = spec.store_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        return None
+    store = open_store(url)
+    try:
+        with store.begin() as session:
+            if not session.scalar(select(func.count(Item.id)).where(Item.closed_at.is_not(None))):
+                return None
+            report = agreement_report(session, spec)
+            simulated = sorted(
+                u.name
+                for u in session.scalars(select(User))
+                if SKILL in (u.skills or []) and u.name in report.annotators
+            )
+    finally:
+        store.close()
+    data = report.to_dict()
+    return {
+        "report": data,
+        "simulated": simulated,
+        "label_plot": plots.label_agreement(
+            [(i["name"], i["estimate"], i["low"], i["high"]) for i in data["per_label"]]
+        ),
+        "pairs_plot": plots.annotator_heatmap(
+            data["pairs"]["annotators"], np.array(report.pairs["kappa"], dtype=float)
+        ),
+    }
