@@ -32,6 +32,17 @@ class ModelOutput:
     domain: str | None = None
 
 
+@dataclass(frozen=True)
+class ExternalItem:
+    """An item from another annotation tool (Label Studio, Argilla). `key` is unique per source
+    (`label-studio:12`) and becomes both the source key and the external id; `overlap` is chosen
+    per item, because an import may bring more annotators than the default k."""
+
+    key: str
+    text: str
+    overlap: int = DEFAULT_OVERLAP
+
+
 def import_items(
     session: Session,
     version: DatasetVersion,
@@ -84,6 +95,25 @@ def import_model_outputs(
         for out in outputs
     ]
     return _add_new(session, items, schema, overlap, by, source="model outputs")
+
+
+def import_external_items(
+    session: Session,
+    items: Iterable[ExternalItem],
+    schema: LabelSchema,
+    *,
+    by: User | None = None,
+    source: str = "external",
+) -> list[Item]:
+    """Add items from another tool (as `dataset` rows without a DatasetVersion), once per key."""
+    by_overlap: dict[int, list[Item]] = {}
+    for ext in items:
+        row = Item(external_id=ext.key, text=ext.text, source_key=ext.key, source_kind="dataset")
+        by_overlap.setdefault(ext.overlap, []).append(row)
+    added: list[Item] = []
+    for overlap, rows in sorted(by_overlap.items()):
+        added += _add_new(session, rows, schema, overlap, by, source=source)
+    return sorted(added, key=lambda item: item.id)
 
 
 def _add_new(
