@@ -105,24 +105,41 @@ def import_external_items(
     by: User | None = None,
     source: str = "external",
 ) -> list[Item]:
-    """Add items from another tool (as `dataset` rows without a DatasetVersion), once per key."""
-    by_overlap: dict[int, list[Item]] = {}
+    """Add items from another tool (as `dataset` rows without a DatasetVersion), once per key, in
+    the order given (the claim queue is oldest first)."""
+    rows = []
     for ext in items:
-        row = Item(external_id=ext.key, text=ext.text, source_key=ext.key, source_kind="dataset")
-        by_overlap.setdefault(ext.overlap, []).append(row)
-    added: list[Item] = []
-    for overlap, rows in sorted(by_overlap.items()):
-        added += _add_new(session, rows, schema, overlap, by, source=source)
-    return sorted(added, key=lambda item: item.id)
+        _check_overlap(ext.overlap)
+        rows.append(
+            Item(
+                external_id=ext.key,
+                text=ext.text,
+                source_key=ext.key,
+                source_kind="dataset",
+                overlap=ext.overlap,
+            )
+        )
+    return _add_new(session, rows, schema, None, by, source=source)
 
 
-def _add_new(
-    session: Session, items: list[Item], schema: LabelSchema, overlap: int, by: User | None, source: str
-) -> list[Item]:
+def _check_overlap(overlap: int) -> None:
     if overlap < 2:
         raise StoreError(
             f"overlap must be >= 2 (every item is annotated by at least two people), not {overlap}"
         )
+
+
+def _add_new(
+    session: Session,
+    items: list[Item],
+    schema: LabelSchema,
+    overlap: int | None,
+    by: User | None,
+    source: str,
+) -> list[Item]:
+    """Add the items whose source key is new; `overlap` None keeps each item's own."""
+    if overlap is not None:
+        _check_overlap(overlap)
     keys = [item.source_key for item in items]
     existing: set[str] = set()
     for start in range(0, len(keys), 500):  # bounded IN lists
@@ -131,7 +148,9 @@ def _add_new(
         )
     new = [item for item in items if item.source_key not in existing]
     for item in new:
-        item.label_schema_id, item.overlap = schema.id, overlap
+        item.label_schema_id = schema.id
+        if overlap is not None:
+            item.overlap = overlap
     session.add_all(new)
     session.flush()
     if new:
