@@ -140,6 +140,10 @@ def test_an_error_while_writing_also_leaves_nothing(target: World, tmp_path: Pat
         ),
         ([ls_task(1, "x", ls_annotation(11, None, "card_lost"))], "completed_by None is neither"),
         (
+            [ls_task(1, "x", ls_annotation(11, {"id": "a", "email": " "}, "card_lost"))],
+            "completed_by .* is neither",
+        ),
+        (
             [ls_task(1, "x", ls_annotation(11, 1, ["card_lost", "card_arrival"]))],
             "a single_label answer is one choice",
         ),
@@ -208,3 +212,17 @@ def test_the_store_goes_to_label_studio_and_back_unchanged(
         report = import_label_studio(s, tmp_path / "out.json", target.schema)
     assert report.annotations_added == 5 and report.users_added == ()  # ann0..2 matched by name
     assert triples(other_store) == triples(world.store)
+
+
+def test_mapped_names_match_as_the_store_writes_them_and_a_blank_one_fails(
+    target: World, tmp_path: Path
+) -> None:
+    path = write_json(tmp_path / "p.json", [ls_task(1, "t", ls_annotation(11, 1, "card_lost"))])
+    with target.store.begin() as s:
+        assert import_label_studio(s, path, target.schema, users={1: " ann0 "}).users_added == ()
+    other = write_json(tmp_path / "q.json", [ls_task(2, "u", ls_annotation(21, 5, "card_lost"))])
+    with (
+        target.store.begin() as s,
+        pytest.raises(InteropError, match="task 2, annotation 21: cannot add user"),
+    ):
+        import_label_studio(s, other, target.schema, users={5: "  "})

@@ -183,9 +183,13 @@ def _items(
 def _user(
     session: Session, path: Path, answer: ExternalAnswer, source: str, by: User | None, tally: _Tally
 ) -> User:
-    user = session.scalar(select(User).where(User.name == answer.user))
+    name = answer.user.strip()  # as add_user stores it
+    user = session.scalar(select(User).where(User.name == name))
     if user is None:
-        user = add_user(session, answer.user, "annotator", by=by)
+        try:
+            user = add_user(session, name, "annotator", by=by)
+        except StoreError as exc:
+            raise fail(path, answer.record, f"cannot add user {answer.user!r}: {exc}") from None
         audit(session, by, "user.import", user, source=source, file=str(path))
         tally.users_added.append(user.name)
     elif user.role not in CAN_ANNOTATE:
