@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,8 +41,24 @@ def pg_url() -> str:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A URL to an empty database of the parametrised engine, dropped after the test."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'annotations.db'}"
+    with empty_database(request.param, tmp_path / "annotations.db") as url:
+        yield url
+
+
+@pytest.fixture
+def other_store(store_url: str, tmp_path: Path) -> Iterator[Store]:
+    """A second, empty store on the same engine as `store` (where a round trip lands)."""
+    engine = "sqlite" if store_url.startswith("sqlite") else "postgresql"
+    with empty_database(engine, tmp_path / "other.db") as url:
+        opened = open_store(url)
+        yield opened
+        opened.close()
+
+
+@contextmanager
+def empty_database(engine: str, sqlite_file: Path) -> Iterator[str]:
+    if engine == "sqlite":
+        yield f"sqlite:///{sqlite_file}"
         return
     server = make_url(pg_url())
     name = f"tuneloop_test_{uuid.uuid4().hex[:12]}"

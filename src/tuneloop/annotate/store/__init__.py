@@ -11,12 +11,18 @@ request keeps each claim, submission or review one transaction (and its locks sh
 """
 
 from tuneloop.annotate.store.adjudicate import adjudicate, disagreements
-from tuneloop.annotate.store.assign import claim_next, skip, submit, undo_last
+from tuneloop.annotate.store.assign import claim, claim_next, skip, submit, undo_last
 from tuneloop.annotate.store.engine import Store, default_url, open_store
 from tuneloop.annotate.store.errors import InvalidLabel, NotAllowed, NotFound, StoreError, WrongState
 from tuneloop.annotate.store.export import AnnotationRecord, export_records
 from tuneloop.annotate.store.guidelines import current_guidelines, publish_guidelines
-from tuneloop.annotate.store.items import ModelOutput, import_items, import_model_outputs
+from tuneloop.annotate.store.items import (
+    ExternalItem,
+    ModelOutput,
+    import_external_items,
+    import_items,
+    import_model_outputs,
+)
 from tuneloop.annotate.store.labels import add_label_schema
 from tuneloop.annotate.store.progress import AnnotatorProgress, progress
 from tuneloop.annotate.store.review import is_disputed, items_needing_review, review
@@ -26,6 +32,7 @@ from tuneloop.annotate.store.visibility import annotations_visible_to
 __all__ = [
     "AnnotationRecord",
     "AnnotatorProgress",
+    "ExternalItem",
     "InvalidLabel",
     "ModelOutput",
     "NotAllowed",
@@ -37,11 +44,13 @@ __all__ = [
     "add_user",
     "adjudicate",
     "annotations_visible_to",
+    "claim",
     "claim_next",
     "current_guidelines",
     "default_url",
     "disagreements",
     "export_records",
+    "import_external_items",
     "import_items",
     "import_model_outputs",
     "is_disputed",

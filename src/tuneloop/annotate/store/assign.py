@@ -72,6 +72,33 @@ def claim_next(session: Session, user: User, *, route_by_skill: bool = False) ->
     return None
 
 
+def claim(session: Session, user: User, item: Item) -> Item:
+    """Claim one given item for `user` (an import from another tool, where the item and the
+    annotator are both known), with the same rules as `claim_next`: a free slot of k, never twice.
+    """
+    require_role(user, CAN_ANNOTATE, "annotate")
+    locked = _lock(session, item.id)
+    if locked is None:
+        raise WrongState(f"item {item.id} does not exist")
+    if assignment(session, locked, user) is not None:
+        raise NotAllowed(f"{user.name} already had item {locked.id}; an item goes to a user once")
+    if locked.closed_at is not None:
+        raise WrongState(f"item {locked.id} is closed; it took no more answers")
+    taken = set(slots_taken(session, locked.id))
+    for slot in range(locked.overlap):
+        if slot in taken:
+            continue
+        claim = Assignment(item_id=locked.id, user_id=user.id, slot=slot)
+        try:
+            with session.begin_nested():
+                session.add(claim)
+        except IntegrityError:  # a claim committed between our count and insert: next slot
+            continue
+        audit(session, user, "item.claim", claim, item_id=locked.id, slot=slot)
+        return locked
+    raise WrongState(f"item {locked.id} has all its {locked.overlap} slots taken")
+
+
 def _candidates(session: Session, user: User, route_by_skill: bool) -> list[Item]:
     held = select(func.count(Assignment.id)).where(
         Assignment.item_id == Item.id, Assignment.slot.is_not(None)

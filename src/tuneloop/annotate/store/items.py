@@ -32,6 +32,17 @@ class ModelOutput:
     domain: str | None = None
 
 
+@dataclass(frozen=True)
+class ExternalItem:
+    """An item from another annotation tool (Label Studio, Argilla). `key` is unique per source
+    (`label-studio:12`) and becomes both the source key and the external id; `overlap` is chosen
+    per item, because an import may bring more annotators than the default k."""
+
+    key: str
+    text: str
+    overlap: int = DEFAULT_OVERLAP
+
+
 def import_items(
     session: Session,
     version: DatasetVersion,
@@ -88,13 +99,49 @@ def import_model_outputs(
     return _add_new(session, items, schema, overlap, by, source="model outputs")
 
 
-def _add_new(
-    session: Session, items: list[Item], schema: LabelSchema, overlap: int, by: User | None, source: str
+def import_external_items(
+    session: Session,
+    items: Iterable[ExternalItem],
+    schema: LabelSchema,
+    *,
+    by: User | None = None,
+    source: str = "external",
 ) -> list[Item]:
+    """Add items from another tool (as `dataset` rows without a DatasetVersion), once per key, in
+    the order given (the claim queue is oldest first)."""
+    rows = []
+    for ext in items:
+        _check_overlap(ext.overlap)
+        rows.append(
+            Item(
+                external_id=ext.key,
+                text=ext.text,
+                source_key=ext.key,
+                source_kind="dataset",
+                overlap=ext.overlap,
+            )
+        )
+    return _add_new(session, rows, schema, None, by, source=source)
+
+
+def _check_overlap(overlap: int) -> None:
     if overlap < 2:
         raise StoreError(
             f"overlap must be >= 2 (every item is annotated by at least two people), not {overlap}"
         )
+
+
+def _add_new(
+    session: Session,
+    items: list[Item],
+    schema: LabelSchema,
+    overlap: int | None,
+    by: User | None,
+    source: str,
+) -> list[Item]:
+    """Add the items whose source key is new; `overlap` None keeps each item's own."""
+    if overlap is not None:
+        _check_overlap(overlap)
     keys = [item.source_key for item in items]
     existing: set[str] = set()
     for start in range(0, len(keys), 500):  # bounded IN lists
@@ -103,7 +150,9 @@ def _add_new(
         )
     new = [item for item in items if item.source_key not in existing]
     for item in new:
-        item.label_schema_id, item.overlap = schema.id, overlap
+        item.label_schema_id = schema.id
+        if overlap is not None:
+            item.overlap = overlap
     session.add_all(new)
     session.flush()
     if new:
