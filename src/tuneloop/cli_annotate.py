@@ -44,33 +44,65 @@ def users_add(
     emit(payload) if json_out else out.print(f"added {payload['name']} ({payload['role']})", highlight=False)
 
 
+FORMATS = ("label-studio", "argilla")
+
+
 @annotate_app.command("import")
 @guarded
 def annotate_import(
     project: ProjectArg = Path("."),
     part: Annotated[str, typer.Option(help="Which part of the data: train, validation, test.")] = "train",
     limit: Annotated[int | None, typer.Option(help="Only the first N rows of the part.", min=1)] = None,
+    source: Annotated[
+        Path | None, typer.Option("--from", help="Import annotations from this export file instead.")
+    ] = None,
+    file_format: Annotated[
+        str | None, typer.Option("--format", help="Format of --from: label-studio (JSON) or argilla.")
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Publish the spec's guidelines and import rows of the project's data as items to annotate."""
+    """Publish the spec's guidelines and import rows of the project's data as items to annotate; or,
+    with --from FILE --format label-studio|argilla, items and answers exported by those tools."""
     from tuneloop.annotate.project import import_from_spec, operator, project_store
     from tuneloop.spec import load_spec
 
     spec = load_spec(project)
     with project_store(spec).begin() as session:
-        version, items = import_from_spec(session, spec, part, limit, operator(session))
-    payload = {
-        "dataset_version": version.hash,
-        "path": str(version.path),
-        "part": part,
-        "new_items": len(items),
-    }
+        if source is not None:
+            payload = _import_export_file(session, spec, source, file_format)
+        else:
+            version, items = import_from_spec(session, spec, part, limit, operator(session))
+            payload = {"dataset_version": version.hash, "path": str(version.path), "part": part}
+            payload["new_items"] = len(items)
     if json_out:
         emit(payload)
-    else:
+    elif source is not None:
         out.print(
-            f"imported {len(items)} new items from {part} of dataset {version.hash[:12]}", highlight=False
+            f"imported {payload['items_added']} items and {payload['annotations_added']} answers from "
+            f"{source}; {len(payload['skipped'])} skipped",
+            highlight=False,
         )
+        for skipped in payload["skipped"][:20]:
+            out.print(f"  skipped {skipped['record']}: {skipped['reason']}", highlight=False, markup=False)
+    else:
+        new, dataset = payload["new_items"], payload["dataset_version"][:12]
+        out.print(f"imported {new} new items from {part} of dataset {dataset}", highlight=False)
+
+
+def _import_export_file(session: Any, spec: Any, source: Path, file_format: str | None) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    from tuneloop.annotate.interop import import_argilla, import_label_studio
+    from tuneloop.annotate.project import operator, publish_spec_guidelines, task_schema
+
+    if file_format not in FORMATS:
+        raise TuneloopError(f"--format: one of {', '.join(FORMATS)} with --from FILE")
+    by = operator(session)
+    publish_spec_guidelines(session, spec, by)
+    schema = task_schema(session, spec, by)
+    reader = import_label_studio if file_format == "label-studio" else import_argilla
+    report = reader(session, source, schema, overlap=spec.annotation.overlap, by=by)
+    return asdict(report)
 
 
 @annotate_app.command("simulate")
@@ -239,15 +271,23 @@ def annotate_export(
     override: Annotated[
         str | None, typer.Option(help="Export although agreement is below the gate; the reason is recorded.")
     ] = None,
+    file_format: Annotated[
+        str | None,
+        typer.Option("--format", help="Write the annotations as a label-studio or argilla file instead."),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Write the project's data with the gold and consensus labels applied as a DatasetVersion, each
-    row with how its label was decided; refused (exit 1) when agreement is below the gate."""
+    row with how its label was decided; refused (exit 1) when agreement is below the gate. With
+    --format label-studio|argilla, write the items and answers for those tools to the file --out."""
     from tuneloop.annotate.gold import export_dataset
     from tuneloop.annotate.project import dataset_for_annotation, project_store
     from tuneloop.spec import load_spec
 
     spec = load_spec(project)
+    if file_format is not None:
+        _export_file(spec, out_dir, file_format, json_out)
+        return
     if out_dir.exists() and any(out_dir.iterdir()):
         raise TuneloopError(
             f"--out {out_dir}: exists and is not empty; nothing already stored is overwritten"
@@ -265,3 +305,23 @@ def annotate_export(
         f"relabelled {summary['relabelled']}",
         highlight=False,
     )
+
+
+def _export_file(spec: Any, path: Path, file_format: str, json_out: bool) -> None:
+    from tuneloop.annotate.interop import export_argilla, export_label_studio
+    from tuneloop.annotate.project import project_store
+
+    if file_format not in FORMATS:
+        raise TuneloopError(f"--format: one of {', '.join(FORMATS)}")
+    if path.exists():
+        raise TuneloopError(f"--out {path}: exists; nothing already stored is overwritten")
+    written: dict[str, Any]
+    with project_store(spec).begin() as session:
+        if file_format == "label-studio":
+            written = {"tasks": export_label_studio(session, path)}
+        else:
+            written = {"users": export_argilla(session, path)}
+    if json_out:
+        emit({"path": str(path), "format": file_format, **written})
+    else:
+        out.print(f"wrote {path} for {file_format}", highlight=False)

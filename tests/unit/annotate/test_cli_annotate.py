@@ -164,3 +164,32 @@ def test_the_report_shows_agreement_and_marks_simulated_people(
     assert "Krippendorff's alpha <strong>" in section and "gate: alpha" in section
     assert section.count('src="data:image/png;base64,') == 2  # per-label alpha, annotator pairs
     assert "Most-confused label pairs" in section
+
+
+def test_label_studio_and_argilla_files_go_out_and_come_back(
+    make_project: Callable[..., Path], store_url: str, tmp_path: Path
+) -> None:
+    project = _project(make_project, store_url)
+    _json(["annotate", "simulate", str(project), "--items", "10", "--annotators", "3"])
+    studio, argilla = tmp_path / "tasks.json", tmp_path / "records.parquet"
+    assert (
+        _json(["annotate", "export", str(project), "--format", "label-studio", "--out", str(studio)])["tasks"]
+        == 10
+    )
+    _json(["annotate", "export", str(project), "--format", "argilla", "--out", str(argilla)])
+    refused = runner.invoke(
+        app, ["annotate", "export", str(project), "--format", "argilla", "--out", str(argilla)]
+    )
+    assert refused.exit_code == 2 and "exists" in refused.output
+
+    fresh = project / "tuneloop.yaml"  # the same project on a new, empty store
+    fresh.write_text(fresh.read_text().replace(store_url, f"sqlite:///{tmp_path / 'fresh.db'}"))
+    studio_in = _json(["annotate", "import", str(project), "--from", str(studio), "--format", "label-studio"])
+    assert studio_in["items_added"] == 10 and studio_in["annotations_added"] == 30
+    assert _json(["annotate", "agreement", str(project)])["ratings"] == 30  # the answers feed agreement
+    again = _json(["annotate", "import", str(project), "--from", str(studio), "--format", "label-studio"])
+    assert again["items_added"] == again["annotations_added"] == 0  # importing twice changes nothing
+    bad = runner.invoke(
+        app, ["annotate", "import", str(project), "--from", str(studio), "--format", "prodigy"]
+    )
+    assert bad.exit_code == 2 and "label-studio, argilla" in bad.output
