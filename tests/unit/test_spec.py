@@ -206,9 +206,7 @@ def test_bad_general_gates_are_refused(gate: str, reason: str) -> None:
 
 
 def test_a_mix_from_unlabeled_needs_unlabeled_sources(make_project: Callable[..., Path]) -> None:
-    project = _broken(
-        make_project(), "weight_decay: 0.01", "weight_decay: 0.01\n  mix: {task: 0.8, unlabeled: 0.2}"
-    )
+    project = _broken(make_project(), "inputs: 0.1", "unlabeled: 0.1")  # the example mixes task and inputs
     with pytest.raises(SpecError) as err:
         load_spec(project)
     assert str(err.value) == (

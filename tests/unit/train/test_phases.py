@@ -26,7 +26,7 @@ def test_phase_datasets_by_kind(make_project: Callable[..., Path]) -> None:
     assert tokenizer.decode(text[0]["input_ids"]) == train[0].text + tokenizer.eos_token
     assert all(text[0]["assistant_masks"])  # causal_lm trains every token
     assert [m.source for m in mix] == ["task", "unlabeled"]
-    chat, _ = phase_dataset(spec, task.model_copy(update={"max_rows": 5}), parts, tokenizer)
+    chat, _ = phase_dataset(spec, task.model_copy(update={"max_rows": 5, "mix": None}), parts, tokenizer)
     assert len(chat) == 5
     trained = [t for t, m in zip(chat[0]["input_ids"], chat[0]["assistant_masks"], strict=True) if m]
     assert tokenizer.decode(trained) in {e.label + tokenizer.eos_token for e in train}  # the answer only
