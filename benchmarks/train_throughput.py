@@ -80,6 +80,7 @@ def main() -> None:
             "eval_every": None,
             "early_stopping": None,
             "gate": [],
+            "mix": None,  # the same rows as TRL: the task examples alone
         }
     )
     chats = Dataset.from_dict({"messages": [e.messages for e in parts["train"]]})  # TRL tokenizes these
