@@ -27,19 +27,32 @@ from tuneloop.task_card import TaskCard
 ROLES = ("system", "user", "assistant")
 
 
+# Keys OpenAI's chat fine-tuning format and tuneloop's canonical rows use; anything else is a typo or
+# a field the trainer will ignore, which a person should know about (a warning, the row is kept).
+CHAT_KEYS = frozenset(
+    {"messages", "id", "label", "slices", "meta", "metadata", "source", "tools", "functions",
+     "parallel_tool_calls"}
+)  # fmt: skip
+MESSAGE_KEYS = frozenset(
+    {"role", "content", "name", "weight", "tool_calls", "tool_call_id", "function_call", "refusal"}
+)
+
+
 @dataclass
 class IngestResult:
     examples: list[Example] = field(default_factory=list)
     quarantined: list[QuarantinedRow] = field(default_factory=list)
     read: int = 0
+    notes: list[Finding] = field(default_factory=list)  # warnings about rows that were kept
 
     @property
     def findings(self) -> list[Finding]:
-        return [q.finding for q in self.quarantined]
+        return [q.finding for q in self.quarantined] + self.notes
 
     def extend(self, other: IngestResult) -> None:
         self.examples.extend(other.examples)
         self.quarantined.extend(other.quarantined)
+        self.notes.extend(other.notes)
         self.read += other.read
 
 
@@ -64,21 +77,60 @@ def ingest_source(source: Source, card: TaskCard, root: Path) -> IngestResult:
     `card` gives the task rules (label set, system prompt); `root` shortens file names in findings.
     """
     result = IngestResult()
-    name = _display_name(source.path, root)
-    for line, raw, value in _records(source):
+    for item, notes in iter_source(source, card, root):
         result.read += 1
+        if isinstance(item, QuarantinedRow):
+            result.quarantined.append(item)
+        else:
+            result.examples.append(item)
+        result.notes.extend(notes)
+    return result
+
+
+def iter_source(
+    source: Source, card: TaskCard, root: Path
+) -> Iterator[tuple[Example | QuarantinedRow, list[Finding]]]:
+    """Row by row, so a checker can stream a file larger than memory: each row read is yielded
+    once, as an example or a quarantined row, with warnings about it (a kept row can have some)."""
+    name = _display_name(source.path, root)
+    read = 0
+    for line, raw, value in _records(source):
+        read += 1
         try:
             if isinstance(value, _RowProblem):
                 raise value
             example = _to_example(value, source, card, f"{name}:{line}")
         except _RowProblem as problem:
             finding = Finding(problem.code, "error", name, line, problem.message, fix=problem.fix)
-            result.quarantined.append(QuarantinedRow(finding, raw))
+            yield QuarantinedRow(finding, raw), []
         else:
-            result.examples.append(example)
-    if result.read == 0:
+            notes = (
+                _unrecognised_keys(value, source, name, line, example.id) if source.format == "chat" else []
+            )
+            yield example, notes
+    if read == 0:
         raise TuneloopError(f"{source.path}: no rows to read (the file is empty or holds only a header)")
-    return result
+
+
+def _unrecognised_keys(
+    row: dict[str, Any], source: Source, name: str, line: int, row_id: str
+) -> list[Finding]:
+    known = CHAT_KEYS | set(source.fields.slices)
+    where = [(key, "") for key in row if key not in known]
+    for i, message in enumerate(row["messages"]):
+        where += [(key, f"messages[{i}].") for key in message if key not in MESSAGE_KEYS]
+    return [
+        Finding(
+            "unrecognised_key",
+            "warning",
+            name,
+            line,
+            f"{prefix}{key!r} is not a key of the chat format; training ignores it",
+            fix="remove it, or fix its spelling",
+            row_id=row_id,
+        )
+        for key, prefix in where
+    ]
 
 
 def _display_name(path: Path, root: Path) -> str:
@@ -255,6 +307,9 @@ def _chat_messages(row: dict[str, Any], card: TaskCard) -> tuple[list[dict[str, 
         if not isinstance(message, dict):
             raise _RowProblem("wrong_type", f"messages[{i}] must be an object")
         role, content = message.get("role"), message.get("content")
+        for key in ("role", "content"):
+            if key not in message:
+                raise _RowProblem("missing_field", f"messages[{i}] has no {key!r}")
         if role not in ROLES:
             raise _RowProblem(
                 "unknown_role", f"messages[{i}].role must be one of {', '.join(ROLES)}, found {role!r}"
