@@ -421,7 +421,7 @@ class QualitySpec(_Strict):
     rebalance: Literal["none", "cap", "class_weights"] = "none"
     cap_per_label: int | None = Field(default=None, gt=0)
     rare_label_share: float = Field(default=0.2, ge=0, le=1)
-    relevance_threshold: float = Field(default=0.02, ge=0, lt=1)
+    relevance_threshold: float = Field(default=0.05, ge=0, lt=1)
     max_error_rate: float = Field(default=0.05, ge=0, le=1)
     override: str | None = Field(default=None, min_length=1)
 

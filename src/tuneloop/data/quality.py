@@ -128,10 +128,10 @@ def scan_shard(shard: Shard, settings: CheckSettings) -> ShardScan:
     file_ids = {f: i for i, f in enumerate(files)}
     normalised = [dedup_text(r.input_text) for r in rows]
     near = settings.quality.near_duplicates
-    if settings.runs("duplicates") and rows:
+    if settings.runs("duplicates"):
         signatures = MinHasher(near.permutations, near.ngram).signatures(normalised, normalised=True)
         bands, sketch = band_keys_of(signatures, near.threshold), sketch_of(signatures)
-    else:
+    else:  # one all-zero band: no row is a candidate
         bands, sketch = np.zeros((len(rows), 1), dtype=np.uint64), np.zeros((len(rows), 1), dtype=np.uint8)
     index = IndexPart(
         number=np.array([r.number for r in rows], dtype=np.int64),

@@ -26,7 +26,7 @@ class CheckSettings:
     labels: tuple[str, ...] | None = None  # the label schema, when a spec gives one
     labelled: bool | None = None  # answers are labels (classify); None: decide from the data
     max_tokens: int = STANDALONE_MAX_TOKENS
-    max_tokens_from: str = "the default context of 4096 tokens (no spec given)"
+    max_tokens_from: str = "the default context; no spec given"
     tokenizer: str | None = None  # a tokenizer.json; None: estimate from characters
     system_prompt: str | None = None  # added by ingest to every row; counted in its length
 
