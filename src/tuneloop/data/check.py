@@ -14,6 +14,7 @@ finding (docs/checks.md lists the codes).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,11 +24,18 @@ import orjson
 
 from tuneloop.data.checks.settings import CheckSettings
 from tuneloop.data.prepare import read_and_split
-from tuneloop.data.quality import QualityReport, run_checks, shards_from_parts, shards_from_sources
+from tuneloop.data.quality import (
+    QualityReport,
+    process_scans,
+    run_checks,
+    shards_from_parts,
+    shards_from_sources,
+)
 from tuneloop.errors import TuneloopError
 from tuneloop.spec import FieldMap, ProjectSpec, Source
 from tuneloop.task_card import TaskCard
 
+PROCESSES_FROM_BYTES = 32 * 1024 * 1024  # larger JSONL inputs are parsed and scanned on every core
 FINDINGS_LISTED = 50  # printed by the plain-text output; --json lists them all
 TEXT_FIELDS = (
     "text",
@@ -73,9 +81,12 @@ def check_files(
         labelled = any(s.format != "chat" and s.fields.label in LABEL_FIELDS for s, _ in inputs)
         settings = CheckSettings(labelled=True if labelled else None)
     root = Path.cwd()
-    report: QualityReport = run_checks(
-        lambda: shards_from_sources(inputs, card, root), settings, _scans(engine)
-    )
+    scans = _scans(engine)
+    workers = os.cpu_count() or 1
+    big = sum(p.stat().st_size for p in paths) > PROCESSES_FROM_BYTES
+    if engine == "local" and workers > 1 and big and all(s.format in ("jsonl", "chat") for s, _ in inputs):
+        scans = process_scans(inputs, card, root, workers)
+    report: QualityReport = run_checks(lambda: shards_from_sources(inputs, card, root), settings, scans)
     out = report.to_dict()
     out["files"] = [str(p) for p in paths]
     return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,13 +88,18 @@ def ingest_source(source: Source, card: TaskCard, root: Path) -> IngestResult:
 
 
 def iter_source(
-    source: Source, card: TaskCard, root: Path
+    source: Source, card: TaskCard, root: Path, lines: Iterable[tuple[int, bytes]] | None = None
 ) -> Iterator[tuple[Example | QuarantinedRow, list[Finding]]]:
     """Row by row, so a checker can stream a file larger than memory: each row read is yielded
-    once, as an example or a quarantined row, with warnings about it (a kept row can have some)."""
+    once, as an example or a quarantined row, with warnings about it (a kept row can have some).
+
+    `lines`: numbered, non-blank lines of a JSONL source already read by the caller (a worker
+    process checks its share of a file this way); by default the file is read here."""
     name = _display_name(source.path, root)
+    known = CHAT_KEYS | set(source.fields.slices)
     read = 0
-    for line, raw, value in _records(source):
+    records = _records(source) if lines is None else jsonl_records(lines)
+    for line, raw, value in records:
         read += 1
         try:
             if isinstance(value, _RowProblem):
@@ -104,18 +109,17 @@ def iter_source(
             finding = Finding(problem.code, "error", name, line, problem.message, fix=problem.fix)
             yield QuarantinedRow(finding, raw), []
         else:
-            notes = (
-                _unrecognised_keys(value, source, name, line, example.id) if source.format == "chat" else []
-            )
+            notes = _unrecognised_keys(value, known, name, line, example.id) if source.format == "chat" else []
             yield example, notes
-    if read == 0:
+    if read == 0 and lines is None:
         raise TuneloopError(f"{source.path}: no rows to read (the file is empty or holds only a header)")
 
 
 def _unrecognised_keys(
-    row: dict[str, Any], source: Source, name: str, line: int, row_id: str
+    row: dict[str, Any], known: frozenset[str], name: str, line: int, row_id: str
 ) -> list[Finding]:
-    known = CHAT_KEYS | set(source.fields.slices)
+    if known.issuperset(row) and all(MESSAGE_KEYS.issuperset(m) for m in row["messages"]):
+        return []  # the common case, without building anything
     where = [(key, "") for key in row if key not in known]
     for i, message in enumerate(row["messages"]):
         where += [(key, f"messages[{i}].") for key in message if key not in MESSAGE_KEYS]
@@ -217,32 +221,42 @@ def _has_surrogates(text: str) -> bool:
 
 def _jsonl_records(source: Source) -> Iterator[tuple[int, str, Any]]:
     with source.path.open("rb") as fh:
-        for number, line_bytes in enumerate(fh, start=1):
-            if not line_bytes.strip():
-                continue
-            if number == 1:
-                line_bytes = line_bytes.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark
-            try:
-                raw = line_bytes.decode("utf-8").rstrip("\r\n")
-            except UnicodeDecodeError as exc:
-                yield (
-                    number,
-                    line_bytes.decode("utf-8", errors="replace").rstrip("\r\n"),
-                    _RowProblem(
-                        "invalid_utf8",
-                        f"the line is not valid UTF-8 (byte {exc.start})",
-                        "re-encode the file as UTF-8",
-                    ),
-                )
-                continue
-            try:
-                yield number, raw, orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                yield (
-                    number,
-                    raw,
-                    _RowProblem("invalid_json", f"invalid JSON: {exc.msg} at column {exc.colno}"),
-                )
+        yield from jsonl_records(numbered_lines(fh))
+
+
+def numbered_lines(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    """(1-based line number, bytes) of each non-blank line; a UTF-8 byte-order mark is dropped."""
+    for number, line_bytes in enumerate(lines, start=1):
+        if not line_bytes.strip():
+            continue
+        if number == 1:
+            line_bytes = line_bytes.removeprefix(b"\xef\xbb\xbf")
+        yield number, line_bytes
+
+
+def jsonl_records(lines: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, str, Any]]:
+    for number, line_bytes in lines:
+        try:
+            raw = line_bytes.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError as exc:
+            yield (
+                number,
+                line_bytes.decode("utf-8", errors="replace").rstrip("\r\n"),
+                _RowProblem(
+                    "invalid_utf8",
+                    f"the line is not valid UTF-8 (byte {exc.start})",
+                    "re-encode the file as UTF-8",
+                ),
+            )
+            continue
+        try:
+            yield number, raw, orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            yield (
+                number,
+                raw,
+                _RowProblem("invalid_json", f"invalid JSON: {exc.msg} at column {exc.colno}"),
+            )
 
 
 def _parquet_records(source: Source) -> Iterator[tuple[int, str, Any]]:

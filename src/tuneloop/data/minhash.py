@@ -133,23 +133,30 @@ class MinHasher:
         )
 
     def signatures(
-        self, texts: Sequence[str], normalised: bool = False, batch_shingles: int = 60_000
+        self, texts: Sequence[str], normalised: bool = False, batch_shingles: int = 4096
     ) -> np.ndarray:
-        """(len(texts), permutations) uint32 signatures; a text without words gets all 0xFFFFFFFF."""
+        """(len(texts), permutations) uint32 signatures; a text without words gets all 0xFFFFFFFF.
+
+        Shingles go through in slices of about `batch_shingles` (whole texts), computed in place
+        in one buffer: small enough to stay in cache, which makes this several times faster."""
         hashes, starts = shingle_hashes(texts if normalised else [dedup_text(t) for t in texts], self.ngram)
         out = np.full((len(texts), self.permutations), 0xFFFFFFFF, dtype=np.uint32)
         counts = np.diff(np.concatenate((starts, [len(hashes)])))
         has = np.flatnonzero(counts > 0)
-        before = np.cumsum(counts[has]) - counts[has]  # texts cut into slices of about `batch_shingles`
+        before = np.cumsum(counts[has]) - counts[has]
         cuts = np.flatnonzero(np.diff(before // batch_shingles)) + 1
+        buffer = np.empty((self.permutations, batch_shingles + int(counts.max(initial=0))), dtype=np.uint64)
+        shift = np.uint64(32)
         for chosen in np.split(has, cuts):
             if not len(chosen):
                 continue
             first = int(starts[chosen[0]])
             last = int(starts[chosen[-1]] + counts[chosen[-1]])
-            with np.errstate(over="ignore"):
-                values = (self.a * hashes[first:last] + self.b) >> np.uint64(32)
-            out[chosen] = np.minimum.reduceat(values, starts[chosen] - first, axis=1).T.astype(np.uint32)
+            values = buffer[:, : last - first]
+            np.multiply(self.a, hashes[first:last], out=values)
+            np.add(values, self.b, out=values)
+            np.right_shift(values, shift, out=values)
+            out[chosen] = np.minimum.reduceat(values, starts[chosen] - first, axis=1).T
         return out
 
 

@@ -14,7 +14,10 @@ Every row read is counted once, as kept or as quarantined by ingest, so `read = 
 
 from __future__ import annotations
 
+import multiprocessing
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +30,7 @@ from tuneloop.data.checks.index import SPLIT_CODES, IndexPart, RowIndex, text_ha
 from tuneloop.data.checks.settings import CheckSettings
 from tuneloop.data.example import Example
 from tuneloop.data.findings import Finding, QuarantinedRow, summarize
-from tuneloop.data.ingest import iter_source
+from tuneloop.data.ingest import iter_source, numbered_lines
 from tuneloop.data.minhash import MinHasher, band_keys_of, clusters_of, sketch_of
 from tuneloop.data.normalise import dedup_text
 from tuneloop.spec import Source
@@ -105,6 +108,69 @@ def shards_from_parts(
     noted = [(by_place.get((n.file, n.line), -1), n) for n in notes]
     for start in range(0, max(len(rows), 1), size):
         yield Shard(rows[start : start + size], numbered if start == 0 else [], noted if start == 0 else [])
+
+
+@dataclass(frozen=True)
+class RawChunk:
+    """Lines of one JSONL source, read but not parsed: what a worker process gets."""
+
+    source: Source
+    split: str
+    lines: list[tuple[int, bytes]]
+    first_number: int
+
+
+def raw_chunks(inputs: Sequence[tuple[Source, str]], size: int = SHARD_ROWS) -> Iterator[RawChunk]:
+    """The JSONL/chat inputs cut into chunks of `size` non-blank lines (the reader's only work)."""
+    number = 0
+    for source, split in inputs:
+        with source.path.open("rb") as fh:
+            chunk: list[tuple[int, bytes]] = []
+            for item in numbered_lines(fh):
+                chunk.append(item)
+                if len(chunk) >= size:
+                    yield RawChunk(source, split, chunk, number)
+                    number, chunk = number + len(chunk), []
+            if chunk:
+                yield RawChunk(source, split, chunk, number)
+                number += len(chunk)
+
+
+def scan_raw(chunk: RawChunk, card: TaskCard, root: Path, settings: CheckSettings) -> ShardScan:
+    """Parse one chunk with ingest's rules and scan it: the unit of work of the process engine."""
+    shard = Shard()
+    for number, (item, notes) in enumerate(
+        iter_source(chunk.source, card, root, chunk.lines), start=chunk.first_number
+    ):
+        if isinstance(item, QuarantinedRow):
+            shard.quarantined.append((number, item))
+        else:
+            shard.rows.append(Row(number, item, *locate(item), chunk.split))
+        shard.notes.extend((number, note) for note in notes)
+    return scan_shard(shard, settings)
+
+
+def process_scans(
+    inputs: Sequence[tuple[Source, str]], card: TaskCard, root: Path, workers: int
+) -> Callable[[Iterable[Shard], CheckSettings], Iterator[ShardScan]]:
+    """`scans` for `run_checks` that ignores the in-process shards and runs `scan_raw` on `workers`
+    processes instead, with at most two chunks per worker in flight (memory stays flat)."""
+
+    def scans(_: Iterable[Shard], settings: CheckSettings) -> Iterator[ShardScan]:
+        window = 2 * workers
+        # fork where there is one: workers start at once and need not re-import the caller's __main__
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            pending: deque[Future[ShardScan]] = deque()
+            for chunk in raw_chunks(inputs):
+                pending.append(pool.submit(scan_raw, chunk, card, root, settings))
+                if len(pending) >= window:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+
+    return scans
 
 
 def scan_shard(shard: Shard, settings: CheckSettings) -> ShardScan:
@@ -202,6 +268,7 @@ def run_checks(
     (`tuneloop.data.ray_engine`)."""
     scans = scans or (lambda it, s: (scan_shard(shard, s) for shard in it))
     index, part = RowIndex(), balance.BalancePart()
+    near = settings.quality.near_duplicates
     per_row: dict[str, list[CheckResult]] = {}
     read = kept = 0
     splits: dict[str, int] = {}
@@ -216,7 +283,6 @@ def run_checks(
     results = {name: merged(name, parts) for name, parts in per_row.items()}
     labelled = _labelled(settings, part)
     skipped: dict[str, str] = {}
-    near = settings.quality.near_duplicates
     if settings.runs("duplicates") or settings.runs("labels"):
         dups, labels = duplicates.exact(index, labelled)
         if settings.runs("duplicates"):

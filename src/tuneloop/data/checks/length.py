@@ -9,6 +9,7 @@ word repeated, or a placeholder such as "test" or "n/a", teaches nothing.
 from __future__ import annotations
 
 import re
+from itertools import islice
 from collections.abc import Sequence
 
 from tuneloop.data.checks.base import CheckResult, Row
@@ -19,8 +20,11 @@ PLACEHOLDERS = frozenset(
     {"test", "testing", "asdf", "qwerty", "lorem ipsum", "todo", "tbd", "n a", "na", "null", "none", "nan",
      "xxx", "foo", "bar", "foo bar", "placeholder", "sample", "example", "blah", "dummy", "hello world"}
 )  # fmt: skip
-_ALNUM = re.compile(r"[^\W_]", re.UNICODE)
-_WORDS = re.compile(r"[^\W_]+", re.UNICODE)
+PLACEHOLDER_CHARS = 40
+_ALNUM = re.compile(r"[^\W_]")
+_WORDS = re.compile(r"[^\W_]+")
+_LETTER = re.compile(r"[^\W\d_]")
+_REPEATED = re.compile(r"\W*([^\W_]+)(?:\W+\1){2,}\W*$", re.IGNORECASE)  # "ha ha ha", "test test test"
 
 
 def scan(rows: Sequence[Row], settings: CheckSettings) -> CheckResult:
@@ -50,7 +54,7 @@ def scan(rows: Sequence[Row], settings: CheckSettings) -> CheckResult:
 
 def _check_content(row: Row, result: CheckResult, settings: CheckSettings) -> None:
     text = row.input_text
-    alnum = len(_ALNUM.findall(text))
+    alnum = sum(1 for _ in islice(_ALNUM.finditer(text), settings.quality.min_chars))  # stops early
     if alnum < settings.quality.min_chars:
         result.flag(
             row,
@@ -61,13 +65,12 @@ def _check_content(row: Row, result: CheckResult, settings: CheckSettings) -> No
             score=float(alnum),
         )
         return
-    words = [w.casefold() for w in _WORDS.findall(text)]
-    joined = " ".join(words)
-    if joined in PLACEHOLDERS:
+    repeated = _REPEATED.match(text)
+    if len(text) <= PLACEHOLDER_CHARS and " ".join(_WORDS.findall(text.casefold())) in PLACEHOLDERS:
         reason = f"the input is a placeholder ({text.strip()[:40]!r})"
-    elif len(words) >= 3 and len(set(words)) == 1:
-        reason = f"the input is one word repeated ({words[0]!r} x{len(words)})"
-    elif not any(ch.isalpha() for ch in text):
+    elif repeated:
+        reason = f"the input is one word repeated ({repeated.group(1)!r})"
+    elif _LETTER.search(text) is None:
         reason = "the input has no letters"
     else:
         return

@@ -32,7 +32,8 @@ _PHONE = re.compile(
     r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,6}(?:[ .-]\d{2,6}){0,4}(?![\w-]|\.\d)"
 )
 _DATE = re.compile(r"^\d{4}[-./]\d{1,2}[-./]\d{1,2}$|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$")
-_HINT = re.compile(r"[\d@:]")
+# Every detector needs one of these; most text has none, and one C-speed search rules it out.
+_HINT = re.compile(r"@|\d[\d ().+-]{5,}\d|[0-9A-Fa-f]:[0-9A-Fa-f]*:|[A-Z]{2} ?\d{2}|\d\.\d")
 
 PLACEHOLDERS = {
     "email": "[EMAIL]",
@@ -133,7 +134,7 @@ def scan(rows: Sequence[Row], settings: CheckSettings) -> CheckResult:
     for row in rows:
         kinds: Counter[str] = Counter()
         for message in row.example.messages:
-            if message["role"] != "system":
+            if message["role"] != "system" and _HINT.search(message["content"]):
                 kinds.update(kind for kind, _, _ in find_pii(message["content"]))
         for kind, n in sorted(kinds.items()):
             result.flag(
