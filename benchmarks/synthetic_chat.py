@@ -7,6 +7,7 @@ work; the rest are independent. Deterministic for a seed.
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -44,13 +45,12 @@ def texts(n: int, seed: int = 0, copy_every: int = 10, exact_every: int = 50) ->
 
 
 def write_chat_jsonl(path: Path, n: int, seed: int = 0) -> Path:
-    """`n` chat rows: the `texts` as user turns, free-text answers of 5-20 words."""
-    rng = np.random.default_rng(seed + 1)
-    words = rng.integers(0, VOCAB, size=n * 20)
-    lengths = rng.integers(5, 20, size=n)
+    """`n` chat rows: the `texts` as user turns, free-text answers of 5-20 words (the same text
+    gets the same answer, so exact copies are whole-row copies)."""
     with path.open("wb") as fh:
-        for i, text in enumerate(texts(n, seed)):
-            answer = " ".join(f"a{w}" for w in words[i * 20 : i * 20 + lengths[i]])
+        for text in texts(n, seed):
+            pick = zlib.crc32(text.encode())
+            answer = " ".join(f"a{(pick * (k + 1)) % VOCAB}" for k in range(5 + pick % 15))
             row = {"messages": [{"role": "user", "content": text}, {"role": "assistant", "content": answer}]}
             fh.write(orjson.dumps(row) + b"\n")
     return path

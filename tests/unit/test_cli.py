@@ -101,7 +101,7 @@ def test_report_on_a_directory_that_is_not_a_run(tmp_path: Path) -> None:
 def test_an_internal_error_exits_3_with_the_traceback(
     make_project: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(spec: object) -> None:
+    def broken(spec: object, engine: str = "local") -> None:
         raise RuntimeError("boom")
 
     monkeypatch.setattr("tuneloop.data.check.check_data", broken)

@@ -109,7 +109,9 @@ def iter_source(
             finding = Finding(problem.code, "error", name, line, problem.message, fix=problem.fix)
             yield QuarantinedRow(finding, raw), []
         else:
-            notes = _unrecognised_keys(value, known, name, line, example.id) if source.format == "chat" else []
+            notes = (
+                _unrecognised_keys(value, known, name, line, example.id) if source.format == "chat" else []
+            )
             yield example, notes
     if read == 0 and lines is None:
         raise TuneloopError(f"{source.path}: no rows to read (the file is empty or holds only a header)")

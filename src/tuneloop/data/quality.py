@@ -91,6 +91,16 @@ def shards_from_sources(
         yield shard
 
 
+def numbered_rows(parts: dict[str, list[Example]]) -> list[Row]:
+    """Every example of every part as a `Row`, numbered in file order (so "the first copy" is the
+    first in the file, whatever the split's shuffle did)."""
+    rows = [
+        Row(0, example, *locate(example), split) for split, examples in parts.items() for example in examples
+    ]
+    rows.sort(key=lambda r: (r.file, r.line or 0))
+    return [Row(i, r.example, r.file, r.line, r.split) for i, r in enumerate(rows)]
+
+
 def shards_from_parts(
     parts: dict[str, list[Example]],
     quarantined: Sequence[QuarantinedRow],
@@ -98,11 +108,7 @@ def shards_from_parts(
     size: int = SHARD_ROWS,
 ) -> Iterator[Shard]:
     """Shards of examples already read and split (a spec's `read_and_split`)."""
-    rows = [
-        Row(0, example, *locate(example), split) for split, examples in parts.items() for example in examples
-    ]
-    rows.sort(key=lambda r: (r.file, r.line or 0))  # "the first copy" is the first in the file
-    rows = [Row(i, r.example, r.file, r.line, r.split) for i, r in enumerate(rows)]
+    rows = numbered_rows(parts)
     by_place = {(r.file, r.line): r.number for r in rows}
     numbered = [(len(rows) + i, q) for i, q in enumerate(quarantined)]
     noted = [(by_place.get((n.file, n.line), -1), n) for n in notes]

@@ -9,8 +9,8 @@ word repeated, or a placeholder such as "test" or "n/a", teaches nothing.
 from __future__ import annotations
 
 import re
-from itertools import islice
 from collections.abc import Sequence
+from itertools import islice
 
 from tuneloop.data.checks.base import CheckResult, Row
 from tuneloop.data.checks.settings import CheckSettings, token_counter
