@@ -123,10 +123,12 @@ def infer_source(path: Path, fields: FieldMap | None = None) -> Source:
 
         fmt, columns = "parquet", pq.read_schema(path).names
     elif suffix in (".jsonl", ".json", ".ndjson"):
-        first = _first_object(path)
-        if first is None or "messages" in first:
-            return Source(path=path, format="chat")
-        fmt, columns = "jsonl", list(first)
+        objects = _first_objects(path)
+        columns = list(dict.fromkeys(key for row in objects for key in row))
+        tabular = fields.text if fields is not None else next((c for c in TEXT_FIELDS if c in columns), None)
+        if any("messages" in row for row in objects) or tabular not in columns:
+            return Source(path=path, format="chat")  # OpenAI chat: each row says what it lacks
+        fmt = "jsonl"
     else:
         raise TuneloopError(
             f"{path}: cannot tell the format from {suffix or 'no extension'!r}; use .csv, .jsonl or .parquet"
@@ -150,16 +152,17 @@ def _csv_header(path: Path) -> list[str]:
         return [c.lstrip("\ufeff") for c in next(csv.reader(fh), [])]
 
 
-def _first_object(path: Path) -> dict[str, Any] | None:
-    """The first line that parses as a JSON object (within the first 100 lines)."""
+def _first_objects(path: Path, lines: int = 100) -> list[dict[str, Any]]:
+    """The rows among the first `lines` lines that parse as JSON objects."""
+    found = []
     with path.open("rb") as fh:
         for i, line in enumerate(fh):
-            if i >= 100:
+            if i >= lines:
                 break
             try:
                 value = orjson.loads(line)
             except orjson.JSONDecodeError:
                 continue
             if isinstance(value, dict):
-                return value
-    return None
+                found.append(value)
+    return found
