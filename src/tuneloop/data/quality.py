@@ -311,7 +311,7 @@ def run_checks(
     if settings.runs("relevance"):
         model = relevance.fit(relevance.sample_of(s.rows for s in shards())) if labelled else None
         if model is None:
-            skipped["relevance"] = "needs labelled rows of at least two labels"
+            skipped["relevance"] = "needs at least 200 labelled rows of at least two labels"
         else:
             threshold = settings.quality.relevance_threshold
             results["relevance"] = merged(

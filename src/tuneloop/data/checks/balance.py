@@ -5,7 +5,8 @@ normalised entropy (1 = perfectly even), overall and per slice, and the diversit
 distinct word bigrams per bigram (on the first 20,000 rows) and length quantiles. Findings name labels with
 fewer rows than `quality.rare_label_share` of the median label (the model will seldom answer
 them), labels of the schema with no rows, and inputs far longer than the rest (a robust z-score of
-the log word count above 6 and more than 10x the median: pasted documents, merged rows).
+the log word count above 6 and more than 10x the median: pasted documents, merged rows). Rare
+labels are named only from 200 rows on, where a share means something.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from tuneloop.data.checks.index import RowIndex
 from tuneloop.data.findings import Finding
 
 MAX_LABELS = 10_000  # more distinct answers than this: free text, not labels
+MIN_ROWS_FOR_RARE = 200  # in a smaller file a label's share is noise
 OUTLIER_Z = 6.0
 OUTLIER_TIMES_MEDIAN = 10
 BIGRAM_SAMPLE = 200_000
@@ -100,7 +102,7 @@ def finish(
         summary["labels"] = distribution(labels)
         median = float(np.median(list(labels.values())))
         for label, n in labels.items():
-            if n < rare_share * median:
+            if n < rare_share * median and part.rows >= MIN_ROWS_FOR_RARE:
                 result.findings.append(
                     Finding(
                         "rare_label", "warning", first_file, None,

@@ -23,6 +23,7 @@ from sklearn.preprocessing import normalize
 from tuneloop.data.checks.base import CheckResult, Row
 
 FIT_ROWS = 50_000
+MIN_ROWS = 200  # fewer rows: most words occur once, and "in no other row" says nothing
 MIN_CONTENT_WORDS = 3
 MIN_UNSEEN = 0.6
 
@@ -35,9 +36,10 @@ class RelevanceModel:
 
 
 def fit(sample: Sequence[tuple[str, str]]) -> RelevanceModel | None:
-    """`sample`: (input, label) pairs. None when there is too little to fit (under 2 labels or 20 rows)."""
+    """`sample`: (input, label) pairs. None when there is too little to fit (under 2 labels or
+    `MIN_ROWS` rows)."""
     labels = sorted({label for _, label in sample})
-    if len(labels) < 2 or len(sample) < 20:
+    if len(labels) < 2 or len(sample) < MIN_ROWS:
         return None
     vectorizer = TfidfVectorizer(
         sublinear_tf=True, ngram_range=(1, 2), min_df=2, stop_words="english", dtype=np.float32
