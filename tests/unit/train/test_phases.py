@@ -80,6 +80,6 @@ def test_a_lora_merge_under_sharded_training_is_refused_before_it_starts(
     spec = load_spec(make_project(rows=30, labels=3))
     phase = type(spec.phases[1]).model_validate({**spec.phases[1].model_dump(), "lora": {"r": 4}})
     monkeypatch.setenv("ACCELERATE_USE_FSDP", "true")
-    with pytest.raises(TuneloopError, match="set lora.merge: false"):
+    with pytest.raises(TuneloopError, match=r"set lora\.merge: false"):
         train_phase(spec, phase, {}, "never-loaded", tmp_path)
     assert not (tmp_path / "model").exists()
