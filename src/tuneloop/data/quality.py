@@ -212,7 +212,7 @@ def scan_shard(shard: Shard, settings: CheckSettings) -> ShardScan:
         split=np.array([SPLIT_CODES.get(r.split, 0) for r in rows], dtype=np.int8),
         row_id=np.array([int(r.example.id, 16) for r in rows], dtype=np.uint64),
         input_hash=text_hashes(normalised),
-        answer_hash=text_hashes([r.answer for r in rows]),
+        answer_hash=text_hashes([dedup_text(r.answer) for r in rows]),
         words=np.array([t.count(" ") + 1 if t else 0 for t in normalised], dtype=np.int32),
         bands=bands,
         sketch=sketch,

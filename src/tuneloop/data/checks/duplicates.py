@@ -2,7 +2,7 @@
 
 All three read the shared `RowIndex`, grouped by a sort instead of a dictionary, so a million rows
 cost a few arrays:
-- `duplicate`: the same normalised input with the same answer as an earlier row of its split;
+- `duplicate`: the same normalised input and answer as an earlier row of its split;
   `prepare` keeps the first.
 - `conflicting_labels`: the same normalised input with a different label than its first
   occurrence (only where answers are labels; two answers to one prompt are fine in a generate task).

@@ -46,7 +46,7 @@ class IndexPart:
     split: np.ndarray  # int8 SPLIT_CODES
     row_id: np.ndarray  # uint64 content id
     input_hash: np.ndarray  # uint64 of the normalised input
-    answer_hash: np.ndarray  # uint64 of the answer as written
+    answer_hash: np.ndarray  # uint64 of the normalised answer
     words: np.ndarray  # int32 words in the input
     bands: np.ndarray  # (n, bands) uint64 LSH keys; rows without words are all-zero
     sketch: np.ndarray  # (n, permutations) uint8 b-bit MinHash, to verify LSH candidates
