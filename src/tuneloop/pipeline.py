@@ -27,6 +27,7 @@ import orjson
 from rich.console import Console
 
 from tuneloop.data.example import Example
+from tuneloop.data.policy import data_gate
 from tuneloop.data.prepare import prepare_dataset, read_and_split
 from tuneloop.data.version import DatasetVersion
 from tuneloop.distributed import agree, is_main, main_first
@@ -183,6 +184,7 @@ def _train(spec: ProjectSpec, run_dir: Path, console: Console) -> None:
         f"/ test {counts['splits']['test']}"
         + (f", unlabeled text {counts['splits']['unlabeled']}" if counts["splits"]["unlabeled"] else "")
     )
+    update_run(run_dir, data_gate=data_gate(spec, dataset))  # refuses too many error rows (exit 1)
     parts = _phase_parts(dataset)
     if not parts["train"]:
         raise TuneloopError("no usable training rows: every row was quarantined (run `tuneloop check`)")

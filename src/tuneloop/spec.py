@@ -409,6 +409,60 @@ class Tracking(_Strict):
     tensorboard: bool = False
 
 
+class NearDuplicates(_Strict):
+    """MinHash LSH settings: rows whose input word `ngram`s overlap by at least `threshold`
+    (Jaccard) are near duplicates. Short chat inputs need short n-grams: with 5-grams one changed
+    word in a ten-word message already drops the overlap below 0.5."""
+
+    threshold: float = Field(default=0.8, gt=0, le=1)
+    ngram: int = Field(default=3, ge=1, le=16)
+    permutations: int = Field(default=128, ge=16, le=1024)
+
+
+class QualitySpec(_Strict):
+    """The data-quality suite (`tuneloop check`, docs/checks.md) and what `prepare` does about it.
+
+    `max_tokens`: the longest row the model reads; by default the shortest `max_length` of the sft
+    phases (what training truncates at). `pii`: `report` findings only, or `redact` them in
+    `prepare` with typed placeholders such as `[EMAIL]`. `rebalance`: `cap` keeps at most
+    `cap_per_label` rows of a label in train, `class_weights` records inverse-frequency weights in
+    the manifest, `none` leaves train as it is. Training refuses a dataset version whose error
+    findings exceed `max_error_rate` of the rows read, unless `override` gives the reason to go on
+    (recorded in run.json)."""
+
+    skip: list[str] = Field(default_factory=list)
+    max_tokens: int | None = Field(default=None, gt=0)
+    min_chars: int = Field(default=2, ge=0)
+    near_duplicates: NearDuplicates = Field(default_factory=NearDuplicates)
+    pii: Literal["report", "redact"] = "report"
+    normalise: bool = True
+    drop_duplicates: bool = True
+    drop_leaked: bool = True
+    rebalance: Literal["none", "cap", "class_weights"] = "none"
+    cap_per_label: int | None = Field(default=None, gt=0)
+    rare_label_share: float = Field(default=0.2, ge=0, le=1)
+    relevance_threshold: float = Field(default=0.05, ge=0, lt=1)
+    max_error_rate: float = Field(default=0.05, ge=0, le=1)
+    override: str | None = Field(default=None, min_length=1)
+
+    @field_validator("skip")
+    @classmethod
+    def _known_checks(cls, skip: list[str]) -> list[str]:
+        unknown = [name for name in skip if name not in CHECK_NAMES]
+        if unknown:
+            raise ValueError(f"unknown check {unknown[0]!r}; checks: {', '.join(CHECK_NAMES)}")
+        return skip
+
+    @model_validator(mode="after")
+    def _cap_given(self) -> QualitySpec:
+        if self.rebalance == "cap" and self.cap_per_label is None:
+            raise ValueError("rebalance: cap needs cap_per_label (the most rows of one label kept in train)")
+        return self
+
+
+CHECK_NAMES = ("format", "length", "labels", "duplicates", "hygiene", "pii", "relevance", "balance")
+
+
 class ProjectSpec(_Strict):
     version: Literal[1] = 1
     objective: Objective
@@ -422,6 +476,7 @@ class ProjectSpec(_Strict):
     evaluation: Evaluation = Field(default_factory=Evaluation)
     annotation: AnnotationSpec = Field(default_factory=AnnotationSpec)
     tracking: Tracking = Field(default_factory=Tracking)
+    quality: QualitySpec = Field(default_factory=QualitySpec)
     output_dir: Path = Path("runs")
     seed: int = 0
     root: Path = Field(

@@ -101,7 +101,7 @@ def test_report_on_a_directory_that_is_not_a_run(tmp_path: Path) -> None:
 def test_an_internal_error_exits_3_with_the_traceback(
     make_project: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(spec: object) -> None:
+    def broken(spec: object, engine: str = "local") -> None:
         raise RuntimeError("boom")
 
     monkeypatch.setattr("tuneloop.data.check.check_data", broken)
@@ -127,3 +127,27 @@ def test_evaluate_option_conflicts_are_bad_usage(tmp_path: Path) -> None:
         result.exit_code == 2
         and "--split 'unlabeled': expected one of train, validation, test" in result.stderr
     )
+
+
+def test_check_files_prints_one_json_object_with_every_finding(tmp_path: Path) -> None:
+    data = tmp_path / "chat.jsonl"
+    messages = [{"role": "user", "content": "Where is my card?"}, {"role": "assistant", "content": "ok"}]
+    good = orjson.dumps({"messages": messages})
+    data.write_bytes(good + b"\n{oops\n" + good + b"\n")
+    result = runner.invoke(app, ["check", str(data), "--json"])
+    assert result.exit_code == 1
+    report = orjson.loads(result.stdout)
+    assert [(f["line"], f["code"], f["severity"]) for f in report["findings"]] == [
+        (2, "invalid_json", "error"),
+        (3, "duplicate", "warning"),
+    ]
+    assert report["files"] == [str(data)] and report["counts"]["read"] == 3
+    assert set(report["checks"]) >= {"format", "length", "duplicates", "hygiene", "pii", "balance"}
+
+
+def test_check_files_bad_input_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "d.csv").write_text("foo,bar\n1,2\n")
+    result = runner.invoke(app, ["check", str(tmp_path / "d.csv")])
+    assert result.exit_code == 2 and "no text column found" in result.stderr
+    result = runner.invoke(app, ["check", str(tmp_path / "missing.jsonl")])
+    assert result.exit_code == 2 and "no such file" in result.stderr

@@ -24,6 +24,7 @@ class Finding:
     line: int | None
     message: str
     fix: str | None = None
+    row_id: str | None = None  # the example's content id; None for a row that never became one
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,19 +27,32 @@ from tuneloop.task_card import TaskCard
 ROLES = ("system", "user", "assistant")
 
 
+# Keys OpenAI's chat fine-tuning format and tuneloop's canonical rows use; anything else is a typo or
+# a field the trainer will ignore, which a person should know about (a warning, the row is kept).
+CHAT_KEYS = frozenset(
+    {"messages", "id", "label", "slices", "meta", "metadata", "source", "tools", "functions",
+     "parallel_tool_calls"}
+)  # fmt: skip
+MESSAGE_KEYS = frozenset(
+    {"role", "content", "name", "weight", "tool_calls", "tool_call_id", "function_call", "refusal"}
+)
+
+
 @dataclass
 class IngestResult:
     examples: list[Example] = field(default_factory=list)
     quarantined: list[QuarantinedRow] = field(default_factory=list)
     read: int = 0
+    notes: list[Finding] = field(default_factory=list)  # warnings about rows that were kept
 
     @property
     def findings(self) -> list[Finding]:
-        return [q.finding for q in self.quarantined]
+        return [q.finding for q in self.quarantined] + self.notes
 
     def extend(self, other: IngestResult) -> None:
         self.examples.extend(other.examples)
         self.quarantined.extend(other.quarantined)
+        self.notes.extend(other.notes)
         self.read += other.read
 
 
@@ -64,21 +77,66 @@ def ingest_source(source: Source, card: TaskCard, root: Path) -> IngestResult:
     `card` gives the task rules (label set, system prompt); `root` shortens file names in findings.
     """
     result = IngestResult()
-    name = _display_name(source.path, root)
-    for line, raw, value in _records(source):
+    for item, notes in iter_source(source, card, root):
         result.read += 1
+        if isinstance(item, QuarantinedRow):
+            result.quarantined.append(item)
+        else:
+            result.examples.append(item)
+        result.notes.extend(notes)
+    return result
+
+
+def iter_source(
+    source: Source, card: TaskCard, root: Path, lines: Iterable[tuple[int, bytes]] | None = None
+) -> Iterator[tuple[Example | QuarantinedRow, list[Finding]]]:
+    """Row by row, so a checker can stream a file larger than memory: each row read is yielded
+    once, as an example or a quarantined row, with warnings about it (a kept row can have some).
+
+    `lines`: numbered, non-blank lines of a JSONL source already read by the caller (a worker
+    process checks its share of a file this way); by default the file is read here."""
+    name = _display_name(source.path, root)
+    known = CHAT_KEYS | set(source.fields.slices)
+    read = 0
+    records = _records(source) if lines is None else jsonl_records(lines)
+    for line, raw, value in records:
+        read += 1
         try:
             if isinstance(value, _RowProblem):
                 raise value
             example = _to_example(value, source, card, f"{name}:{line}")
         except _RowProblem as problem:
             finding = Finding(problem.code, "error", name, line, problem.message, fix=problem.fix)
-            result.quarantined.append(QuarantinedRow(finding, raw))
+            yield QuarantinedRow(finding, raw), []
         else:
-            result.examples.append(example)
-    if result.read == 0:
+            notes = (
+                _unrecognised_keys(value, known, name, line, example.id) if source.format == "chat" else []
+            )
+            yield example, notes
+    if read == 0 and lines is None:
         raise TuneloopError(f"{source.path}: no rows to read (the file is empty or holds only a header)")
-    return result
+
+
+def _unrecognised_keys(
+    row: dict[str, Any], known: frozenset[str], name: str, line: int, row_id: str
+) -> list[Finding]:
+    if known.issuperset(row) and all(MESSAGE_KEYS.issuperset(m) for m in row["messages"]):
+        return []  # the common case, without building anything
+    where = [(key, "") for key in row if key not in known]
+    for i, message in enumerate(row["messages"]):
+        where += [(key, f"messages[{i}].") for key in message if key not in MESSAGE_KEYS]
+    return [
+        Finding(
+            "unrecognised_key",
+            "warning",
+            name,
+            line,
+            f"{prefix}{key!r} is not a key of the chat format; training ignores it",
+            fix="remove it, or fix its spelling",
+            row_id=row_id,
+        )
+        for key, prefix in where
+    ]
 
 
 def _display_name(path: Path, root: Path) -> str:
@@ -165,32 +223,42 @@ def _has_surrogates(text: str) -> bool:
 
 def _jsonl_records(source: Source) -> Iterator[tuple[int, str, Any]]:
     with source.path.open("rb") as fh:
-        for number, line_bytes in enumerate(fh, start=1):
-            if not line_bytes.strip():
-                continue
-            if number == 1:
-                line_bytes = line_bytes.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark
-            try:
-                raw = line_bytes.decode("utf-8").rstrip("\r\n")
-            except UnicodeDecodeError as exc:
-                yield (
-                    number,
-                    line_bytes.decode("utf-8", errors="replace").rstrip("\r\n"),
-                    _RowProblem(
-                        "invalid_utf8",
-                        f"the line is not valid UTF-8 (byte {exc.start})",
-                        "re-encode the file as UTF-8",
-                    ),
-                )
-                continue
-            try:
-                yield number, raw, orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                yield (
-                    number,
-                    raw,
-                    _RowProblem("invalid_json", f"invalid JSON: {exc.msg} at column {exc.colno}"),
-                )
+        yield from jsonl_records(numbered_lines(fh))
+
+
+def numbered_lines(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    """(1-based line number, bytes) of each non-blank line; a UTF-8 byte-order mark is dropped."""
+    for number, line_bytes in enumerate(lines, start=1):
+        if not line_bytes.strip():
+            continue
+        if number == 1:
+            line_bytes = line_bytes.removeprefix(b"\xef\xbb\xbf")
+        yield number, line_bytes
+
+
+def jsonl_records(lines: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, str, Any]]:
+    for number, line_bytes in lines:
+        try:
+            raw = line_bytes.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError as exc:
+            yield (
+                number,
+                line_bytes.decode("utf-8", errors="replace").rstrip("\r\n"),
+                _RowProblem(
+                    "invalid_utf8",
+                    f"the line is not valid UTF-8 (byte {exc.start})",
+                    "re-encode the file as UTF-8",
+                ),
+            )
+            continue
+        try:
+            yield number, raw, orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            yield (
+                number,
+                raw,
+                _RowProblem("invalid_json", f"invalid JSON: {exc.msg} at column {exc.colno}"),
+            )
 
 
 def _parquet_records(source: Source) -> Iterator[tuple[int, str, Any]]:
@@ -255,6 +323,9 @@ def _chat_messages(row: dict[str, Any], card: TaskCard) -> tuple[list[dict[str, 
         if not isinstance(message, dict):
             raise _RowProblem("wrong_type", f"messages[{i}] must be an object")
         role, content = message.get("role"), message.get("content")
+        for key in ("role", "content"):
+            if key not in message:
+                raise _RowProblem("missing_field", f"messages[{i}] has no {key!r}")
         if role not in ROLES:
             raise _RowProblem(
                 "unknown_role", f"messages[{i}].role must be one of {', '.join(ROLES)}, found {role!r}"

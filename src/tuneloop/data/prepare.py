@@ -22,8 +22,14 @@ from tuneloop.task_card import TaskCard
 
 
 def prepare_dataset(spec: ProjectSpec, path: Path) -> DatasetVersion:
+    """Read, split, apply the spec's `quality:` policy (data/policy.py) and write the version."""
+    from tuneloop.data.policy import apply_policy  # the checks import this module's reader
+
     result, splits = read_and_split(spec)
-    return write_dataset_version(splits, result.quarantined, result.read, path)
+    policy = apply_policy(spec, result, splits)
+    return write_dataset_version(
+        policy.parts, policy.quarantined, result.read, path, policy.findings, policy.manifest()
+    )
 
 
 def read_and_split(spec: ProjectSpec) -> tuple[IngestResult, dict[str, list[Example]]]:

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tuneloop.data.example import Example
-from tuneloop.data.findings import QuarantinedRow, summarize, write_quarantine
+from tuneloop.data.findings import Finding, QuarantinedRow, summarize, write_quarantine
 from tuneloop.data.split import SPLITS
 from tuneloop.errors import TuneloopError
 
@@ -65,8 +65,15 @@ class DatasetVersion:
 
 
 def write_dataset_version(
-    splits: dict[str, list[Example]], quarantined: list[QuarantinedRow], read: int, path: Path
+    splits: dict[str, list[Example]],
+    quarantined: list[QuarantinedRow],
+    read: int,
+    path: Path,
+    findings: list[Finding] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> DatasetVersion:
+    """`findings`: the whole findings table (by default the quarantine's); `extra`: more manifest
+    keys (the quality policy's `actions`, `class_weights`)."""
     kept = sum(len(rows) for rows in splits.values())
     if kept + len(quarantined) != read:  # the invariant every later stage relies on
         raise AssertionError(
@@ -80,7 +87,8 @@ def write_dataset_version(
         pq.write_table(pa.Table.from_pylist(rows, schema=_SCHEMA), path / f"{name}.parquet")
         digest.update(name.encode() + b"\0" + "\n".join(e.id for e in splits[name]).encode() + b"\0")
     write_quarantine(quarantined, path / QUARANTINE)
-    findings = [q.finding for q in quarantined]
+    if findings is None:
+        findings = [q.finding for q in quarantined]
     manifest = {
         "hash": digest.hexdigest()[:16],
         "counts": {
@@ -92,6 +100,7 @@ def write_dataset_version(
         "label_counts": {name: dict(Counter(e.label for e in splits[name]).most_common()) for name in SPLITS},
         "findings_summary": summarize(findings),
         "findings": [f.to_dict() for f in findings],
+        **(extra or {}),
     }
     (path / MANIFEST).write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
     return DatasetVersion(path, manifest)

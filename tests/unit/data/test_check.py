@@ -21,9 +21,9 @@ def test_check_counts_add_up_and_name_labels_without_examples(make_project: Call
     assert report["labels_without_examples"] == ["never_seen"]
     assert sum(report["labels"].values()) == 60
     assert report["findings_summary"] == {
-        "total": 1,
-        "by_severity": {"error": 1},
-        "by_code": {"empty_text": 1},
+        "total": 2,
+        "by_severity": {"error": 1, "warning": 1},
+        "by_code": {"empty_text": 1, "label_without_rows": 1},
     }
 
 

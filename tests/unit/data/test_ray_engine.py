@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.unit.data.test_quality import MESSY
+from tuneloop.data.check import check_files
+
+
+@pytest.mark.slow
+def test_ray_engine_finds_what_the_local_engine_finds(tmp_path: Path) -> None:
+    pytest.importorskip("ray", reason="needs tuneloop[ray]")
+    path = tmp_path / "messy.jsonl"
+    path.write_bytes(b"\n".join(line for line, _ in MESSY) + b"\n")
+    local, on_ray = check_files([path]), check_files([path], engine="ray")
+    assert on_ray["findings"] == local["findings"] and on_ray["counts"] == local["counts"]
+    assert on_ray["checks"] == local["checks"]
