@@ -17,7 +17,7 @@ runner = CliRunner()
 
 
 def _phases(task: dict[str, Any]) -> list[dict[str, Any]]:
-    common = {"epochs": 1, "batch_size": 16, "learning_rate": 0.003, "logging_steps": 5}
+    common = {"epochs": 1, "batch_size": 16, "learning_rate": 0.001, "logging_steps": 5}
     return [
         {"name": "general", "kind": "causal_lm", "max_steps": 30, **common},
         {

@@ -76,7 +76,7 @@ def test_unlabeled_text_gets_its_own_part_and_feeds_causal_lm(
         "Cards ship in a week.",
     ]
     assert all(r.as_text for r in rows)
-    sft_rows = draw_rows(spec.phases[1], parts, seed=0)[0]
+    sft_rows = draw_rows(spec.phases[1].model_copy(update={"mix": None}), parts, seed=0)[0]
     assert len(sft_rows) == len(parts["train"]) and not any(r.as_text for r in sft_rows)  # labelled only
 
 
