@@ -57,19 +57,26 @@ def claim_next(session: Session, user: User, *, route_by_skill: bool = False) ->
         locked = _lock(session, item.id)
         if locked is None or locked.closed_at is not None:
             continue
-        taken = set(slots_taken(session, item.id))
-        for slot in range(locked.overlap):
-            if slot in taken:
-                continue
-            claim = Assignment(item_id=locked.id, user_id=user.id, slot=slot)
-            try:
-                with session.begin_nested():
-                    session.add(claim)
-            except IntegrityError:  # a claim committed between our count and insert: next slot
-                continue
-            audit(session, user, "item.claim", claim, item_id=locked.id, slot=slot)
+        if _take_slot(session, user, locked):
             return locked
     return None
+
+
+def _take_slot(session: Session, user: User, locked: Item) -> bool:
+    """Give `user` a free slot of the locked item; False when all k are taken."""
+    taken = set(slots_taken(session, locked.id))
+    for slot in range(locked.overlap):
+        if slot in taken:
+            continue
+        claim = Assignment(item_id=locked.id, user_id=user.id, slot=slot)
+        try:
+            with session.begin_nested():
+                session.add(claim)
+        except IntegrityError:  # a claim committed between our count and insert: next slot
+            continue
+        audit(session, user, "item.claim", claim, item_id=locked.id, slot=slot)
+        return True
+    return False
 
 
 def claim(session: Session, user: User, item: Item) -> Item:
@@ -84,17 +91,7 @@ def claim(session: Session, user: User, item: Item) -> Item:
         raise NotAllowed(f"{user.name} already had item {locked.id}; an item goes to a user once")
     if locked.closed_at is not None:
         raise WrongState(f"item {locked.id} is closed; it took no more answers")
-    taken = set(slots_taken(session, locked.id))
-    for slot in range(locked.overlap):
-        if slot in taken:
-            continue
-        claim = Assignment(item_id=locked.id, user_id=user.id, slot=slot)
-        try:
-            with session.begin_nested():
-                session.add(claim)
-        except IntegrityError:  # a claim committed between our count and insert: next slot
-            continue
-        audit(session, user, "item.claim", claim, item_id=locked.id, slot=slot)
+    if _take_slot(session, user, locked):
         return locked
     raise WrongState(f"item {locked.id} has all its {locked.overlap} slots taken")
 
