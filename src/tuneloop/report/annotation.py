@@ -16,6 +16,7 @@ import numpy as np
 from sqlalchemy import func, select
 
 from tuneloop.annotate.simulate import SKILL
+from tuneloop.annotate.status import store_status
 from tuneloop.annotate.store import open_store
 from tuneloop.annotate.store.models import Item, User
 from tuneloop.annotate.summary import agreement_report
@@ -33,6 +34,7 @@ def annotation_section(spec: ProjectSpec) -> dict[str, Any] | None:
             if not session.scalar(select(func.count(Item.id)).where(Item.closed_at.is_not(None))):
                 return None
             report = agreement_report(session, spec)
+            status = store_status(session)
             simulated = sorted(
                 u.name
                 for u in session.scalars(select(User))
@@ -43,6 +45,7 @@ def annotation_section(spec: ProjectSpec) -> dict[str, Any] | None:
     data = report.to_dict()
     return {
         "report": data,
+        "status": status,
         "simulated": simulated,
         "label_plot": plots.label_agreement(
             [(i["name"], i["estimate"], i["low"], i["high"]) for i in data["per_label"]]

@@ -164,6 +164,8 @@ def test_the_report_shows_agreement_and_marks_simulated_people(
     assert "Krippendorff's alpha <strong>" in section and "gate: alpha" in section
     assert section.count('src="data:image/png;base64,') == 2  # per-label alpha, annotator pairs
     assert "Most-confused label pairs" in section
+    adjudicated = _json(["annotate", "status", str(project)])["items"]["adjudicated"]
+    assert f"disputed by their annotators, {adjudicated} adjudicated by an expert" in section
 
 
 def test_label_studio_and_argilla_files_go_out_and_come_back(
