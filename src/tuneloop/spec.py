@@ -425,7 +425,8 @@ class QualitySpec(_Strict):
     `max_tokens`: the longest row the model reads; by default the shortest `max_length` of the sft
     phases (what training truncates at). `pii`: `report` findings only, or `redact` them in
     `prepare` with typed placeholders such as `[EMAIL]`. `rebalance`: `cap` keeps at most
-    `cap_per_label` rows of a label in train, `class_weights` records inverse-frequency weights in
+    `cap_per_label` rows of a label in train, `upsample` copies rows of smaller labels up to
+    `upsample_to` (default: the largest label), `class_weights` records inverse-frequency weights in
     the manifest, `none` leaves train as it is. Training refuses a dataset version whose error
     findings exceed `max_error_rate` of the rows read, unless `override` gives the reason to go on
     (recorded in run.json)."""
@@ -438,8 +439,9 @@ class QualitySpec(_Strict):
     normalise: bool = True
     drop_duplicates: bool = True
     drop_leaked: bool = True
-    rebalance: Literal["none", "cap", "class_weights"] = "none"
+    rebalance: Literal["none", "cap", "upsample", "class_weights"] = "none"
     cap_per_label: int | None = Field(default=None, gt=0)
+    upsample_to: int | None = Field(default=None, gt=0)
     rare_label_share: float = Field(default=0.2, ge=0, le=1)
     relevance_threshold: float = Field(default=0.05, ge=0, lt=1)
     max_error_rate: float = Field(default=0.05, ge=0, le=1)

@@ -5,8 +5,9 @@
   leak into validation or test (`drop_leaked`) — into the quarantine file, each with its finding;
 - writes texts cleaned (`normalise`: NFC, no control or zero-width characters, single spaces) and
   personal data redacted with typed placeholders (`pii: redact`);
-- rebalances train: `cap` quarantines rows of a label beyond `cap_per_label`, `class_weights`
-  records inverse-frequency weights in the manifest.
+- rebalances train: `cap` quarantines rows of a label beyond `cap_per_label`, `upsample` adds
+  seeded copies of the rows of smaller labels up to `upsample_to` (default: the largest label),
+  `class_weights` records inverse-frequency weights in the manifest.
 
 Nothing is dropped silently: every removed row is a quarantined row with a reason, so
 `read = kept + quarantined` still holds, and the manifest counts each action.
@@ -18,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 import orjson
 
 from tuneloop.data.checks.pii import redact
@@ -91,6 +93,9 @@ def apply_policy(spec: ProjectSpec, result: IngestResult, parts: dict[str, list[
         kept["train"], capped = _cap(kept["train"], quality.cap_per_label)
         quarantined += capped
         actions["rebalance_cap"] = len(capped)
+    elif quality.rebalance == "upsample":
+        kept["train"], added = _upsample(kept["train"], quality.upsample_to, spec.seed)
+        actions["rebalance_upsampled"] = added
     elif quality.rebalance == "class_weights":
         counts = Counter(e.label for e in kept["train"] if e.label is not None)
         total = sum(counts.values())
@@ -151,6 +156,29 @@ def _cap(train: list[Example], cap: int) -> tuple[list[Example], list[Quarantine
         )  # fmt: skip
         capped.append(QuarantinedRow(finding, orjson.dumps(example.to_row()).decode()))
     return kept, capped
+
+
+def _upsample(train: list[Example], target: int | None, seed: int) -> tuple[list[Example], dict[str, int]]:
+    """Copies of the rows of every label with fewer than `target` training rows (default: as many
+    as the largest label), drawn seeded and whole rounds first, so a label's rows stay equally
+    represented. The copies carry their source, so a finding about them still names the file line."""
+    by_label: dict[str, list[Example]] = {}
+    for example in train:
+        if example.label is not None:
+            by_label.setdefault(example.label, []).append(example)
+    goal = target or max((len(rows) for rows in by_label.values()), default=0)
+    rng = np.random.default_rng(seed)
+    added: dict[str, int] = {}
+    copies: list[Example] = []
+    for label, rows in sorted(by_label.items()):
+        missing = goal - len(rows)
+        if missing <= 0:
+            continue
+        whole, rest = divmod(missing, len(rows))
+        copies += rows * whole + [rows[i] for i in sorted(rng.choice(len(rows), rest, replace=False))]
+        added[label] = missing
+    mixed = train + copies
+    return [mixed[i] for i in rng.permutation(len(mixed))], added
 
 
 def data_gate(spec: ProjectSpec, dataset: DatasetVersion) -> dict[str, Any]:

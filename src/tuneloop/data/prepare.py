@@ -28,7 +28,13 @@ def prepare_dataset(spec: ProjectSpec, path: Path) -> DatasetVersion:
     result, splits = read_and_split(spec)
     policy = apply_policy(spec, result, splits)
     return write_dataset_version(
-        policy.parts, policy.quarantined, result.read, path, policy.findings, policy.manifest()
+        policy.parts,
+        policy.quarantined,
+        result.read,
+        path,
+        policy.findings,
+        policy.manifest(),
+        copies=sum(policy.actions.get("rebalance_upsampled", {}).values()),
     )
 
 

@@ -71,10 +71,12 @@ def write_dataset_version(
     path: Path,
     findings: list[Finding] | None = None,
     extra: dict[str, Any] | None = None,
+    copies: int = 0,
 ) -> DatasetVersion:
     """`findings`: the whole findings table (by default the quarantine's); `extra`: more manifest
-    keys (the quality policy's `actions`, `class_weights`)."""
-    kept = sum(len(rows) for rows in splits.values())
+    keys (the quality policy's `actions`, `class_weights`); `copies`: rows the policy added as
+    copies of read rows (`rebalance: upsample`), counted apart so the accounting still closes."""
+    kept = sum(len(rows) for rows in splits.values()) - copies
     if kept + len(quarantined) != read:  # the invariant every later stage relies on
         raise AssertionError(
             f"row accounting broken: kept {kept} + quarantined {len(quarantined)} != read {read}"
@@ -95,6 +97,7 @@ def write_dataset_version(
             "read": read,
             "kept": kept,
             "quarantined": len(quarantined),
+            **({"upsampled_copies": copies} if copies else {}),
             "splits": {name: len(splits[name]) for name in PARTS},
         },
         "label_counts": {name: dict(Counter(e.label for e in splits[name]).most_common()) for name in SPLITS},

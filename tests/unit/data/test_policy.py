@@ -105,3 +105,27 @@ def test_the_training_gate_refuses_too_many_errors_unless_overridden(
         "passed": False,
         "override": "labels fixed upstream",
     }
+
+
+def test_upsample_brings_every_label_to_the_largest_with_seeded_copies(
+    make_project: Callable[..., Path], tmp_path: Path
+) -> None:
+    project = make_project(rows=90, labels=3)
+    rows = banking_rows(90, labels=3)
+    small = rows[0]["category"]
+    write_csv(project / "data" / "train.csv", [r for r in rows if r["category"] != small] + [
+        r for r in rows if r["category"] == small
+    ][:12])  # fmt: skip
+    _with_quality(project, rebalance="upsample")
+    version = prepare_dataset(load_spec(project), tmp_path / "up")
+    counts = version.manifest["label_counts"]["train"]
+    assert len(set(counts.values())) == 1  # every label now has as many training rows as the largest
+    added = version.manifest["actions"]["rebalance_upsampled"]
+    assert list(added) == [small] and added[small] > 0
+    assert version.manifest["counts"]["quarantined"] == 0  # nothing removed, only copies added
+    again = prepare_dataset(load_spec(project), tmp_path / "again")
+    assert [e.id for e in again.split("train")] == [e.id for e in version.split("train")]  # seeded
+    counted = version.manifest["counts"]
+    assert counted["upsampled_copies"] == added[small]
+    assert counted["kept"] + counted["upsampled_copies"] == sum(counted["splits"].values())
+    assert counted["kept"] + counted["quarantined"] == counted["read"]  # the accounting still closes
