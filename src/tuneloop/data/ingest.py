@@ -160,41 +160,55 @@ def _records(source: Source) -> Iterator[tuple[int, str, Any]]:
 
 
 def _csv_records(source: Source) -> Iterator[tuple[int, str, Any]]:
-    # Undecodable bytes become surrogates so one bad line is flagged without losing the file.
-    text = source.path.read_bytes().decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
-    lines = [line.rstrip("\r\n") for line in io.StringIO(text, newline="").readlines()]  # as csv counts
+    """Rows as the csv module reads them, streamed: only the lines of the current row are held."""
     csv.field_size_limit(_CSV_FIELD_LIMIT)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except (StopIteration, csv.Error):
-        return
-    missing = [c for c in _mapped_columns(source) if c not in header]
-    if missing:
-        raise TuneloopError(
-            f"{source.path}: column {missing[0]!r} (from the spec's fields:) is not in the CSV header "
-            f"(columns: {', '.join(header)})"
-        )
-    while True:
-        start = reader.line_num + 1
+    with source.path.open("rb") as fh:
+        # Undecodable bytes become surrogates so one bad line is flagged without losing the file.
+        text = io.TextIOWrapper(fh, encoding="utf-8", errors="surrogateescape", newline="")
+        pending: list[str] = []  # the raw lines of the row being read
+        reader = csv.reader(_remembered(text, pending))
         try:
-            cells = next(reader)
-        except StopIteration:
+            header = next(reader)
+        except (StopIteration, csv.Error):
             return
-        except csv.Error as exc:
-            yield start, _raw(lines, start, reader.line_num), _RowProblem("unreadable_csv", f"not CSV: {exc}")
-            continue
-        if not cells:  # a blank line is not a row
-            continue
-        end = reader.line_num
-        yield start, _raw(lines, start, end), _csv_value(cells, header, start, end)
+        missing = [c for c in _mapped_columns(source) if c not in header]
+        if missing:
+            raise TuneloopError(
+                f"{source.path}: column {missing[0]!r} (from the spec's fields:) is not in the CSV header "
+                f"(columns: {', '.join(header)})"
+            )
+        pending.clear()
+        while True:
+            start = reader.line_num + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield start, _raw(pending), _RowProblem("unreadable_csv", f"not CSV: {exc}")
+                continue
+            if not cells:  # a blank line is not a row
+                pending.clear()
+                continue
+            yield start, _raw(pending), _csv_value(cells, header, start, reader.line_num)
+
+
+def _remembered(lines: Iterable[str], pending: list[str]) -> Iterator[str]:
+    """Hand each line to the csv reader and keep it (without its line end) for the row's raw text."""
+    for number, line in enumerate(lines):
+        if number == 0:
+            line = line.removeprefix("\ufeff")
+        pending.append(line.rstrip("\r\n"))
+        yield line
 
 
 _CSV_FIELD_LIMIT = 64 * 1024 * 1024  # long texts are a length finding for later checks, not a crash
 
 
-def _raw(lines: list[str], start: int, end: int) -> str:
-    raw = "\n".join(lines[start - 1 : end])
+def _raw(pending: list[str]) -> str:
+    """The row's raw lines as text (bad bytes shown as U+FFFD), then forgotten."""
+    raw = "\n".join(pending)
+    pending.clear()
     return raw.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
 
 
