@@ -31,7 +31,9 @@ demo: install
 test: install postgres
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
+# The slow tier includes the Ray engine's test, so it installs the optional `ray` extra first.
 test-slow: install postgres
+	$(PY) -m pip install --quiet --quiet -e '.[dev,ray]'
 	$(PY) -m pytest -m slow $(PYTEST_ARGS)
 
 lint: install
