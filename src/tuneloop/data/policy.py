@@ -100,7 +100,9 @@ def apply_policy(spec: ProjectSpec, result: IngestResult, parts: dict[str, list[
         total = sum(counts.values())
         weights = {label: round(total / (len(counts) * n), 4) for label, n in sorted(counts.items())}
     findings = [*report.findings, *(q.finding for q in quarantined[len(result.quarantined) :])]
-    return PolicyResult(kept, quarantined, findings, actions, weights, quality_summary(report, findings))
+    removed_again = len(result.quarantined) + len(drop)  # removals repeat a check's finding: count it once
+    once = [*report.findings, *(q.finding for q in quarantined[removed_again:])]
+    return PolicyResult(kept, quarantined, findings, actions, weights, quality_summary(report, once))
 
 
 def quality_summary(report: QualityReport, findings: list[Finding]) -> dict[str, Any]:
@@ -108,7 +110,9 @@ def quality_summary(report: QualityReport, findings: list[Finding]) -> dict[str,
 
     `slice_label_counts` ({slice: {value: {label: rows}}}) and the cluster sizes
     ({"size": clusters}) describe the rows as checked, before the policy removed any;
-    `findings_by_code` ({code: {severity: n}}) counts the same findings as `findings_summary`."""
+    `findings_by_code` ({code: {severity: n}}) counts `findings`: the checks' own, and the rows the
+    policy removed for a reason no check gave (`rebalance_cap`), so a row removed as a duplicate
+    counts once under `duplicate`, where `findings_summary` also counts its removal."""
     balance = report.results["balance"].summary if "balance" in report.results else {}
     duplicates = report.results["duplicates"].summary if "duplicates" in report.results else {}
     by_code: dict[str, Counter[str]] = {}

@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 
 def to_base64(fig: Figure) -> str:
@@ -175,50 +176,45 @@ def length_histogram(lengths: dict[str, np.ndarray]) -> str:
 def label_distribution(
     label_counts: dict[str, dict[str, int]], slice_counts: dict[str, dict[str, dict[str, int]]]
 ) -> str:
-    """Rows per label, most first, stacked by split; with slices, a second panel: the share of each
-    label within each slice value (rows: `slice=value`)."""
+    """Rows per label, most first, stacked by split; with slices, a second panel beside it on the same
+    rows: the share of each label within each slice value (columns: `slice=value`)."""
     totals: dict[str, int] = {}
     for counts in label_counts.values():
         for label, n in counts.items():
             totals[label] = totals.get(label, 0) + n
     order = sorted(totals, key=lambda label: (-totals[label], label))
-    rows = [
-        (name, value, counts) for name, values in slice_counts.items() for value, counts in values.items()
-    ]
-    width = max(6.0, 0.18 * len(order) + 1.5)
-    heights = [3.0] + ([0.6 + 0.25 * len(rows)] if rows else [])
+    columns = [(name, value, c) for name, values in slice_counts.items() for value, c in values.items()]
+    height = max(2.5, 0.8 + 0.17 * len(order))
+    widths = [5.0] + ([max(2.0, 0.45 * len(columns) + 1.0)] if columns else [])
     fig, axes = plt.subplots(
-        len(heights), 1, figsize=(width, sum(heights) + 1.2), squeeze=False,
-        gridspec_kw={"height_ratios": heights},
+        1, len(widths), figsize=(sum(widths) + 1.5, height), squeeze=False, sharey=True,
+        gridspec_kw={"width_ratios": widths},
     )  # fmt: skip
     ax = axes[0][0]
-    x = np.arange(len(order))
-    bottom = np.zeros(len(order))
+    y = np.arange(len(order))
+    left = np.zeros(len(order))
     for split, counts in label_counts.items():
         values = np.array([counts.get(label, 0) for label in order], dtype=float)
         if values.any():
-            ax.bar(x, values, bottom=bottom, color=SPLIT_COLOURS.get(split, "#555753"), label=split)
-            bottom += values
-    fontsize = 5 if len(order) > 30 else 7
-    ax.set_xticks(x, [_plain(label) for label in order], rotation=90, fontsize=fontsize)
-    ax.set(ylabel="rows", title="rows per label (kept)")
-    ax.legend(fontsize=7)
-    ax.grid(axis="y", alpha=0.3)
-    if rows:
+            ax.barh(y, values, left=left, color=SPLIT_COLOURS.get(split, "#555753"), label=split)
+            left += values
+    ax.set_yticks(y, [_plain(label) for label in order], fontsize=5 if len(order) > 30 else 7)
+    ax.invert_yaxis()  # most rows at the top
+    ax.set_xlabel("rows (kept)")
+    ax.legend(fontsize=7, loc="lower right")
+    ax.grid(axis="x", alpha=0.3)
+    if columns:
         shares = np.array(
-            [
-                [counts.get(label, 0) / max(sum(counts.values()), 1) for label in order]
-                for _, _, counts in rows
-            ]
-        )
-        ax = axes[1][0]
+            [[c.get(label, 0) / max(sum(c.values()), 1) for _, _, c in columns] for label in order]
+        ).reshape(len(order), len(columns))
+        ax = axes[0][1]
         image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=max(float(shares.max()), 1e-9), aspect="auto")
-        ax.set_xticks(x, [_plain(label) for label in order], rotation=90, fontsize=fontsize)
-        names = [f"{_plain(name, 20)}={_plain(value, 20)} ({sum(c.values()):,})" for name, value, c in rows]
-        ax.set_yticks(range(len(rows)), names, fontsize=7)
-        ax.set_title("share of each label per slice value (rows as checked)", fontsize=9)
-        fig.colorbar(image, ax=ax, fraction=0.03, label="share of the value's rows")
-    fig.tight_layout()
+        names = [
+            f"{_plain(name, 20)}={_plain(value, 20)} ({sum(c.values()):,})" for name, value, c in columns
+        ]
+        ax.set_xticks(range(len(columns)), names, rotation=60, ha="right", fontsize=7)
+        ax.set_title("share of each label per slice value\n(rows as checked)", fontsize=8)
+        fig.colorbar(image, ax=ax, fraction=0.08, label="share of the value's rows")
     return to_base64(fig)
 
 
@@ -231,6 +227,7 @@ def duplicate_clusters(sizes: dict[str, dict[str, int]]) -> str:
         ax.bar([str(size) for size, _ in pairs], [n for _, n in pairs], color="#75507b")
         ax.set(title=f"{kind} copies: {sum(n for _, n in pairs):,} clusters", xlabel="cluster size (rows)")
         ax.set_ylabel("clusters")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.title.set_fontsize(9)
         ax.grid(axis="y", alpha=0.3)
     return to_base64(fig)
@@ -250,6 +247,7 @@ def findings_by_code(by_code: dict[str, dict[str, int]]) -> str:
     ax.set_yticks(y, [_plain(code) for code in codes], fontsize=8)
     ax.invert_yaxis()  # most findings at the top
     ax.set_xlabel("findings")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize=7, loc="lower right")
     ax.grid(axis="x", alpha=0.3)
     return to_base64(fig)
