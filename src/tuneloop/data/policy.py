@@ -9,6 +9,9 @@
   seeded copies of the rows of smaller labels up to `upsample_to` (default: the largest label),
   `class_weights` records inverse-frequency weights in the manifest.
 
+The manifest also gets `quality` (`quality_summary`): the check summaries the report plots —
+label counts per slice, duplicate cluster sizes, findings by code and severity.
+
 Nothing is dropped silently: every removed row is a quarantined row with a reason, so
 `read = kept + quarantined` still holds, and the manifest counts each action.
 """
@@ -46,9 +49,10 @@ class PolicyResult:
     findings: list[Finding]
     actions: dict[str, Any] = field(default_factory=dict)
     class_weights: dict[str, float] | None = None
+    quality: dict[str, Any] = field(default_factory=dict)
 
     def manifest(self) -> dict[str, Any]:
-        extra: dict[str, Any] = {"actions": self.actions}
+        extra: dict[str, Any] = {"actions": self.actions, "quality": self.quality}
         if self.class_weights is not None:
             extra["class_weights"] = self.class_weights
         return extra
@@ -101,7 +105,39 @@ def apply_policy(spec: ProjectSpec, result: IngestResult, parts: dict[str, list[
         total = sum(counts.values())
         weights = {label: round(total / (len(counts) * n), 4) for label, n in sorted(counts.items())}
     findings = [*report.findings, *(q.finding for q in quarantined[len(result.quarantined) :])]
-    return PolicyResult(kept, quarantined, findings, actions, weights)
+    removed_again = len(result.quarantined) + len(drop)  # removals repeat a check's finding: count it once
+    once = [*report.findings, *(q.finding for q in quarantined[removed_again:])]
+    return PolicyResult(kept, quarantined, findings, actions, weights, quality_summary(report, once))
+
+
+def quality_summary(report: QualityReport, findings: list[Finding]) -> dict[str, Any]:
+    """What the report's data-quality plots need, taken from the checks' own summaries: counts only.
+
+    `slice_label_counts` ({slice: {value: {label: rows}}}) and the cluster sizes
+    ({"size": clusters}) describe the rows as checked, before the policy removed any;
+    `findings_by_code` ({code: {severity: n}}) counts `findings`: the checks' own, and the rows the
+    policy removed for a reason no check gave (`rebalance_cap`), so a row removed as a duplicate
+    counts once under `duplicate`, where `findings_summary` also counts its removal."""
+    balance = report.results["balance"].summary if "balance" in report.results else {}
+    duplicates = report.results["duplicates"].summary if "duplicates" in report.results else {}
+    by_code: dict[str, Counter[str]] = {}
+    for finding in findings:
+        by_code.setdefault(finding.code, Counter())[finding.severity] += 1
+    ranked = sorted(by_code.items(), key=lambda item: (-item[1].total(), item[0]))
+    return {
+        "checked_rows": report.kept,
+        "slice_label_counts": {
+            name: entry["label_counts"]
+            for name, entry in balance.get("slices", {}).items()
+            if "label_counts" in entry
+        },
+        "duplicate_cluster_sizes": {
+            "exact": duplicates.get("exact_cluster_sizes", {}),
+            "near": duplicates.get("cluster_sizes", {}),
+        },
+        "findings_by_code": {code: dict(counts.most_common()) for code, counts in ranked},
+        "skipped_checks": report.skipped,
+    }
 
 
 def _flagged(report: QualityReport, codes: tuple[str, ...]) -> list[tuple[Finding, int]]:

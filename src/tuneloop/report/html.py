@@ -17,6 +17,7 @@ from tuneloop.errors import TuneloopError
 from tuneloop.pipeline import RUN_FILE, read_evaluation, read_run, run_spec
 from tuneloop.report import plots
 from tuneloop.report.annotation import annotation_section
+from tuneloop.report.data_quality import data_quality_section
 from tuneloop.train.phases import METRICS_FILE
 
 REPORT_FILE = "report.html"
@@ -55,6 +56,7 @@ def _context(run_dir: Path, record: dict[str, Any]) -> dict[str, Any]:
         "spec": spec,
         "manifest": manifest,
         "findings": (manifest or {}).get("findings", [])[:FINDINGS_SHOWN],
+        "dq": data_quality_section(run_dir / "data", manifest, record) if manifest else None,
         "phases": [p for p, _ in phases],
         "loss_plot": plots.loss_curves(curves) if curves else None,
         "evaluation": evaluation,

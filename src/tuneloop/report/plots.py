@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 
 def to_base64(fig: Figure) -> str:
@@ -138,4 +139,115 @@ def annotator_heatmap(names: list[str], kappa: np.ndarray) -> str:
             if not np.isnan(kappa[i, j]):
                 ax.text(j, i, f"{kappa[i, j]:.2f}", ha="center", va="center", color="white", fontsize=8)
     fig.colorbar(image, ax=ax, label="Cohen's kappa")
+    return to_base64(fig)
+
+
+SEVERITY_COLOURS = {"error": "#cc0000", "warning": "#f57900", "info": "#3465a4"}
+SPLIT_COLOURS = {"train": "#3465a4", "validation": "#f57900", "test": "#4e9a06"}
+
+
+def _plain(text: str, limit: int = 40) -> str:
+    """Data text as a tick label: cut short, and with `$` escaped so matplotlib never reads mathtext."""
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return text.replace("$", r"\$")
+
+
+def length_histogram(lengths: dict[str, np.ndarray]) -> str:
+    """Input length in words per split, on shared bins (log-spaced when lengths span a lot)."""
+    splits = [(name, values) for name, values in lengths.items() if len(values)]
+    longest = max(int(values.max()) for _, values in splits)
+    if longest > 200:
+        bins = np.unique(np.geomspace(1, longest + 1, 40).astype(int))
+    else:
+        bins = np.arange(0, longest + 2, max(1, (longest + 1) // 40 or 1))
+    fig, axes = plt.subplots(1, len(splits), figsize=(3.8 * len(splits), 2.8), squeeze=False, sharex=True)
+    for ax, (name, values) in zip(axes[0], splits, strict=True):
+        ax.hist(values, bins=bins, color=SPLIT_COLOURS.get(name, "#555753"), alpha=0.85)
+        median = float(np.median(values))
+        ax.axvline(median, color="#2e3436", linestyle="--", linewidth=1)
+        ax.set(title=f"{name} ({len(values):,} rows, median {median:g})", xlabel="input words", ylabel="rows")
+        if longest > 200:
+            ax.set_xscale("log")
+        ax.title.set_fontsize(9)
+        ax.grid(axis="y", alpha=0.3)
+    return to_base64(fig)
+
+
+def label_distribution(
+    label_counts: dict[str, dict[str, int]], slice_counts: dict[str, dict[str, dict[str, int]]]
+) -> str:
+    """Rows per label, most first, stacked by split; with slices, a second panel beside it on the same
+    rows: the share of each label within each slice value (columns: `slice=value`)."""
+    totals: dict[str, int] = {}
+    for counts in label_counts.values():
+        for label, n in counts.items():
+            totals[label] = totals.get(label, 0) + n
+    order = sorted(totals, key=lambda label: (-totals[label], label))
+    columns = [(name, value, c) for name, values in slice_counts.items() for value, c in values.items()]
+    height = max(2.5, 0.8 + 0.17 * len(order))
+    widths = [5.0] + ([max(2.0, 0.45 * len(columns) + 1.0)] if columns else [])
+    fig, axes = plt.subplots(
+        1, len(widths), figsize=(sum(widths) + 1.5, height), squeeze=False, sharey=True,
+        gridspec_kw={"width_ratios": widths},
+    )  # fmt: skip
+    ax = axes[0][0]
+    y = np.arange(len(order))
+    left = np.zeros(len(order))
+    for split, counts in label_counts.items():
+        values = np.array([counts.get(label, 0) for label in order], dtype=float)
+        if values.any():
+            ax.barh(y, values, left=left, color=SPLIT_COLOURS.get(split, "#555753"), label=split)
+            left += values
+    ax.set_yticks(y, [_plain(label) for label in order], fontsize=5 if len(order) > 30 else 7)
+    ax.invert_yaxis()  # most rows at the top
+    ax.set_xlabel("rows (kept)")
+    ax.legend(fontsize=7, loc="lower right")
+    ax.grid(axis="x", alpha=0.3)
+    if columns:
+        shares = np.array(
+            [[c.get(label, 0) / max(sum(c.values()), 1) for _, _, c in columns] for label in order]
+        ).reshape(len(order), len(columns))
+        ax = axes[0][1]
+        image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=max(float(shares.max()), 1e-9), aspect="auto")
+        names = [
+            f"{_plain(name, 20)}={_plain(value, 20)} ({sum(c.values()):,})" for name, value, c in columns
+        ]
+        ax.set_xticks(range(len(columns)), names, rotation=60, ha="right", fontsize=7)
+        ax.set_title("share of each label per slice value\n(rows as checked)", fontsize=8)
+        fig.colorbar(image, ax=ax, fraction=0.08, label="share of the value's rows")
+    return to_base64(fig)
+
+
+def duplicate_clusters(sizes: dict[str, dict[str, int]]) -> str:
+    """How many clusters of each size: exact copies (same normalised input) and near copies."""
+    kinds = [(kind, counts) for kind, counts in sizes.items() if counts]
+    fig, axes = plt.subplots(1, max(len(kinds), 1), figsize=(4.0 * max(len(kinds), 1), 2.8), squeeze=False)
+    for ax, (kind, counts) in zip(axes[0], kinds, strict=False):
+        pairs = sorted((int(size), n) for size, n in counts.items())
+        ax.bar([str(size) for size, _ in pairs], [n for _, n in pairs], color="#75507b")
+        ax.set(title=f"{kind} copies: {sum(n for _, n in pairs):,} clusters", xlabel="cluster size (rows)")
+        ax.set_ylabel("clusters")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.title.set_fontsize(9)
+        ax.grid(axis="y", alpha=0.3)
+    return to_base64(fig)
+
+
+def findings_by_code(by_code: dict[str, dict[str, int]]) -> str:
+    """Findings per code, most first, each bar split by severity (error red, warning orange, info blue)."""
+    codes = sorted(by_code, key=lambda code: (-sum(by_code[code].values()), code))
+    fig, ax = plt.subplots(figsize=(7.0, 0.8 + 0.3 * len(codes)))
+    y = np.arange(len(codes))
+    left = np.zeros(len(codes))
+    for severity, colour in SEVERITY_COLOURS.items():
+        values = np.array([by_code[code].get(severity, 0) for code in codes], dtype=float)
+        if values.any():
+            ax.barh(y, values, left=left, color=colour, label=severity)
+            left += values
+    ax.set_yticks(y, [_plain(code) for code in codes], fontsize=8)
+    ax.invert_yaxis()  # most findings at the top
+    ax.set_xlabel("findings")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(fontsize=7, loc="lower right")
+    ax.grid(axis="x", alpha=0.3)
     return to_base64(fig)

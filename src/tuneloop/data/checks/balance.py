@@ -1,7 +1,8 @@
 """Balance and diversity: how the labels and slices are spread, and how varied the inputs are.
 
 The summary gives the label distribution, the imbalance ratio (largest / smallest label) and the
-normalised entropy (1 = perfectly even), overall and per slice, and the diversity of the inputs:
+normalised entropy (1 = perfectly even), overall and per slice (with the label counts of every
+slice value), and the diversity of the inputs:
 distinct word bigrams per bigram (on the first 20,000 rows) and length quantiles. Findings name labels with
 fewer rows than `quality.rare_label_share` of the median label (the model will seldom answer
 them), labels of the schema with no rows, and inputs far longer than the rest (a robust z-score of
@@ -120,18 +121,20 @@ def finish(
                         "add examples of it, or remove it from labels:",
                     )
                 )  # fmt: skip
-    slices: dict[str, dict[str, object]] = {}
+    counts: dict[str, dict[str, int]] = {}
     for (name, value), n in part.slices.items():
-        entry = slices.setdefault(name, {"counts": {}})
-        entry["counts"][value] = n  # type: ignore[index]
-    for name, entry in slices.items():
+        counts.setdefault(name, {})[value] = n
+    by_value: dict[tuple[str, str], Counter[str]] = {}
+    for (name, value, label), n in part.slice_labels.items():
+        by_value.setdefault((name, value), Counter())[label] += n
+    slices: dict[str, dict[str, object]] = {}
+    for name, values in counts.items():
+        entry: dict[str, object] = {"counts": values}
         if labels:
-            entry["per_value"] = {
-                value: distribution(
-                    {lab: c for (s, v, lab), c in part.slice_labels.items() if (s, v) == (name, value)}
-                )
-                for value in entry["counts"]  # type: ignore[attr-defined]
-            }
+            of = {v: by_value.get((name, v), Counter()) for v in values}
+            entry["label_counts"] = {v: dict(c.most_common()) for v, c in of.items()}
+            entry["per_value"] = {v: distribution(dict(c)) for v, c in of.items()}
+        slices[name] = entry
     summary["slices"] = slices
     if part.bigram_total:
         summary["distinct_bigram_ratio"] = round(len(part.bigrams) / part.bigram_total, 4)

@@ -10,6 +10,9 @@ cost a few arrays:
   what the model memorised. `prepare` drops the training copy.
 - `near_duplicate` / `near_leakage`: the same with MinHash LSH over input word n-grams
   (`quality.near_duplicates`), for copies with small edits.
+
+The summary counts clusters by size: `exact_cluster_sizes` (rows with the same normalised input)
+and `cluster_sizes` (near-duplicate clusters), as `{"size": clusters}`.
 """
 
 from __future__ import annotations
@@ -51,6 +54,8 @@ def exact(index: RowIndex, labelled: bool) -> tuple[CheckResult, CheckResult]:
     keys = rows.input_hash[order]
     starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
     sizes = np.diff(np.concatenate((starts, [len(keys)])))
+    copies = Counter(int(size) for size in sizes[sizes > 1])
+    dups.summary["exact_cluster_sizes"] = {str(k): v for k, v in sorted(copies.items())}
     for start, size in zip(starts[sizes > 1], sizes[sizes > 1], strict=True):
         group = order[start : start + size]
         first = int(group[0])

@@ -1,0 +1,78 @@
+"""The report's data-quality section, from the run directory alone.
+
+Input lengths are counted from the run's Parquet parts (one vectorised pass over the `messages`
+column); everything else comes from `data/manifest.json` (`label_counts`, `actions`,
+`class_weights`, and the `quality` summary `prepare` records) and `run.json` (`data_gate`).
+A run written before a piece existed gets `None` for it, which the template says in a sentence.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from tuneloop.data.split import SPLITS
+from tuneloop.report import plots
+
+MAX_LABELS_PLOTTED = 500
+
+
+def data_quality_section(
+    data_dir: Path, manifest: dict[str, Any] | None, record: dict[str, Any]
+) -> dict[str, Any]:
+    manifest = manifest or {}
+    quality = manifest.get("quality") or {}
+    lengths = input_lengths(data_dir)
+    label_counts = {split: counts for split, counts in (manifest.get("label_counts") or {}).items() if counts}
+    distinct = {label for counts in label_counts.values() for label in counts}
+    labelled = 0 < len(distinct) <= MAX_LABELS_PLOTTED  # more: free-text answers, not labels
+    slices = quality.get("slice_label_counts") or {}
+    clusters = quality.get("duplicate_cluster_sizes")
+    by_code = quality.get("findings_by_code")
+    if by_code is None and manifest.get("findings"):  # an older manifest: count its findings table
+        by_code = {}
+        for finding in manifest["findings"]:
+            counts = by_code.setdefault(finding["code"], {})
+            counts[finding["severity"]] = counts.get(finding["severity"], 0) + 1
+    if by_code:
+        by_code = dict(sorted(by_code.items(), key=lambda item: (-sum(item[1].values()), item[0])))
+    return {
+        "length_plot": plots.length_histogram(lengths) if lengths else None,
+        "label_plot": plots.label_distribution(label_counts, slices) if labelled else None,
+        "slices": sorted(slices),
+        "clusters_recorded": clusters is not None,
+        "cluster_plot": plots.duplicate_clusters(clusters) if clusters and any(clusters.values()) else None,
+        "findings_plot": plots.findings_by_code(by_code) if by_code else None,
+        "findings_by_code": by_code,
+        "actions": manifest.get("actions"),
+        "class_weights": manifest.get("class_weights"),
+        "skipped_checks": quality.get("skipped_checks") or {},
+        "gate": record.get("data_gate"),
+    }
+
+
+def input_lengths(data_dir: Path) -> dict[str, np.ndarray]:
+    """Words in each row's input (every turn but the system prompt and the answer), per split."""
+    out = {}
+    for split in SPLITS:
+        path = data_dir / f"{split}.parquet"
+        if not path.is_file():
+            continue
+        messages = pq.read_table(path, columns=["messages"]).column("messages").combine_chunks()
+        if not len(messages):
+            continue
+        turns = pc.list_flatten(messages)
+        owner = pc.list_parent_indices(messages).to_numpy(zero_copy_only=False)
+        role = turns.field("role").to_numpy(zero_copy_only=False)
+        words = pc.list_value_length(pc.utf8_split_whitespace(turns.field("content")))
+        words_np = pc.fill_null(words, pa.scalar(0, words.type)).to_numpy(zero_copy_only=False)
+        counted = (role != "system") & (role != "assistant")
+        out[split] = np.bincount(owner[counted], weights=words_np[counted], minlength=len(messages)).astype(
+            int
+        )
+    return out
