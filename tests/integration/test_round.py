@@ -72,11 +72,13 @@ def test_report_is_a_static_page_with_plots(round_result: tuple[Path, dict]) -> 
     report = Path(round_result[1]["report"])
     html = report.read_text()
     assert report.name == "report.html"
-    assert html.count('src="data:image/png;base64,') == 3  # loss curves, recall per class, confusion
+    # loss curves, recall per class, confusion; input lengths and labels (no duplicates or findings here)
+    assert html.count('src="data:image/png;base64,') == 5
     assert "<script" not in html
     for heading in (
         "Result on the test split",
         "Data",
+        "Data quality",
         "Training",
         "Recall per class",
         "Confusion matrix",
