@@ -162,6 +162,7 @@ def test_the_report_shows_agreement_and_marks_simulated_people(
     section = html[html.index("<h2>Annotation") : html.index("<h2>Training")]
     assert "SIMULATED annotators: simulated-1, simulated-2, simulated-3" in section
     assert "Krippendorff's alpha <strong>" in section and "gate: alpha" in section
+    assert "over 20 closed items and 60 answers of 3 annotators" in section
     assert section.count('src="data:image/png;base64,') == 2  # per-label alpha, annotator pairs
     assert "Most-confused label pairs" in section
     adjudicated = _json(["annotate", "status", str(project)])["items"]["adjudicated"]
