@@ -281,7 +281,7 @@ def annotate_export(
     row with how its label was decided; refused (exit 1) when agreement is below the gate. With
     --format label-studio|argilla, write the items and answers for those tools to the file --out."""
     from tuneloop.annotate.gold import export_dataset
-    from tuneloop.annotate.project import dataset_for_annotation, project_store
+    from tuneloop.annotate.project import annotated_dataset, project_store
     from tuneloop.spec import load_spec
 
     spec = load_spec(project)
@@ -292,9 +292,8 @@ def annotate_export(
         raise TuneloopError(
             f"--out {out_dir}: exists and is not empty; nothing already stored is overwritten"
         )
-    source = dataset_for_annotation(spec)
     with project_store(spec).begin() as session:
-        version = export_dataset(session, spec, source, out_dir, override)
+        version = export_dataset(session, spec, annotated_dataset(session, spec), out_dir, override)
     summary = version.manifest["annotation"]
     if json_out:
         emit({"path": str(version.path), "hash": version.hash, **summary})

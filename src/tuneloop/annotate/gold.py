@@ -15,7 +15,7 @@ the override and its reason are then recorded in the manifest.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -72,7 +72,7 @@ def export_dataset(
             fh.write(orjson.dumps(record) + b"\n")
     version.manifest["annotation"] = {
         "source_version": source.hash,
-        "decided_by": _count(provenance, "decided_by"),
+        "decided_by": dict(Counter(p["decided_by"] for p in provenance)),
         "relabelled": sum(1 for p in provenance if p["label"] not in (None, p["source_label"])),
         "agreement": {"alpha": report.alpha.estimate, "low": report.alpha.low, "high": report.alpha.high},
         "gate_passed": report.passed,
@@ -145,13 +145,6 @@ def _consensus(spec: ProjectSpec, votes: dict[int, list[tuple[str, Any, int]]]) 
 def _relabel(example: Example, label: str) -> Example:
     messages = [*example.messages[:-1], {"role": "assistant", "content": label}]
     return replace(example, messages=messages, label=label, id="")
-
-
-def _count(records: list[dict[str, Any]], key: str) -> dict[str, int]:
-    counts: dict[str, int] = defaultdict(int)
-    for record in records:
-        counts[record[key]] += 1
-    return dict(counts)
 
 
 def _blocked(report: AgreementReport) -> str:

@@ -82,6 +82,23 @@ def dataset_for_annotation(spec: ProjectSpec) -> DatasetVersion:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def annotated_dataset(session: Session, spec: ProjectSpec) -> DatasetVersion:
+    """The DatasetVersion the newest closed items were imported from, as kept under its hash: an
+    export applies the decisions to the rows people saw, even when the data changed since."""
+    digest = session.scalar(
+        select(Item.dataset_version)
+        .where(Item.closed_at.is_not(None), Item.dataset_version.is_not(None))
+        .order_by(Item.id.desc())
+        .limit(1)
+    )
+    if digest is None:
+        raise TuneloopError("no closed items from the project's data yet: nothing to export")
+    path = spec.output_path / "datasets" / digest
+    if not (path / "manifest.json").is_file():
+        raise TuneloopError(f"{path}: the dataset version the annotated items came from is missing")
+    return DatasetVersion.load(path)
+
+
 def import_from_spec(
     session: Session, spec: ProjectSpec, part: str, limit: int | None, by: User
 ) -> tuple[DatasetVersion, list[Item]]:

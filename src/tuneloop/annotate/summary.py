@@ -100,7 +100,7 @@ class AgreementReport:
 
 
 def agreement_report(session: Session, spec: ProjectSpec, seed: int = 0) -> AgreementReport:
-    records = [r for r in export_records(session, closed_only=True)]
+    records = export_records(session, closed_only=True)
     if not records:
         raise TuneloopError("no closed items yet: agreement needs items every annotator has answered")
     texts: dict[Any, str] = {item: text for item, text in session.execute(select(Item.id, Item.text))}

@@ -196,3 +196,15 @@ def test_label_studio_and_argilla_files_go_out_and_come_back(
         app, ["annotate", "import", str(project), "--from", str(studio), "--format", "prodigy"]
     )
     assert bad.exit_code == 2 and "label-studio, argilla" in bad.output
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_export_applies_the_decisions_to_the_data_people_saw_after_it_changed(
+    make_project: Callable[..., Path], store_url: str, tmp_path: Path
+) -> None:
+    project = _project(make_project, store_url)
+    _json(["annotate", "simulate", str(project), "--items", "10", "--annotators", "3"])
+    data = project / "data" / "train.csv"
+    data.write_text(data.read_text() + "A brand new message about my card,card_arrival\n")
+    exported = _json(["annotate", "export", str(project), "--out", str(tmp_path / "out")])
+    assert sum(exported["decided_by"].values()) == 10  # the version the items came from, not a new one
