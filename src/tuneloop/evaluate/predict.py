@@ -26,10 +26,18 @@ class Prediction:
     output: str
     predicted: str | None  # None: the output is not a label
     slices: dict[str, str] = field(default_factory=dict)
+    probabilities: dict[str, float] | None = None  # per label, when scored by log-likelihood
 
     @property
     def correct(self) -> bool:
         return self.predicted is not None and self.predicted == self.gold
+
+    @property
+    def confidence(self) -> float | None:
+        """The probability of the predicted label, when the scoring gives probabilities."""
+        if self.probabilities is None or self.predicted is None:
+            return None
+        return self.probabilities.get(self.predicted)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
