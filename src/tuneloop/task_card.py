@@ -25,6 +25,8 @@ class TaskCard:
     text_field: str = "text"
     label_field: str | None = "label"
     max_new_tokens: int = 16
+    scoring: str = "loglik"  # evaluation.scoring; cards saved before it existed score by log-likelihood
+    parsing: str = "lenient"  # evaluation.parsing: the headline rule under generation
 
     @classmethod
     def from_spec(cls, spec: ProjectSpec) -> TaskCard:
@@ -36,6 +38,8 @@ class TaskCard:
             text_field=fields.text,
             label_field=fields.label,
             max_new_tokens=spec.evaluation.max_new_tokens,
+            scoring=spec.evaluation.scoring,
+            parsing=spec.evaluation.parsing,
         )
 
     def save(self, model_dir: Path) -> None:

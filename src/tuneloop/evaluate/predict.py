@@ -1,21 +1,27 @@
-"""Predict labels by generation, and map each output to the label set.
+"""Predict labels: by log-likelihood scoring of the labels, or by generation and parsing.
 
-The mapping rule is stated, not hidden: an output counts as a label when it equals the label
-after normalising case, surrounding whitespace and punctuation, and spaces versus underscores.
-Anything else is an invalid output: it is counted wrong and reported as the invalid rate.
+`scoring="loglik"` (the default, `evaluation.scoring`) scores every label's answer after one
+shared prompt pass (see scoring.py): `output` is the top label and `probabilities` is filled.
+`scoring="generate"` generates greedily and parses the output by both rules (see parsing.py):
+`output` is the raw text, `parsed` holds the label under each rule, and `predicted` is the one
+under `parsing`. An output that maps to no label is invalid: wrong, and counted in the invalid rate.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tuneloop.data.example import Example
-from tuneloop.label_text import normalise
+from tuneloop.evaluate.parsing import LabelParser, Rule
+from tuneloop.evaluate.scoring import label_answers, score_batch
+
+Scoring = Literal["loglik", "generate"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,7 @@ class Prediction:
     predicted: str | None  # None: the output is not a label
     slices: dict[str, str] = field(default_factory=dict)
     probabilities: dict[str, float] | None = None  # per label, when scored by log-likelihood
+    parsed: dict[str, str | None] | None = None  # the label under each parsing rule, when generated
 
     @property
     def correct(self) -> bool:
@@ -43,10 +50,6 @@ class Prediction:
         return asdict(self)
 
 
-def label_mapper(labels: list[str]) -> dict[str, str]:
-    return {normalise(label): label for label in labels}
-
-
 def predict_labels(
     model: torch.nn.Module,
     tokenizer: Any,
@@ -56,44 +59,77 @@ def predict_labels(
     batch_size: int = 64,
     console: Console | None = None,
     show_progress: bool = True,
+    scoring: Scoring = "loglik",
+    parsing: Rule = "lenient",
 ) -> list[Prediction]:
-    """Greedy generation in batches (left padding), each output mapped to the label set."""
-    mapper = label_mapper(labels)
-    # Never cut a label short: a user's tokenizer may need more tokens for a label than configured.
-    longest = max(
-        (len(tokenizer(label, add_special_tokens=False)["input_ids"]) for label in labels), default=0
-    )
-    max_new_tokens = max(max_new_tokens, longest + 1)
+    """Predict a label for each example in batches (left padding), by `scoring`."""
     model.eval()
     side, tokenizer.padding_side = tokenizer.padding_side, "left"
     out: list[Prediction] = []
     progress = Progress(
-        TextColumn("[bold]predict"),
+        TextColumn(f"[bold]predict ({scoring})"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=console or Console(stderr=True),
         disable=not show_progress,  # inside training, the phase's own bar is the live display
     )
+    predict_batch = (
+        _by_loglik(tokenizer, examples, labels)
+        if scoring == "loglik"
+        else _by_generation(labels, max_new_tokens, parsing, tokenizer)
+    )
     try:
         with progress, torch.inference_mode():
             task = progress.add_task("predict", total=len(examples))
             for start in range(0, len(examples), batch_size):
                 batch = examples[start : start + batch_size]
-                for example, text in zip(
-                    batch, _generate(model, tokenizer, batch, max_new_tokens), strict=True
-                ):
-                    predicted = mapper.get(normalise(text))
-                    out.append(
-                        Prediction(example.id, example.text, example.label, text, predicted, example.slices)
-                    )
+                out.extend(predict_batch(model, batch))
                 progress.advance(task, len(batch))
     finally:
         tokenizer.padding_side = side
     return out
 
 
-def _generate(model: torch.nn.Module, tokenizer: Any, batch: list[Example], max_new_tokens: int) -> list[str]:
+BatchPredictor = Callable[[torch.nn.Module, list[Example]], list[Prediction]]
+
+
+def _by_loglik(tokenizer: Any, examples: list[Example], labels: list[str]) -> BatchPredictor:
+    answers = label_answers(tokenizer, labels, examples[0].prompt_messages) if examples else None
+
+    def predict(model: torch.nn.Module, batch: list[Example]) -> list[Prediction]:
+        assert answers is not None
+        scores = score_batch(model, tokenizer, [e.prompt_messages for e in batch], answers)
+        return [
+            Prediction(e.id, e.text, e.label, s.best, s.best, e.slices, probabilities=s.probabilities)
+            for e, s in zip(batch, scores, strict=True)
+        ]
+
+    return predict
+
+
+def _by_generation(labels: list[str], max_new_tokens: int, parsing: Rule, tokenizer: Any) -> BatchPredictor:
+    parser = LabelParser(labels)
+    # Never cut a label short: a user's tokenizer may need more tokens for a label than configured.
+    longest = max(
+        (len(tokenizer(label, add_special_tokens=False)["input_ids"]) for label in labels), default=0
+    )
+    budget = max(max_new_tokens, longest + 1)
+
+    def predict(model: torch.nn.Module, batch: list[Example]) -> list[Prediction]:
+        out = []
+        for e, text in zip(batch, generate_answers(model, tokenizer, batch, budget), strict=True):
+            parsed = parser.parse_both(text)
+            out.append(Prediction(e.id, e.text, e.label, text, parsed[parsing], e.slices, parsed=parsed))
+        return out
+
+    return predict
+
+
+def generate_answers(
+    model: torch.nn.Module, tokenizer: Any, batch: list[Example], max_new_tokens: int
+) -> list[str]:
+    """Greedy answers to a batch of prompts; the tokenizer must pad on the left."""
     encoded = tokenizer.apply_chat_template(
         [e.prompt_messages for e in batch],
         add_generation_prompt=True,

@@ -16,7 +16,7 @@ from tuneloop.data.ingest import ingest_source
 from tuneloop.errors import TuneloopError
 from tuneloop.evaluate.metrics import classification_metrics, slice_metrics
 from tuneloop.evaluate.predict import predict_labels
-from tuneloop.label_text import RULE as MAPPING_RULE
+from tuneloop.evaluate.scoring_report import scoring_of, scoring_report
 from tuneloop.spec import FORMATS, FieldMap, SliceSpec, Source
 from tuneloop.task_card import TaskCard
 from tuneloop.train.base_model import load_model_and_tokenizer
@@ -51,14 +51,24 @@ def evaluate_examples(
     if unlabelled:
         raise TuneloopError(f"{unlabelled} of {len(examples)} rows have no label to score against")
     model, tokenizer = loaded or load_for_evaluation(model_dir)
+    scoring, parsing = scoring_of(card)
     predictions = predict_labels(
-        model, tokenizer, examples, card.labels, card.max_new_tokens, batch_size, console
+        model,
+        tokenizer,
+        examples,
+        card.labels,
+        card.max_new_tokens,
+        batch_size,
+        console,
+        True,
+        scoring,
+        parsing,
     )
     report = {
         "model": model_dir,
-        "mapping_rule": MAPPING_RULE,
         **classification_metrics(predictions, card.labels),
         "slices": slice_metrics(predictions, slices or []),
+        **scoring_report(predictions, scoring, parsing),
     }
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)

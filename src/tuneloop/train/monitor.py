@@ -1,7 +1,8 @@
 """Watch a phase learn: task metrics on a fixed validation subset, early stopping, overfitting alarms.
 
 Every `eval_every` steps the trainer computes the validation loss; `PhaseMonitor` then scores the
-same subset with the evaluator `tuneloop evaluate` uses (generated answers mapped to labels) and
+same subset with the evaluator `tuneloop evaluate` uses (the spec's `evaluation.scoring`: label
+log-likelihoods by default, or generated answers mapped to labels) and
 puts accuracy, macro-F1, macro recall and the invalid rate into the trainer's metrics, so the best
 checkpoint is chosen by the task metric, not by loss. It also raises two alarms, recorded as
 events: validation loss rising while training loss falls, and the watched metric falling for
@@ -19,7 +20,7 @@ from transformers import TrainerCallback, TrainerControl, TrainerState, Training
 from tuneloop.data.example import Example
 from tuneloop.evaluate.metrics import classification_metrics
 from tuneloop.evaluate.predict import predict_labels
-from tuneloop.spec import Phase, higher_is_better
+from tuneloop.spec import Evaluation, Phase, higher_is_better
 
 TASK_METRICS = ("accuracy", "macro_f1", "macro_recall", "invalid_rate")
 RISES_IN_A_ROW = 2  # validation-loss rises (with training loss falling) that make an overfitting alarm
@@ -37,13 +38,18 @@ class Event:
 
 class PhaseMonitor(TrainerCallback):
     def __init__(
-        self, phase: Phase, examples: list[Example], labels: list[str], tokenizer: Any, max_new_tokens: int
+        self,
+        phase: Phase,
+        examples: list[Example],
+        labels: list[str],
+        tokenizer: Any,
+        evaluation: Evaluation,
     ) -> None:
         self.phase = phase
+        self.evaluation = evaluation
         self.examples = examples
         self.labels = labels
         self.tokenizer = tokenizer
-        self.max_new_tokens = max_new_tokens
         self.records: list[dict[str, Any]] = []
         self.events: list[Event] = []
         self._train_loss: float | None = None
@@ -107,9 +113,11 @@ class PhaseMonitor(TrainerCallback):
                 self.tokenizer,
                 self.examples,
                 self.labels,
-                self.max_new_tokens,
+                self.evaluation.max_new_tokens,
                 self.phase.batch_size,
                 show_progress=False,
+                scoring=self.evaluation.scoring,
+                parsing=self.evaluation.parsing,
             )
             scores = classification_metrics(predictions, self.labels)
             for key in TASK_METRICS:

@@ -149,7 +149,7 @@ def train_phase(
         raise TuneloopError(f"phase {phase.name!r}: eval_every needs validation rows, and the split has none")
     general = general_texts(parts, spec.data.general_rows)
     before = previous_general or measure_general(model, tokenizer, general, phase.max_length)
-    monitor = PhaseMonitor(phase, watched, spec.label_names, tokenizer, spec.evaluation.max_new_tokens)
+    monitor = PhaseMonitor(phase, watched, spec.label_names, tokenizer, spec.evaluation)
     trainer = SFTTrainer(
         model=model,
         args=training_config(spec, phase, out_dir),
