@@ -9,8 +9,9 @@ How, per batch of examples:
 1. One forward pass over the prompts (chat template with the generation prompt, left padding,
    explicit position ids so padding does not shift positions). Its last logits already give the
    log-probability of every label's first answer token.
-2. The prompt's key/value cache is repeated once per label, and the remaining answer tokens of
-   all labels are scored against it in one batched pass (chunked to bound memory).
+2. The remaining answer tokens of all labels are scored against the prompt's key/value cache in
+   one more pass: side by side in one row per example, kept apart by a 4-D attention mask
+   (chunked over labels to bound memory).
 
 A label's answer is what the model was trained to write: the label and the end-of-answer token
 of the chat template (`<|end|>`, `<|im_end|>`, ...), so "card" cannot beat "card_arrival" by being
@@ -20,7 +21,6 @@ probabilities; the argmax is the prediction.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,31 +124,51 @@ def _rest_logprobs(
 ) -> torch.Tensor:
     """Log-probability of every label's answer tokens after the first, from the prompt's cache.
 
-    Rows are example-major (example i, label j at i * labels + j), the order in which
-    `batch_repeat_interleave` copies the cache. Answer tokens past a label's length are padding:
-    causal attention keeps them from touching the real ones, and they are masked out of the sum."""
-    examples, (n_labels, width) = mask.shape[0], ids.shape
+    The answers of a chunk of labels go side by side into one row per example (label-major, each
+    padded to the longest answer), after the cached prompt. A 4-D attention mask lets each answer
+    token see the prompt's real tokens and its own answer's earlier tokens, nothing else, and the
+    position ids restart at the prompt's end for every answer: so each answer is scored as if it
+    were alone, without copying the cache once per label. The chunk's entries are cropped from the
+    cache afterwards. Padding past a label's length is masked out of the sum."""
+    examples = mask.shape[0]
+    n_labels, width = ids.shape
+    step = width - 1  # answer tokens fed per label: all but the last
     inputs, targets = ids[:, :-1], ids[:, 1:]
-    counted = torch.arange(width - 1, device=ids.device) < (lengths - 1)[:, None]
-    per_pass = max(1, LOGIT_BUDGET // (examples * (width - 1) * vocab))
-    steps = torch.arange(1, width, device=ids.device)
+    counted = (torch.arange(step, device=ids.device) < (lengths - 1)[:, None]).float()
+    per_pass = max(1, LOGIT_BUDGET // (examples * step * vocab))
+    dtype = next(model.parameters()).dtype
     parts = []
     for start in range(0, n_labels, per_pass):
         chunk = slice(start, min(start + per_pass, n_labels))
         k = chunk.stop - chunk.start
-        repeated = copy.deepcopy(cache)
-        repeated.batch_repeat_interleave(k)
         logits = model(
-            input_ids=inputs[chunk].repeat(examples, 1),
-            attention_mask=torch.cat(
-                [mask.repeat_interleave(k, 0), torch.ones_like(inputs[chunk]).repeat(examples, 1)], 1
-            ),
-            position_ids=positions[:, -1:].repeat_interleave(k, 0) + steps,
-            cache=repeated,
+            input_ids=inputs[chunk].reshape(1, -1).expand(examples, -1),
+            attention_mask=_answers_mask(mask, k, step, dtype),
+            position_ids=positions[:, -1:] + 1 + torch.arange(step, device=ids.device).repeat(k),
+            cache=cache,
             use_cache=True,
         ).logits
+        cache.crop(-k * step)
         picked = (
-            logits.float().log_softmax(-1).gather(-1, targets[chunk].repeat(examples, 1)[..., None])[..., 0]
+            logits.float()
+            .log_softmax(-1)
+            .gather(-1, targets[chunk].reshape(1, -1, 1).expand(examples, -1, 1))
         )
-        parts.append((picked * counted[chunk].repeat(examples, 1)).sum(-1).view(examples, k))
+        parts.append((picked.view(examples, k, step) * counted[chunk]).sum(-1))
     return torch.cat(parts, 1)
+
+
+def _answers_mask(prompt_mask: torch.Tensor, k: int, step: int, dtype: torch.dtype) -> torch.Tensor:
+    """Additive (0 / -inf-like) mask of shape (examples, 1, k*step, prompt + k*step): every answer
+    token sees the prompt's real tokens and the tokens of its own answer up to itself."""
+    device = prompt_mask.device
+    label = torch.arange(k * step, device=device) // step
+    own = (label[:, None] == label[None, :]) & torch.ones(
+        k * step, k * step, dtype=torch.bool, device=device
+    ).tril()
+    seen = torch.cat(
+        [prompt_mask.bool()[:, None, :].expand(-1, k * step, -1), own.expand(prompt_mask.shape[0], -1, -1)],
+        -1,
+    )
+    blocked = torch.zeros(seen.shape, dtype=dtype, device=device).masked_fill(~seen, torch.finfo(dtype).min)
+    return blocked[:, None]
