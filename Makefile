@@ -46,6 +46,7 @@ bench: install
 	$(PY) benchmarks/train_throughput.py
 	$(PY) benchmarks/agreement_speed.py
 	$(PY) benchmarks/check_throughput.py
+	$(PY) benchmarks/label_scoring.py --model $(DEMO_DIR)/runs/run-001/phases/2-task/model  # after make demo
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

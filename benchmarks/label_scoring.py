@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/label_scoring.py [--model RUN/phases/2-task/model] [--rows 1000]
 
+The model defaults to the one `make demo` trains (demo-project/runs/run-001/phases/2-task/model).
+
 The rows are the first `--rows` of the run's held-out test split (BANKING77 rows of
 examples/banking77/data/train.csv the model never trained on); the run is the one the model
 directory sits in. Naive generation: one example at a time, greedy, `max_new_tokens` from the
@@ -32,7 +34,8 @@ from tuneloop.evaluate.runner import load_for_evaluation
 from tuneloop.evaluate.scoring_report import scoring_report
 from tuneloop.task_card import TaskCard
 
-DEMO_MODEL = Path("/work/main/demo-project/runs/run-001/phases/2-task/model")
+REPO = Path(__file__).resolve().parents[1]
+DEMO_MODEL = REPO / "demo-project" / "runs" / "run-001" / "phases" / "2-task" / "model"  # `make demo`
 MARKER = "## Label scoring: log-likelihood vs generation"
 
 

@@ -28,6 +28,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from tuneloop.errors import SpecError
+from tuneloop.evaluate.fairness.lexicons import BUILT_IN as FAMILIES
+from tuneloop.evaluate.fairness.lexicons import unknown_families
 from tuneloop.label_text import normalise
 
 SPEC_FILE = "tuneloop.yaml"
@@ -399,6 +401,16 @@ class FairnessSpec(_Strict):
     sensitive: list[str] = Field(default_factory=list)  # slice names whose groups are compared
     max_flip_rate: float | None = Field(default=None, ge=0, le=1)  # per swap family
     max_accuracy_difference: float | None = Field(default=None, ge=0, le=1)  # between groups
+
+    @model_validator(mode="after")
+    def _known_families(self) -> FairnessSpec:
+        unknown = unknown_families(self.families, self.custom)
+        if unknown:
+            raise ValueError(
+                f"unknown families {', '.join(map(repr, unknown))}: built-in ones are {', '.join(FAMILIES)}, "
+                "and custom: adds your own"
+            )
+        return self
 
 
 class OversampleSpec(_Strict):

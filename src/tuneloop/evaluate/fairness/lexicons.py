@@ -163,10 +163,14 @@ def _case_like(original: str) -> Callable[[str], str]:
     return str.lower
 
 
+def unknown_families(families: list[str], custom: dict[str, Pairs]) -> list[str]:
+    return [f for f in families if f not in BUILT_IN and f not in custom]
+
+
 def swappers(families: list[str], custom: dict[str, Pairs]) -> list[Swapper]:
     """The spec's families (built-in names or its own `custom` ones) plus every custom family."""
     known = {**BUILT_IN, **custom}
-    unknown = [f for f in families if f not in known]
+    unknown = unknown_families(families, custom)
     if unknown:
         raise TuneloopError(
             f"evaluation.fairness.families: unknown {', '.join(map(repr, unknown))}; built-in families are "

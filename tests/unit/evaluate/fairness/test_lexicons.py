@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from tuneloop.errors import TuneloopError
 from tuneloop.evaluate.fairness.lexicons import BUILT_IN, Swapper, swappers
+from tuneloop.spec import FairnessSpec
 
 
 @pytest.mark.parametrize(
@@ -47,3 +49,9 @@ def test_custom_families_are_added_and_unknown_ones_refused() -> None:
         swappers(["religion"], {})
     with pytest.raises(TuneloopError, match="two different terms"):
         swappers([], {"bad": [("cat", "Cat")]})
+
+
+def test_the_spec_refuses_an_unknown_family() -> None:
+    with pytest.raises(ValidationError, match="unknown families 'religion'"):
+        FairnessSpec(families=["gender", "religion"])
+    assert FairnessSpec(families=["pets"], custom={"pets": [("cat", "dog")]}).families == ["pets"]
