@@ -45,6 +45,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1000)
     parser.add_argument("--batch-size", type=int, default=64)
     args = parser.parse_args()
+    if not args.model.is_dir():
+        parser.error(f"no model at {args.model}: run `make demo` first, or pass --model")
     transformers.logging.set_verbosity_error()
     torch.set_num_threads(os.cpu_count() or 1)
     card = TaskCard.load(args.model)

@@ -149,11 +149,9 @@ def _rest_logprobs(
             use_cache=True,
         ).logits
         cache.crop(-k * step)
-        picked = (
-            logits.float()
-            .log_softmax(-1)
-            .gather(-1, targets[chunk].reshape(1, -1, 1).expand(examples, -1, 1))
-        )
+        logits = logits.float()  # log p(target) = logit(target) - logsumexp(logits): no full log_softmax copy
+        wanted = targets[chunk].reshape(1, -1, 1).expand(examples, -1, 1)
+        picked = logits.gather(-1, wanted)[..., 0] - logits.logsumexp(-1)
         parts.append((picked.view(examples, k, step) * counted[chunk]).sum(-1))
     return torch.cat(parts, 1)
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -107,6 +106,6 @@ def test_a_template_that_rewrites_the_answer_is_refused(tiny: tuple[Any, Any]) -
         label_answers(Upper(), ["card_arrival"], [{"role": "user", "content": "hi"}])
 
 
-def test_no_examples_predict_nothing(tiny: tuple[Any, Any], tmp_path: Path) -> None:
+def test_no_examples_predict_nothing(tiny: tuple[Any, Any]) -> None:
     model, tokenizer = tiny
     assert predict_labels(model, tokenizer, [], LABELS, show_progress=False) == []
