@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,20 @@ def test_an_unknown_format_is_named(model_dir: Path, tmp_path: Path) -> None:
     data = write_csv(tmp_path / "d.csv", ROWS[:2])
     with pytest.raises(TuneloopError, match="--format 'xlsx': expected one of csv, jsonl, parquet, chat"):
         evaluate_file(model_dir, data, data_format="xlsx")
+
+
+@pytest.mark.parametrize("scoring", ["loglik", "generate"])
+def test_the_card_scoring_is_used_and_reported(model_dir: Path, scoring: str) -> None:
+    examples = [
+        Example(build_messages(r["text"], r["category"], "Classify."), r["category"], "x") for r in ROWS[:6]
+    ]
+    card = replace(CARD, scoring=scoring, parsing="strict")
+    report = evaluate_examples(str(model_dir), examples, card)
+    assert report["scoring"]["method"] == scoring
+    if scoring == "loglik":
+        assert report["parsing"]["headline"] is None and report["invalid_rate"] == 0.0
+        assert 0 < report["scoring"]["mean_confidence"] <= 1
+    else:
+        assert report["parsing"]["headline"] == "strict"
+        assert report["accuracy"] == report["parsing"]["strict"]["accuracy"]
+        assert report["invalid_rate"] == report["parsing"]["strict"]["invalid_rate"]
