@@ -305,11 +305,12 @@ def evaluate_run(
                 model,
                 examples,
                 card,
-                spec.evaluation.slices,
+                spec.evaluation,
                 target / split if target else None,
                 spec.evaluation.batch_size,
                 console,
                 loaded,
+                seed=spec.seed,
             )
     if own:
         chosen = spec.evaluation.metrics
