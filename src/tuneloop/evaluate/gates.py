@@ -10,6 +10,7 @@ nothing was checked.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from tuneloop.evaluate.verdicts import GateVerdict
@@ -20,6 +21,11 @@ _MISSING_TARGET = {
     "previous_phase": "no earlier phase or base model was compared",
     "previous_round": "no previous round with a final model: nothing to regress from",
 }
+
+
+def shown_split(evaluation: Evaluation, evaluated: Collection[str]) -> str | None:
+    """The split the report and model card dwell on: the gated one, else the first evaluated."""
+    return evaluation.gate_split if evaluation.gate_split in evaluated else next(iter(evaluated), None)
 
 
 def gate_text(gate: EvaluationGate) -> str:

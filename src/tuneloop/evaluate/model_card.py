@@ -14,13 +14,14 @@ from typing import Any
 
 import orjson
 
-from tuneloop.evaluate.compare import read_comparisons
+from tuneloop.evaluate.compare import OVERALL, read_comparisons
 from tuneloop.evaluate.review_results import read_review_results
 from tuneloop.pipeline import read_evaluation, read_run, run_spec
 from tuneloop.spec import ProjectSpec
 
 MODEL_CARD_FILE = "MODEL_CARD.md"
 FAIRNESS_FILE = "fairness.json"
+SIGNIFICANT = 0.05
 
 
 def write_model_card(run_dir: Path) -> Path:
@@ -124,7 +125,7 @@ def _evaluation(evaluation: dict[str, dict[str, Any]], spec: ProjectSpec) -> str
         ]
         for split, m in evaluation.items()
     ]
-    first = next(iter(evaluation.values()))
+    first = next((m for m in evaluation.values() if "bootstrap" in m), next(iter(evaluation.values())))
     rule = first.get("mapping_rule", "")
     lines = [
         "## Evaluation",
@@ -173,10 +174,13 @@ def _comparisons(comparisons: dict[str, Any] | None) -> str:
         ]
         for target in comparisons["targets"]
         for test in target["tests"]
+        if test["scope"] == OVERALL or (test["p_holm"] < SIGNIFICANT and test["difference"] < 0)
     ]
     return (
         f"## Comparisons ({comparisons['split']}, n={comparisons['n']})\n\n"
-        f"Paired on the same rows; p-values adjusted by {comparisons['adjustment']}.\n\n"
+        f"Paired on the same rows; p-values adjusted by {comparisons['adjustment']}. "
+        f"Shown: the whole split, and any slice with a significant drop (Holm p < {SIGNIFICANT}); "
+        "every slice test is in the report and in comparisons.json.\n\n"
         + _table(
             ["against", "scope", "metric", "other -> this", "difference [95% CI]", "test", "Holm p"], rows
         )

@@ -18,6 +18,7 @@ from tuneloop.pipeline import RUN_FILE, read_evaluation, read_run, run_spec
 from tuneloop.report import plots
 from tuneloop.report.annotation import annotation_section
 from tuneloop.report.data_quality import data_quality_section
+from tuneloop.report.evaluation import evaluation_section
 from tuneloop.train.phases import METRICS_FILE
 
 REPORT_FILE = "report.html"
@@ -65,4 +66,5 @@ def _context(run_dir: Path, record: dict[str, Any]) -> dict[str, Any]:
         "recall_plot": plots.per_class_recall(test["per_class"]) if test and test["per_class"] else None,
         "confusion_plot": plots.confusion_heatmap(test["confusion"]) if test and test["n"] else None,
         "annotation": annotation_section(spec),
+        "evaluation_depth": evaluation_section(run_dir, record, spec, evaluation),
     }

@@ -276,18 +276,19 @@ def slice_intervals(slices: dict[str, dict[str, dict[str, Any]]], metric: str, o
 
 def comparison_differences(targets: list[dict[str, Any]], metric: str) -> str:
     """Per compared model and scope, this model minus the other with the paired 95% interval;
-    red where the difference is significant after Holm (p < 0.05)."""
+    red for a drop and green for a gain that are significant after Holm (p < 0.05)."""
     rows = [(t["name"], test) for t in targets for test in t["tests"] if test["metric"] == metric]
     fig, ax = plt.subplots(figsize=(7.0, 0.6 + 0.3 * max(len(rows), 3)))
     for y, (_, test) in enumerate(rows):
         low, high = test["ci"]
-        colour = "#cc0000" if test["p_holm"] < 0.05 else "#204a87"
+        significant = test["p_holm"] < 0.05
+        colour = "#204a87" if not significant else "#cc0000" if test["difference"] < 0 else "#4e9a06"
         spread = [[test["difference"] - low], [high - test["difference"]]]
         ax.errorbar(test["difference"], y, xerr=spread, fmt="o", color=colour, ecolor=colour, capsize=3)
     ax.axvline(0, color="#555753", linewidth=1)
     names = [f"vs {name}: {_plain(test['scope'])}" for name, test in rows]
     ax.set_yticks(range(len(rows)), names, fontsize=7)
     ax.invert_yaxis()
-    ax.set_xlabel(f"{metric}: this model minus the other (paired 95% interval; red: Holm p < 0.05)")
+    ax.set_xlabel(f"{metric}: this model minus the other (paired 95% interval;\nred / green: significant drop / gain, Holm p < 0.05)")
     ax.grid(axis="x", alpha=0.3)
     return to_base64(fig)
