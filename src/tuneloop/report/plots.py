@@ -289,6 +289,9 @@ def comparison_differences(targets: list[dict[str, Any]], metric: str) -> str:
     names = [f"vs {name}: {_plain(test['scope'])}" for name, test in rows]
     ax.set_yticks(range(len(rows)), names, fontsize=7)
     ax.invert_yaxis()
-    ax.set_xlabel(f"{metric}: this model minus the other (paired 95% interval;\nred / green: significant drop / gain, Holm p < 0.05)")
+    ax.set_xlabel(
+        f"{metric}: this model minus the other (paired 95% interval)\n"
+        "red / green: a significant drop / gain (Holm p < 0.05)"
+    )
     ax.grid(axis="x", alpha=0.3)
     return to_base64(fig)
