@@ -240,6 +240,7 @@ def evaluate(
 
     if gate and (run is None or model_dir is not None):
         raise TuneloopError("--gate checks a run's own final model: give --run RUN_DIR without MODEL_DIR")
+    verdicts: list[GateVerdict] = []
     if run is not None:
         _refuse_with_run(data=data, text_field=text_field, label_field=label_field, data_format=data_format)
         if model_dir is None and out_dir is not None:
@@ -254,8 +255,8 @@ def evaluate(
             "run_dir": str(run),
             **{k: headline(v, chosen) for k, v in results.items()},
         }
-        verdicts = run_verdicts(run) if gate else []
         if gate:
+            verdicts = run_verdicts(run)
             payload["gates"] = [v.to_dict() for v in verdicts]
     elif model_dir is not None and data is not None:
         model = resolve_model_dir(model_dir)
