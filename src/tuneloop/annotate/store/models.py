@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ROLES = ("admin", "annotator", "reviewer")
-SCHEMA_KINDS = ("single_label", "multi_label", "rating", "free_text_correction")
+SCHEMA_KINDS = ("single_label", "multi_label", "rating", "free_text_correction", "output_review")
 SOURCE_KINDS = ("dataset", "model_output")
 VERDICTS = ("accept", "correct")
 
