@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from tuneloop.cli_annotate import annotate_app, users_app
+from tuneloop.cli_review import review_app
 from tuneloop.cli_support import JsonOpt, ProjectArg, emit, err, guarded, out
 from tuneloop.errors import CheckFailed, TuneloopError
 from tuneloop.evaluate.verdicts import GateVerdict
@@ -27,6 +28,7 @@ base_model_app = typer.Typer(no_args_is_help=True, help="Build or inspect the ba
 app.add_typer(base_model_app, name="base-model")
 app.add_typer(annotate_app, name="annotate")
 app.add_typer(users_app, name="users")
+app.add_typer(review_app, name="review")
 
 
 @app.callback()

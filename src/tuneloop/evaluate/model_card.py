@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from tuneloop.evaluate.compare import OVERALL, read_comparisons
-from tuneloop.evaluate.review_results import read_review_results
+from tuneloop.evaluate.review_files import read_review_results
 from tuneloop.pipeline import read_evaluation, read_run, run_spec
 from tuneloop.spec import ProjectSpec
 
@@ -224,10 +224,12 @@ def _review(review: dict[str, Any] | None) -> str:
         f"- {review['items_reviewed']} outputs reviewed by {len(review['reviewers'])} reviewers"
         + (" (SIMULATED reviewers: " + ", ".join(review["simulated"]) + ")" if review["simulated"] else ""),
         f"- human-judged accuracy {_pct(review['human_accuracy'])} vs automatic "
-        f"{_pct(review['automatic_accuracy'])} on the same items",
+        f"{_pct(review['automatic_accuracy'])} on the same items (drawn over-sampling errors, so both "
+        "are below the split's accuracy)",
         "- agreement of human and automatic correctness: Cohen's kappa "
         + _plain(review["kappa_human_automatic"]),
-        f"- agreement between reviewers on correctness: {_plain(review['reviewer_agreement'])}",
+        "- agreement between reviewers on correctness: Krippendorff's alpha "
+        + _plain(review["reviewer_agreement"]),
         f"- mean rating {_plain(review['mean_rating'])} of 5; {review['candidates']} corrected outputs kept "
         "as candidate training rows",
     ]

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from tuneloop.annotate.simulate import SKILL
 from tuneloop.annotate.status import store_status
 from tuneloop.annotate.store import open_store
-from tuneloop.annotate.store.models import Item, User
+from tuneloop.annotate.store.models import Item, LabelSchema, User
 from tuneloop.annotate.summary import agreement_report
 from tuneloop.report import plots
 from tuneloop.spec import ProjectSpec
@@ -31,7 +31,12 @@ def annotation_section(spec: ProjectSpec) -> dict[str, Any] | None:
     store = open_store(url)
     try:
         with store.begin() as session:
-            if not session.scalar(select(func.count(Item.id)).where(Item.closed_at.is_not(None))):
+            closed_labels = (
+                select(func.count(Item.id))
+                .join(LabelSchema, LabelSchema.id == Item.label_schema_id)
+                .where(Item.closed_at.is_not(None), LabelSchema.kind != "output_review")
+            )
+            if not session.scalar(closed_labels):  # reviews of model outputs are not data labels
                 return None
             report = agreement_report(session, spec)
             status = store_status(session)

@@ -8,7 +8,7 @@ from typing import Any
 
 from tuneloop.evaluate.compare import read_comparisons
 from tuneloop.evaluate.gates import shown_split
-from tuneloop.evaluate.review_results import read_review_results
+from tuneloop.evaluate.review_files import read_review_results
 from tuneloop.report import plots
 from tuneloop.spec import ProjectSpec
 
