@@ -24,6 +24,7 @@ EVALUATION = {
         {"name": "card", "keywords": ["card", "cards"]},
         {"name": "question", "regex": r"\?\s*$"},
     ],
+    "review": {"sample": 10},
     "gates": [
         {"metric": "accuracy", "max_drop": 0.03, "against": "base"},
         {"metric": "accuracy", "min": 0.99},  # out of reach for a model trained for seconds
@@ -114,3 +115,19 @@ def test_gate_needs_the_runs_own_model(gated_round: tuple[Path, Any]) -> None:
     run_dir = gated_round[0]
     result = runner.invoke(app, ["evaluate", str(run_dir), "--run", str(run_dir), "--gate"])
     assert result.exit_code == 2 and "--gate checks a run's own final model" in result.output
+
+
+def test_review_sample_simulate_and_results_reach_the_report_and_model_card(
+    gated_round: tuple[Path, Any],
+) -> None:
+    run_dir = gated_round[0]
+    sampled = runner.invoke(app, ["review", "sample", str(run_dir), "--json"])
+    assert sampled.exit_code == 0, sampled.output
+    assert orjson.loads(sampled.stdout)["drawn"] == 10
+    simulated = runner.invoke(app, ["review", "simulate", str(run_dir)])
+    assert simulated.exit_code == 0 and "SIMULATED reviewers" in simulated.stdout
+    results = runner.invoke(app, ["review", "results", str(run_dir)])
+    assert results.exit_code == 0, results.output
+    assert "10 of 10 outputs reviewed (SIMULATED reviewers)" in results.stdout
+    assert "Human review of outputs" in (run_dir / "report.html").read_text()
+    assert "human-judged accuracy" in (run_dir / "MODEL_CARD.md").read_text()
