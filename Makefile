@@ -27,6 +27,9 @@ demo: install
 	$(VENV)/bin/tuneloop annotate simulate $(DEMO_DIR) --items 300
 	$(VENV)/bin/tuneloop annotate agreement $(DEMO_DIR)
 	$(VENV)/bin/tuneloop run $(DEMO_DIR)
+	$(VENV)/bin/tuneloop review sample $(DEMO_DIR)/runs/run-001
+	$(VENV)/bin/tuneloop review simulate $(DEMO_DIR)/runs/run-001
+	$(VENV)/bin/tuneloop review results $(DEMO_DIR)/runs/run-001
 
 test: install postgres
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
