@@ -141,22 +141,25 @@ def _evaluation(evaluation: dict[str, dict[str, Any]], spec: ProjectSpec) -> str
 def _slices(metrics: dict[str, Any] | None, split: str | None) -> str:
     if not metrics or not metrics.get("slices"):
         return ""
-    names = [k for k in next(iter(next(iter(metrics["slices"].values())).values()))["ci"]]
+    names = list(metrics.get("ci") or {}) or ["accuracy"]  # runs evaluated before intervals: accuracy
     rows = [
         [
             name,
             value,
             str(m["n"]),
-            *(_with_ci(m[k], m["ci"][k]) for k in names),
-            "too small" if m["too_small"] else "",
+            *(_with_ci(m.get(k), (m.get("ci") or {}).get(k)) for k in names),
+            "too small" if m.get("too_small") else "",
         ]
         for name, groups in metrics["slices"].items()
         for value, m in groups.items()
     ]
-    minimum = metrics.get("min_slice_size", "?")
-    return f"## Slices ({split})\n\nGroups under {minimum} rows are marked too small to judge.\n\n" + _table(
-        ["slice", "group", "n", *names, ""], rows
+    minimum = metrics.get("min_slice_size")
+    note = (
+        f"Groups under {minimum} rows are marked too small to judge."
+        if minimum
+        else "Evaluated before intervals were kept: re-run `tuneloop evaluate --run` for them."
     )
+    return f"## Slices ({split})\n\n{note}\n\n" + _table(["slice", "group", "n", *names, ""], rows)
 
 
 def _comparisons(comparisons: dict[str, Any] | None) -> str:
@@ -246,7 +249,7 @@ def _limitations(
 ) -> str:
     items = []
     for name, groups in (metrics or {}).get("slices", {}).items():
-        small = [f"{value} (n={m['n']})" for value, m in groups.items() if m["too_small"]]
+        small = [f"{value} (n={m['n']})" for value, m in groups.items() if m.get("too_small")]
         if small:
             items.append(f"slice {name}: too few rows to judge {', '.join(small)}")
     for v in record.get("evaluation_gates", []):

@@ -19,8 +19,8 @@ def evaluation_section(
     split = shown_split(spec.evaluation, evaluation)
     metrics = evaluation.get(split) if split else None
     headline = spec.evaluation.metrics[0]
-    slices = (metrics or {}).get("slices") or {}
-    with_intervals = {k: v for k, v in slices.items() if v and "ci" in next(iter(v.values()))}
+    slices = {k: v for k, v in ((metrics or {}).get("slices") or {}).items() if v}
+    with_intervals = {k: v for k, v in slices.items() if "ci" in next(iter(v.values()))}
     comparisons = read_comparisons(run_dir / "eval" / split) if split else None
     return {
         "split": split,
@@ -28,7 +28,7 @@ def evaluation_section(
         "metrics": judged(metrics),
         "bootstrap": (metrics or {}).get("bootstrap"),
         "min_slice_size": (metrics or {}).get("min_slice_size"),
-        "slices": with_intervals,
+        "slices": slices,
         "slice_plot": plots.slice_intervals(with_intervals, headline, (metrics or {}).get(headline))
         if with_intervals
         else None,
@@ -42,5 +42,6 @@ def evaluation_section(
 
 
 def judged(metrics: dict[str, Any] | None) -> list[str]:
-    """The metrics that carry intervals in this evaluation (older runs have none)."""
-    return list((metrics or {}).get("ci") or {})
+    """The metrics that carry intervals in this evaluation; runs evaluated before intervals show
+    the accuracy of each slice group alone."""
+    return list((metrics or {}).get("ci") or {}) or ["accuracy"]
