@@ -49,6 +49,7 @@ bench: install
 	$(PY) benchmarks/train_throughput.py
 	$(PY) benchmarks/agreement_speed.py
 	$(PY) benchmarks/check_throughput.py
+	$(PY) benchmarks/bootstrap_intervals.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
