@@ -26,7 +26,7 @@ from tuneloop.annotate.project import operator, project_store, publish_spec_guid
 from tuneloop.annotate.store import add_label_schema, import_model_outputs
 from tuneloop.annotate.store.engine import Store
 from tuneloop.annotate.store.items import ModelOutput
-from tuneloop.annotate.store.models import LabelSchema
+from tuneloop.annotate.store.models import OUTPUT_REVIEW, LabelSchema
 from tuneloop.errors import TuneloopError
 from tuneloop.evaluate.model_card import FAIRNESS_FILE
 from tuneloop.evaluate.predict import Prediction
@@ -157,7 +157,7 @@ def import_sample(store: Store, spec: ProjectSpec, drawn: list[Drawn], reviewers
 
 def review_schema(session: Session, by: Any) -> LabelSchema:
     schema = session.scalar(select(LabelSchema).where(LabelSchema.name == REVIEW_SCHEMA))
-    return schema if schema is not None else add_label_schema(session, REVIEW_SCHEMA, "output_review", by=by)
+    return schema if schema is not None else add_label_schema(session, REVIEW_SCHEMA, OUTPUT_REVIEW, by=by)
 
 
 def sample_for_review(run_dir: Path) -> dict[str, Any]:

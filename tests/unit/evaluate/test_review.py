@@ -11,8 +11,9 @@ import orjson
 import pytest
 
 from tests.unit.evaluate.factories import prediction
-from tuneloop.annotate.project import project_store
-from tuneloop.annotate.store import export_records
+from tuneloop.annotate.project import operator, project_store
+from tuneloop.annotate.status import store_status
+from tuneloop.annotate.store import disagreements, export_records, items_needing_review
 from tuneloop.evaluate.review import allocate, draw_sample, flipped_ids, reasons, sample_for_review
 from tuneloop.evaluate.review_results import collect_review_results, summarise
 from tuneloop.evaluate.review_simulate import simulate_review
@@ -155,4 +156,6 @@ def test_sample_simulate_and_results_round_trip_through_the_store(make_project: 
     store = project_store(spec)
     with store.begin() as session:  # reviews judge the model: they never enter the data's labels
         assert export_records(session) == []
+        assert disagreements(session) == [] and items_needing_review(session, operator(session)) == []
+        assert store_status(session)["items"]["total"] == 0
     store.close()

@@ -12,7 +12,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tuneloop.annotate.store.models import Annotation, GuidelineVersion, Item, LabelSchema, User
+from tuneloop.annotate.store.models import (
+    OUTPUT_REVIEW,
+    Annotation,
+    GuidelineVersion,
+    Item,
+    LabelSchema,
+    User,
+)
 
 
 @dataclass(frozen=True)
@@ -35,7 +42,7 @@ def export_records(
         select(Annotation, Item.external_id, User.name, GuidelineVersion.version)
         .join(Item, Item.id == Annotation.item_id)
         .join(LabelSchema, LabelSchema.id == Item.label_schema_id)
-        .where(LabelSchema.kind != "output_review")
+        .where(LabelSchema.kind != OUTPUT_REVIEW)
         .join(User, User.id == Annotation.annotator_id)
         .join(GuidelineVersion, GuidelineVersion.id == Annotation.guideline_version_id)
         .order_by(Annotation.id)

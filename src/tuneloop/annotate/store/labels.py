@@ -9,10 +9,10 @@ import orjson
 from sqlalchemy.orm import Session
 
 from tuneloop.annotate.store.errors import InvalidLabel, StoreError
-from tuneloop.annotate.store.models import SCHEMA_KINDS, LabelSchema, User
+from tuneloop.annotate.store.models import OUTPUT_REVIEW, SCHEMA_KINDS, LabelSchema, User
 from tuneloop.annotate.store.repository import audit
 
-FIXED_FORM = ("free_text_correction", "output_review")  # kinds whose answers are not from a label list
+FIXED_FORM = ("free_text_correction", OUTPUT_REVIEW)  # kinds whose answers are not from a label list
 REVIEW_KEYS = {"rating", "correct", "corrected"}
 
 
@@ -47,7 +47,7 @@ def check_label(schema: LabelSchema, label: Any) -> Any:
         if unknown:
             raise InvalidLabel(f"{', '.join(unknown)} not among the labels: {allowed}")
         return sorted(set(label))
-    if schema.kind == "output_review":
+    if schema.kind == OUTPUT_REVIEW:
         return check_output_review(label)
     if not isinstance(label, str) or not label.strip():
         raise InvalidLabel("a free_text_correction answer is non-empty text")
