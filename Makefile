@@ -27,6 +27,9 @@ demo: install
 	$(VENV)/bin/tuneloop annotate simulate $(DEMO_DIR) --items 300
 	$(VENV)/bin/tuneloop annotate agreement $(DEMO_DIR)
 	$(VENV)/bin/tuneloop run $(DEMO_DIR)
+	$(VENV)/bin/tuneloop review sample $(DEMO_DIR)/runs/run-001
+	$(VENV)/bin/tuneloop review simulate $(DEMO_DIR)/runs/run-001
+	$(VENV)/bin/tuneloop review results $(DEMO_DIR)/runs/run-001
 
 test: install postgres
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
@@ -47,6 +50,7 @@ bench: install
 	$(PY) benchmarks/agreement_speed.py
 	$(PY) benchmarks/check_throughput.py
 	$(PY) benchmarks/label_scoring.py --model $(DEMO_DIR)/runs/run-001/phases/2-task/model  # after make demo
+	$(PY) benchmarks/bootstrap_intervals.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -15,16 +15,20 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from tuneloop.cli_annotate import annotate_app, users_app
+from tuneloop.cli_review import review_app
 from tuneloop.cli_support import JsonOpt, ProjectArg, emit, err, guarded, out
 from tuneloop.errors import CheckFailed, TuneloopError
+from tuneloop.evaluate.verdicts import GateVerdict
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 base_model_app = typer.Typer(no_args_is_help=True, help="Build or inspect the base model.")
 app.add_typer(base_model_app, name="base-model")
 app.add_typer(annotate_app, name="annotate")
 app.add_typer(users_app, name="users")
+app.add_typer(review_app, name="review")
 
 
 @app.callback()
@@ -214,14 +218,31 @@ def evaluate(
     out_dir: Annotated[
         Path | None, typer.Option(help="Write predictions.jsonl and metrics.json here.")
     ] = None,
+    gate: Annotated[
+        bool,
+        typer.Option("--gate", help="With --run: check the spec's evaluation gates; exit 1 if any fails."),
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Evaluate a model on a data file (MODEL_DIR --data FILE) or on a run's splits (--run RUN_DIR)."""
+    """Evaluate a model on a data file (MODEL_DIR --data FILE) or on a run's splits (--run RUN_DIR).
+
+    With --run, the final model is also compared with the base model, each earlier phase and the
+    previous round on the gated split (paired tests, Holm-adjusted)."""
     from tuneloop.data.split import SPLITS
     from tuneloop.evaluate.runner import evaluate_file
-    from tuneloop.pipeline import EVAL_SPLITS, evaluate_run, headline, resolve_model_dir, run_spec
+    from tuneloop.pipeline import (
+        EVAL_SPLITS,
+        evaluate_run,
+        headline,
+        resolve_model_dir,
+        run_spec,
+        run_verdicts,
+    )
     from tuneloop.spec import Evaluation
 
+    if gate and (run is None or model_dir is not None):
+        raise TuneloopError("--gate checks a run's own final model: give --run RUN_DIR without MODEL_DIR")
+    verdicts: list[GateVerdict] = []
     if run is not None:
         _refuse_with_run(data=data, text_field=text_field, label_field=label_field, data_format=data_format)
         if model_dir is None and out_dir is not None:
@@ -236,6 +257,9 @@ def evaluate(
             "run_dir": str(run),
             **{k: headline(v, chosen) for k, v in results.items()},
         }
+        if gate:
+            verdicts = run_verdicts(run)
+            payload["gates"] = [v.to_dict() for v in verdicts]
     elif model_dir is not None and data is not None:
         model = resolve_model_dir(model_dir)
         payload = evaluate_file(model, data, text_field, label_field, data_format, out_dir, console=err)
@@ -246,8 +270,25 @@ def evaluate(
     elif run is not None:
         for name in results:
             _print_headline(name, payload[name])
+        _print_verdicts(verdicts)
     else:
         _print_headline(str(data), headline(payload, Evaluation().metrics))
+    failed = [v for v in verdicts if not v.passed]
+    if failed:
+        raise CheckFailed(
+            f"{len(failed)} of {len(verdicts)} evaluation gate verdicts failed: {_listed(failed)}"
+        )
+
+
+def _print_verdicts(verdicts: list[GateVerdict]) -> None:
+    for v in verdicts:
+        mark = "[green]passed[/]" if v.passed else "[bold red]FAILED[/]"
+        where = escape(f"[{v.scope}]")
+        out.print(f"gate {escape(v.gate)} {where}: {mark} — {escape(v.detail)}", highlight=False)
+
+
+def _listed(verdicts: list[GateVerdict]) -> str:
+    return "; ".join(f"{v.gate} [{v.scope}] {v.detail}" for v in verdicts)
 
 
 def _refuse_with_run(**options: Any) -> None:
@@ -276,14 +317,17 @@ def _print_headline(name: str, m: dict[str, Any]) -> None:
 def report(
     run_dir: Annotated[Path, typer.Argument(help="A run directory.")], json_out: JsonOpt = False
 ) -> None:
-    """Write report.html for a run: spec, data, loss curves, per-class recall, confusion, slices."""
+    """Write report.html and MODEL_CARD.md for a run: spec, data, loss curves, per-class recall,
+    confusion, slices with intervals, comparisons, gates."""
+    from tuneloop.evaluate.model_card import write_model_card
     from tuneloop.report.html import build_report
 
-    path = build_report(run_dir)
+    path, card = build_report(run_dir), write_model_card(run_dir)
     if json_out:
-        emit({"report": str(path)})
+        emit({"report": str(path), "model_card": str(card)})
     else:
         out.print(f"report: {path}")
+        out.print(f"model card: {card}")
 
 
 @app.command("run")
@@ -307,6 +351,8 @@ def run_command(project: ProjectArg = Path("."), json_out: JsonOpt = False) -> N
                     "report": str(exc.report),
                     "status": record["status"],
                     "phases": record.get("phases", []),
+                    **record.get("evaluation", {}),
+                    "gates": record.get("evaluation_gates", []),
                 }
             )
         raise
@@ -320,10 +366,12 @@ def run_command(project: ProjectArg = Path("."), json_out: JsonOpt = False) -> N
                 "model": record["final_model"],
                 "report": str(report_path),
                 **record["evaluation"],
+                "gates": record.get("evaluation_gates", []),
             }
         )
         return
     for split, m in record["evaluation"].items():
         _print_headline(split, m)
+    _print_verdicts([GateVerdict(**v) for v in record.get("evaluation_gates", [])])
     out.print(f"model: {record['final_model']}", highlight=False)
     out.print(f"report: {report_path}", highlight=False)

@@ -8,6 +8,9 @@ Each stage writes into the run directory and records itself in `run.json`, so `t
     <output_dir>/run-NNN/data/               the DatasetVersion (Parquet splits, manifest, quarantine)
     <output_dir>/run-NNN/phases/K-NAME/      model/ and metrics.jsonl of phase K
     <output_dir>/run-NNN/eval/SPLIT/         predictions.jsonl and metrics.json of the final model
+    <output_dir>/run-NNN/eval/SPLIT/compare/NAME/   the same for a compared model (gated split only)
+    <output_dir>/run-NNN/eval/SPLIT/comparisons.json   paired tests against those models
+    <output_dir>/run-NNN/MODEL_CARD.md       what the model is, how it was made, how good, its limits
     <output_dir>/run-NNN/run.json            what happened, for the report and for people
     <output_dir>/run-NNN/report.html         the report
 """
@@ -32,7 +35,16 @@ from tuneloop.data.prepare import prepare_dataset, read_and_split
 from tuneloop.data.version import DatasetVersion
 from tuneloop.distributed import agree, is_main, main_first
 from tuneloop.errors import TuneloopError
-from tuneloop.evaluate.runner import METRICS_FILE, evaluate_examples, load_for_evaluation
+from tuneloop.evaluate.compare import compare_models, comparison_targets, read_comparisons
+from tuneloop.evaluate.gates import evaluation_verdicts
+from tuneloop.evaluate.runner import (
+    METRICS_FILE,
+    PREDICTIONS_FILE,
+    evaluate_examples,
+    load_for_evaluation,
+    read_predictions,
+)
+from tuneloop.evaluate.verdicts import GateVerdict
 from tuneloop.spec import SPEC_FILE, ProjectSpec
 from tuneloop.task_card import TaskCard
 from tuneloop.train.base_model import (
@@ -305,11 +317,12 @@ def evaluate_run(
                 model,
                 examples,
                 card,
-                spec.evaluation.slices,
+                spec.evaluation,
                 target / split if target else None,
                 spec.evaluation.batch_size,
                 console,
                 loaded,
+                seed=spec.seed,
             )
     if own:
         chosen = spec.evaluation.metrics
@@ -317,7 +330,44 @@ def evaluate_run(
             s: headline(m, chosen) for s, m in results.items()
         }
         update_run(run_dir, evaluation=recorded, status="evaluated")
+        gated = spec.evaluation.gate_split
+        if gated in results:
+            compare_run(run_dir, spec, dataset.split(gated), console)
+        verdicts = run_verdicts(run_dir)
+        update_run(run_dir, evaluation_gates=[v.to_dict() for v in verdicts])
     return results
+
+
+def compare_run(run_dir: Path, spec: ProjectSpec, examples: list[Example], console: Console) -> None:
+    """The run's final model against the base model, each earlier phase and the previous round,
+    all re-scored on the gated split (results in eval/SPLIT/comparisons.json)."""
+    record, split_dir = read_run(run_dir), run_dir / "eval" / spec.evaluation.gate_split
+    targets = comparison_targets(record["base_model"], record.get("phases", []), previous_round(run_dir))
+    current = read_predictions(split_dir / PREDICTIONS_FILE)
+    card = TaskCard.from_spec(spec)
+    compare_models(targets, examples, card, spec.evaluation, current, split_dir, spec.seed, console)
+
+
+def previous_round(run_dir: Path) -> tuple[str, str] | None:
+    """The latest earlier run (by number) in the same output directory whose final model is on disk."""
+    own = int(run_dir.name.removeprefix("run-")) if re.fullmatch(r"run-\d+", run_dir.name) else None
+    earlier = [
+        (int(m.group(1)), p)
+        for p in run_dir.parent.iterdir()
+        if (m := re.fullmatch(r"run-(\d+)", p.name)) and (own is None or int(m.group(1)) < own)
+    ]
+    for _, path in sorted(earlier, reverse=True):
+        model = read_run(path).get("final_model")
+        if model and Path(model).is_dir():
+            return path.name, model
+    return None
+
+
+def run_verdicts(run_dir: Path) -> list[GateVerdict]:
+    """The evaluation gates of the run's spec, judged on what the evaluation left on disk."""
+    spec = run_spec(run_dir)
+    comparisons = read_comparisons(run_dir / "eval" / spec.evaluation.gate_split)
+    return evaluation_verdicts(read_evaluation(run_dir), comparisons, spec.evaluation)
 
 
 def headline(metrics: dict[str, Any], chosen: Sequence[str]) -> dict[str, Any]:

@@ -1,7 +1,8 @@
-"""One whole round, as `tuneloop run` does it: train, evaluate, report.
+"""One whole round, as `tuneloop run` does it: train, evaluate, report, model card.
 
-A phase that fails its gate stops the round; the report is still written, so a person can see
-why, and the error names it.
+A phase that fails its gate stops the round, and so does a failing evaluation gate (spec
+`evaluation.gates`) after the evaluation; either way the report and the model card are still
+written, so a person can see why, and the error names it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from pathlib import Path
 from rich.console import Console
 
 from tuneloop.distributed import is_main
-from tuneloop.pipeline import evaluate_run, start_run, train_run
+from tuneloop.evaluate.model_card import write_model_card
+from tuneloop.pipeline import evaluate_run, read_run, start_run, train_run, update_run
 from tuneloop.report.html import REPORT_FILE, build_report
 from tuneloop.spec import ProjectSpec
 from tuneloop.train.phases import GateFailed
@@ -26,8 +28,19 @@ def run_round(spec: ProjectSpec, console: Console) -> tuple[Path, Path]:
         if not is_main():
             raise
         report = build_report(run_dir)
+        write_model_card(run_dir)
         raise GateFailed(f"{exc}; report: {report}", run_dir=run_dir, report=report) from None
     if not is_main():  # under accelerate launch, one process evaluates and reports
         return run_dir, run_dir / REPORT_FILE
     evaluate_run(run_dir, console)
-    return run_dir, build_report(run_dir)
+    failed = [v for v in read_run(run_dir).get("evaluation_gates", []) if not v["passed"]]
+    if failed:
+        update_run(run_dir, status=f"stopped: {len(failed)} evaluation gate verdict(s) failed")
+    report = build_report(run_dir)
+    write_model_card(run_dir)
+    if failed:
+        listed = "; ".join(f"{v['gate']} [{v['scope']}] {v['detail']}" for v in failed)
+        raise GateFailed(
+            f"evaluation gate failed: {listed}; report: {report}", run_dir=run_dir, report=report
+        )
+    return run_dir, report

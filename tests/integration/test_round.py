@@ -72,8 +72,9 @@ def test_report_is_a_static_page_with_plots(round_result: tuple[Path, dict]) -> 
     report = Path(round_result[1]["report"])
     html = report.read_text()
     assert report.name == "report.html"
-    # loss curves, recall per class, confusion; input lengths and labels (no duplicates or findings here)
-    assert html.count('src="data:image/png;base64,') == 5
+    # loss curves, recall per class, confusion; input lengths and labels (no duplicates or findings
+    # here); slice intervals and the differences against the base model and phase 1
+    assert html.count('src="data:image/png;base64,') == 7
     assert "<script" not in html
     for heading in (
         "Result on the test split",
@@ -83,6 +84,8 @@ def test_report_is_a_static_page_with_plots(round_result: tuple[Path, dict]) -> 
         "Recall per class",
         "Confusion matrix",
         "Slices",
+        "Comparisons",
+        "Evaluation gates",
     ):
         assert f"<h2>{heading}" in html
     assert "task: 210 of 210" in html  # the rows each phase drew, per source

@@ -87,8 +87,8 @@ def simulate(
         )
     reliability = {f"simulated-{i + 1}": RELIABILITY[i] for i in range(annotators)}
     with store.begin() as session:
-        people = [_simulated(session, name, "annotator") for name in reliability]
-        expert = _simulated(session, EXPERT, "reviewer")
+        people = [simulated_user(session, name, "annotator") for name in reliability]
+        expert = simulated_user(session, EXPERT, "reviewer")
     truth = _truth(version)
     confuser = Confuser(spec, seed)
     submitted = closed = 0
@@ -119,7 +119,7 @@ def simulate(
     return SimulationReport(reliability, submitted, closed, len(queue))
 
 
-def _simulated(session: Any, name: str, role: str) -> User:
+def simulated_user(session: Any, name: str, role: str) -> User:
     user = session.scalar(select(User).where(User.name == name))
     if user is None:
         user = add_user(session, name, role, skills=[SKILL])

@@ -8,13 +8,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tuneloop.annotate.store import progress
-from tuneloop.annotate.store.models import Adjudication, Item
+from tuneloop.annotate.store.models import OUTPUT_REVIEW, Adjudication, Item, LabelSchema
 from tuneloop.annotate.store.repository import closed_items, latest_guidelines
 from tuneloop.annotate.store.review import is_disputed
 
 
 def store_status(session: Session) -> dict[str, Any]:
-    total = session.scalar(select(func.count(Item.id))) or 0
+    labelling = select(func.count(Item.id)).join(LabelSchema, LabelSchema.id == Item.label_schema_id)
+    total = session.scalar(labelling.where(LabelSchema.kind != OUTPUT_REVIEW)) or 0  # reviews: not data
     closed = closed_items(session)
     adjudicated = session.scalar(select(func.count(Adjudication.id))) or 0
     guidelines = latest_guidelines(session)

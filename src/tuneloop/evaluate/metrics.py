@@ -1,4 +1,6 @@
-"""Classification metrics over predictions: overall, per class, confusion and per slice.
+"""Classification metrics over one set of predictions: overall, per class and the confusion.
+
+Per-slice metrics and intervals live in `slices.py` and `intervals.py`.
 
 Macro averages run over the labels present in the gold data, so a label missing from a small
 test file does not drag the average to zero. An invalid output is a wrong answer: it lowers
@@ -7,14 +9,12 @@ accuracy and the gold label's recall, and is counted in `invalid_rate`.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 import numpy as np
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from tuneloop.evaluate.predict import Prediction
-from tuneloop.spec import SliceSpec
 
 INVALID = "<invalid>"
 
@@ -55,37 +55,3 @@ def classification_metrics(predictions: list[Prediction], labels: list[str]) -> 
         },
         "confusion": {"labels": present, "columns": columns, "matrix": matrix.tolist()},
     }
-
-
-def slice_metrics(predictions: list[Prediction], slices: list[SliceSpec]) -> dict[str, dict[str, Any]]:
-    """Accuracy and size of every value of every slice (length buckets in length order)."""
-    out: dict[str, dict[str, Any]] = {}
-    for spec in slices:
-        groups: dict[str, list[bool]] = defaultdict(list)
-        for p in predictions:
-            value = slice_value(p, spec)
-            if value is not None:
-                groups[value].append(p.correct)
-        order = _length_buckets(spec.length_words) if spec.length_words is not None else sorted(groups)
-        out[spec.name] = {
-            value: {"n": len(groups[value]), "accuracy": float(np.mean(groups[value]))}
-            for value in order
-            if value in groups
-        }
-    return out
-
-
-def slice_value(prediction: Prediction, spec: SliceSpec) -> str | None:
-    if spec.field is not None:
-        return prediction.slices.get(spec.field)
-    assert spec.length_words is not None
-    words = len(prediction.text.split())
-    buckets = _length_buckets(spec.length_words)
-    return next(
-        (b for edge, b in zip(spec.length_words, buckets, strict=False) if words <= edge), buckets[-1]
-    )
-
-
-def _length_buckets(edges: list[int]) -> list[str]:
-    lowers = [0, *edges]
-    return [f"{lo + 1}-{hi} words" for lo, hi in zip(lowers, edges, strict=False)] + [f"> {edges[-1]} words"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,11 @@ from tuneloop.data.example import Example
 from tuneloop.data.findings import summarize
 from tuneloop.data.ingest import ingest_source
 from tuneloop.errors import TuneloopError
-from tuneloop.evaluate.metrics import classification_metrics, slice_metrics
-from tuneloop.evaluate.predict import predict_labels
+from tuneloop.evaluate.metrics import classification_metrics
+from tuneloop.evaluate.predict import Prediction, predict_labels
 from tuneloop.evaluate.scoring_report import scoring_of, scoring_report
-from tuneloop.spec import FORMATS, FieldMap, SliceSpec, Source
+from tuneloop.evaluate.slices import overall_intervals, slice_metrics
+from tuneloop.spec import FORMATS, Evaluation, FieldMap, Source
 from tuneloop.task_card import TaskCard
 from tuneloop.train.base_model import load_model_and_tokenizer
 
@@ -36,13 +38,15 @@ def evaluate_examples(
     model_dir: str,
     examples: list[Example],
     card: TaskCard,
-    slices: list[SliceSpec] | None = None,
+    evaluation: Evaluation | None = None,
     out_dir: Path | None = None,
     batch_size: int = 64,
     console: Console | None = None,
     loaded: tuple[Any, Any] | None = None,
+    seed: int = 0,
 ) -> dict[str, Any]:
-    """Score `examples` with the model in `model_dir` (or the already `loaded` model and tokenizer)."""
+    """Score `examples` with the model in `model_dir` (or the already `loaded` model and tokenizer);
+    `evaluation` (default: the spec defaults) names the slices, metrics and bootstrap size."""
     if card.task != "classify":
         raise TuneloopError(f"evaluation of {card.task!r} tasks is not supported yet; only classify")
     if not examples:
@@ -67,8 +71,8 @@ def evaluate_examples(
     report = {
         "model": model_dir,
         **classification_metrics(predictions, card.labels),
-        "slices": slice_metrics(predictions, slices or []),
         **scoring_report(predictions, scoring, parsing),
+        **evaluation_intervals(predictions, card.labels, evaluation or Evaluation(), seed),
     }
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -77,6 +81,28 @@ def evaluate_examples(
                 fh.write(orjson.dumps(p.to_dict()) + b"\n")
         (out_dir / METRICS_FILE).write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
     return report
+
+
+def evaluation_intervals(
+    predictions: list[Prediction], labels: list[str], evaluation: Evaluation, seed: int
+) -> dict[str, Any]:
+    """The bootstrap intervals of the overall metrics and every slice, seeded for reproducibility."""
+    return {
+        "ci": overall_intervals(predictions, labels, evaluation, seed),
+        "bootstrap": evaluation.bootstrap,
+        "min_slice_size": evaluation.min_slice_size,
+        "slices": slice_metrics(predictions, labels, evaluation, seed),
+    }
+
+
+def read_predictions(path: Path) -> list[Prediction]:
+    """Predictions written by `evaluate_examples` (keys this version does not know are ignored)."""
+    known = {f.name for f in fields(Prediction)}
+    return [
+        Prediction(**{k: v for k, v in orjson.loads(line).items() if k in known})
+        for line in path.read_bytes().splitlines()
+        if line.strip()
+    ]
 
 
 def evaluate_file(

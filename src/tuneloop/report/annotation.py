@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from tuneloop.annotate.simulate import SKILL
 from tuneloop.annotate.status import store_status
 from tuneloop.annotate.store import open_store
-from tuneloop.annotate.store.models import Item, User
+from tuneloop.annotate.store.models import User
+from tuneloop.annotate.store.repository import closed_items
 from tuneloop.annotate.summary import agreement_report
 from tuneloop.report import plots
 from tuneloop.spec import ProjectSpec
@@ -31,7 +32,7 @@ def annotation_section(spec: ProjectSpec) -> dict[str, Any] | None:
     store = open_store(url)
     try:
         with store.begin() as session:
-            if not session.scalar(select(func.count(Item.id)).where(Item.closed_at.is_not(None))):
+            if not closed_items(session):  # reviews of model outputs are not data labels
                 return None
             report = agreement_report(session, spec)
             status = store_status(session)

@@ -19,6 +19,7 @@ from tuneloop.report import plots
 from tuneloop.report.annotation import annotation_section
 from tuneloop.report.data_quality import data_quality_section
 from tuneloop.report.fairness import fairness_section
+from tuneloop.report.evaluation import evaluation_section
 from tuneloop.train.phases import METRICS_FILE
 
 REPORT_FILE = "report.html"
@@ -67,4 +68,5 @@ def _context(run_dir: Path, record: dict[str, Any]) -> dict[str, Any]:
         "confusion_plot": plots.confusion_heatmap(test["confusion"]) if test and test["n"] else None,
         "annotation": annotation_section(spec),
         "fairness": fairness_section(run_dir, spec.evaluation.fairness.max_flip_rate),
+        "evaluation_depth": evaluation_section(run_dir, record, spec, evaluation),
     }

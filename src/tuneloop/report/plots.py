@@ -251,3 +251,47 @@ def findings_by_code(by_code: dict[str, dict[str, int]]) -> str:
     ax.legend(fontsize=7, loc="lower right")
     ax.grid(axis="x", alpha=0.3)
     return to_base64(fig)
+
+
+def slice_intervals(slices: dict[str, dict[str, dict[str, Any]]], metric: str, overall: float | None) -> str:
+    """`metric` of every slice group with its 95% interval; groups too small to judge are grey."""
+    groups = [(f"{name}: {value}", m) for name, values in slices.items() for value, m in values.items()]
+    fig, ax = plt.subplots(figsize=(7.0, 0.6 + 0.3 * max(len(groups), 3)))
+    for y, (_, m) in enumerate(groups):
+        if m[metric] is None:
+            continue
+        low, high = m["ci"][metric]
+        colour = "#888a85" if m["too_small"] else "#204a87"
+        spread = [[m[metric] - low], [high - m[metric]]]
+        ax.errorbar(m[metric], y, xerr=spread, fmt="o", color=colour, ecolor=colour, capsize=3, markersize=4)
+    if overall is not None:
+        ax.axvline(overall, color="#4e9a06", linestyle="--", linewidth=1, label=f"whole split {overall:.3f}")
+        ax.legend(loc="lower right", fontsize=7)
+    ax.set_yticks(range(len(groups)), [f"{_plain(label)} (n={m['n']})" for label, m in groups], fontsize=7)
+    ax.invert_yaxis()
+    ax.set(xlim=(-0.02, 1.02), xlabel=f"{metric} (95% bootstrap interval; grey: too small to judge)")
+    ax.grid(axis="x", alpha=0.3)
+    return to_base64(fig)
+
+
+def comparison_differences(targets: list[dict[str, Any]], metric: str) -> str:
+    """Per compared model and scope, this model minus the other with the paired 95% interval;
+    red for a drop and green for a gain that are significant after Holm (p < 0.05)."""
+    rows = [(t["name"], test) for t in targets for test in t["tests"] if test["metric"] == metric]
+    fig, ax = plt.subplots(figsize=(7.0, 0.6 + 0.3 * max(len(rows), 3)))
+    for y, (_, test) in enumerate(rows):
+        low, high = test["ci"]
+        significant = test["p_holm"] < 0.05
+        colour = "#204a87" if not significant else "#cc0000" if test["difference"] < 0 else "#4e9a06"
+        spread = [[test["difference"] - low], [high - test["difference"]]]
+        ax.errorbar(test["difference"], y, xerr=spread, fmt="o", color=colour, ecolor=colour, capsize=3)
+    ax.axvline(0, color="#555753", linewidth=1)
+    names = [f"vs {name}: {_plain(test['scope'])}" for name, test in rows]
+    ax.set_yticks(range(len(rows)), names, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel(
+        f"{metric}: this model minus the other (paired 95% interval)\n"
+        "red / green: a significant drop / gain (Holm p < 0.05)"
+    )
+    ax.grid(axis="x", alpha=0.3)
+    return to_base64(fig)

@@ -2,9 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from tuneloop.evaluate.metrics import INVALID, classification_metrics, slice_metrics
+from tuneloop.evaluate.metrics import INVALID, classification_metrics
 from tuneloop.evaluate.predict import Prediction
-from tuneloop.spec import SliceSpec
 
 
 def _p(gold: str, predicted: str | None, text: str = "a b", **slices: str) -> Prediction:
@@ -46,25 +45,6 @@ def test_empty_predictions_give_empty_metrics() -> None:
     assert classification_metrics([], ["a"])["accuracy"] is None
 
 
-def test_slices_by_field_and_by_length() -> None:
-    predictions = [
-        _p("a", "a", "one two", channel="app"),
-        _p("a", "b", "one two three four five", channel="web"),
-        _p("b", "b", "x " * 20, channel="app"),
-        _p("b", "b", "short"),
-    ]
-    result = slice_metrics(
-        predictions,
-        [SliceSpec(name="channel", field="channel"), SliceSpec(name="length", length_words=[2, 10])],
-    )
-    assert result["channel"] == {"app": {"n": 2, "accuracy": 1.0}, "web": {"n": 1, "accuracy": 0.0}}
-    assert result["length"] == {
-        "1-2 words": {"n": 2, "accuracy": 1.0},
-        "3-10 words": {"n": 1, "accuracy": 0.0},
-        "> 10 words": {"n": 1, "accuracy": 1.0},
-    }
-
-
 def test_a_prediction_of_a_label_absent_from_gold_keeps_its_column() -> None:
     predictions = [_p("a", "a"), _p("a", "c"), _p("b", None)]
     m = classification_metrics(predictions, ["a", "b", "c"])
@@ -73,9 +53,3 @@ def test_a_prediction_of_a_label_absent_from_gold_keeps_its_column() -> None:
     assert m["confusion"]["matrix"] == [[1, 0, 1, 0], [0, 0, 0, 1]]
     supports = [m["per_class"][label]["support"] for label in m["confusion"]["labels"]]
     assert [sum(row) for row in m["confusion"]["matrix"]] == supports
-
-
-def test_length_buckets_keep_their_numeric_order() -> None:
-    predictions = [_p("a", "a", "w " * n) for n in (3, 12, 30)]
-    result = slice_metrics(predictions, [SliceSpec(name="length", length_words=[5, 20])])
-    assert list(result["length"]) == ["1-5 words", "6-20 words", "> 20 words"]

@@ -12,7 +12,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tuneloop.annotate.store.models import Annotation, GuidelineVersion, Item, User
+from tuneloop.annotate.store.models import (
+    OUTPUT_REVIEW,
+    Annotation,
+    GuidelineVersion,
+    Item,
+    LabelSchema,
+    User,
+)
 
 
 @dataclass(frozen=True)
@@ -27,10 +34,15 @@ class AnnotationRecord:
 def export_records(
     session: Session, *, corrected: bool = False, closed_only: bool = False
 ) -> list[AnnotationRecord]:
-    """One record per (item, annotator) with a current answer, ordered by item then annotator."""
+    """One record per (item, annotator) with a current answer, ordered by item then annotator.
+
+    Reviews of model outputs (`output_review` items) are left out: they judge a model, they are
+    not labels of the data, and come back through `tuneloop review results` instead."""
     query = (
         select(Annotation, Item.external_id, User.name, GuidelineVersion.version)
         .join(Item, Item.id == Annotation.item_id)
+        .join(LabelSchema, LabelSchema.id == Item.label_schema_id)
+        .where(LabelSchema.kind != OUTPUT_REVIEW)
         .join(User, User.id == Annotation.annotator_id)
         .join(GuidelineVersion, GuidelineVersion.id == Annotation.guideline_version_id)
         .order_by(Annotation.id)

@@ -9,18 +9,22 @@ import orjson
 from sqlalchemy.orm import Session
 
 from tuneloop.annotate.store.errors import InvalidLabel, StoreError
-from tuneloop.annotate.store.models import SCHEMA_KINDS, LabelSchema, User
+from tuneloop.annotate.store.models import OUTPUT_REVIEW, SCHEMA_KINDS, LabelSchema, User
 from tuneloop.annotate.store.repository import audit
+
+FIXED_FORM = ("free_text_correction", OUTPUT_REVIEW)  # kinds whose answers are not from a label list
+REVIEW_KEYS = {"rating", "correct", "corrected"}
 
 
 def add_label_schema(
     session: Session, name: str, kind: str, labels: Sequence[str] = (), *, by: User | None = None
 ) -> LabelSchema:
     """`labels`: the choices of `single_label` and `multi_label`, the scale of `rating` (e.g. 1..5
-    as strings); `free_text_correction` takes any non-empty text and needs none."""
+    as strings); `free_text_correction` takes any non-empty text and needs none; `output_review`
+    (a person's judgement of a model output, see `check_output_review`) needs none either."""
     if kind not in SCHEMA_KINDS:
         raise StoreError(f"label schema kind {kind!r} is not one of {', '.join(SCHEMA_KINDS)}")
-    if kind != "free_text_correction" and len(set(labels)) < 2:
+    if kind not in FIXED_FORM and len(set(labels)) < 2:
         raise StoreError(f"a {kind} schema needs at least 2 distinct labels")
     schema = LabelSchema(name=name, kind=kind, labels=list(labels))
     session.add(schema)
@@ -43,9 +47,30 @@ def check_label(schema: LabelSchema, label: Any) -> Any:
         if unknown:
             raise InvalidLabel(f"{', '.join(unknown)} not among the labels: {allowed}")
         return sorted(set(label))
+    if schema.kind == OUTPUT_REVIEW:
+        return check_output_review(label)
     if not isinstance(label, str) or not label.strip():
         raise InvalidLabel("a free_text_correction answer is non-empty text")
     return label
+
+
+def check_output_review(label: Any) -> dict[str, Any]:
+    """A review of one model output: `rating` 1-5 (an integer), `correct` (true or false) and an
+    optional `corrected` output (non-empty text, or null). A correction of an output judged
+    correct is refused: it would make a candidate training row out of an answer nobody faulted."""
+    expected = "{rating: 1-5, correct: true/false, corrected: text or null}"
+    if not isinstance(label, dict) or not {"rating", "correct"} <= set(label) <= REVIEW_KEYS:
+        raise InvalidLabel(f"an output_review answer is {expected}, not {label!r}")
+    rating, correct, corrected = label["rating"], label["correct"], label.get("corrected")
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise InvalidLabel(f"output_review rating is an integer from 1 to 5, not {rating!r}")
+    if not isinstance(correct, bool):
+        raise InvalidLabel(f"output_review correct is true or false, not {correct!r}")
+    if corrected is not None and (not isinstance(corrected, str) or not corrected.strip()):
+        raise InvalidLabel(f"output_review corrected is non-empty text or null, not {corrected!r}")
+    if correct and corrected is not None:
+        raise InvalidLabel("output_review: an output judged correct takes no corrected output")
+    return {"rating": rating, "correct": correct, "corrected": corrected.strip() if corrected else None}
 
 
 def same_label(a: Any, b: Any) -> bool:

@@ -30,7 +30,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ROLES = ("admin", "annotator", "reviewer")
-SCHEMA_KINDS = ("single_label", "multi_label", "rating", "free_text_correction")
+OUTPUT_REVIEW = "output_review"  # a person's judgement of a model output, not a label of data
+SCHEMA_KINDS = ("single_label", "multi_label", "rating", "free_text_correction", OUTPUT_REVIEW)
 SOURCE_KINDS = ("dataset", "model_output")
 VERDICTS = ("accept", "correct")
 

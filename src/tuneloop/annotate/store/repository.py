@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from tuneloop.annotate.store.errors import NotFound
 from tuneloop.annotate.store.models import (
+    OUTPUT_REVIEW,
     Adjudication,
     Annotation,
     Assignment,
@@ -21,6 +22,7 @@ from tuneloop.annotate.store.models import (
     Base,
     GuidelineVersion,
     Item,
+    LabelSchema,
     User,
 )
 
@@ -133,4 +135,12 @@ def adjudication_of(session: Session, item: Item) -> Adjudication | None:
 
 
 def closed_items(session: Session) -> list[Item]:
-    return list(session.scalars(select(Item).where(Item.closed_at.is_not(None)).order_by(Item.id)))
+    """Closed items that label data. Closed reviews of model outputs (`output_review`) are not
+    among them: two reviewers rating an output 4 and 5 is no dispute to adjudicate, and their
+    answers come back through `tuneloop review results`."""
+    query = (
+        select(Item)
+        .join(LabelSchema, LabelSchema.id == Item.label_schema_id)
+        .where(Item.closed_at.is_not(None), LabelSchema.kind != OUTPUT_REVIEW)
+    )
+    return list(session.scalars(query.order_by(Item.id)))

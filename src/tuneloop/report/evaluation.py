@@ -1,0 +1,47 @@
+"""The report's evaluation-depth sections: slices with intervals, comparisons with other models,
+the evaluation gates and the human review of outputs, read from what the run left on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tuneloop.evaluate.compare import read_comparisons
+from tuneloop.evaluate.gates import shown_split
+from tuneloop.evaluate.review_files import read_review_results
+from tuneloop.report import plots
+from tuneloop.spec import ProjectSpec
+
+
+def evaluation_section(
+    run_dir: Path, record: dict[str, Any], spec: ProjectSpec, evaluation: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    split = shown_split(spec.evaluation, evaluation)
+    metrics = evaluation.get(split) if split else None
+    headline = spec.evaluation.metrics[0]
+    slices = {k: v for k, v in ((metrics or {}).get("slices") or {}).items() if v}
+    with_intervals = {k: v for k, v in slices.items() if "ci" in next(iter(v.values()))}
+    comparisons = read_comparisons(run_dir / "eval" / split) if split else None
+    return {
+        "split": split,
+        "metric": headline,
+        "metrics": judged(metrics),
+        "bootstrap": (metrics or {}).get("bootstrap"),
+        "min_slice_size": (metrics or {}).get("min_slice_size"),
+        "slices": slices,
+        "slice_plot": plots.slice_intervals(with_intervals, headline, (metrics or {}).get(headline))
+        if with_intervals
+        else None,
+        "comparisons": comparisons,
+        "comparison_plot": plots.comparison_differences(comparisons["targets"], headline)
+        if comparisons and any(t["tests"] for t in comparisons["targets"])
+        else None,
+        "gates": record.get("evaluation_gates"),
+        "review": read_review_results(run_dir),
+    }
+
+
+def judged(metrics: dict[str, Any] | None) -> list[str]:
+    """The metrics that carry intervals in this evaluation; runs evaluated before intervals show
+    the accuracy of each slice group alone."""
+    return list((metrics or {}).get("ci") or {}) or ["accuracy"]
