@@ -36,6 +36,8 @@ from tuneloop.data.version import DatasetVersion
 from tuneloop.distributed import agree, is_main, main_first
 from tuneloop.errors import TuneloopError
 from tuneloop.evaluate.compare import compare_models, comparison_targets, read_comparisons
+from tuneloop.evaluate.fairness.assessment import fairness_report, read_fairness, write_fairness
+from tuneloop.evaluate.fairness.gates import fairness_verdicts
 from tuneloop.evaluate.gates import evaluation_verdicts
 from tuneloop.evaluate.runner import (
     METRICS_FILE,
@@ -333,6 +335,7 @@ def evaluate_run(
         gated = spec.evaluation.gate_split
         if gated in results:
             compare_run(run_dir, spec, dataset.split(gated), console)
+            assess_fairness(run_dir, spec, dataset, loaded, console)
         verdicts = run_verdicts(run_dir)
         update_run(run_dir, evaluation_gates=[v.to_dict() for v in verdicts])
     return results
@@ -363,11 +366,36 @@ def previous_round(run_dir: Path) -> tuple[str, str] | None:
     return None
 
 
+def assess_fairness(
+    run_dir: Path, spec: ProjectSpec, dataset: DatasetVersion, loaded: tuple[Any, Any], console: Console
+) -> None:
+    """Counterfactual swaps, group metrics and training-data skew on the gated split, from the
+    final model's predictions just written (eval/SPLIT/fairness.json)."""
+    split_dir = run_dir / "eval" / spec.evaluation.gate_split
+    model, tokenizer = loaded
+    result = fairness_report(
+        model,
+        tokenizer,
+        TaskCard.from_spec(spec),
+        dataset.split(spec.evaluation.gate_split),
+        dataset.split("train"),
+        spec.evaluation,
+        console,
+        read_predictions(split_dir / PREDICTIONS_FILE),
+    )
+    write_fairness(split_dir, result)
+
+
 def run_verdicts(run_dir: Path) -> list[GateVerdict]:
-    """The evaluation gates of the run's spec, judged on what the evaluation left on disk."""
+    """The evaluation and fairness gates of the run's spec, judged on what the evaluation left on
+    disk (a split never assessed for fairness has no fairness verdicts)."""
     spec = run_spec(run_dir)
-    comparisons = read_comparisons(run_dir / "eval" / spec.evaluation.gate_split)
-    return evaluation_verdicts(read_evaluation(run_dir), comparisons, spec.evaluation)
+    split_dir = run_dir / "eval" / spec.evaluation.gate_split
+    verdicts = evaluation_verdicts(read_evaluation(run_dir), read_comparisons(split_dir), spec.evaluation)
+    fairness = read_fairness(split_dir)
+    if fairness is not None:
+        verdicts += fairness_verdicts(fairness, spec.evaluation.fairness)
+    return verdicts
 
 
 def headline(metrics: dict[str, Any], chosen: Sequence[str]) -> dict[str, Any]:

@@ -25,6 +25,7 @@ EVALUATION = {
         {"name": "question", "regex": r"\?\s*$"},
     ],
     "review": {"sample": 10},
+    "fairness": {"max_flip_rate": 1.0},  # always met: the test is that the gate is judged and kept
     "gates": [
         {"metric": "accuracy", "max_drop": 0.03, "against": "base"},
         {"metric": "accuracy", "min": 0.99},  # out of reach for a model trained for seconds
@@ -131,3 +132,17 @@ def test_review_sample_simulate_and_results_reach_the_report_and_model_card(
     assert "10 of 10 outputs reviewed (SIMULATED reviewers)" in results.stdout
     assert "Human review of outputs" in (run_dir / "report.html").read_text()
     assert "human-judged accuracy" in (run_dir / "MODEL_CARD.md").read_text()
+
+
+def test_fairness_is_assessed_on_the_gated_split_and_its_gates_join_the_others(
+    gated_round: tuple[Path, Any],
+) -> None:
+    run_dir = gated_round[0]
+    fairness = orjson.loads((run_dir / "eval" / "test" / "fairness.json").read_bytes())
+    families = fairness["counterfactual"]["families"]
+    assert set(families) == {"gender", "names", "nationality", "location", "age"}
+    record = orjson.loads((run_dir / "run.json").read_bytes())
+    judged = {g["scope"] for g in record["evaluation_gates"] if g["gate"] == "flip rate <= 1"}
+    assert judged == {f"family {name}" for name in families}
+    assert "Fairness" in (run_dir / "report.html").read_text()
+    assert "No fairness results" not in (run_dir / "MODEL_CARD.md").read_text()

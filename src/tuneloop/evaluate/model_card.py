@@ -15,12 +15,12 @@ from typing import Any
 import orjson
 
 from tuneloop.evaluate.compare import OVERALL, read_comparisons
+from tuneloop.evaluate.fairness.assessment import read_fairness
 from tuneloop.evaluate.review_files import read_review_results
 from tuneloop.pipeline import read_evaluation, read_run, run_spec
 from tuneloop.spec import ProjectSpec
 
 MODEL_CARD_FILE = "MODEL_CARD.md"
-FAIRNESS_FILE = "fairness.json"
 SIGNIFICANT = 0.05
 
 
@@ -39,7 +39,7 @@ def model_card(run_dir: Path) -> str:
         else next(iter(evaluation), None)
     )
     comparisons = read_comparisons(run_dir / "eval" / split) if split else None
-    fairness = _read_json(run_dir / "eval" / split / FAIRNESS_FILE) if split else None
+    fairness = read_fairness(run_dir / "eval" / split) if split else None
     review = read_review_results(run_dir)
     sections = [
         f"# Model card: {spec.objective.name} ({run_dir.name})",

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,7 +27,7 @@ from tuneloop.annotate.store.engine import Store
 from tuneloop.annotate.store.items import ModelOutput
 from tuneloop.annotate.store.models import OUTPUT_REVIEW, LabelSchema
 from tuneloop.errors import TuneloopError
-from tuneloop.evaluate.model_card import FAIRNESS_FILE
+from tuneloop.evaluate.fairness.assessment import read_fairness
 from tuneloop.evaluate.predict import Prediction
 from tuneloop.evaluate.review_files import REVIEW_DIR, SAMPLE_FILE, write_jsonl
 from tuneloop.evaluate.runner import PREDICTIONS_FILE, read_predictions
@@ -172,8 +171,8 @@ def sample_for_review(run_dir: Path) -> dict[str, Any]:
             f"run `tuneloop evaluate --run {run_dir}` first"
         )
     predictions = read_predictions(split_dir / PREDICTIONS_FILE)
-    fairness = split_dir / FAIRNESS_FILE
-    flipped = flipped_ids(orjson.loads(fairness.read_bytes())) if fairness.is_file() else set()
+    fairness = read_fairness(split_dir)
+    flipped = flipped_ids(fairness) if fairness is not None else set()
     phase = record["phases"][-1]["name"] if record.get("phases") else "final"
     where = (record["final_model"], run_dir.name, phase)
     drawn = draw_sample(predictions, review, spec.evaluation.slices, flipped, where, spec.seed)

@@ -18,8 +18,8 @@ from tuneloop.pipeline import RUN_FILE, read_evaluation, read_run, run_spec
 from tuneloop.report import plots
 from tuneloop.report.annotation import annotation_section
 from tuneloop.report.data_quality import data_quality_section
-from tuneloop.report.fairness import fairness_section
 from tuneloop.report.evaluation import evaluation_section
+from tuneloop.report.fairness import fairness_section
 from tuneloop.train.phases import METRICS_FILE
 
 REPORT_FILE = "report.html"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from statsmodels.stats.contingency_tables import mcnemar
 
 from tests.unit.evaluate.factories import scored
 from tuneloop.errors import TuneloopError
@@ -15,6 +16,12 @@ def test_mcnemar_exact_matches_the_binomial_by_hand() -> None:
     assert mcnemar_p(9, 1) == pytest.approx(2 * (1 + 10) / 2**10)  # P(X <= 1), X ~ Bin(10, 1/2)
     assert mcnemar_p(4, 4) == 1.0
     assert mcnemar_p(0, 0) == 1.0
+
+
+@pytest.mark.parametrize(("b", "c"), [(0, 0), (3, 0), (10, 2), (7, 7), (1, 12), (40, 25)])
+def test_mcnemar_matches_statsmodels(b: int, c: int) -> None:
+    expected = mcnemar([[5, b], [c, 5]], exact=True).pvalue
+    assert mcnemar_p(b, c) == pytest.approx(expected)
 
 
 def test_holm_steps_down_and_stays_monotone() -> None:

@@ -14,20 +14,13 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from scipy.stats import binomtest
-
 from tuneloop.data.example import Example
+from tuneloop.evaluate.compare import mcnemar_p
 from tuneloop.evaluate.fairness.lexicons import Swapper
 from tuneloop.evaluate.predict import Prediction
 
 Z95 = 1.959963984540054  # the normal quantile of a two-sided 95% interval
 Predict = Callable[[list[Example]], list[Prediction]]
-
-
-def mcnemar_exact(b: int, c: int) -> float:
-    """Two-sided exact McNemar p-value: `b` pairs right only before, `c` right only after; under no
-    difference each discordant pair goes either way with probability 1/2."""
-    return 1.0 if b + c == 0 else float(binomtest(b, b + c, 0.5).pvalue)
 
 
 def wilson_interval(successes: int, n: int) -> tuple[float, float]:
@@ -76,7 +69,7 @@ def family_result(before: list[Prediction], after: list[Prediction]) -> dict[str
         "accuracy_swapped": right_after / n if n else None,
         "accuracy_change": (right_after - right_before) / n if n else None,
         "mcnemar": {"right_only_before": only_before, "right_only_after": only_after},
-        "p_value": mcnemar_exact(only_before, only_after),
+        "p_value": mcnemar_p(only_before, only_after),
         "flips": [
             {
                 "id": a.id,

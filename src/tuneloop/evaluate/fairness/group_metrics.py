@@ -16,8 +16,9 @@ from fairlearn.metrics import MetricFrame
 from sklearn.metrics import accuracy_score, recall_score
 
 from tuneloop.errors import TuneloopError
-from tuneloop.evaluate.metrics import INVALID, slice_value
+from tuneloop.evaluate.metrics import INVALID
 from tuneloop.evaluate.predict import Prediction
+from tuneloop.evaluate.slices import slice_value
 from tuneloop.spec import SliceSpec
 
 QUANTILES = [0.025, 0.975]

@@ -1,24 +1,12 @@
 from __future__ import annotations
 
 import pytest
-from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.proportion import proportion_confint
 
 from tuneloop.data.example import Example, build_messages
-from tuneloop.evaluate.fairness.counterfactual import counterfactual, mcnemar_exact, wilson_interval
+from tuneloop.evaluate.fairness.counterfactual import counterfactual, wilson_interval
 from tuneloop.evaluate.fairness.lexicons import BUILT_IN, Swapper
 from tuneloop.evaluate.predict import Prediction
-
-
-@pytest.mark.parametrize(("b", "c"), [(0, 0), (3, 0), (10, 2), (7, 7), (1, 12), (40, 25)])
-def test_mcnemar_matches_statsmodels(b: int, c: int) -> None:
-    expected = mcnemar([[5, b], [c, 5]], exact=True).pvalue
-    assert mcnemar_exact(b, c) == pytest.approx(expected)
-
-
-def test_mcnemar_known_values() -> None:
-    assert mcnemar_exact(0, 0) == 1.0
-    assert mcnemar_exact(10, 2) == pytest.approx(0.0385742, abs=1e-6)  # 2 * P(X <= 2), X ~ Bin(12, 1/2)
 
 
 @pytest.mark.parametrize(("k", "n"), [(0, 10), (3, 10), (10, 10), (1, 200), (57, 120)])
