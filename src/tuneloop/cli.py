@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 
 from tuneloop.cli_annotate import annotate_app, users_app
+from tuneloop.cli_serve import serve
 from tuneloop.cli_support import JsonOpt, ProjectArg, emit, err, guarded, out
 from tuneloop.errors import CheckFailed, TuneloopError
 
@@ -25,6 +26,7 @@ base_model_app = typer.Typer(no_args_is_help=True, help="Build or inspect the ba
 app.add_typer(base_model_app, name="base-model")
 app.add_typer(annotate_app, name="annotate")
 app.add_typer(users_app, name="users")
+app.command("serve")(serve)
 
 
 @app.callback()
