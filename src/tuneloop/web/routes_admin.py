@@ -14,6 +14,7 @@ from starlette.responses import Response
 from tuneloop.annotate.gold import export_dataset
 from tuneloop.annotate.project import annotated_dataset
 from tuneloop.annotate.store import current_guidelines, progress, publish_guidelines
+from tuneloop.annotate.store.progress import recent_skips
 from tuneloop.report.annotation import annotation_section
 from tuneloop.web.context import render, signed_in, web
 
@@ -26,12 +27,14 @@ def dashboard(request: Request) -> Response:
     spec = web(request).spec
     with signed_in(request, *ADMIN) as (session, user):
         people = progress(session)
+        skips = recent_skips(session)
         guidelines = current_guidelines(session)
     return render(
         request,
         "admin.html",
         user,
         people=people,
+        skips=skips,
         guidelines=guidelines,
         agreement=annotation_section(spec),
     )

@@ -15,6 +15,7 @@ from tuneloop.annotate.store import (
     StoreError,
     WrongState,
     claim_next,
+    skip,
     submit,
     undo_last,
 )
@@ -30,7 +31,7 @@ from tuneloop.annotate.store.assign import suggestion_for, undoable
 from tuneloop.annotate.store.errors import InvalidLabel, LoginRefused, TooManyAttempts
 from tuneloop.annotate.store.items import set_suggestions
 from tuneloop.annotate.store.models import Annotation, LoginAttempt, User, WebSession, utcnow
-from tuneloop.annotate.store.progress import day_progress
+from tuneloop.annotate.store.progress import SkipNote, day_progress, recent_skips
 from tuneloop.annotate.store.repository import get
 from tuneloop.annotate.store.review import unreviewed_answers
 from tuneloop.annotate.store.visibility import item_for
@@ -177,3 +178,5 @@ def test_day_progress_counts_today_and_what_remains(world: World) -> None:
         assert day_progress(s, ann).remaining == 3  # the open claim still counts
         submit(s, ann, item, "card_arrival")  # type: ignore[arg-type]
         assert (day_progress(s, ann).today, day_progress(s, ann).remaining) == (1, 2)
+        skip(s, ann, claim_next(s, ann), "  not about banking ")  # type: ignore[arg-type]
+        assert recent_skips(s) == [SkipNote(ann.name, world.items[1].id, "not about banking")]

@@ -120,7 +120,11 @@ def test_a_disagreement_is_adjudicated_and_the_dashboard_shows_agreement(web_pro
     assert rev.post(f"/adjudicate/{item}", data=form).status_code == 303
     assert "No disagreements" in rev.get("/adjudicate").text
     board = signed_in(web_project, "boss").get("/admin").text
-    assert "Krippendorff's alpha <strong>" in board and board.count('src="data:image/png;base64,') == 2
+    assert (
+        "over 2 closed items, 2 annotators" in board
+        and "Krippendorff's alpha <strong>" in board
+        and board.count('src="data:image/png;base64,') == 2
+    )
     assert "card_arrival / card_linking" in board
     assert re.search(r"<td>ann</td><td>2</td>", board) and re.search(r"<td>bob</td><td>2</td>", board)
 

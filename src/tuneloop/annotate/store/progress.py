@@ -59,3 +59,22 @@ def day_progress(session: Session, user: User) -> DayProgress:
     return DayProgress(
         int(session.scalar(today) or 0), int(session.scalar(untaken) or 0) + int(session.scalar(pending) or 0)
     )
+
+
+@dataclass(frozen=True)
+class SkipNote:
+    user: str
+    item_id: int
+    reason: str
+
+
+def recent_skips(session: Session, limit: int = 20) -> list[SkipNote]:
+    """The newest skips with their reasons: where the guidelines leave annotators unsure."""
+    query = (
+        select(User.name, Assignment.item_id, Assignment.skip_reason)
+        .join(User, User.id == Assignment.user_id)
+        .where(Assignment.skipped_at.is_not(None))
+        .order_by(Assignment.skipped_at.desc(), Assignment.id.desc())
+        .limit(limit)
+    )
+    return [SkipNote(name, item_id, reason or "") for name, item_id, reason in session.execute(query)]
