@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 DEMO_DIR ?= demo-project
 PYTEST_ARGS ?=
 
-.PHONY: install postgres demo test test-slow lint bench clean
+.PHONY: install postgres chromium demo test test-slow lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -21,6 +21,10 @@ install: $(VENV)/.installed
 postgres:
 	scripts/postgres-up
 
+# Never `playwright install`: its browser download is blocked here; Debian's package is used instead.
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
 demo: install
 	rm -rf $(DEMO_DIR)
 	$(VENV)/bin/tuneloop init --example banking77 $(DEMO_DIR)
@@ -28,7 +32,8 @@ demo: install
 	$(VENV)/bin/tuneloop annotate agreement $(DEMO_DIR)
 	$(VENV)/bin/tuneloop run $(DEMO_DIR)
 
-test: install postgres
+# The browser tests (tests/browser, ~20 s) drive Debian's chromium; `chromium` installs it when missing.
+test: install postgres chromium
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 # The slow tier includes the Ray engine's test, so it installs the optional `ray` extra first.
@@ -46,6 +51,7 @@ bench: install
 	$(PY) benchmarks/train_throughput.py
 	$(PY) benchmarks/agreement_speed.py
 	$(PY) benchmarks/check_throughput.py
+	$(PY) benchmarks/annotate_load.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

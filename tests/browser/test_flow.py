@@ -137,8 +137,7 @@ def test_twenty_items_with_the_keyboard(browser: Browser, tmp_path: Path) -> Non
         started = time.perf_counter()
         texts = [_answer(page, str(1 + n % 3)) for n in range(20)]
         seconds = time.perf_counter() - started
-        print(
-            f"\n20 items with the keyboard in {seconds:.1f} s ({seconds / 20 * 1000:.0f} ms per item, no think time)"
-        )
+        per_item = seconds / 20 * 1000
+        print(f"\n20 items with the keyboard in {seconds:.1f} s ({per_item:.0f} ms per item, no think time)")
         assert len(set(texts)) == 20
         assert "Today: 20 answered" in page.locator("#progress").inner_text()
