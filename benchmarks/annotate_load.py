@@ -367,7 +367,8 @@ def run(options: argparse.Namespace) -> LoadResult:
         try:
             return asyncio.run(drive(options, project, log))
         except Exception:
-            sys.stderr.write(log.read_text()[-4000:])
+            if log.is_file():
+                sys.stderr.write(log.read_text()[-4000:])
             raise
 
 

@@ -4,6 +4,7 @@ killed with SIGKILL half way and restarted, and no acknowledged answer lost or d
 from __future__ import annotations
 
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,10 @@ import annotate_load
 @pytest.mark.slow
 def test_acknowledged_answers_survive_a_sigkill_exactly_once() -> None:
     options = annotate_load.parse(["--seconds", "10", "--annotators", "10", "--items", "2000", "--no-record"])
-    result = annotate_load.run(options)
+    # Its own thread: asyncio.run needs one without a running loop (playwright's sync API, when the
+    # browser tests share the session, keeps one in the main thread).
+    with ThreadPoolExecutor(1) as pool:
+        result = pool.submit(annotate_load.run, options).result()
     for check in (result.at_kill, result.at_end):
         assert check.lost == check.duplicated == check.wrongly_superseded == check.items_over_k == 0
     assert result.at_end.acknowledged > result.at_kill.acknowledged > 0  # work went on after the restart
