@@ -13,8 +13,9 @@ from starlette.responses import Response
 
 from tuneloop.annotate.gold import export_dataset
 from tuneloop.annotate.project import annotated_dataset
-from tuneloop.annotate.store import current_guidelines, progress, publish_guidelines
+from tuneloop.annotate.store import progress, publish_guidelines
 from tuneloop.annotate.store.progress import recent_skips
+from tuneloop.annotate.store.repository import latest_guidelines
 from tuneloop.report.annotation import annotation_section
 from tuneloop.web.context import render, signed_in, web
 
@@ -28,7 +29,7 @@ def dashboard(request: Request) -> Response:
     with signed_in(request, *ADMIN) as (session, user):
         people = progress(session)
         skips = recent_skips(session)
-        guidelines = current_guidelines(session)
+        guidelines = latest_guidelines(session)  # None until the first version: the form publishes it
     return render(
         request,
         "admin.html",

@@ -10,7 +10,18 @@ import orjson
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from tests.unit.web.conftest import WebProject, api_next, api_post, csrf_of, make_web_project, signed_in
+from tests.unit.web.conftest import (
+    PASSWORD,
+    WebProject,
+    api_next,
+    api_post,
+    csrf_of,
+    make_web_project,
+    signed_in,
+)
+from tuneloop.annotate.project import project_store
+from tuneloop.annotate.store import add_user
+from tuneloop.annotate.store.accounts import set_password
 from tuneloop.annotate.store.items import set_suggestions
 from tuneloop.annotate.store.models import Annotation, GuidelineVersion
 from tuneloop.spec import load_spec
@@ -30,9 +41,7 @@ def _answer(client: TestClient, label: str) -> tuple[str, str]:
     return form["item_id"], form["request_id"]
 
 
-def test_the_queue_shows_the_item_guidelines_labels_and_progress(
-    client: TestClient, web_project: WebProject
-) -> None:
+def test_the_queue_shows_the_item_guidelines_labels_and_progress(web_project: WebProject) -> None:
     client = signed_in(web_project, "ann")
     page = client.get("/annotate").text
     assert "my card number 0 has not arrived yet" in page
@@ -169,3 +178,16 @@ def test_the_api_claims_submits_and_undoes(web_project: WebProject) -> None:
     undone = api_post(client, "/api/undo", {"annotation_id": first["annotation_id"]}, step["csrf_token"])
     assert undone.json() == {"undone": first["annotation_id"], "item_id": step["item"]["id"]}
     assert api_next(client)["item"]["id"] == step["item"]["id"]
+
+
+def test_the_first_guidelines_are_published_from_the_dashboard(make_project: Callable[..., Path]) -> None:
+    project = make_project(rows=20)
+    store = project_store(load_spec(project))
+    with store.begin() as session:
+        set_password(session, add_user(session, "boss", "admin"), PASSWORD)
+    boss = signed_in(WebProject(project, store, []), "boss")
+    page = boss.get("/admin")
+    assert page.status_code == 200 and "Guidelines (none published yet)" in page.text
+    form = {"csrf_token": csrf_of(boss, "/admin"), "markdown": "# Intents\nOne per message."}
+    assert boss.post("/admin/guidelines", data=form).status_code == 303
+    assert "Guidelines (version 1)" in boss.get("/admin").text
