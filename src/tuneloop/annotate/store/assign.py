@@ -9,11 +9,9 @@ How "no item goes to more than k annotators" holds under concurrency, on both en
   time and each one sees the slots the previous one took.
 - PostgreSQL: a claim locks the candidate item's row (`SELECT ... FOR UPDATE`, candidates in id
   order so two claims never wait on each other in a cycle) and only then counts its slots, in a new
-  statement that sees every claim committed before the lock was granted. A first pass skips rows
-  other claims hold (`SKIP LOCKED`), so concurrent annotators spread over the oldest items instead
-  of queuing on one; `SKIP LOCKED` alone was rejected, since with few open items it answers
-  "nothing to do" while slots are free, so a second pass waits for the locks. Should a slot insert
-  still collide, the savepoint is rolled back and the next slot or item is tried.
+  statement that sees every claim committed before the lock was granted. `SKIP LOCKED` was
+  rejected: with few open items it answers "nothing to do" while slots are free. Should a slot
+  insert still collide, the savepoint is rolled back and the next slot or item is tried.
 
 Submitting locks the item row the same way, so the k-th submission, and only it, closes the item.
 Callers commit promptly (`Store.begin()` around one call): the locks last until the commit.
@@ -48,21 +46,19 @@ def claim_next(session: Session, user: User, *, route_by_skill: bool = False) ->
     """The next item for `user` to annotate, or None when nothing is left for them.
 
     An unfinished claim comes back first. Otherwise the oldest open item that has a free slot and
-    that the user never had (on PostgreSQL, the oldest one no concurrent claim is holding, if
-    any). With `route_by_skill`, an item tagged with a domain goes only to users
+    that the user never had. With `route_by_skill`, an item tagged with a domain goes only to users
     with that skill (untagged items go to anyone), and a user's own domains come first.
     """
     require_role(user, CAN_ANNOTATE, "annotate")
     pending = open_assignment(session, user)
     if pending is not None:
         return pending.item
-    for skip_locked in (True, False):
-        for item in _candidates(session, user, route_by_skill):
-            locked = _lock(session, item.id, skip_locked=skip_locked)
-            if locked is None or locked.closed_at is not None:
-                continue
-            if _take_slot(session, user, locked):
-                return locked
+    for item in _candidates(session, user, route_by_skill):
+        locked = _lock(session, item.id)
+        if locked is None or locked.closed_at is not None:
+            continue
+        if _take_slot(session, user, locked):
+            return locked
     return None
 
 
@@ -113,19 +109,10 @@ def _candidates(session: Session, user: User, route_by_skill: bool) -> list[Item
     return list(session.scalars(query.order_by(Item.id).limit(_CANDIDATES)))
 
 
-def _lock(session: Session, item_id: int, *, skip_locked: bool = False) -> Item | None:
-    """The item row, locked until commit on PostgreSQL (SQLite already holds the write lock).
-
-    With `skip_locked`, None when another transaction holds the row: `claim_next` first passes over
-    rows that concurrent claims are working on (otherwise every annotator queues on the same oldest
-    item), and only when that finds nothing waits for the locks, so it never answers "nothing left"
-    while a slot is free.
-    """
+def _lock(session: Session, item_id: int) -> Item | None:
+    """The item row, locked until commit on PostgreSQL (SQLite already holds the write lock)."""
     return session.scalar(
-        select(Item)
-        .where(Item.id == item_id)
-        .with_for_update(skip_locked=skip_locked)
-        .execution_options(populate_existing=True)
+        select(Item).where(Item.id == item_id).with_for_update().execution_options(populate_existing=True)
     )
 
 
