@@ -3,15 +3,17 @@ idempotent submit and undo, model suggestions, which items a user may open, the 
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from tests.unit.annotate.conftest import World
+from tests.unit.annotate.conftest import World, make_world
 from tuneloop.annotate.store import (
     NotAllowed,
     NotFound,
+    Store,
     StoreError,
     WrongState,
     claim_next,
@@ -30,7 +32,7 @@ from tuneloop.annotate.store.accounts import (
 from tuneloop.annotate.store.assign import suggestion_for, undoable
 from tuneloop.annotate.store.errors import InvalidLabel, LoginRefused, TooManyAttempts
 from tuneloop.annotate.store.items import set_suggestions
-from tuneloop.annotate.store.models import Annotation, LoginAttempt, User, WebSession, utcnow
+from tuneloop.annotate.store.models import Annotation, Item, LoginAttempt, User, WebSession, utcnow
 from tuneloop.annotate.store.progress import SkipNote, day_progress, recent_skips
 from tuneloop.annotate.store.repository import get
 from tuneloop.annotate.store.review import unreviewed_answers
@@ -180,3 +182,29 @@ def test_day_progress_counts_today_and_what_remains(world: World) -> None:
         assert (day_progress(s, ann).today, day_progress(s, ann).remaining) == (1, 2)
         skip(s, ann, claim_next(s, ann), "  not about banking ")  # type: ignore[arg-type]
         assert recent_skips(s) == [SkipNote(ann.name, world.items[1].id, "not about banking")]
+
+
+def test_concurrent_claims_never_answer_nothing_left_while_items_are_open(store: Store) -> None:
+    """Many annotators claiming at once all get an item while free slots remain: a claim whose
+    candidate list filled up under it (PostgreSQL's snapshot was older than the competing claims)
+    looks again instead of answering "nothing left"."""
+    world = make_world(store, items=400, annotators=30)
+    barrier = threading.Barrier(len(world.annotators))
+    results: list[int | None] = []
+
+    def annotate(person: User) -> None:
+        barrier.wait()
+        for _ in range(10):
+            with world.store.begin() as s:
+                item = claim_next(s, get(s, User, person.id))
+                results.append(None if item is None else item.id)
+            if item is not None:
+                with world.store.begin() as s:
+                    submit(s, get(s, User, person.id), get(s, Item, item.id), "card_arrival")
+
+    threads = [threading.Thread(target=annotate, args=(p,)) for p in world.annotators]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 300 and None not in results  # 300 answers needed, 800 slots open

@@ -53,12 +53,16 @@ def claim_next(session: Session, user: User, *, route_by_skill: bool = False) ->
     pending = open_assignment(session, user)
     if pending is not None:
         return pending.item
-    for item in _candidates(session, user, route_by_skill):
-        locked = _lock(session, item.id)
-        if locked is None or locked.closed_at is not None:
-            continue
-        if _take_slot(session, user, locked):
-            return locked
+    while candidates := _candidates(session, user, route_by_skill):
+        for item in candidates:
+            locked = _lock(session, item.id)
+            if locked is None or locked.closed_at is not None:
+                continue
+            if _take_slot(session, user, locked):
+                return locked
+        # Every candidate filled up while we waited for its lock (PostgreSQL: the list came from a
+        # snapshot older than those claims). A new query sees them full and offers the next ones;
+        # only an empty list means nothing is left for this user.
     return None
 
 
