@@ -22,9 +22,7 @@ from tuneloop.annotate.store import (
     undo_last,
 )
 from tuneloop.annotate.store.assign import suggestion_for, undoable
-from tuneloop.annotate.store.models import Item
 from tuneloop.annotate.store.progress import day_progress
-from tuneloop.annotate.store.repository import get
 from tuneloop.annotate.store.users import CAN_ANNOTATE
 from tuneloop.annotate.store.visibility import item_for
 from tuneloop.web.context import render, signed_in, web
@@ -91,6 +89,6 @@ def undo(request: Request, annotation_id: Annotated[int, Form()]) -> Response:
 @router.get("/items/{item_id}")
 def item_page(request: Request, item_id: int) -> Response:
     with signed_in(request, ("annotator", "reviewer", "admin"), "see items") as (session, user):
-        item: Item = item_for(session, user, item_id)
-        rows = annotations_visible_to(session, user, get(session, Item, item.id))
+        item = item_for(session, user, item_id)
+        rows = annotations_visible_to(session, user, item)
         return render(request, "item.html", user, item=item, rows=rows)
