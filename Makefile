@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 DEMO_DIR ?= demo-project
 PYTEST_ARGS ?=
 
-.PHONY: install postgres demo test test-slow lint bench clean
+.PHONY: install postgres chromium demo test test-slow lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -21,6 +21,10 @@ install: $(VENV)/.installed
 postgres:
 	scripts/postgres-up
 
+# Never `playwright install`: its browser download is blocked here; Debian's package is used instead.
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
 demo: install
 	rm -rf $(DEMO_DIR)
 	$(VENV)/bin/tuneloop init --example banking77 $(DEMO_DIR)
@@ -31,7 +35,8 @@ demo: install
 	$(VENV)/bin/tuneloop review simulate $(DEMO_DIR)/runs/run-001
 	$(VENV)/bin/tuneloop review results $(DEMO_DIR)/runs/run-001
 
-test: install postgres
+# The browser tests (tests/browser, ~20 s) drive Debian's chromium; `chromium` installs it when missing.
+test: install postgres chromium
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 # The slow tier includes the Ray engine's test, so it installs the optional `ray` extra first.
@@ -51,6 +56,7 @@ bench: install
 	$(PY) benchmarks/check_throughput.py
 	$(PY) benchmarks/label_scoring.py --model $(DEMO_DIR)/runs/run-001/phases/2-task/model  # after make demo
 	$(PY) benchmarks/bootstrap_intervals.py
+	$(PY) benchmarks/annotate_load.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -19,6 +19,7 @@ from rich.markup import escape
 
 from tuneloop.cli_annotate import annotate_app, users_app
 from tuneloop.cli_review import review_app
+from tuneloop.cli_serve import serve
 from tuneloop.cli_support import JsonOpt, ProjectArg, emit, err, guarded, out
 from tuneloop.errors import CheckFailed, TuneloopError
 from tuneloop.evaluate.verdicts import GateVerdict
@@ -29,6 +30,7 @@ app.add_typer(base_model_app, name="base-model")
 app.add_typer(annotate_app, name="annotate")
 app.add_typer(users_app, name="users")
 app.add_typer(review_app, name="review")
+app.command("serve")(serve)
 
 
 @app.callback()

@@ -469,6 +469,7 @@ class AnnotationSpec(_Strict):
     store_url: str | None = Field(default=None, min_length=1)
     overlap: int = Field(default=2, ge=2)
     route_by_skill: bool = False
+    suggestions: bool = False  # show the model's stored suggestion with each item (web app)
     consensus: Literal["majority", "dawid_skene"] = "majority"
     gate: AgreementGate = Field(default_factory=AgreementGate)
     label_groups: dict[str, list[str]] = Field(default_factory=dict)

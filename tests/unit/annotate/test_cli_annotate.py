@@ -23,8 +23,8 @@ def _project(make_project: Callable[..., Path], store_url: str, gate: float = 0.
     return make_project(rows=150, labels=5, annotation=annotation)
 
 
-def _json(args: list[str], code: int = 0) -> dict:
-    result = runner.invoke(app, [*args, "--json"])
+def _json(args: list[str], code: int = 0, stdin: str | None = None) -> dict:
+    result = runner.invoke(app, [*args, "--json"], input=stdin)
     assert result.exit_code == code, result.output
     return orjson.loads(result.stdout) if code == 0 else {}
 
@@ -84,8 +84,13 @@ def test_agreement_below_the_gate_blocks_export_unless_overridden(
 def test_people_adjudicate_from_the_cli(make_project: Callable[..., Path], store_url: str) -> None:
     project = _project(make_project, store_url)
     for name, role in (("ann", "annotator"), ("bob", "annotator"), ("cat", "annotator"), ("rev", "reviewer")):
-        _json(["users", "add", name, "--project", str(project), "--role", role])
-    duplicate = runner.invoke(app, ["users", "add", "ann", "--project", str(project)])
+        _json(
+            ["users", "add", name, "--project", str(project), "--role", role, "--password-stdin"],
+            stdin="pw-" * 4,
+        )
+    duplicate = runner.invoke(
+        app, ["users", "add", "ann", "--project", str(project)], input="secret-pw\nsecret-pw\n"
+    )
     assert duplicate.exit_code == 2 and "exists already" in duplicate.output
     assert _json(["annotate", "import", str(project), "--limit", "2"])["new_items"] == 2
     spec = load_spec(project)

@@ -53,12 +53,16 @@ def claim_next(session: Session, user: User, *, route_by_skill: bool = False) ->
     pending = open_assignment(session, user)
     if pending is not None:
         return pending.item
-    for item in _candidates(session, user, route_by_skill):
-        locked = _lock(session, item.id)
-        if locked is None or locked.closed_at is not None:
-            continue
-        if _take_slot(session, user, locked):
-            return locked
+    while candidates := _candidates(session, user, route_by_skill):
+        for item in candidates:
+            locked = _lock(session, item.id)
+            if locked is None or locked.closed_at is not None:
+                continue
+            if _take_slot(session, user, locked):
+                return locked
+        # Every candidate filled up while we waited for its lock (PostgreSQL: the list came from a
+        # snapshot older than those claims). A new query sees them full and offers the next ones;
+        # only an empty list means nothing is left for this user.
     return None
 
 
@@ -116,8 +120,28 @@ def _lock(session: Session, item_id: int) -> Item | None:
     )
 
 
-def submit(session: Session, user: User, item: Item, label: Any) -> Annotation:
-    """Record the user's answer to an item they claimed; the k-th answer closes the item."""
+def submit(
+    session: Session,
+    user: User,
+    item: Item,
+    label: Any,
+    *,
+    request_id: str | None = None,
+    suggestions: bool = False,
+) -> Annotation:
+    """Record the user's answer to an item they claimed; the k-th answer closes the item.
+
+    `request_id` makes the call idempotent: a retry with the same id (the response was lost, the
+    server restarted) returns the answer already recorded instead of refusing or adding another.
+    `suggestions` says whether the project shows model suggestions; the answer records whether one
+    was on screen for this item (`suggestion_for`).
+    """
+    if request_id is not None:
+        done = session.scalar(select(Annotation).where(Annotation.request_id == request_id))
+        if done is not None:
+            if done.annotator_id != user.id or done.item_id != item.id:
+                raise NotAllowed(f"request id {request_id!r} belongs to another submission")
+            return done
     claim = _open_claim(session, user, item)
     locked = _lock(session, item.id)
     assert locked is not None
@@ -137,6 +161,8 @@ def submit(session: Session, user: User, item: Item, label: Any) -> Annotation:
         label=value,
         guideline_version_id=current_guidelines(session).id,
         supersedes_id=previous.id if previous is not None else None,
+        suggestion_shown=suggestion_for(locked, suggestions) is not None,
+        request_id=request_id,
     )
     session.add(annotation)
     claim.submitted_at = utcnow()
@@ -158,19 +184,32 @@ def skip(session: Session, user: User, item: Item, reason: str) -> Assignment:
     return claim
 
 
-def undo_last(session: Session, user: User) -> Annotation:
+def suggestion_for(item: Item, enabled: bool) -> tuple[Any, float | None] | None:
+    """The model's suggestion to show with `item` (label, confidence), or None: only where the
+    project enables suggestions and the item has one."""
+    if not enabled or item.suggestion_label is None:
+        return None
+    return item.suggestion_label, item.suggestion_confidence
+
+
+def undo_last(session: Session, user: User, annotation_id: int | None = None) -> Annotation:
     """Withdraw the user's latest submission while its item is still open.
 
     The answer is not deleted: a retraction row supersedes it, the claim reopens, and the user's
     next `submit` on the item supersedes the retraction. Once the item is closed the other answers
     may be visible to this user, so a change then goes through review instead.
+    With `annotation_id` (what the user saw as their last answer) the undo is idempotent: when that
+    answer is already withdrawn its retraction comes back, and when a newer answer exists it is
+    refused rather than withdrawing something the user did not mean.
     """
-    last = session.scalar(
-        select(Assignment)
-        .where(Assignment.user_id == user.id, Assignment.submitted_at.is_not(None))
-        .order_by(Assignment.submitted_at.desc(), Assignment.id.desc())
-        .limit(1)
-    )
+    if annotation_id is not None:
+        target = session.get(Annotation, annotation_id)
+        if target is None or target.annotator_id != user.id or target.author_id != user.id:
+            raise NotAllowed(f"annotation {annotation_id} is not one of {user.name}'s answers")
+        retraction = session.scalar(select(Annotation).where(Annotation.supersedes_id == target.id))
+        if retraction is not None and retraction.retracted:
+            return retraction
+    last = _last_submission(session, user)
     if last is None:
         raise WrongState(f"{user.name} has no submission to undo")
     locked = _lock(session, last.item_id)
@@ -184,6 +223,8 @@ def undo_last(session: Session, user: User) -> Annotation:
         .limit(1)
     )
     assert answer is not None and not answer.retracted
+    if annotation_id is not None and answer.id != annotation_id:
+        raise WrongState(f"annotation {annotation_id} is not {user.name}'s latest answer; nothing undone")
     retraction = Annotation(
         item_id=locked.id,
         annotator_id=user.id,
@@ -208,3 +249,25 @@ def _open_claim(session: Session, user: User, item: Item) -> Assignment:
     if claim.skipped_at is not None:
         raise WrongState(f"{user.name} skipped item {item.id}")
     return claim
+
+
+def undoable(session: Session, user: User) -> Annotation | None:
+    """The answer `undo_last` would withdraw now, or None (no submission, or its item closed)."""
+    last = _last_submission(session, user)
+    if last is None or last.item.closed_at is not None:
+        return None
+    return session.scalar(
+        select(Annotation)
+        .where(Annotation.item_id == last.item_id, Annotation.annotator_id == user.id)
+        .order_by(Annotation.id.desc())
+        .limit(1)
+    )
+
+
+def _last_submission(session: Session, user: User) -> Assignment | None:
+    return session.scalar(
+        select(Assignment)
+        .where(Assignment.user_id == user.id, Assignment.submitted_at.is_not(None))
+        .order_by(Assignment.submitted_at.desc(), Assignment.id.desc())
+        .limit(1)
+    )

@@ -10,12 +10,18 @@ takes the write lock when it starts, so two claims never read the same free slot
 a deferred transaction would instead fail with "database is locked" when it tries to upgrade its
 read lock, whatever the busy timeout. On PostgreSQL, claims lock the item row (`FOR UPDATE`)
 instead; see `assign.py`.
+
+Within one process (the web app's worker threads), SQLite transactions also take a Python lock
+first. They run one at a time anyway, but SQLite's busy handler retries by sleeping (up to 100 ms a
+time), so a thread queued on the database lock waits far longer than the lock is held; the Python
+lock hands over at once. Other processes still meet the busy timeout as before.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,11 +41,13 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 class Store:
     engine: Engine
     sessions: sessionmaker[Session]
+    writer: threading.Lock | None = None  # SQLite: one transaction at a time in this process
 
     @contextmanager
     def begin(self) -> Iterator[Session]:
         """A session in one transaction: committed when the block ends, rolled back on error."""
-        with self.sessions.begin() as session:
+        turn: AbstractContextManager[object] = self.writer if self.writer is not None else nullcontext()
+        with turn, self.sessions.begin() as session:
             yield session
 
     def close(self) -> None:
@@ -56,7 +64,8 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
     engine = make_engine(url)
     if migrate:
         upgrade(engine)
-    return Store(engine, sessionmaker(engine, expire_on_commit=False))
+    writer = threading.Lock() if engine.dialect.name == "sqlite" else None
+    return Store(engine, sessionmaker(engine, expire_on_commit=False), writer)
 
 
 def make_engine(url: str) -> Engine:

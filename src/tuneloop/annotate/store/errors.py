@@ -23,3 +23,11 @@ class InvalidLabel(StoreError):
 
 class WrongState(StoreError):
     """The item or assignment is not in the state the request needs (closed, not claimed, ...)."""
+
+
+class LoginRefused(StoreError):
+    """A wrong user name or password; the message never says which, so names cannot be probed."""
+
+
+class TooManyAttempts(StoreError):
+    """Too many failed logins for this user name or from this client address; wait and retry."""

@@ -6,15 +6,17 @@ twice adds nothing, and a re-run of an import after a crash adds only what is mi
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tuneloop.annotate.store.errors import StoreError
+from tuneloop.annotate.store.labels import check_label
 from tuneloop.annotate.store.models import Item, LabelSchema, User
-from tuneloop.annotate.store.repository import audit
+from tuneloop.annotate.store.repository import audit, get
 from tuneloop.data.version import PARTS, DatasetVersion
 
 DEFAULT_OVERLAP = 2
@@ -166,3 +168,19 @@ def _add_new(
             skipped=len(items) - len(new),
         )
     return new
+
+
+def set_suggestions(
+    session: Session, suggestions: Mapping[int, tuple[Any, float | None]], *, by: User | None = None
+) -> int:
+    """Store a model's suggestion (label, confidence) per item id, for the human-in-the-loop step;
+    each label must fit the item's schema. Returns how many items got one."""
+    for item_id, (label, confidence) in suggestions.items():
+        item = get(session, Item, item_id)
+        if confidence is not None and not 0.0 <= confidence <= 1.0:
+            raise StoreError(f"item {item_id}: suggestion confidence {confidence} is not within 0..1")
+        item.suggestion_label = check_label(item.label_schema, label)
+        item.suggestion_confidence = confidence
+    if suggestions:
+        audit(session, by, "items.suggest", ("items", "suggestions"), items=len(suggestions))
+    return len(suggestions)

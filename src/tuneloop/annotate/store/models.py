@@ -21,11 +21,14 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
+    Index,
     MetaData,
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -66,7 +69,7 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     role: Mapped[str] = mapped_column(String(20))
     skills: Mapped[list[str]] = mapped_column(JSON, default=list)
-    password_hash: Mapped[str | None] = mapped_column(String(255))  # for the web app's logins, later
+    password_hash: Mapped[str | None] = mapped_column(String(255))  # argon2; None: cannot log in
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def __repr__(self) -> str:
@@ -104,6 +107,8 @@ class Item(Base):
     `model:MODEL:RUN:PHASE:ID`) so uniqueness per source holds on every engine, where a unique
     constraint over nullable columns would not. `overlap` is k, fixed when the item is imported, so
     changing the spec later never reopens or closes items behind the annotators' backs.
+    `suggestion_label`/`suggestion_confidence` are a model's pre-label, filled by the
+    human-in-the-loop step and shown only where the spec enables suggestions.
     """
 
     __tablename__ = "items"
@@ -126,6 +131,8 @@ class Item(Base):
     domain: Mapped[str | None] = mapped_column(String(200), index=True)
     label_schema_id: Mapped[int] = mapped_column(ForeignKey("label_schemas.id"))
     overlap: Mapped[int]
+    suggestion_label: Mapped[Any] = mapped_column(JSON, nullable=True)
+    suggestion_confidence: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
 
@@ -169,7 +176,12 @@ class Assignment(Base):
 
 class Annotation(Base):
     """One immutable label. `annotator` owns the slot; `author` wrote this row (the annotator, or a
-    reviewer whose correction supersedes it). A `retracted` row is an annotator's undo."""
+    reviewer whose correction supersedes it). A `retracted` row is an annotator's undo.
+
+    `suggestion_shown` records whether a model's suggestion was on screen (to measure anchoring);
+    `request_id` is the client's key for one submission, unique, so a retry after a lost response
+    finds the row it already made instead of adding a second.
+    """
 
     __tablename__ = "annotations"
 
@@ -181,6 +193,8 @@ class Annotation(Base):
     retracted: Mapped[bool] = mapped_column(Boolean, default=False)
     guideline_version_id: Mapped[int] = mapped_column(ForeignKey("guideline_versions.id"))
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("annotations.id"), unique=True)
+    suggestion_shown: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    request_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     item: Mapped[Item] = relationship()
@@ -258,3 +272,30 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     actor: Mapped[User | None] = relationship()
+
+
+class WebSession(Base):
+    """A signed-in browser. Only the SHA-256 of the cookie's token is stored, so a copy of the
+    database does not hand out live sessions; logging out deletes the row."""
+
+    __tablename__ = "web_sessions"
+
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+    user: Mapped[User] = relationship()
+
+
+class LoginAttempt(Base):
+    """One login try, kept so failed ones can be counted per user name and per client address."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_user_name_at", "user_name", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_name: Mapped[str] = mapped_column(String(200))
+    client: Mapped[str] = mapped_column(String(100), index=True)
+    succeeded: Mapped[bool] = mapped_column(Boolean)

@@ -49,6 +49,18 @@ def items_needing_review(session: Session, reviewer: User) -> list[Item]:
     return queue
 
 
+def unreviewed_answers(session: Session, item: Item) -> list[Annotation]:
+    """The item's current answers that no reviewer has judged yet: what the review page offers."""
+    reviewed = set(
+        session.scalars(
+            select(Review.annotation_id)
+            .join(Annotation, Annotation.id == Review.annotation_id)
+            .where(Annotation.item_id == item.id)
+        )
+    )
+    return [a for a in current_annotations(session, item) if a.id not in reviewed]
+
+
 def review(
     session: Session,
     reviewer: User,

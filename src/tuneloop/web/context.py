@@ -1,0 +1,80 @@
+"""What every route shares: the project, its store and key, the signed-in user, and rendering.
+
+`signed_in` is the one way a route reaches the store: a single transaction, in which the session
+token is resolved to a user and the user's role is checked, so authentication and the work it
+allows commit (or roll back) together. Routes never pass ids around without going through a
+service that checks them against this user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from tuneloop.annotate.store.accounts import session_user
+from tuneloop.annotate.store.engine import Store
+from tuneloop.annotate.store.models import User
+from tuneloop.annotate.store.users import CAN_ADJUDICATE, CAN_ANNOTATE, CAN_REVIEW, require_role
+from tuneloop.errors import TuneloopError
+from tuneloop.spec import ProjectSpec
+from tuneloop.web.markdown import render_markdown
+from tuneloop.web.security import csrf_token
+
+templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+templates.env.filters["markdown"] = render_markdown
+
+NAV = (
+    ("/annotate", "Annotate", CAN_ANNOTATE),
+    ("/review", "Review", CAN_REVIEW),
+    ("/adjudicate", "Adjudicate", CAN_ADJUDICATE),
+    ("/admin", "Dashboard", ("admin",)),
+)
+
+
+class LoginRequired(TuneloopError):
+    """No valid session: pages redirect to the login form, the API answers 401."""
+
+
+@dataclass(frozen=True)
+class WebContext:
+    project: Path
+    spec: ProjectSpec
+    store: Store
+    secret: bytes
+
+
+def web(request: Request) -> WebContext:
+    context: WebContext = request.app.state.web
+    return context
+
+
+@contextmanager
+def signed_in(request: Request, roles: tuple[str, ...], doing: str) -> Iterator[tuple[Session, User]]:
+    """One store transaction as the signed-in user, who must hold one of `roles`."""
+    with web(request).store.begin() as session:
+        user = session_user(session, request.state.session_token)
+        if user is None:
+            raise LoginRequired("sign in first")
+        require_role(user, roles, doing)
+        yield session, user
+
+
+def render(
+    request: Request, template: str, user: User | None, status_code: int = 200, **values: Any
+) -> Response:
+    nav = [(href, title) for href, title, roles in NAV if user is not None and user.role in roles]
+    values |= {
+        "user": user,
+        "nav": nav,
+        "csrf": csrf_token(web(request).secret, request.state.session_token),
+        "project_name": web(request).spec.objective.name,
+    }
+    return templates.TemplateResponse(request, template, values, status_code=status_code)

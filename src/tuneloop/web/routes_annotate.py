@@ -1,0 +1,94 @@
+"""The annotator's queue: the next item with the current guidelines, and the keyboard-first form.
+
+Each page carries a fresh `request_id` for its submission, so a resent form (a double Enter, a
+retry after a dropped connection) records one answer, not two.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from tuneloop.annotate.store import (
+    annotations_visible_to,
+    claim_next,
+    current_guidelines,
+    skip,
+    submit,
+    undo_last,
+)
+from tuneloop.annotate.store.assign import suggestion_for, undoable
+from tuneloop.annotate.store.progress import day_progress
+from tuneloop.annotate.store.users import CAN_ANNOTATE
+from tuneloop.annotate.store.visibility import item_for
+from tuneloop.web.context import render, signed_in, web
+
+router = APIRouter()
+ANNOTATE = (CAN_ANNOTATE, "annotate")
+
+
+@router.get("/annotate")
+def queue(request: Request) -> Response:
+    spec = web(request).spec
+    with signed_in(request, *ANNOTATE) as (session, user):
+        item = claim_next(session, user, route_by_skill=spec.annotation.route_by_skill)
+        return render(
+            request,
+            "annotate.html",
+            user,
+            item=item,
+            labels=item.label_schema.labels if item is not None else [],
+            suggestion=suggestion_for(item, spec.annotation.suggestions) if item is not None else None,
+            guidelines=current_guidelines(session),
+            progress=day_progress(session, user),
+            undoable=undoable(session, user),
+            request_id=uuid.uuid4().hex,
+        )
+
+
+@router.post("/annotate/submit")
+def submit_answer(
+    request: Request,
+    item_id: Annotated[int, Form()],
+    label: Annotated[str, Form(max_length=500)],
+    request_id: Annotated[str, Form(min_length=8, max_length=64)],
+) -> Response:
+    with signed_in(request, *ANNOTATE) as (session, user):
+        item = item_for(session, user, item_id)
+        submit(
+            session,
+            user,
+            item,
+            label,
+            request_id=request_id,
+            suggestions=web(request).spec.annotation.suggestions,
+        )
+    return RedirectResponse("/annotate", status_code=303)
+
+
+@router.post("/annotate/skip")
+def skip_item(
+    request: Request, item_id: Annotated[int, Form()], reason: Annotated[str, Form(max_length=2000)]
+) -> Response:
+    with signed_in(request, *ANNOTATE) as (session, user):
+        skip(session, user, item_for(session, user, item_id), reason)
+    return RedirectResponse("/annotate", status_code=303)
+
+
+@router.post("/annotate/undo")
+def undo(request: Request, annotation_id: Annotated[int, Form()]) -> Response:
+    with signed_in(request, *ANNOTATE) as (session, user):
+        undo_last(session, user, annotation_id)
+    return RedirectResponse("/annotate", status_code=303)
+
+
+@router.get("/items/{item_id}")
+def item_page(request: Request, item_id: int) -> Response:
+    with signed_in(request, ("annotator", "reviewer", "admin"), "see items") as (session, user):
+        item = item_for(session, user, item_id)
+        rows = annotations_visible_to(session, user, item)
+        return render(request, "item.html", user, item=item, rows=rows)

@@ -1,0 +1,63 @@
+"""The reviewer's queue (accept, or correct with a reason) and the adjudication queue (the
+disagreeing answers side by side, then the gold label with a note). The services refuse a
+reviewer's own items; these routes only show the queues and pass the choice on."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from tuneloop.annotate.store import adjudicate, disagreements, items_needing_review, review
+from tuneloop.annotate.store.models import Annotation, Item
+from tuneloop.annotate.store.repository import current_annotations, get
+from tuneloop.annotate.store.review import unreviewed_answers
+from tuneloop.annotate.store.users import CAN_ADJUDICATE, CAN_REVIEW
+from tuneloop.web.context import render, signed_in
+
+router = APIRouter()
+
+
+@router.get("/review")
+def review_queue(request: Request) -> Response:
+    with signed_in(request, CAN_REVIEW, "review") as (session, user):
+        queue = items_needing_review(session, user)
+        item = queue[0] if queue else None
+        answers = unreviewed_answers(session, item) if item is not None else []
+        return render(request, "review.html", user, item=item, answers=answers, waiting=len(queue))
+
+
+@router.post("/review/{annotation_id}")
+def review_answer(
+    request: Request,
+    annotation_id: int,
+    verdict: Annotated[Literal["accept", "correct"], Form()],
+    label: Annotated[str | None, Form(max_length=500)] = None,
+    reason: Annotated[str | None, Form(max_length=2000)] = None,
+) -> Response:
+    with signed_in(request, CAN_REVIEW, "review") as (session, user):
+        review(session, user, get(session, Annotation, annotation_id), verdict, label=label, reason=reason)
+    return RedirectResponse("/review", status_code=303)
+
+
+@router.get("/adjudicate")
+def adjudication_queue(request: Request) -> Response:
+    with signed_in(request, CAN_ADJUDICATE, "adjudicate") as (session, user):
+        queue = disagreements(session, user)
+        item = queue[0] if queue else None
+        answers = current_annotations(session, item) if item is not None else []
+        return render(request, "adjudicate.html", user, item=item, answers=answers, waiting=len(queue))
+
+
+@router.post("/adjudicate/{item_id}")
+def adjudicate_item(
+    request: Request,
+    item_id: int,
+    label: Annotated[str, Form(max_length=500)],
+    note: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    with signed_in(request, CAN_ADJUDICATE, "adjudicate") as (session, user):
+        adjudicate(session, user, get(session, Item, item_id), label, note)
+    return RedirectResponse("/adjudicate", status_code=303)

@@ -1,0 +1,97 @@
+// Keyboard-first annotation (see docs/web.md for the map). Loaded from this origin only: the
+// Content-Security-Policy forbids inline scripts, so nothing injected into a page can run.
+"use strict";
+
+(function () {
+  const form = document.getElementById("answer-form");
+  const help = document.getElementById("help-dialog");
+  const skipDialog = document.getElementById("skip-dialog");
+  const filter = document.getElementById("label-filter");
+  const undoForm = document.getElementById("undo-form");
+
+  function radios() {
+    return Array.from(document.querySelectorAll('#labels input[type="radio"]'));
+  }
+
+  function pick(radio) {
+    if (!radio) return;
+    radio.checked = true;
+    radio.focus();
+  }
+
+  function typing(target) {
+    return target instanceof HTMLElement &&
+      (target.matches("textarea, select") || (target.matches("input") && target.type !== "radio"));
+  }
+
+  function openSkip() {
+    if (!skipDialog) return;
+    skipDialog.showModal();
+    document.getElementById("skip-reason").focus();
+  }
+
+  if (filter) {
+    filter.addEventListener("input", function () {
+      const wanted = filter.value.trim().toLowerCase().replace(/\s+/g, "_");
+      let first = null;
+      for (const choice of document.querySelectorAll("#labels .choice")) {
+        const label = choice.dataset.label.toLowerCase();
+        const match = wanted === "" || label.includes(wanted);
+        choice.hidden = !match;
+        if (match && first === null && wanted !== "") first = choice.querySelector("input");
+      }
+      if (first) first.checked = true;
+    });
+    filter.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        if (form.querySelector('input[name="label"]:checked')) form.requestSubmit();
+      } else if (event.key === "Escape") {
+        event.preventDefault();
+        const checked = form.querySelector('input[name="label"]:checked');
+        (checked || radios()[0]).focus();
+      }
+    });
+  }
+
+  const skipOpen = document.getElementById("skip-open");
+  if (skipOpen) skipOpen.addEventListener("click", openSkip);
+  const skipCancel = document.getElementById("skip-cancel");
+  if (skipCancel) skipCancel.addEventListener("click", function () { skipDialog.close(); });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if ((help && help.open) || (skipDialog && skipDialog.open) || typing(event.target)) return;
+    if (event.key === "?") {
+      event.preventDefault();
+      if (help) help.showModal();
+      return;
+    }
+    if (!form) {
+      if (event.key === "u" && undoForm) undoForm.requestSubmit();
+      return;
+    }
+    if (/^[1-9]$/.test(event.key)) {
+      event.preventDefault();
+      pick(radios()[Number(event.key) - 1]);
+    } else if (event.key === "/") {
+      event.preventDefault();
+      filter.focus();
+    } else if (event.key === "Enter") {
+      event.preventDefault();
+      if (form.querySelector('input[name="label"]:checked')) form.requestSubmit();
+    } else if (event.key === "s") {
+      event.preventDefault();
+      openSkip();
+    } else if (event.key === "u" && undoForm) {
+      event.preventDefault();
+      undoForm.requestSubmit();
+    }
+  });
+
+  // Land on the work: the first label, so digits and Enter work without a click.
+  if (form && !document.activeElement.matches("input, textarea, select")) {
+    const first = radios()[0];
+    if (first) first.focus({ preventScroll: true });
+  }
+})();
