@@ -1,13 +1,15 @@
 """The annotator's queue: the next item with the current guidelines, and the keyboard-first form.
 
 Each page carries a fresh `request_id` for its submission, so a resent form (a double Enter, a
-retry after a dropped connection) records one answer, not two.
+retry after a dropped connection) records one answer, not two. A model output sampled for review
+(`output_review` item, from `tuneloop review sample`) gets the review form instead of the labels:
+a rating 1-5, correct or not, and an optional corrected output; the store checks the answer.
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
@@ -22,6 +24,7 @@ from tuneloop.annotate.store import (
     undo_last,
 )
 from tuneloop.annotate.store.assign import suggestion_for, undoable
+from tuneloop.annotate.store.models import OUTPUT_REVIEW
 from tuneloop.annotate.store.progress import day_progress
 from tuneloop.annotate.store.users import CAN_ANNOTATE
 from tuneloop.annotate.store.visibility import item_for
@@ -42,6 +45,7 @@ def queue(request: Request) -> Response:
             user,
             item=item,
             labels=item.label_schema.labels if item is not None else [],
+            reviewing=item is not None and item.label_schema.kind == OUTPUT_REVIEW,
             suggestion=suggestion_for(item, spec.annotation.suggestions) if item is not None else None,
             guidelines=current_guidelines(session),
             progress=day_progress(session, user),
@@ -54,16 +58,23 @@ def queue(request: Request) -> Response:
 def submit_answer(
     request: Request,
     item_id: Annotated[int, Form()],
-    label: Annotated[str, Form(max_length=500)],
     request_id: Annotated[str, Form(min_length=8, max_length=64)],
+    label: Annotated[str | None, Form(max_length=500)] = None,
+    rating: Annotated[int | None, Form()] = None,
+    correct: Annotated[str | None, Form(max_length=3)] = None,
+    corrected: Annotated[str | None, Form(max_length=5000)] = None,
 ) -> Response:
     with signed_in(request, *ANNOTATE) as (session, user):
         item = item_for(session, user, item_id)
+        answer: Any = label
+        if item.label_schema.kind == OUTPUT_REVIEW:  # the store's check_label says what is missing
+            verdict = {"yes": True, "no": False}.get(correct or "", correct)
+            answer = {"rating": rating, "correct": verdict, "corrected": (corrected or "").strip() or None}
         submit(
             session,
             user,
             item,
-            label,
+            answer,
             request_id=request_id,
             suggestions=web(request).spec.annotation.suggestions,
         )

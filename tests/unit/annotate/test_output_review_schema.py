@@ -68,11 +68,11 @@ def test_migration_0003_admits_the_kind_and_will_not_drop_it_while_used(store: S
     with pytest.raises(DBAPIError), store.begin() as s:  # the constraint still refuses unknown kinds
         _insert_schema(s, "vibes")
     with pytest.raises(DBAPIError):  # downgrading would break the stored schema: refused
-        command.downgrade(alembic_config(store.engine), "0001")
+        command.downgrade(alembic_config(store.engine), "0002")
     with store.begin() as s:
         s.execute(text("DELETE FROM audit_log"))
         s.execute(text("DELETE FROM label_schemas"))
-    command.downgrade(alembic_config(store.engine), "0001")
-    with pytest.raises(DBAPIError), store.begin() as s:  # at 0001 the kind is not allowed
+    command.downgrade(alembic_config(store.engine), "0002")
+    with pytest.raises(DBAPIError), store.begin() as s:  # at 0002 the kind is not allowed
         _insert_schema(s, "output_review")
     command.upgrade(alembic_config(store.engine), "head")

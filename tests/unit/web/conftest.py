@@ -22,10 +22,11 @@ from tuneloop.annotate.project import (
     publish_spec_guidelines,
     task_schema,
 )
-from tuneloop.annotate.store import add_user, import_external_items
+from tuneloop.annotate.store import add_label_schema, add_user, import_external_items, import_model_outputs
 from tuneloop.annotate.store.accounts import set_password
 from tuneloop.annotate.store.engine import Store
-from tuneloop.annotate.store.items import ExternalItem
+from tuneloop.annotate.store.items import ExternalItem, ModelOutput
+from tuneloop.annotate.store.models import OUTPUT_REVIEW
 from tuneloop.spec import load_spec
 from tuneloop.web.app import create_app
 from tuneloop.web.security import COOKIE
@@ -49,10 +50,12 @@ def make_web_project(
     make_project: Callable[..., Path],
     texts: list[str] | None = None,
     from_data: bool = False,
+    model_outputs: bool = False,
     **annotation: Any,
 ) -> WebProject:
     """Users of every role (password `PASSWORD`) and six items: `texts`, or with `from_data` the
-    first rows of the project's data (what an export to a DatasetVersion needs)."""
+    first rows of the project's data (what an export to a DatasetVersion needs), or with
+    `model_outputs` six answers of a model to review (`output_review` items)."""
     settings = {"overlap": 2, "gate": {"alpha": 0.0}} | annotation
     project = make_project(rows=40, labels=5, annotation=settings)
     spec = load_spec(project)
@@ -63,7 +66,13 @@ def make_web_project(
         schema = task_schema(session, spec, by)
         for name, role in PEOPLE.items():
             set_password(session, add_user(session, name, role, by=by), PASSWORD, by=by)
-        if from_data:
+        if model_outputs:
+            review = add_label_schema(session, "output-review", OUTPUT_REVIEW, by=by)
+            outputs = [
+                ModelOutput(str(i), f"message {i} -> card_arrival", "m", "run-001", "task") for i in range(6)
+            ]
+            items = import_model_outputs(session, outputs, review, by=by)
+        elif from_data:
             items = import_from_spec(session, spec, "train", 6, by)[1]
         else:
             texts = texts or [f"my card number {i} has not arrived yet" for i in range(6)]

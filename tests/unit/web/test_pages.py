@@ -191,3 +191,19 @@ def test_the_first_guidelines_are_published_from_the_dashboard(make_project: Cal
     form = {"csrf_token": csrf_of(boss, "/admin"), "markdown": "# Intents\nOne per message."}
     assert boss.post("/admin/guidelines", data=form).status_code == 303
     assert "Guidelines (version 1)" in boss.get("/admin").text
+
+
+def test_a_model_output_gets_the_review_form_and_its_answer_is_stored_as_a_review(
+    make_project: Callable[..., Path],
+) -> None:
+    project = make_web_project(make_project, model_outputs=True)
+    ann = signed_in(project, "ann")
+    page = ann.get("/annotate").text
+    assert 'name="rating"' in page and 'name="correct"' in page and 'name="label"' not in page
+    form = {name: _form(page, name) for name in ("csrf_token", "item_id", "request_id")}
+    assert ann.post("/annotate/submit", data=form | {"rating": "2"}).status_code == 422  # correct or not?
+    answer = form | {"rating": "2", "correct": "no", "corrected": "  card_delivery_estimate "}
+    assert ann.post("/annotate/submit", data=answer).status_code == 303
+    with project.store.begin() as session:
+        stored = session.scalars(select(Annotation.label)).all()
+    assert stored == [{"rating": 2, "correct": False, "corrected": "card_delivery_estimate"}]

@@ -74,12 +74,20 @@
     if (/^[1-9]$/.test(event.key)) {
       event.preventDefault();
       pick(radios()[Number(event.key) - 1]);
-    } else if (event.key === "/") {
+    } else if (event.key === "/" && filter) {
       event.preventDefault();
       filter.focus();
     } else if (event.key === "Enter") {
       event.preventDefault();
-      if (form.querySelector('input[name="label"]:checked')) form.requestSubmit();
+      if (form.querySelector('input[name="label"]:checked, input[name="rating"]:checked')) {
+        form.requestSubmit();  // the browser asks for any other required answer (correct or not)
+      }
+    } else if (event.key === "y" || event.key === "n") {
+      const verdict = document.getElementById(event.key === "y" ? "correct-yes" : "correct-no");
+      if (verdict) {
+        event.preventDefault();
+        pick(verdict);
+      }
     } else if (event.key === "s") {
       event.preventDefault();
       openSkip();
