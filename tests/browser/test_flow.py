@@ -10,11 +10,17 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from tests.browser.conftest import focused_on, serve, shot, sign_in_with_keys
 from tests.conftest import build_project
+from tuneloop.annotate.project import operator, project_store, publish_spec_guidelines
+from tuneloop.annotate.store import add_label_schema, import_model_outputs
+from tuneloop.annotate.store.items import ModelOutput
+from tuneloop.annotate.store.models import OUTPUT_REVIEW, Annotation
 from tuneloop.cli import app
+from tuneloop.spec import load_spec
 
 PASSWORD = "a long enough password"
 runner = CliRunner()
@@ -26,9 +32,10 @@ def _cli(*args: str, stdin: str | None = None) -> None:
 
 
 def _project(path: Path, items: int, people: dict[str, str]) -> Path:
-    """A project whose admin (the CLI) imported `items` rows and added `people` with passwords."""
+    """A project whose admin (the CLI) imported `items` rows (if any) and added `people` with passwords."""
     project = build_project(path, rows=60, labels=5, annotation={"overlap": 2, "gate": {"alpha": 0.0}})
-    _cli("annotate", "import", str(project), "--limit", str(items))
+    if items:
+        _cli("annotate", "import", str(project), "--limit", str(items))
     for name, role in people.items():
         _cli(
             "users",
@@ -141,3 +148,34 @@ def test_twenty_items_with_the_keyboard(browser: Browser, tmp_path: Path) -> Non
         print(f"\n20 items with the keyboard in {seconds:.1f} s ({per_item:.0f} ms per item, no think time)")
         assert len(set(texts)) == 20
         assert "Today: 20 answered" in page.locator("#progress").inner_text()
+
+
+def test_a_model_output_is_reviewed_with_the_keyboard(browser: Browser, tmp_path: Path) -> None:
+    """`tuneloop review sample` puts model outputs in the store; in the browser they get the review
+    form: a digit rates, `n` marks the answer incorrect, Tab reaches the correction and Submit."""
+    project = _project(tmp_path / "review", 0, {"ann": "annotator"})
+    spec = load_spec(project)
+    store = project_store(spec)
+    with store.begin() as session:
+        publish_spec_guidelines(session, spec, operator(session))
+        schema = add_label_schema(session, "output-review", OUTPUT_REVIEW, by=operator(session))
+        output = ModelOutput("7", "I still have not got my new card -> card_linking", "m", "run-001", "task")
+        import_model_outputs(session, [output], schema)
+    for site in serve(project):
+        page = browser.new_page()
+        sign_in_with_keys(page, site, "ann", PASSWORD)
+        focused_on(page, "rating")
+        page.keyboard.press("2")
+        page.keyboard.press("n")
+        page.keyboard.press("Tab")
+        page.keyboard.type("card_arrival")
+        shot(page, "13-output-review")
+        page.keyboard.press("Tab")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        assert "Nothing left to annotate" in page.content()
+    with store.begin() as session:
+        assert session.scalars(select(Annotation.label)).all() == [
+            {"rating": 2, "correct": False, "corrected": "card_arrival"}
+        ]
+    store.close()
