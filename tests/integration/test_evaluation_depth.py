@@ -130,7 +130,11 @@ def test_review_sample_simulate_and_results_reach_the_report_and_model_card(
     results = runner.invoke(app, ["review", "results", str(run_dir)])
     assert results.exit_code == 0, results.output
     assert "10 of 10 outputs reviewed (SIMULATED reviewers)" in results.stdout
-    assert "Human review of outputs" in (run_dir / "report.html").read_text()
+    html = (run_dir / "report.html").read_text()
+    assert "Human review of outputs" in html
+    drawn = orjson.loads((run_dir / "review" / "results.json").read_bytes())["by_reason"]
+    for reason, counts in drawn.items():  # every stratum with its item count, not a method's repr
+        assert f'<td>{reason}</td><td class="num">{counts["items"]}</td>' in html
     assert "human-judged accuracy" in (run_dir / "MODEL_CARD.md").read_text()
 
 
