@@ -16,8 +16,8 @@ from tuneloop.data.findings import summarize
 from tuneloop.data.ingest import ingest_source
 from tuneloop.errors import TuneloopError
 from tuneloop.evaluate.metrics import classification_metrics
-from tuneloop.evaluate.predict import Prediction, predict_labels
-from tuneloop.evaluate.scoring_report import scoring_of, scoring_report
+from tuneloop.evaluate.predict import Prediction
+from tuneloop.evaluate.scoring_report import predict_by_card, scoring_of, scoring_report
 from tuneloop.evaluate.slices import overall_intervals, slice_metrics
 from tuneloop.spec import FORMATS, Evaluation, FieldMap, Source
 from tuneloop.task_card import TaskCard
@@ -55,19 +55,8 @@ def evaluate_examples(
     if unlabelled:
         raise TuneloopError(f"{unlabelled} of {len(examples)} rows have no label to score against")
     model, tokenizer = loaded or load_for_evaluation(model_dir)
+    predictions = predict_by_card(model, tokenizer, examples, card, batch_size, console)
     scoring, parsing = scoring_of(card)
-    predictions = predict_labels(
-        model,
-        tokenizer,
-        examples,
-        card.labels,
-        card.max_new_tokens,
-        batch_size,
-        console,
-        True,
-        scoring,
-        parsing,
-    )
     report = {
         "model": model_dir,
         **classification_metrics(predictions, card.labels),

@@ -7,11 +7,13 @@ from __future__ import annotations
 from typing import Any, get_args
 
 import numpy as np
+from rich.console import Console
 
+from tuneloop.data.example import Example
 from tuneloop.errors import TuneloopError
 from tuneloop.evaluate import parsing as parsing_rules
 from tuneloop.evaluate import scoring as loglik
-from tuneloop.evaluate.predict import Prediction, Scoring
+from tuneloop.evaluate.predict import Prediction, Scoring, predict_labels
 from tuneloop.task_card import TaskCard
 
 GENERATION_RULE = "greedy generation, the output mapped to a label by the {parsing} rule"
@@ -28,6 +30,30 @@ def scoring_of(card: TaskCard) -> tuple[Scoring, parsing_rules.Rule]:
             f"task card: parsing {card.parsing!r} is not one of {', '.join(parsing_rules.RULES)}"
         )
     return card.scoring, card.parsing  # type: ignore[return-value]
+
+
+def predict_by_card(
+    model: Any,
+    tokenizer: Any,
+    examples: list[Example],
+    card: TaskCard,
+    batch_size: int,
+    console: Console | None = None,
+) -> list[Prediction]:
+    """Predictions by the card's scoring and parsing: the evaluation of a saved model and its
+    fairness swaps score the same way, so their predictions compare row by row."""
+    scoring, parsing = scoring_of(card)
+    return predict_labels(
+        model,
+        tokenizer,
+        examples,
+        card.labels,
+        card.max_new_tokens,
+        batch_size,
+        console,
+        scoring=scoring,
+        parsing=parsing,
+    )
 
 
 def scoring_report(

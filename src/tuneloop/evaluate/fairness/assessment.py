@@ -15,8 +15,8 @@ from tuneloop.evaluate.fairness.gates import fairness_verdicts
 from tuneloop.evaluate.fairness.group_metrics import group_metrics
 from tuneloop.evaluate.fairness.lexicons import swappers
 from tuneloop.evaluate.fairness.skew import term_skew
-from tuneloop.evaluate.predict import Prediction, predict_labels
-from tuneloop.evaluate.scoring_report import scoring_of
+from tuneloop.evaluate.predict import Prediction
+from tuneloop.evaluate.scoring_report import predict_by_card, scoring_of
 from tuneloop.spec import Evaluation
 from tuneloop.task_card import TaskCard
 
@@ -38,22 +38,11 @@ def fairness_report(
     `predictions` are the model's predictions on `test_examples` when the caller has them
     already (the evaluation just made them); otherwise they are made here, by the card's scoring."""
     spec = evaluation.fairness
-    scoring, parsing = scoring_of(card)
+    scoring = scoring_of(card)[0]
     family_swappers = swappers(spec.families, spec.custom)
 
     def predict(examples: list[Example]) -> list[Prediction]:
-        return predict_labels(
-            model,
-            tokenizer,
-            examples,
-            card.labels,
-            card.max_new_tokens,
-            evaluation.batch_size,
-            console,
-            True,
-            scoring,
-            parsing,
-        )
+        return predict_by_card(model, tokenizer, examples, card, evaluation.batch_size, console)
 
     originals = predictions if predictions is not None else predict(test_examples)
     result: dict[str, Any] = {
