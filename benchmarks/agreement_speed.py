@@ -22,7 +22,8 @@ import krippendorff
 import numpy as np
 from results import replace_section
 
-from tuneloop.annotate.agreement import ConfidenceInterval, bootstrap_alpha, krippendorff_alpha
+from tuneloop.annotate.alpha import krippendorff_alpha
+from tuneloop.annotate.bootstrap import ConfidenceInterval, bootstrap_alpha
 
 UNITS, CODERS, VALUES, MISSING, SEED, REPEATS = 100_000, 5, 7, 0.10, 0, 7
 MARKER = "## Agreement: Krippendorff's alpha"

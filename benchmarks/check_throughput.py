@@ -55,7 +55,7 @@ SAMPLE = 4000
 CHILD = """
 import sys, time, orjson
 from pathlib import Path
-from tuneloop.data.check import check_files
+from tuneloop.data.check_report import check_files
 began = time.perf_counter()
 report = check_files([Path(sys.argv[1])])
 seconds = time.perf_counter() - began

@@ -30,8 +30,8 @@ from results import replace_section
 from tuneloop.data.version import DatasetVersion
 from tuneloop.evaluate.parsing import Rule
 from tuneloop.evaluate.predict import Prediction, Scoring, predict_labels
-from tuneloop.evaluate.runner import load_for_evaluation
 from tuneloop.evaluate.scoring_report import scoring_report
+from tuneloop.models import load_for_inference
 from tuneloop.task_card import TaskCard
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,7 +51,7 @@ def main() -> None:
     torch.set_num_threads(os.cpu_count() or 1)
     card = TaskCard.load(args.model)
     rows = DatasetVersion.load(args.model.parents[2] / "data").split("test")[: args.rows]
-    model, tokenizer = load_for_evaluation(str(args.model))
+    model, tokenizer = load_for_inference(str(args.model))
 
     def run(scoring: Scoring, batch_size: int) -> tuple[list[Prediction], float]:
         began = time.perf_counter()

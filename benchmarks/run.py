@@ -25,9 +25,9 @@ from results import replace_section
 
 from tuneloop.data.prepare import read_and_split
 from tuneloop.evaluate.predict import predict_labels
-from tuneloop.pipeline import ensure_base_model
+from tuneloop.models import load_model_and_tokenizer
 from tuneloop.spec import load_spec
-from tuneloop.train.base_model import load_model_and_tokenizer
+from tuneloop.train.base_model import ensure_base_model
 from tuneloop.train.phases import train_phase
 
 REPO = Path(__file__).resolve().parents[1]

@@ -25,10 +25,11 @@ from transformers import PrinterCallback, set_seed
 from trl import SFTConfig, SFTTrainer
 
 from tuneloop.data.prepare import read_and_split
-from tuneloop.pipeline import ensure_base_model
+from tuneloop.models import load_model_and_tokenizer
 from tuneloop.spec import load_spec
-from tuneloop.train.base_model import load_model_and_tokenizer
-from tuneloop.train.phases import phase_dataset, training_config
+from tuneloop.train.base_model import ensure_base_model
+from tuneloop.train.phases import phase_dataset
+from tuneloop.train.trainer_config import training_config
 
 REPO = Path(__file__).resolve().parents[1]
 STEPS = 120

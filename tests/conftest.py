@@ -18,6 +18,20 @@ EXAMPLE = REPO / "examples" / "banking77"
 TINY_SIZES = {"vocab_size": 600, "hidden_size": 64, "layers": 2, "heads": 2, "context_length": 128}
 
 
+def spread_weights(model: Any, seed: int, std: float = 0.2) -> None:
+    """Redraw a built tiny model's weight matrices ten times wider (std 0.2, not 0.02), seeded.
+
+    The built model gives every prompt the same answer (a newline, the same label), so a test that
+    compares answers would compare constants; with these weights each prompt gets its own answer."""
+    import torch
+
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        for weights in model.parameters():
+            if weights.dim() > 1:
+                weights.normal_(0.0, std)
+
+
 def banking_rows(n: int, labels: int = 5) -> list[dict[str, str]]:
     """`n` real BANKING77 rows spread evenly over its first `labels` intents, interleaved."""
     with (EXAMPLE / "data" / "train.csv").open(newline="", encoding="utf-8") as fh:

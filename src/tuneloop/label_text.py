@@ -11,6 +11,7 @@ import re
 RULE = "case-, whitespace-, punctuation- and underscore-insensitive exact match"
 
 
-def normalise(text: str) -> str:
+def label_key(text: str) -> str:
+    """The key a label name (or a model's answer) is compared by: equal keys mean the same label."""
     text = re.sub(r"[\s_]+", " ", text.strip().lower())
     return text.strip(" .,;:!?\"'`()[]{}")

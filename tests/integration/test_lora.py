@@ -13,7 +13,7 @@ from transformers import AutoModelForCausalLM
 from typer.testing import CliRunner
 
 from tuneloop.cli import app
-from tuneloop.train.base_model import load_model_and_tokenizer
+from tuneloop.models import load_model_and_tokenizer
 
 pytestmark = pytest.mark.integration
 runner = CliRunner()

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import build_project
 from tuneloop.cli import app
-from tuneloop.train.phases import latest_checkpoint
+from tuneloop.train.trainer_config import latest_checkpoint
 
 pytestmark = pytest.mark.integration
 runner = CliRunner()

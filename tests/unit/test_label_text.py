@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tuneloop.label_text import normalise
+from tuneloop.label_text import label_key
 
 
 @pytest.mark.parametrize(
@@ -15,5 +15,5 @@ from tuneloop.label_text import normalise
         ("top-up", "top-up"),  # inner punctuation is part of the label
     ],
 )
-def test_normalise(text: str, expected: str) -> None:
-    assert normalise(text) == expected
+def test_label_key(text: str, expected: str) -> None:
+    assert label_key(text) == expected

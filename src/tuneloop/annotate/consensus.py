@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
@@ -118,59 +118,90 @@ def dawid_skene(
         raise AgreementError("dawid_skene needs max_iter >= 1, tol > 0 and smoothing >= 0")
     matrix = ReliabilityMatrix.coerce(data)
     coder, unit, label, classes = _observations(matrix)
-    n_units, n_coders, k = len(matrix.units), len(matrix.coders), len(classes)
-    counts = _vote_counts(unit, label, n_units, k).astype(float)
+    ratings = _Ratings(coder, unit, label, len(matrix.units), len(matrix.coders), len(classes))
+    counts = _vote_counts(unit, label, ratings.n_units, ratings.k).astype(float)
     rated = counts.sum(axis=1) > 0
-    if init == "majority":
-        posterior = np.full((n_units, k), 1.0 / k)
-        posterior[rated] = counts[rated] / counts[rated].sum(axis=1, keepdims=True)
-    else:
-        posterior = np.random.default_rng(seed).dirichlet(np.ones(k), size=n_units)
+    posterior = _initial_posterior(counts, rated, init, seed)
 
     previous, converged, iterations, log_likelihood = -np.inf, False, 0, -np.inf
     for iterations in range(1, max_iter + 1):  # noqa: B007 - the count is reported
-        # M-step: priors and confusion matrices from the current posteriors.
-        priors = (posterior.sum(axis=0) + smoothing) / (n_units + k * smoothing)
-        confusion = np.full((n_coders, k, k), smoothing)
-        for truth in range(k):
-            confusion[:, truth, :] += np.bincount(
-                coder * k + label, weights=posterior[unit, truth], minlength=n_coders * k
-            ).reshape(n_coders, k)
-        totals = confusion.sum(axis=2, keepdims=True)
-        confusion = np.divide(confusion, totals, out=np.full_like(confusion, 1.0 / k), where=totals > 0)
-        # E-step: posterior of each unit's truth given every rating it got.
-        with np.errstate(divide="ignore"):
-            log_confusion, log_priors = np.log(confusion), np.log(priors)
-        evidence = log_confusion[coder, :, label]
-        joint = np.tile(log_priors, (n_units, 1))
-        for truth in range(k):
-            joint[:, truth] += np.bincount(unit, weights=evidence[:, truth], minlength=n_units)
-        peak = joint.max(axis=1, keepdims=True)
-        norm = peak + np.log(np.exp(joint - peak).sum(axis=1, keepdims=True))
-        posterior = np.exp(joint - norm)
-        log_likelihood = float(norm.sum())
+        priors, confusion = _m_step(ratings, posterior, smoothing)
+        posterior, log_likelihood = _e_step(ratings, priors, confusion)
         if abs(log_likelihood - previous) / len(coder) < tol:
             converged = True
             break
         previous = log_likelihood
 
-    order = np.sort(posterior, axis=1)
-    tie = (order[:, -1] - order[:, -2] < 1e-9) if k > 1 else np.zeros(n_units, dtype=bool)
-    best = posterior.argmax(axis=1)
-    chosen = tuple(
-        matrix.label(classes[best[u]]) if rated[u] and not tie[u] else None for u in range(n_units)
-    )
-    accuracy = np.einsum("k,jkk->j", priors, confusion)
     return DawidSkene(
         units=matrix.units,
         coders=matrix.coders,
         classes=tuple(matrix.label(c) for c in classes),
         posterior=posterior,
-        label=chosen,
+        label=_chosen_labels(matrix, classes, posterior, rated),
         priors=priors,
         confusion=confusion,
-        accuracy=accuracy,
+        accuracy=np.einsum("k,jkk->j", priors, confusion),
         iterations=iterations,
         converged=converged,
         log_likelihood=log_likelihood,
     )
+
+
+class _Ratings(NamedTuple):
+    """Every rating as (coder, unit, class index), with the sizes EM works over."""
+
+    coder: np.ndarray
+    unit: np.ndarray
+    label: np.ndarray
+    n_units: int
+    n_coders: int
+    k: int
+
+
+def _initial_posterior(counts: np.ndarray, rated: np.ndarray, init: str, seed: int) -> np.ndarray:
+    """The soft majority vote (uniform for an unrated unit), or posteriors drawn with `seed`."""
+    n_units, k = counts.shape
+    if init == "random":
+        return np.random.default_rng(seed).dirichlet(np.ones(k), size=n_units)
+    posterior = np.full((n_units, k), 1.0 / k)
+    posterior[rated] = counts[rated] / counts[rated].sum(axis=1, keepdims=True)
+    return posterior
+
+
+def _m_step(ratings: _Ratings, posterior: np.ndarray, smoothing: float) -> tuple[np.ndarray, np.ndarray]:
+    """Priors and per-coder confusion matrices from the current posteriors."""
+    coder, unit, label, n_units, n_coders, k = ratings
+    priors = (posterior.sum(axis=0) + smoothing) / (n_units + k * smoothing)
+    confusion = np.full((n_coders, k, k), smoothing)
+    for truth in range(k):
+        confusion[:, truth, :] += np.bincount(
+            coder * k + label, weights=posterior[unit, truth], minlength=n_coders * k
+        ).reshape(n_coders, k)
+    totals = confusion.sum(axis=2, keepdims=True)
+    confusion = np.divide(confusion, totals, out=np.full_like(confusion, 1.0 / k), where=totals > 0)
+    return priors, confusion
+
+
+def _e_step(ratings: _Ratings, priors: np.ndarray, confusion: np.ndarray) -> tuple[np.ndarray, float]:
+    """The posterior of each unit's truth given every rating it got, and the log-likelihood."""
+    coder, unit, label, n_units, _, k = ratings
+    with np.errstate(divide="ignore"):
+        log_confusion, log_priors = np.log(confusion), np.log(priors)
+    evidence = log_confusion[coder, :, label]
+    joint = np.tile(log_priors, (n_units, 1))
+    for truth in range(k):
+        joint[:, truth] += np.bincount(unit, weights=evidence[:, truth], minlength=n_units)
+    peak = joint.max(axis=1, keepdims=True)
+    norm = peak + np.log(np.exp(joint - peak).sum(axis=1, keepdims=True))
+    return np.exp(joint - norm), float(norm.sum())
+
+
+def _chosen_labels(
+    matrix: ReliabilityMatrix, classes: np.ndarray, posterior: np.ndarray, rated: np.ndarray
+) -> tuple[Any | None, ...]:
+    """Each unit's most probable label; None for an unrated unit or a tie at the top."""
+    n_units, k = posterior.shape
+    order = np.sort(posterior, axis=1)
+    tie = (order[:, -1] - order[:, -2] < 1e-9) if k > 1 else np.zeros(n_units, dtype=bool)
+    best = posterior.argmax(axis=1)
+    return tuple(matrix.label(classes[best[u]]) if rated[u] and not tie[u] else None for u in range(n_units))

@@ -149,7 +149,7 @@ def _relabel(example: Example, label: str) -> Example:
 
 def _blocked(report: AgreementReport) -> str:
     failed = "; ".join(
-        f"{v.check} {'undefined' if v.actual is None else format(v.actual, '.3f')} < {v.threshold:g}"
+        f"{v.gate} {'undefined' if v.actual is None else format(v.actual, '.3f')} < {v.threshold:g}"
         for v in report.gate
         if not v.passed
     )

@@ -18,19 +18,16 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tuneloop.annotate.agreement import (
-    ConfidenceInterval,
-    agreement_per_annotator,
-    bootstrap_alpha,
-    pairwise_agreement,
-)
+from tuneloop.annotate.bootstrap import ConfidenceInterval, bootstrap_alpha
 from tuneloop.annotate.confusions import confused_pairs
+from tuneloop.annotate.per_annotator import agreement_per_annotator, pairwise_agreement
 from tuneloop.annotate.reliability import ReliabilityMatrix
 from tuneloop.annotate.store import export_records
 from tuneloop.annotate.store.models import Adjudication, Item
 from tuneloop.annotate.store.repository import latest_guidelines
 from tuneloop.errors import TuneloopError
 from tuneloop.spec import ProjectSpec
+from tuneloop.verdict import Verdict
 
 BOOTSTRAP = 500
 CONFUSED_LISTED = 10
@@ -50,14 +47,6 @@ class Interval:
     @classmethod
     def of(cls, name: str, ci: ConfidenceInterval, n: int | None = None) -> Interval:
         return cls(name, ci.estimate, ci.low, ci.high, ci.n_units if n is None else n)
-
-
-@dataclass(frozen=True)
-class Verdict:
-    check: str
-    threshold: float
-    actual: float | None
-    passed: bool
 
 
 @dataclass
@@ -94,6 +83,7 @@ class AgreementReport:
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
+        out["gate"] = [v.to_dict() for v in self.gate]
         out["passed"] = self.passed
         out["drivers"] = self.drivers()
         return _finite(out)
@@ -140,7 +130,7 @@ def agreement_report(session: Session, spec: ProjectSpec, seed: int = 0) -> Agre
             for pair in confused_pairs(matrix, top=CONFUSED_LISTED)
         ],
     )
-    report.gate = _judge(spec, report)
+    report.gate = agreement_verdicts(spec, report)
     return report
 
 
@@ -171,7 +161,9 @@ def _gold(session: Session, matrix: ReliabilityMatrix) -> dict[Any, Any]:
     }
 
 
-def _judge(spec: ProjectSpec, report: AgreementReport) -> list[Verdict]:
+def agreement_verdicts(spec: ProjectSpec, report: AgreementReport) -> list[Verdict]:
+    """One verdict per `annotation.gate` threshold: alpha overall, of each label and of each label
+    group against its floor; an undefined alpha (no variation) fails."""
     gate = spec.annotation.gate
     verdicts = []
     if gate.alpha is not None:
@@ -189,7 +181,8 @@ def _judge(spec: ProjectSpec, report: AgreementReport) -> list[Verdict]:
 
 def _verdict(check: str, threshold: float, actual: float) -> Verdict:
     known = not np.isnan(actual)
-    return Verdict(check, threshold, actual if known else None, known and actual >= threshold)
+    passed = known and actual >= threshold
+    return Verdict("agreement", check, passed, actual=actual if known else None, threshold=threshold)
 
 
 def _finite(value: Any) -> Any:

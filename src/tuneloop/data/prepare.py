@@ -22,8 +22,8 @@ from tuneloop.task_card import TaskCard
 
 
 def prepare_dataset(spec: ProjectSpec, path: Path) -> DatasetVersion:
-    """Read, split, apply the spec's `quality:` policy (data/policy.py) and write the version."""
-    from tuneloop.data.policy import apply_policy  # the checks import this module's reader
+    """Read, split, apply the spec's `quality:` policy (data/prepare_policy.py) and write the version."""
+    from tuneloop.data.prepare_policy import apply_policy  # the checks import this module's reader
 
     result, splits = read_and_split(spec)
     policy = apply_policy(spec, result, splits)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from tuneloop.data.checks.settings import CheckSettings
-from tuneloop.data.quality import Shard, ShardScan, scan_shard
+from tuneloop.data.checks.suite import Shard, ShardScan, scan_shard
 from tuneloop.errors import TuneloopError
 
 

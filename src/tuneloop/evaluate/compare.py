@@ -33,13 +33,12 @@ from tuneloop.evaluate.intervals import (
     resample_rows,
 )
 from tuneloop.evaluate.predict import Prediction
-from tuneloop.evaluate.runner import PREDICTIONS_FILE, evaluate_examples, read_predictions
+from tuneloop.evaluate.runner import evaluate_examples, read_predictions
 from tuneloop.evaluate.slices import slice_groups
+from tuneloop.run_dir import COMPARISONS_FILE, PREDICTIONS_FILE, compare_dir
 from tuneloop.spec import Evaluation
 from tuneloop.task_card import TaskCard
 
-COMPARISONS_FILE = "comparisons.json"
-COMPARE_DIR = "compare"
 OVERALL = "overall"
 
 
@@ -173,10 +172,6 @@ def compare_predictions(
     return tests
 
 
-def comparison_dir(eval_split_dir: Path, target: Target) -> Path:
-    return eval_split_dir / COMPARE_DIR / target.name
-
-
 def compare_models(
     targets: list[Target],
     examples: list[Example],
@@ -191,7 +186,7 @@ def compare_models(
     the run's `current` predictions against it; the result is also written to comparisons.json."""
     compared = []
     for target in targets:
-        out_dir = comparison_dir(split_dir, target)
+        out_dir = compare_dir(split_dir, target.name)
         (console or Console(stderr=True)).print(f"compare with {target.name}: {target.model}")
         metrics = evaluate_examples(
             target.model, examples, card, evaluation, out_dir, evaluation.batch_size, console, seed=seed

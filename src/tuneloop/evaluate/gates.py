@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from tuneloop.evaluate.verdicts import GateVerdict
 from tuneloop.spec import Evaluation, EvaluationGate
+from tuneloop.verdict import Verdict
 
 _MISSING_TARGET = {
     "base": "no base model was compared",
@@ -36,10 +36,10 @@ def gate_text(gate: EvaluationGate) -> str:
 
 def evaluation_verdicts(
     results: dict[str, dict[str, Any]], comparisons: dict[str, Any] | None, evaluation: Evaluation
-) -> list[GateVerdict]:
+) -> list[Verdict]:
     """Every gate's verdicts: one for a `min` gate, one per scope tested for a `max_drop` gate."""
     split = evaluation.gate_split
-    verdicts: list[GateVerdict] = []
+    verdicts: list[Verdict] = []
     for gate in evaluation.gates:
         if gate.min is not None:
             verdicts.append(_floor(gate, split, results.get(split)))
@@ -48,32 +48,33 @@ def evaluation_verdicts(
     return verdicts
 
 
-def _floor(gate: EvaluationGate, split: str, metrics: dict[str, Any] | None) -> GateVerdict:
+def _floor(gate: EvaluationGate, split: str, metrics: dict[str, Any] | None) -> Verdict:
     assert gate.min is not None
     scope = f"overall ({split})"
     if metrics is None or metrics.get(gate.metric) is None:
-        return GateVerdict(gate_text(gate), scope, False, f"the {split} split was not evaluated")
+        detail = f"the {split} split was not evaluated"
+        return Verdict("evaluation", gate_text(gate), False, scope=scope, detail=detail)
     value, interval = metrics[gate.metric], metrics.get("ci", {}).get(gate.metric)
     spread = f", 95% CI {interval[0]:.3f}-{interval[1]:.3f}" if interval else ""
     detail = f"{gate.metric} {value:.3f} (n={metrics['n']}{spread})"
-    return GateVerdict(gate_text(gate), scope, value >= gate.min, detail)
+    return Verdict("evaluation", gate_text(gate), value >= gate.min, scope=scope, detail=detail)
 
 
-def _no_drop(gate: EvaluationGate, split: str, comparisons: dict[str, Any] | None) -> list[GateVerdict]:
+def _no_drop(gate: EvaluationGate, split: str, comparisons: dict[str, Any] | None) -> list[Verdict]:
     assert gate.max_drop is not None
     text = gate_text(gate)
     if comparisons is None or comparisons.get("split") != split:
         detail = f"no comparisons on the {split} split: run `tuneloop evaluate --run RUN --gate`"
-        return [GateVerdict(text, "-", False, detail)]
+        return [Verdict("evaluation", text, False, scope="-", detail=detail)]
     targets = [t for t in comparisons["targets"] if gate.against in t["against"]]
     if not targets:
-        return [GateVerdict(text, "-", True, _MISSING_TARGET[gate.against])]
+        return [Verdict("evaluation", text, True, scope="-", detail=_MISSING_TARGET[gate.against])]
     verdicts = []
     for target in targets:
         tests = [t for t in target["tests"] if t["metric"] == gate.metric]
         if not tests:
             detail = f"{gate.metric} was not compared; re-run the evaluation"
-            verdicts.append(GateVerdict(text, f"vs {target['name']}", False, detail))
+            verdicts.append(Verdict("evaluation", text, False, scope=f"vs {target['name']}", detail=detail))
         for test in tests:
             drop = -test["difference"]
             failed = drop > gate.max_drop and test["p_holm"] < gate.p
@@ -83,5 +84,6 @@ def _no_drop(gate: EvaluationGate, split: str, comparisons: dict[str, Any] | Non
                 f"{low:+.3f} to {high:+.3f}; {test['test']} p = {test['p']:.3g}, Holm {test['p_holm']:.3g}; "
                 f"n={test['n']})"
             )
-            verdicts.append(GateVerdict(text, f"{test['scope']} vs {target['name']}", not failed, detail))
+            scope = f"{test['scope']} vs {target['name']}"
+            verdicts.append(Verdict("evaluation", text, not failed, scope=scope, detail=detail))
     return verdicts

@@ -18,7 +18,7 @@ import difflib
 import re
 from typing import Literal
 
-from tuneloop.label_text import normalise
+from tuneloop.label_text import label_key
 
 Rule = Literal["strict", "lenient"]
 RULES: tuple[Rule, ...] = ("strict", "lenient")
@@ -38,7 +38,7 @@ class LabelParser:
 
     def __init__(self, labels: list[str]) -> None:
         self.labels = list(labels)
-        self._normalised = {normalise(label): label for label in labels}
+        self._normalised = {label_key(label): label for label in labels}
 
     def parse(self, output: str, rule: Rule) -> str | None:
         return self.strict(output) if rule == "strict" else self.lenient(output)
@@ -51,7 +51,7 @@ class LabelParser:
         return text if text in self._normalised.values() else None
 
     def lenient(self, output: str) -> str | None:
-        text = normalise(output)
+        text = label_key(output)
         if not text:
             return None
         if text in self._normalised:

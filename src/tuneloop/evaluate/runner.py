@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import torch
 from pydantic import ValidationError
 from rich.console import Console
 
@@ -16,22 +15,14 @@ from tuneloop.data.findings import summarize
 from tuneloop.data.ingest import ingest_source
 from tuneloop.errors import TuneloopError
 from tuneloop.evaluate.metrics import classification_metrics
-from tuneloop.evaluate.predict import Prediction
+from tuneloop.evaluate.predict import Prediction, predict_labels
 from tuneloop.evaluate.scoring_report import predict_by_card, scoring_of, scoring_report
 from tuneloop.evaluate.slices import overall_intervals, slice_metrics
+from tuneloop.models import load_for_inference
+from tuneloop.run_dir import EVAL_METRICS_FILE, PREDICTIONS_FILE
 from tuneloop.spec import FORMATS, Evaluation, FieldMap, Source
 from tuneloop.task_card import TaskCard
-from tuneloop.train.base_model import load_model_and_tokenizer
-
-PREDICTIONS_FILE = "predictions.jsonl"
-METRICS_FILE = "metrics.json"
-
-
-def load_for_evaluation(model_dir: str) -> tuple[Any, Any]:
-    """Load a model once for any number of `evaluate_examples` calls, on the GPU when there is one."""
-    model, tokenizer = load_model_and_tokenizer(model_dir)
-    torch.nn.Module.to(model, "cuda" if torch.cuda.is_available() else "cpu")  # its .to() is mistyped
-    return model, tokenizer
+from tuneloop.train.monitor import TASK_METRICS, TaskScorer
 
 
 def evaluate_examples(
@@ -54,7 +45,7 @@ def evaluate_examples(
     unlabelled = sum(e.label is None for e in examples)
     if unlabelled:
         raise TuneloopError(f"{unlabelled} of {len(examples)} rows have no label to score against")
-    model, tokenizer = loaded or load_for_evaluation(model_dir)
+    model, tokenizer = loaded or load_for_inference(model_dir)
     predictions = predict_by_card(model, tokenizer, examples, card, batch_size, console)
     scoring, parsing = scoring_of(card)
     report = {
@@ -68,8 +59,30 @@ def evaluate_examples(
         with (out_dir / PREDICTIONS_FILE).open("wb") as fh:
             for p in predictions:
                 fh.write(orjson.dumps(p.to_dict()) + b"\n")
-        (out_dir / METRICS_FILE).write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
+        (out_dir / EVAL_METRICS_FILE).write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
     return report
+
+
+def phase_scorer(labels: list[str], evaluation: Evaluation) -> TaskScorer:
+    """How a training phase's monitor scores its validation subset: the same label scoring
+    (`evaluation.scoring`) and metrics as this module, without progress bars."""
+
+    def score(model: Any, tokenizer: Any, examples: list[Example], batch_size: int) -> dict[str, float]:
+        predictions = predict_labels(
+            model,
+            tokenizer,
+            examples,
+            labels,
+            evaluation.max_new_tokens,
+            batch_size,
+            show_progress=False,
+            scoring=evaluation.scoring,
+            parsing=evaluation.parsing,
+        )
+        metrics = classification_metrics(predictions, labels)
+        return {key: metrics[key] for key in TASK_METRICS}
+
+    return score
 
 
 def evaluation_intervals(

@@ -18,12 +18,13 @@ import pyarrow.parquet as pq
 
 from tuneloop.data.split import SPLITS
 from tuneloop.report import plots
+from tuneloop.run_dir import RunRecord
 
 MAX_LABELS_PLOTTED = 500
 
 
 def data_quality_section(
-    data_dir: Path, manifest: dict[str, Any] | None, record: dict[str, Any]
+    data_dir: Path, manifest: dict[str, Any] | None, record: RunRecord
 ) -> dict[str, Any]:
     manifest = manifest or {}
     quality = manifest.get("quality") or {}
@@ -52,7 +53,7 @@ def data_quality_section(
         "actions": manifest.get("actions"),
         "class_weights": manifest.get("class_weights"),
         "skipped_checks": quality.get("skipped_checks") or {},
-        "gate": record.get("data_gate"),
+        "gate": record.data_gate,
     }
 
 

@@ -8,20 +8,20 @@ from typing import Any
 
 from tuneloop.evaluate.compare import read_comparisons
 from tuneloop.evaluate.gates import shown_split
-from tuneloop.evaluate.review_files import read_review_results
 from tuneloop.report import plots
+from tuneloop.run_dir import RunRecord, eval_dir, read_review_results
 from tuneloop.spec import ProjectSpec
 
 
 def evaluation_section(
-    run_dir: Path, record: dict[str, Any], spec: ProjectSpec, evaluation: dict[str, dict[str, Any]]
+    run_dir: Path, record: RunRecord, spec: ProjectSpec, evaluation: dict[str, dict[str, Any]]
 ) -> dict[str, Any]:
     split = shown_split(spec.evaluation, evaluation)
     metrics = evaluation.get(split) if split else None
     headline = spec.evaluation.metrics[0]
     slices = {k: v for k, v in ((metrics or {}).get("slices") or {}).items() if v}
     with_intervals = {k: v for k, v in slices.items() if "ci" in next(iter(v.values()))}
-    comparisons = read_comparisons(run_dir / "eval" / split) if split else None
+    comparisons = read_comparisons(eval_dir(run_dir, split)) if split else None
     return {
         "split": split,
         "metric": headline,
@@ -36,7 +36,7 @@ def evaluation_section(
         "comparison_plot": plots.comparison_differences(comparisons["targets"], headline)
         if comparisons and any(t["tests"] for t in comparisons["targets"])
         else None,
-        "gates": record.get("evaluation_gates"),
+        "gates": record.evaluation_gates,
         "review": read_review_results(run_dir),
     }
 

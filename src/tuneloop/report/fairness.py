@@ -11,13 +11,14 @@ import matplotlib.pyplot as plt
 
 from tuneloop.evaluate.fairness.assessment import read_fairness
 from tuneloop.report.plots import to_base64
+from tuneloop.run_dir import eval_dir
 
 FLIPS_SHOWN = 50  # flipped rows listed per family; fairness.json keeps them all
 
 
 def fairness_section(run_dir: Path, max_flip_rate: float | None) -> dict[str, Any] | None:
     for split in ("test", "validation"):
-        result = read_fairness(run_dir / "eval" / split)
+        result = read_fairness(eval_dir(run_dir, split))
         if result is not None:
             families = result["counterfactual"]["families"]
             measured = {name: f for name, f in families.items() if f["rows"]}

@@ -14,21 +14,21 @@ from jinja2 import Environment, PackageLoader
 
 from tuneloop.data.version import DatasetVersion
 from tuneloop.errors import TuneloopError
-from tuneloop.pipeline import RUN_FILE, read_evaluation, read_run, run_spec
+from tuneloop.evaluate.run import read_evaluation
 from tuneloop.report import plots
 from tuneloop.report.annotation import annotation_section
 from tuneloop.report.data_quality import data_quality_section
 from tuneloop.report.evaluation import evaluation_section
 from tuneloop.report.fairness import fairness_section
-from tuneloop.train.phases import METRICS_FILE
+from tuneloop.run_dir import REPORT_FILE, RUN_FILE, RunRecord, data_dir, phase_log, read_record
+from tuneloop.spec.recorded import run_spec
 
-REPORT_FILE = "report.html"
 FINDINGS_SHOWN = 200
 
 
 def build_report(run_dir: Path) -> Path:
-    record = read_run(run_dir)
-    if not record:
+    record = read_record(run_dir)
+    if record == RunRecord():
         raise TuneloopError(f"{run_dir}: not a run directory (no {RUN_FILE})")
     env = Environment(loader=PackageLoader("tuneloop.report", "templates"), autoescape=True)
     html = env.get_template("report.html.j2").render(**_context(run_dir, record))
@@ -37,12 +37,13 @@ def build_report(run_dir: Path) -> Path:
     return path
 
 
-def _context(run_dir: Path, record: dict[str, Any]) -> dict[str, Any]:
+def _context(run_dir: Path, record: RunRecord) -> dict[str, Any]:
     spec = run_spec(run_dir)
-    manifest = DatasetVersion.load(run_dir / "data").manifest if (run_dir / "data").is_dir() else None
+    data = data_dir(run_dir)
+    manifest = DatasetVersion.load(data).manifest if data.is_dir() else None
     phases = []
-    for phase in record.get("phases", []):
-        metrics_path = Path(phase["model_dir"]).parent / METRICS_FILE
+    for phase in record.phases or []:
+        metrics_path = phase_log(Path(phase["model_dir"]))
         records = (
             [orjson.loads(line) for line in metrics_path.read_bytes().splitlines()]
             if metrics_path.is_file()
@@ -58,7 +59,7 @@ def _context(run_dir: Path, record: dict[str, Any]) -> dict[str, Any]:
         "spec": spec,
         "manifest": manifest,
         "findings": (manifest or {}).get("findings", [])[:FINDINGS_SHOWN],
-        "dq": data_quality_section(run_dir / "data", manifest, record) if manifest else None,
+        "dq": data_quality_section(data, manifest, record) if manifest else None,
         "phases": [p for p, _ in phases],
         "loss_plot": plots.loss_curves(curves) if curves else None,
         "evaluation": evaluation,

@@ -16,30 +16,27 @@ tokenizer untouched.
 from __future__ import annotations
 
 import hashlib
+import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
 import orjson
 import torch
-from peft import PeftModel
 from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import (
-    AutoModelForCausalLM,
-    AutoTokenizer,
     LlamaConfig,
     LlamaForCausalLM,
-    PreTrainedModel,
-    PreTrainedTokenizerBase,
     PreTrainedTokenizerFast,
 )
 
-from tuneloop.errors import TuneloopError
+from tuneloop.data.example import Example
+from tuneloop.data.prepare import read_and_split
+from tuneloop.run_dir import built_model_dir
 from tuneloop.spec import ProjectSpec, TinyModel
 
 PAD, END = "<|pad|>", "<|end|>"
 ROLE_TOKENS = ["<|system|>", "<|user|>", "<|assistant|>"]
 BUILD_INFO = "tuneloop_build.json"
-ADAPTER_CONFIG = "adapter_config.json"  # what peft saves beside an adapter
 
 # Assistant turns sit inside {% generation %} so TRL's assistant-only loss trains the answer and
 # its end-of-turn token, and nothing else. Whitespace is written as literals, never by Jinja's
@@ -123,12 +120,6 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int, labels: list[str]) ->
     return fast
 
 
-def built_model_dir(spec: ProjectSpec, fingerprint: str) -> Path:
-    """Where a built base model lives: one directory per fingerprint, shared by the runs that use it,
-    so a run's `base_model` keeps pointing at the model it really started from."""
-    return spec.output_path / "base-model" / fingerprint
-
-
 def user_base_model(spec: ProjectSpec) -> str:
     """`base:` as a local directory (relative to the project) or, failing that, a hub id."""
     assert spec.model.base is not None
@@ -136,40 +127,34 @@ def user_base_model(spec: ProjectSpec) -> str:
     return str(local) if local.exists() else spec.model.base
 
 
-def load_model_and_tokenizer(path_or_id: str) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """Load any causal LM the same way, a user's model or the tiny one.
-
-    A directory holding a LoRA adapter (a phase trained with `lora.merge: false`) is loaded onto
-    the model it was trained from, recursively, so a chain of adapters loads as one model."""
-    adapter = Path(path_or_id) / ADAPTER_CONFIG
-    if adapter.is_file():
-        start = orjson.loads(adapter.read_bytes())["base_model_name_or_path"]
-        model, _ = load_model_and_tokenizer(start)
-        merged = PeftModel.from_pretrained(model, path_or_id).merge_and_unload()
-        return merged, _load_tokenizer(path_or_id)
-    tokenizer = _load_tokenizer(path_or_id)
-    try:
-        model = AutoModelForCausalLM.from_pretrained(path_or_id, dtype=torch.float32)
-    except (OSError, ValueError) as exc:
-        raise TuneloopError(f"cannot load model {path_or_id!r}: {str(exc).splitlines()[0]}") from None
-    return model, tokenizer
+def base_model_corpus(spec: ProjectSpec, parts: dict[str, list[Example]]) -> list[str]:
+    """The text the tiny tokenizer learns from: the prompt, the training inputs, the unlabeled text."""
+    return [
+        spec.prompt.system or "",
+        *(e.text for e in parts["train"]),
+        *(e.text for e in parts["unlabeled"]),
+    ]
 
 
-def _load_tokenizer(path_or_id: str) -> PreTrainedTokenizerBase:
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(path_or_id)
-    except (OSError, ValueError) as exc:
-        raise TuneloopError(f"cannot load model {path_or_id!r}: {str(exc).splitlines()[0]}") from None
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    return tokenizer
+def ensure_base_model(
+    spec: ProjectSpec, parts: dict[str, list[Example]] | None = None, force: bool = False
+) -> tuple[str, bool]:
+    """The base model's path or hub id, and whether it was built by this call.
 
-
-def point_adapter_at(model_dir: Path, start_from: str) -> None:
-    """Make a saved adapter name the model it was trained on (the previous phase's), so the chain
-    loads back in order (`load_model_and_tokenizer`) and with peft alone."""
-    config_path = model_dir / ADAPTER_CONFIG
-    config = orjson.loads(config_path.read_bytes())
-    local = Path(start_from)
-    config["base_model_name_or_path"] = str(local.resolve()) if local.exists() else start_from
-    config_path.write_bytes(orjson.dumps(config, option=orjson.OPT_INDENT_2))
+    A `build: tiny` model lives under its fingerprint (sizes, corpus, labels, seed): a changed label
+    set never meets a stale tokenizer, and an earlier run's base model is never overwritten.
+    """
+    if spec.model.build != "tiny":
+        return user_base_model(spec), False
+    if parts is None:
+        parts = read_and_split(spec)[1]
+    corpus = base_model_corpus(spec, parts)
+    labels = spec.label_names if spec.objective.task == "classify" else []
+    fingerprint = build_fingerprint(spec.model.tiny, corpus, labels, spec.seed)
+    out_dir = built_model_dir(spec.output_path, fingerprint)
+    if (out_dir / BUILD_INFO).is_file() and not force:
+        return str(out_dir), False
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    build_tiny_model(spec.model.tiny, corpus, out_dir, labels, spec.seed)
+    return str(out_dir), True

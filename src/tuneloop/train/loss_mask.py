@@ -21,7 +21,7 @@ from trl.chat_template_utils import (
 
 from tuneloop.data.example import Example
 from tuneloop.errors import TuneloopError
-from tuneloop.train.mixture import Row, encode
+from tuneloop.train.mixture import PhaseRow, encode
 
 LISTED = 20
 
@@ -64,12 +64,12 @@ def check_template(tokenizer: Any) -> str:
 
 
 def find_mask_problems(tokenizer: Any, examples: list[Example], max_length: int) -> list[MaskProblem]:
-    rows = [Row(e, as_text=False) for e in examples]
+    rows = [PhaseRow(e, as_text=False) for e in examples]
     return problems_in(rows, list(encode(tokenizer, rows, check_template(tokenizer))), max_length)
 
 
 def problems_in(
-    rows: list[Row], encoded: list[tuple[list[int], list[int]]], max_length: int
+    rows: list[PhaseRow], encoded: list[tuple[list[int], list[int]]], max_length: int
 ) -> list[MaskProblem]:
     """The chat rows whose answer would not be trained in full, with the reason."""
     problems = []

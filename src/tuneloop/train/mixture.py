@@ -32,7 +32,9 @@ BATCH = 256
 
 
 @dataclass(frozen=True)
-class Row:
+class PhaseRow:
+    """One row of a phase's training set: an example, trained as a chat or as plain text."""
+
     example: Example
     as_text: bool  # train every token of the input text, not the answer
 
@@ -51,7 +53,9 @@ class MixPart:
         return asdict(self)
 
 
-def draw_rows(phase: Phase, parts: dict[str, list[Example]], seed: int) -> tuple[list[Row], list[MixPart]]:
+def draw_rows(
+    phase: Phase, parts: dict[str, list[Example]], seed: int
+) -> tuple[list[PhaseRow], list[MixPart]]:
     """The phase's training rows and, per source, how many were drawn."""
     as_text = {"task": phase.kind == "causal_lm", "inputs": True, "unlabeled": True}
     weights: dict[str, float] = {str(name): w for name, w in (phase.mix or {"task": 1.0}).items()}
@@ -60,12 +64,12 @@ def draw_rows(phase: Phase, parts: dict[str, list[Example]], seed: int) -> tuple
     sources = {name: parts.get(name if name == "unlabeled" else "train", []) for name in weights}
     wanted = _counts(phase, weights, {name: len(rows) for name, rows in sources.items()})
     rng = np.random.default_rng(seed)
-    rows: list[Row] = []
+    rows: list[PhaseRow] = []
     drawn: list[MixPart] = []
     for name, weight in weights.items():
         available = sources[name]
         picked = _pick(len(available), wanted[name], rng)
-        rows.extend(Row(available[i], as_text[name]) for i in picked)
+        rows.extend(PhaseRow(available[i], as_text[name]) for i in picked)
         drawn.append(MixPart(name, weight, len(available), len(picked), len(picked) > len(available)))
     return rows, drawn
 
@@ -91,7 +95,9 @@ def _pick(available: int, wanted: int, rng: np.random.Generator) -> list[int]:
     return list(range(available)) * whole + sorted(rng.choice(available, rest, replace=False).tolist())
 
 
-def encode(tokenizer: Any, rows: list[Row], template: str | None) -> Iterator[tuple[list[int], list[int]]]:
+def encode(
+    tokenizer: Any, rows: list[PhaseRow], template: str | None
+) -> Iterator[tuple[list[int], list[int]]]:
     """Token ids and loss mask (1 = trained) of every row, in order; text ends with the end token
     (as TRL appends it) so a general phase learns where a text stops."""
     for start in range(0, len(rows), BATCH):

@@ -11,6 +11,7 @@ several evaluations in a row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from itertools import pairwise
 from typing import Any
@@ -18,11 +19,13 @@ from typing import Any
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
 from tuneloop.data.example import Example
-from tuneloop.evaluate.metrics import classification_metrics
-from tuneloop.evaluate.predict import predict_labels
-from tuneloop.spec import Evaluation, Phase, higher_is_better
+from tuneloop.spec import Phase, higher_is_better
 
 TASK_METRICS = ("accuracy", "macro_f1", "macro_recall", "invalid_rate")
+#: Scores a model on examples as `tuneloop evaluate` would: (model, tokenizer, examples, batch size)
+#: → each of TASK_METRICS. The evaluate stage makes it (`evaluate.runner.phase_scorer`) and the
+#: round hands it down, so training never imports the later stage.
+TaskScorer = Callable[[Any, Any, list[Example], int], dict[str, float]]
 RISES_IN_A_ROW = 2  # validation-loss rises (with training loss falling) that make an overfitting alarm
 
 
@@ -37,19 +40,18 @@ class Event:
 
 
 class PhaseMonitor(TrainerCallback):
+    """Scores each evaluation of a phase by `score` (an sft phase; a causal_lm phase has only its
+    loss) and keeps the records, events and the best evaluation."""
+
     def __init__(
-        self,
-        phase: Phase,
-        examples: list[Example],
-        labels: list[str],
-        tokenizer: Any,
-        evaluation: Evaluation,
+        self, phase: Phase, examples: list[Example], tokenizer: Any, score: TaskScorer | None
     ) -> None:
+        if phase.kind == "sft" and phase.eval_every and score is None:
+            raise ValueError(f"phase {phase.name!r} is monitored: it needs a task scorer")
         self.phase = phase
-        self.evaluation = evaluation
         self.examples = examples
-        self.labels = labels
         self.tokenizer = tokenizer
+        self.score = score
         self.records: list[dict[str, Any]] = []
         self.events: list[Event] = []
         self._train_loss: float | None = None
@@ -107,19 +109,8 @@ class PhaseMonitor(TrainerCallback):
             "train_loss": self._train_loss,
             "loss": metrics.get("eval_loss"),
         }
-        if self.phase.kind == "sft" and model is not None:
-            predictions = predict_labels(
-                model,
-                self.tokenizer,
-                self.examples,
-                self.labels,
-                self.evaluation.max_new_tokens,
-                self.phase.batch_size,
-                show_progress=False,
-                scoring=self.evaluation.scoring,
-                parsing=self.evaluation.parsing,
-            )
-            scores = classification_metrics(predictions, self.labels)
+        if self.phase.kind == "sft" and model is not None and self.score is not None:
+            scores = self.score(model, self.tokenizer, self.examples, self.phase.batch_size)
             for key in TASK_METRICS:
                 record[key] = scores[key]
                 metrics[f"eval_{key}"] = scores[key]  # the trainer picks the best checkpoint by these

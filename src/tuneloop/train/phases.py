@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
-import torch
 from datasets import Dataset
-from peft import LoraConfig, PeftModel
+from peft import PeftModel
 from rich.console import Console
 from transformers import (
     PrinterCallback,
@@ -31,22 +29,22 @@ from transformers import (
     TrainingArguments,
     set_seed,
 )
-from trl import SFTConfig, SFTTrainer
+from trl import SFTTrainer
 
 from tuneloop.data.example import Example
 from tuneloop.distributed import is_main, is_sharded, wait_for_everyone
 from tuneloop.errors import CheckFailed, TuneloopError
-from tuneloop.spec import Gate, LoraSpec, Phase, ProjectSpec, higher_is_better
+from tuneloop.models import load_model_and_tokenizer, point_adapter_at
+from tuneloop.run_dir import CHECKPOINTS_DIR, PHASE_MODEL_DIR, phase_log
+from tuneloop.spec import Gate, Phase, ProjectSpec
 from tuneloop.task_card import TaskCard
-from tuneloop.train.base_model import load_model_and_tokenizer, point_adapter_at
 from tuneloop.train.general_set import general_texts, measure_general
 from tuneloop.train.loss_mask import check_template, problems_in, verify_loss_mask
-from tuneloop.train.mixture import MixPart, Row, as_dataset, draw_rows, encode
-from tuneloop.train.monitor import PhaseMonitor
+from tuneloop.train.mixture import MixPart, PhaseRow, as_dataset, draw_rows, encode
+from tuneloop.train.monitor import PhaseMonitor, TaskScorer
 from tuneloop.train.progress import RichProgress
-from tuneloop.train.tracking import Tracker
-
-METRICS_FILE = "metrics.jsonl"
+from tuneloop.train.trainer_config import latest_checkpoint, lora_config, training_config
+from tuneloop.verdict import Verdict
 
 
 @dataclass(frozen=True)
@@ -60,7 +58,7 @@ class PhaseResult:
     runtime_s: float
     best: dict[str, Any] | None = None  # the kept evaluation, when the phase was monitored
     events: list[dict[str, Any]] = field(default_factory=list)
-    gates: list[dict[str, Any]] = field(default_factory=list)
+    gates: list[Verdict] = field(default_factory=list)
     mix: list[dict[str, Any]] = field(default_factory=list)  # rows drawn per source
     general_before: dict[str, float] | None = None  # the general set, on the model the phase started from
     general: dict[str, float] | None = None  # … and on the model it kept
@@ -68,10 +66,15 @@ class PhaseResult:
 
     @property
     def gates_passed(self) -> bool:
-        return all(g["passed"] for g in self.gates)
+        return all(g.passed for g in self.gates)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "gates": [g.to_dict() for g in self.gates]}
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> PhaseResult:
+        """A finished phase as run.json records it (a resumed run picks up after it)."""
+        return cls(**{**record, "gates": [Verdict.from_dict("phase", g) for g in record.get("gates", [])]})
 
 
 class GateFailed(CheckFailed):
@@ -80,45 +83,6 @@ class GateFailed(CheckFailed):
     def __init__(self, message: str, run_dir: Path | None = None, report: Path | None = None) -> None:
         super().__init__(message)
         self.run_dir, self.report = run_dir, report
-
-
-def run_phases(
-    spec: ProjectSpec,
-    parts: dict[str, list[Example]],
-    start_from: str,
-    run_dir: Path,
-    console: Console | None = None,
-    record: Callable[[list[PhaseResult]], object] | None = None,
-    done: list[PhaseResult] | None = None,
-    tracker: Tracker | None = None,
-) -> list[PhaseResult]:
-    """Train every phase in order; `record` sees the results after each one, a failed gate stops.
-
-    With `done` (the phases a resumed run already finished), training continues after them, and the
-    first unfinished phase resumes from its latest checkpoint.
-    """
-    results: list[PhaseResult] = list(done or [])
-    if results:
-        start_from = results[-1].model_dir
-    for index, phase in enumerate(spec.phases, start=1):
-        if index <= len(results):
-            continue
-        out_dir = run_dir / "phases" / f"{index}-{phase.name}"
-        previous = results[-1].general if results else None
-        tracking = [tracker.start_phase(phase)] if tracker else []
-        result = train_phase(
-            spec, phase, parts, start_from, out_dir, console, done is not None, previous, tracking
-        )
-        if tracker:
-            tracker.end_phase(result.to_dict())
-        results.append(result)
-        if record is not None:
-            record(results)
-        if not result.gates_passed:
-            failed = "; ".join(_explain(g) for g in result.gates if not g["passed"])
-            raise GateFailed(f"phase {phase.name!r} failed its gate: {failed}; later phases were not run")
-        start_from = result.model_dir
-    return results
 
 
 def train_phase(
@@ -131,11 +95,47 @@ def train_phase(
     resume: bool = False,
     previous_general: dict[str, float] | None = None,
     tracking: list[TrainerCallback] | None = None,
+    score: TaskScorer | None = None,
 ) -> PhaseResult:
-    """Train one phase into `out_dir`; with `resume`, from its latest checkpoint when it has one.
+    """Train one phase into `out_dir`: setup → train → save; with `resume`, from its latest
+    checkpoint when it has one.
 
     `previous_general` is the general set measured on the model this phase starts from, when an
-    earlier phase already measured it."""
+    earlier phase already measured it; `score` scores a monitored sft phase's validation subset."""
+    setup = _setup(spec, phase, parts, start_from, out_dir, console, previous_general, tracking, score)
+    checkpoint = latest_checkpoint(out_dir) if resume else None
+    if checkpoint is not None and console is not None:
+        console.print(f"phase {phase.name}: resuming from {checkpoint.name}")
+    began = time.perf_counter()
+    setup.trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    return _save(spec, phase, setup, start_from, out_dir, time.perf_counter() - began)
+
+
+@dataclass(frozen=True)
+class PhaseSetup:
+    """A phase ready to train: its trainer, and what its result is judged and recorded by."""
+
+    trainer: SFTTrainer
+    tokenizer: Any
+    monitor: PhaseMonitor
+    mix: list[MixPart]
+    general: list[str]
+    general_before: dict[str, float] | None
+
+
+def _setup(
+    spec: ProjectSpec,
+    phase: Phase,
+    parts: dict[str, list[Example]],
+    start_from: str,
+    out_dir: Path,
+    console: Console | None,
+    previous_general: dict[str, float] | None,
+    tracking: list[TrainerCallback] | None,
+    score: TaskScorer | None,
+) -> PhaseSetup:
+    """Load the model the phase starts from, draw and encode its rows, measure the general set and
+    build the trainer with the monitor, the progress bar and the tracking callbacks."""
     if phase.lora is not None and phase.lora.merge and is_sharded():
         raise TuneloopError(
             f"phase {phase.name!r}: under FSDP or DeepSpeed no process holds whole weights to merge a LoRA "
@@ -149,14 +149,14 @@ def train_phase(
         raise TuneloopError(f"phase {phase.name!r}: eval_every needs validation rows, and the split has none")
     general = general_texts(parts, spec.data.general_rows)
     before = previous_general or measure_general(model, tokenizer, general, phase.max_length)
-    monitor = PhaseMonitor(phase, watched, spec.label_names, tokenizer, spec.evaluation)
+    monitor = PhaseMonitor(phase, watched, tokenizer, score)
     trainer = SFTTrainer(
         model=model,
         args=training_config(spec, phase, out_dir),
         train_dataset=train_dataset,
         eval_dataset=_watched_dataset(phase, watched, tokenizer) if watched else None,
         processing_class=tokenizer,
-        peft_config=_lora_config(phase.lora) if phase.lora else None,
+        peft_config=lora_config(phase.lora) if phase.lora else None,
         callbacks=[
             monitor,
             *([RichProgress(f"phase {phase.name} ({phase.kind})", console)] if is_main() else []),
@@ -165,14 +165,17 @@ def train_phase(
         ],
     )
     trainer.remove_callback(PrinterCallback)  # the rich bar shows the loss; raw dicts are noise
-    checkpoint = latest_checkpoint(out_dir) if resume else None
-    if checkpoint is not None and console is not None:
-        console.print(f"phase {phase.name}: resuming from {checkpoint.name}")
-    began = time.perf_counter()
-    trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-    runtime = time.perf_counter() - began
-    after = measure_general(trainer.model, tokenizer, general, phase.max_length)
-    model_dir = out_dir / "model"
+    return PhaseSetup(trainer, tokenizer, monitor, mix, general, before)
+
+
+def _save(
+    spec: ProjectSpec, phase: Phase, setup: PhaseSetup, start_from: str, out_dir: Path, runtime: float
+) -> PhaseResult:
+    """Save the kept model with its tokenizer and task card and the phase log, measure the general
+    set on it, and judge the phase's gates."""
+    trainer, monitor, before = setup.trainer, setup.monitor, setup.general_before
+    after = measure_general(trainer.model, setup.tokenizer, setup.general, phase.max_length)
+    model_dir = out_dir / PHASE_MODEL_DIR
     adapter = phase.lora is not None and not phase.lora.merge
     if isinstance(trainer.model, PeftModel) and not adapter:  # full weights: later steps load a plain model
         full = trainer.model.merge_and_unload()
@@ -184,10 +187,10 @@ def train_phase(
     if is_main():
         if adapter:  # chained: the adapter sits on the model this phase started from
             point_adapter_at(model_dir, start_from)
-        tokenizer.save_pretrained(model_dir)
+        setup.tokenizer.save_pretrained(model_dir)
         TaskCard.from_spec(spec).save(model_dir)
-        shutil.rmtree(out_dir / "checkpoints", ignore_errors=True)
-        _write_metrics(records, out_dir / METRICS_FILE)
+        shutil.rmtree(out_dir / CHECKPOINTS_DIR, ignore_errors=True)
+        _write_metrics(records, phase_log(model_dir))
     wait_for_everyone()  # the next phase, in every process, starts from what the main one saved
     losses = [r["loss"] for r in records if r["kind"] == "train"]
     best = monitor.best
@@ -201,33 +204,43 @@ def train_phase(
         runtime_s=round(runtime, 1),
         best=best,
         events=[e.to_dict() for e in monitor.events],
-        gates=[_judge(gate, best, after, before) for gate in phase.gate],
-        mix=[m.to_dict() for m in mix],
+        gates=phase_gate_verdicts(phase.gate, best, after, before),
+        mix=[m.to_dict() for m in setup.mix],
         general_before=before,
         general=after,
         adapter=adapter,
     )
 
 
-def _judge(
-    gate: Gate,
+def phase_gate_verdicts(
+    gates: list[Gate],
     best: dict[str, Any] | None,
     general: dict[str, float] | None,
     general_before: dict[str, float] | None,
-) -> dict[str, Any]:
-    """A gate's verdict with what it compared; nothing to judge (no evaluation, no general set) fails."""
-    measured = best if gate.set == "val" else general
-    actual = None if measured is None else measured.get(gate.metric)
-    threshold = gate.threshold(general_before)
-    passed = actual is not None and threshold is not None and gate.passes(actual, threshold)
-    return {"gate": str(gate), "actual": actual, "threshold": threshold, "passed": passed}
+) -> list[Verdict]:
+    """Each gate of a phase on the kept model: a `val` gate on its best evaluation, a `general` gate
+    on the general set (against the start model's for `previous`); nothing to judge (no
+    evaluation, no general set) fails."""
+    verdicts = []
+    for gate in gates:
+        measured = best if gate.set == "val" else general
+        actual = None if measured is None else measured.get(gate.metric)
+        threshold = gate.threshold(general_before)
+        passed = actual is not None and threshold is not None and gate.passes(actual, threshold)
+        verdicts.append(Verdict("phase", str(gate), passed, actual=actual, threshold=threshold))
+    return verdicts
 
 
-def _explain(verdict: dict[str, Any]) -> str:
-    if verdict["actual"] is None:
-        return f"{verdict['gate']} (nothing to judge: no evaluation or no general set)"
-    needed = "" if verdict["threshold"] is None else f", needed {verdict['threshold']:.4f}"
-    return f"{verdict['gate']} (got {verdict['actual']:.4f}{needed})"
+def explain_failed(result: PhaseResult) -> str:
+    """The phase's failed gates, each with what it measured and what it needed."""
+    return "; ".join(_explain(g) for g in result.gates if not g.passed)
+
+
+def _explain(verdict: Verdict) -> str:
+    if verdict.actual is None:
+        return f"{verdict.gate} (nothing to judge: no evaluation or no general set)"
+    needed = "" if verdict.threshold is None else f", needed {verdict.threshold:.4f}"
+    return f"{verdict.gate} (got {verdict.actual:.4f}{needed})"
 
 
 class PhaseEnds(TrainerCallback):
@@ -264,87 +277,9 @@ def phase_dataset(
 
 def _watched_dataset(phase: Phase, watched: list[Example], tokenizer: Any) -> Dataset:
     """The validation subset, masked as the phase trains: the answer in sft, all text otherwise."""
-    rows = [Row(e, as_text=phase.kind == "causal_lm") for e in watched]
+    rows = [PhaseRow(e, as_text=phase.kind == "causal_lm") for e in watched]
     template = check_template(tokenizer) if phase.kind == "sft" else None
     return as_dataset(list(encode(tokenizer, rows, template)))
-
-
-def training_config(spec: ProjectSpec, phase: Phase, out_dir: Path) -> SFTConfig:
-    """The trainer settings of a phase (also what benchmarks/train_throughput.py measures)."""
-    on_cpu = not torch.cuda.is_available()
-    return SFTConfig(
-        output_dir=str(out_dir / "checkpoints"),
-        assistant_only_loss=False,  # the rows carry their own loss mask (train/mixture.py)
-        num_train_epochs=phase.epochs,
-        max_steps=phase.max_steps or -1,
-        learning_rate=phase.learning_rate,
-        per_device_train_batch_size=phase.batch_size,
-        gradient_accumulation_steps=phase.gradient_accumulation,
-        warmup_steps=phase.warmup_ratio,  # a float below 1 is a ratio of the total steps
-        weight_decay=phase.weight_decay,
-        lr_scheduler_type=phase.scheduler,
-        max_length=phase.max_length,
-        logging_steps=phase.logging_steps,
-        report_to="none",
-        seed=spec.seed,
-        data_seed=spec.seed,
-        disable_tqdm=True,
-        # TRL turns these on by default (gradient checkpointing is now activation checkpointing);
-        # on CPU they make training about 13x slower.
-        bf16=False if on_cpu else torch.cuda.is_bf16_supported(),
-        activation_checkpointing=not on_cpu,  # the new name of gradient_checkpointing
-        # Packing and padding-free attend over the whole flattened batch with sdpa on CPU:
-        # grouping by length saves the padding without that cost.
-        packing=False,
-        padding_free=False,
-        train_sampling_strategy="group_by_length",
-        dataset_num_proc=None,
-        dataloader_pin_memory=not on_cpu,
-        ddp_find_unused_parameters=False,  # every weight trains; skips a graph walk per step
-        use_cpu=on_cpu,  # also makes a multi-process launch on CPU use gloo (accelerate's MULTI_CPU)
-        **_monitoring(phase),
-    )
-
-
-def latest_checkpoint(out_dir: Path) -> Path | None:
-    """The phase's newest trainer checkpoint, left behind when training was interrupted."""
-    complete = [  # a kill can leave a checkpoint half written; the trainer writes these two last
-        p
-        for p in (out_dir / "checkpoints").glob("checkpoint-*")
-        if (p / "trainer_state.json").is_file() and (p / "rng_state.pth").is_file()
-    ]
-    return max(complete, key=lambda p: int(p.name.split("-")[-1]), default=None)
-
-
-def _lora_config(lora: LoraSpec) -> LoraConfig:
-    return LoraConfig(
-        r=lora.r,
-        lora_alpha=lora.alpha,
-        lora_dropout=lora.dropout,
-        target_modules=lora.target_modules,
-        modules_to_save=lora.modules_to_save or None,
-        task_type="CAUSAL_LM",
-    )
-
-
-def _monitoring(phase: Phase) -> dict[str, Any]:
-    """Checkpoints (for resuming) every `save_every` steps, or at each evaluation with `eval_every`,
-    where the best checkpoint by the phase's metric is the one kept."""
-    if phase.eval_every is None:
-        if phase.save_every is None:
-            return {"save_strategy": "no"}
-        return {"save_strategy": "steps", "save_steps": phase.save_every, "save_total_limit": 1}
-    return {
-        "eval_strategy": "steps",
-        "eval_steps": phase.eval_every,
-        "save_strategy": "steps",
-        "save_steps": phase.eval_every,
-        "save_total_limit": 1,
-        "load_best_model_at_end": True,
-        "metric_for_best_model": phase.selection_metric,
-        "greater_is_better": higher_is_better(phase.selection_metric),
-        "per_device_eval_batch_size": phase.batch_size,
-    }
 
 
 def _metric_records(log_history: list[dict[str, Any]]) -> list[dict[str, Any]]:

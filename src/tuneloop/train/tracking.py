@@ -23,6 +23,7 @@ from typing import Any
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
 from tuneloop.errors import TuneloopError
+from tuneloop.run_dir import TENSORBOARD_DIR
 from tuneloop.spec import Phase, ProjectSpec
 
 INSTALL = "pip install 'tuneloop[tracking]'"
@@ -70,7 +71,7 @@ class Tracker:
             )
         if self._tensorboard:
             writer_type: Any = _require("torch.utils.tensorboard", "tensorboard").SummaryWriter
-            self._writer = writer_type(log_dir=str(self.run_dir / "tensorboard" / phase.name))
+            self._writer = writer_type(log_dir=str(self.run_dir / TENSORBOARD_DIR / phase.name))
         return _Forward(self, phase.name)
 
     def log(self, phase: str, values: dict[str, Any], step: int) -> None:

@@ -20,7 +20,7 @@ from tests.unit.annotate.interop_files import (
     write_json,
     write_records,
 )
-from tuneloop.annotate.agreement import krippendorff_alpha
+from tuneloop.annotate.alpha import krippendorff_alpha
 from tuneloop.annotate.interop import InteropError, export_argilla, import_argilla, import_label_studio
 from tuneloop.annotate.reliability import ReliabilityMatrix
 from tuneloop.annotate.store import Store, claim_next, export_records, submit

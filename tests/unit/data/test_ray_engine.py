@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.data.test_quality import MESSY
-from tuneloop.data.check import check_files
+from tests.unit.data.checks.helpers import MESSY
+from tuneloop.data.check_report import check_files
 
 
 @pytest.mark.slow

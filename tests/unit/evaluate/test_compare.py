@@ -40,6 +40,7 @@ def test_a_clear_drop_is_significant_and_the_same_model_is_not() -> None:
     assert accuracy["ci"][1] < 0 < 0.5  # the whole interval of the difference is below zero
     assert tests["macro_f1"]["test"] == "paired bootstrap" and tests["macro_f1"]["p"] < 0.01
     same = compare_predictions(before, before, ["a", "b"], EVALUATION)
+    assert [t["metric"] for t in same] == ["accuracy", "macro_f1"]
     assert all(t["difference"] == 0 and t["p"] == 1.0 and t["p_holm"] == 1.0 for t in same)
 
 

@@ -11,8 +11,9 @@ from tuneloop.data.example import Example, build_messages
 from tuneloop.errors import TuneloopError
 from tuneloop.evaluate.predict import predict_labels
 from tuneloop.evaluate.scoring import label_answers, score_batch
+from tuneloop.models import load_model_and_tokenizer
 from tuneloop.spec import TinyModel
-from tuneloop.train.base_model import build_tiny_model, load_model_and_tokenizer
+from tuneloop.train.base_model import build_tiny_model
 
 ROWS = banking_rows(60, labels=4)
 LABELS = sorted({r["category"] for r in ROWS})

@@ -3,9 +3,13 @@ from __future__ import annotations
 import base64
 import io
 
+import numpy as np
 import pytest
+from matplotlib.figure import Figure
 from matplotlib.image import imread
+from matplotlib.text import Annotation
 
+from tuneloop.report import plots
 from tuneloop.report.plots import _moving_average, confusion_heatmap, loss_curves, per_class_recall
 
 
@@ -28,12 +32,31 @@ def test_one_loss_panel_per_phase() -> None:
     assert two_width > 1.8 * one_width
 
 
-def test_validation_metrics_and_events_are_drawn() -> None:
+def test_validation_metrics_and_events_are_drawn(monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn: list[Figure] = []
+    encode = plots.to_base64
+
+    def keep(fig: Figure) -> str:  # the figure itself, to read what was drawn on it
+        drawn.append(fig)
+        return encode(fig)
+
+    monkeypatch.setattr(plots, "to_base64", keep)
     train = [{"kind": "train", "step": s, "loss": 5.0 / s} for s in range(1, 40)]
     evals = [{"kind": "eval", "step": s, "loss": 1.0 + s / 100, "accuracy": 0.5} for s in (10, 20, 30)]
-    plain = base64.b64decode(loss_curves([("task", train, [])]))
-    full = base64.b64decode(loss_curves([("task", train + evals, [{"step": 30, "kind": "early_stop"}])]))
-    assert full != plain and _image(base64.b64encode(full).decode())[0] > 100
+    events = [{"step": 20, "kind": "overfitting"}, {"step": 30, "kind": "early_stop"}]
+    encoded = loss_curves([("task", train + evals, events)])
+    assert _image(encoded)[0] > 100
+    (figure,) = drawn
+    loss_axis, accuracy_axis = figure.axes
+    lines = {line.get_label(): line for line in loss_axis.lines}
+    assert np.asarray(lines["validation loss"].get_xdata()).tolist() == [10, 20, 30]
+    assert np.asarray(accuracy_axis.lines[0].get_ydata()).tolist() == [0.5, 0.5, 0.5]
+    markers = [
+        np.asarray(line.get_xdata()).tolist() for line in loss_axis.lines if line.get_linestyle() == "--"
+    ]
+    assert markers == [[20, 20], [30, 30]]  # one vertical line per event
+    labels = [(t.get_text(), t.xy[0]) for t in loss_axis.texts if isinstance(t, Annotation)]
+    assert labels == [("overfitting", 20), ("early stop", 30)]
 
 
 def test_recall_and_confusion_scale_with_the_label_count() -> None:

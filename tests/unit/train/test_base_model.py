@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -7,8 +8,9 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaForCausalLM
 
 from tests.conftest import TINY_SIZES, banking_rows
 from tuneloop.errors import TuneloopError
-from tuneloop.spec import TinyModel
-from tuneloop.train.base_model import build_tiny_model, load_model_and_tokenizer, train_tokenizer
+from tuneloop.models import load_model_and_tokenizer
+from tuneloop.spec import TinyModel, load_spec
+from tuneloop.train.base_model import BUILD_INFO, build_tiny_model, ensure_base_model, train_tokenizer
 
 LABELS = ["card_arrival", "card_linking", "reverted_card_payment?"]
 
@@ -63,3 +65,17 @@ def test_same_seed_same_initial_weights(tmp_path: Path, built: tuple[Path, list[
 def test_unloadable_model_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(TuneloopError, match="cannot load model"):
         load_model_and_tokenizer(str(tmp_path / "nothing-here"))
+
+
+def test_the_tiny_model_is_rebuilt_only_when_what_it_depends_on_changes(
+    make_project: Callable[..., Path],
+) -> None:
+    project = make_project(rows=60, labels=3)
+    spec = load_spec(project)
+    path, built = ensure_base_model(spec)
+    assert built and (Path(path) / BUILD_INFO).is_file()
+    assert ensure_base_model(spec) == (path, False)
+    fewer = spec.model_copy(update={"labels": spec.labels[:2]})
+    other, built = ensure_base_model(fewer)
+    assert built and other != path and (Path(path) / BUILD_INFO).is_file()  # the first build is kept
+    assert ensure_base_model(fewer, force=True) == (other, True)

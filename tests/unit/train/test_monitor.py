@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from transformers import TrainerControl, TrainerState, TrainingArguments
 
-from tuneloop.spec import Evaluation, Phase
-from tuneloop.train.monitor import PhaseMonitor
+from tuneloop.data.example import Example
+from tuneloop.spec import Phase
+from tuneloop.train.monitor import TASK_METRICS, PhaseMonitor
 
 ARGS = TrainingArguments(output_dir="/tmp/unused", report_to="none")
 
@@ -23,7 +27,7 @@ def _phase(**extra: object) -> Phase:
 
 
 def test_validation_loss_rising_while_training_loss_falls_is_an_overfitting_alarm() -> None:
-    monitor = PhaseMonitor(_phase(), [], [], None, Evaluation())
+    monitor = PhaseMonitor(_phase(), [], None, None)
     _feed(monitor, [(3.0, 2.0), (2.5, 1.8), (2.0, 1.9), (1.5, 2.1)])
     kinds = [(e.step, e.kind) for e in monitor.events]
     assert (40, "overfitting") in kinds and (40, "metric_falling") in kinds
@@ -31,7 +35,7 @@ def test_validation_loss_rising_while_training_loss_falls_is_an_overfitting_alar
 
 
 def test_steady_learning_raises_no_alarm() -> None:
-    monitor = PhaseMonitor(_phase(), [], [], None, Evaluation())
+    monitor = PhaseMonitor(_phase(), [], None, None)
     control = _feed(monitor, [(3.0, 2.0), (2.5, 1.8), (2.0, 1.7), (1.5, 1.6)])
     assert monitor.events == [] and not control.should_training_stop
     assert [r["loss"] for r in monitor.records] == [2.0, 1.8, 1.7, 1.6]
@@ -39,7 +43,27 @@ def test_steady_learning_raises_no_alarm() -> None:
 
 def test_early_stopping_after_patience_evaluations_without_improvement() -> None:
     phase = _phase(early_stopping={"metric": "loss", "patience": 2, "min_delta": 0.05})
-    monitor = PhaseMonitor(phase, [], [], None, Evaluation())
+    monitor = PhaseMonitor(phase, [], None, None)
     control = _feed(monitor, [(3.0, 2.0), (2.5, 1.5), (2.4, 1.48), (2.3, 1.47)])
     assert control.should_training_stop
     assert [(e.step, e.kind) for e in monitor.events] == [(40, "early_stop")]
+
+
+def test_a_monitored_sft_phase_is_scored_by_the_scorer_the_round_gives_it() -> None:
+    calls: list[tuple[Any, int]] = []
+
+    def score(model: Any, tokenizer: Any, examples: list[Example], batch_size: int) -> dict[str, float]:
+        calls.append((model, batch_size))
+        return {key: 0.25 for key in TASK_METRICS}
+
+    phase = _phase(kind="sft", batch_size=4)
+    monitor = PhaseMonitor(phase, [], None, score)
+    metrics = {"eval_loss": 1.0}
+    monitor.on_evaluate(ARGS, TrainerState(global_step=10), TrainerControl(), metrics=metrics, model="m")
+    assert calls == [("m", 4)]
+    assert monitor.records[0]["accuracy"] == 0.25 and metrics["eval_macro_f1"] == 0.25
+
+
+def test_a_monitored_sft_phase_without_a_scorer_is_refused() -> None:
+    with pytest.raises(ValueError, match="needs a task scorer"):
+        PhaseMonitor(_phase(kind="sft"), [], None, None)

@@ -8,11 +8,13 @@ import pytest
 
 from tuneloop.data.prepare import read_and_split
 from tuneloop.errors import TuneloopError
-from tuneloop.pipeline import ensure_base_model
+from tuneloop.models import load_model_and_tokenizer
+from tuneloop.run_dir import PHASE_LOG_FILE
 from tuneloop.spec import load_spec
 from tuneloop.task_card import TaskCard
-from tuneloop.train.base_model import load_model_and_tokenizer
-from tuneloop.train.phases import METRICS_FILE, GateFailed, phase_dataset, run_phases, train_phase
+from tuneloop.train.base_model import ensure_base_model
+from tuneloop.train.phases import GateFailed, phase_dataset, train_phase
+from tuneloop.train.run import train_phases
 
 
 def test_phase_datasets_by_kind(make_project: Callable[..., Path]) -> None:
@@ -39,7 +41,7 @@ def test_a_short_phase_still_logs_its_first_and_last_loss(
     parts = read_and_split(spec)[1]
     phase = spec.phases[1].model_copy(update={"max_steps": 3, "logging_steps": 50})
     result = train_phase(spec, phase, parts, ensure_base_model(spec, parts)[0], tmp_path / "phase")
-    records = [orjson.loads(line) for line in (tmp_path / "phase" / METRICS_FILE).read_bytes().splitlines()]
+    records = [orjson.loads(line) for line in (tmp_path / "phase" / PHASE_LOG_FILE).read_bytes().splitlines()]
     assert [r["step"] for r in records] == [1, 3]
     assert result.first_loss == records[0]["loss"] and result.last_loss == records[-1]["loss"]
     assert TaskCard.load(Path(result.model_dir)) == TaskCard.from_spec(spec)
@@ -55,7 +57,7 @@ def test_general_set_gates_judge_forgetting_against_the_start_model(
     phase = type(phase).model_validate({**phase.model_dump(), "gate": gates})
     base = ensure_base_model(spec, parts)[0]
     with pytest.raises(GateFailed) as err:
-        run_phases(spec.model_copy(update={"phases": [phase]}), parts, base, tmp_path)
+        train_phases(spec.model_copy(update={"phases": [phase]}), parts, base, tmp_path)
     assert "general.token_accuracy >= previous + 0.5 (got 0." in str(err.value) and "needed 0." in str(
         err.value
     )
@@ -65,13 +67,13 @@ def test_general_set_gates_judge_forgetting_against_the_start_model(
     assert before["rows"] == after["rows"] == len(parts["validation"])  # no unlabeled text: validation inputs
     assert 0 <= after["token_accuracy"] <= 1 and after["loss"] > 0
     loose, strict = result.gates
-    assert loose == {
+    assert loose.to_dict() == {
         "gate": gates[0],
         "actual": after["loss"],
         "threshold": before["loss"] + 100,
         "passed": True,
     }
-    assert strict["passed"] is False and strict["threshold"] == pytest.approx(before["token_accuracy"] + 0.5)
+    assert strict.passed is False and strict.threshold == pytest.approx(before["token_accuracy"] + 0.5)
 
 
 def test_a_lora_merge_under_sharded_training_is_refused_before_it_starts(

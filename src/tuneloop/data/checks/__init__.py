@@ -2,5 +2,5 @@
 
 Per-row checks (`length`, `hygiene`, `pii`) are functions of one shard of rows; whole-data checks
 (`duplicates`, `balance`, `relevance`) read the shared `index.RowIndex` or a second pass. All return
-`base.CheckResult`; `tuneloop.data.quality` runs them and joins the results.
+`base.CheckResult`; `suite` runs them all and joins the results.
 """

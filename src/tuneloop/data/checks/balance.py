@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tuneloop.data.checks.base import CheckResult, Row
+from tuneloop.data.checks.base import CheckedRow, CheckResult
 from tuneloop.data.checks.index import RowIndex
 from tuneloop.data.findings import Finding
 
@@ -56,7 +56,7 @@ class BalancePart:
             self.labels["<free text>"] = -1
 
 
-def observe(rows: Sequence[Row]) -> BalancePart:
+def observe(rows: Sequence[CheckedRow]) -> BalancePart:
     part = BalancePart(rows=len(rows))
     for row in rows:
         label = row.example.label

@@ -19,7 +19,7 @@ from tuneloop.data.findings import Finding, Severity
 
 
 @dataclass(frozen=True)
-class Row:
+class CheckedRow:
     """One example as a check sees it: its number in the stream, where it was read, its split."""
 
     number: int
@@ -53,7 +53,7 @@ class CheckResult:
 
     def flag(
         self,
-        row: Row,
+        row: CheckedRow,
         code: str,
         severity: Severity,
         message: str,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from tuneloop.data.checks.base import CheckResult, Row
+from tuneloop.data.checks.base import CheckedRow, CheckResult
 from tuneloop.data.checks.settings import CheckSettings
 
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s+[^<>]*?)?\s*/?>")
@@ -24,7 +24,7 @@ _MOJIBAKE = re.compile(
 _SUSPECT = re.compile(r"[<&\x00-\x1f\x7f-\x9f\u00c2-\u00f4\u200b-\u200f\u2028\u2029\u2060\ufeff\ufffd]")
 
 
-def scan(rows: Sequence[Row], settings: CheckSettings) -> CheckResult:
+def scan(rows: Sequence[CheckedRow], settings: CheckSettings) -> CheckResult:
     result = CheckResult("hygiene")
     for row in rows:
         text = "\n".join(m["content"] for m in row.example.messages if m["role"] != "system")

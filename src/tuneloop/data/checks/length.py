@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from itertools import islice
 
-from tuneloop.data.checks.base import CheckResult, Row
+from tuneloop.data.checks.base import CheckedRow, CheckResult
 from tuneloop.data.checks.settings import CheckSettings, token_counter
 
 TURN_OVERHEAD = 4  # role markers and separators a chat template adds per message
@@ -27,7 +27,7 @@ _LETTER = re.compile(r"[^\W\d_]")
 _REPEATED = re.compile(r"\W*([^\W_]+)(?:\W+\1){2,}\W*$", re.IGNORECASE)  # "ha ha ha", "test test test"
 
 
-def scan(rows: Sequence[Row], settings: CheckSettings) -> CheckResult:
+def scan(rows: Sequence[CheckedRow], settings: CheckSettings) -> CheckResult:
     result = CheckResult("length")
     if not rows:
         return result
@@ -52,7 +52,7 @@ def scan(rows: Sequence[Row], settings: CheckSettings) -> CheckResult:
     return result
 
 
-def _check_content(row: Row, result: CheckResult, settings: CheckSettings) -> None:
+def _check_content(row: CheckedRow, result: CheckResult, settings: CheckSettings) -> None:
     text = row.input_text
     alnum = sum(1 for _ in islice(_ALNUM.finditer(text), settings.quality.min_chars))  # stops early
     if alnum < settings.quality.min_chars:

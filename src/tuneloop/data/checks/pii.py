@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 
-from tuneloop.data.checks.base import CheckResult, Row
+from tuneloop.data.checks.base import CheckedRow, CheckResult
 from tuneloop.data.checks.settings import CheckSettings
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b")
@@ -129,7 +129,7 @@ def redact(text: str) -> tuple[str, Counter[str]]:
     return text, counts
 
 
-def scan(rows: Sequence[Row], settings: CheckSettings) -> CheckResult:
+def scan(rows: Sequence[CheckedRow], settings: CheckSettings) -> CheckResult:
     result = CheckResult("pii")
     for row in rows:
         kinds: Counter[str] = Counter()

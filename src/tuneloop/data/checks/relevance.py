@@ -20,7 +20,7 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
-from tuneloop.data.checks.base import CheckResult, Row
+from tuneloop.data.checks.base import CheckedRow, CheckResult
 
 FIT_ROWS = 50_000
 MIN_ROWS = 200  # fewer rows: most words occur once, and "in no other row" says nothing
@@ -51,7 +51,7 @@ def fit(sample: Sequence[tuple[str, str]]) -> RelevanceModel | None:
     return RelevanceModel(vectorizer, normalize(centroids), labels)
 
 
-def scan(rows: Sequence[Row], model: RelevanceModel, threshold: float) -> CheckResult:
+def scan(rows: Sequence[CheckedRow], model: RelevanceModel, threshold: float) -> CheckResult:
     result = CheckResult("relevance")
     if not rows:
         return result
@@ -77,7 +77,7 @@ def scan(rows: Sequence[Row], model: RelevanceModel, threshold: float) -> CheckR
     return result
 
 
-def sample_of(shards: Iterable[Sequence[Row]]) -> list[tuple[str, str]]:
+def sample_of(shards: Iterable[Sequence[CheckedRow]]) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for rows in shards:
         for row in rows:

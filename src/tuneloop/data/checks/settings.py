@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tuneloop.run_dir import BASE_MODELS_DIR
 from tuneloop.spec import ProjectSpec, QualitySpec
 
 STANDALONE_MAX_TOKENS = 4096  # a file checked without a spec: a common context length
@@ -57,7 +58,7 @@ def _find_tokenizer(spec: ProjectSpec) -> str | None:
     if spec.model.base is not None and (Path(spec.model.base) / "tokenizer.json").is_file():
         return str(Path(spec.model.base) / "tokenizer.json")
     built = sorted(
-        (spec.output_path / "base-model").glob("*/tokenizer.json"), key=lambda p: p.stat().st_mtime
+        (spec.output_path / BASE_MODELS_DIR).glob("*/tokenizer.json"), key=lambda p: p.stat().st_mtime
     )
     return str(built[-1]) if built else None
 

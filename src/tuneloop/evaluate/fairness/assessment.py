@@ -13,14 +13,13 @@ from tuneloop.data.example import Example
 from tuneloop.evaluate.fairness.counterfactual import counterfactual
 from tuneloop.evaluate.fairness.gates import fairness_verdicts
 from tuneloop.evaluate.fairness.group_metrics import group_metrics
-from tuneloop.evaluate.fairness.lexicons import swappers
 from tuneloop.evaluate.fairness.skew import term_skew
 from tuneloop.evaluate.predict import Prediction
 from tuneloop.evaluate.scoring_report import predict_by_card, scoring_of
+from tuneloop.lexicons import swappers
+from tuneloop.run_dir import FAIRNESS_FILE
 from tuneloop.spec import Evaluation
 from tuneloop.task_card import TaskCard
-
-FAIRNESS_FILE = "fairness.json"
 
 
 def fairness_report(

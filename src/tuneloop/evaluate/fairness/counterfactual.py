@@ -1,7 +1,7 @@
 """Counterfactual invariance: does the answer change when only a group term in the input does?
 
 For each swap family, the test rows holding one of its terms are scored twice with the same
-scorer, as written and with the terms swapped (lexicons.py). Per family: the rows swapped, the
+scorer, as written and with the terms swapped (tuneloop/lexicons.py). Per family: the rows swapped, the
 flip rate (the share whose predicted label changed) with a Wilson 95% interval, accuracy as
 written and swapped and the change, McNemar's exact test on the paired correctness, and every
 flipped row, so a person can read what changed.
@@ -16,8 +16,8 @@ from typing import Any
 
 from tuneloop.data.example import Example
 from tuneloop.evaluate.compare import mcnemar_p
-from tuneloop.evaluate.fairness.lexicons import Swapper
 from tuneloop.evaluate.predict import Prediction
+from tuneloop.lexicons import Swapper
 
 Z95 = 1.959963984540054  # the normal quantile of a two-sided 95% interval
 Predict = Callable[[list[Example]], list[Prediction]]

@@ -1,15 +1,15 @@
 """The fairness gates of `evaluation.fairness`: a flip rate per swap family and an accuracy
-difference per sensitive slice, each a `GateVerdict` like every other evaluation gate."""
+difference per sensitive slice, each a `Verdict` like every other gate's."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tuneloop.evaluate.verdicts import GateVerdict
 from tuneloop.spec import FairnessSpec
+from tuneloop.verdict import Verdict
 
 
-def fairness_verdicts(result: dict[str, Any], spec: FairnessSpec) -> list[GateVerdict]:
+def fairness_verdicts(result: dict[str, Any], spec: FairnessSpec) -> list[Verdict]:
     """One verdict per family for `max_flip_rate` and per sensitive slice for
     `max_accuracy_difference`; nothing to measure (no row with a term, fewer than two groups)
     passes, and says so."""
@@ -25,7 +25,7 @@ def fairness_verdicts(result: dict[str, Any], spec: FairnessSpec) -> list[GateVe
                 detail = (
                     f"{measured['flipped']} of {measured['rows']} swapped rows changed answer ({rate:.3f})"
                 )
-            verdicts.append(GateVerdict(gate, f"family {family}", passed, detail))
+            verdicts.append(Verdict("evaluation", gate, passed, scope=f"family {family}", detail=detail))
     if spec.max_accuracy_difference is not None:
         gate = f"accuracy difference between groups <= {spec.max_accuracy_difference:g}"
         for name, measured in result["groups"].items():
@@ -37,5 +37,5 @@ def fairness_verdicts(result: dict[str, Any], spec: FairnessSpec) -> list[GateVe
                 low, high = measured["difference"]["accuracy"]["ci"]
                 ci = f" (95% CI {low:.3f} to {high:.3f})" if low is not None and high is not None else ""
                 detail = f"largest difference {difference:.3f}{ci}"
-            verdicts.append(GateVerdict(gate, f"slice {name}", passed, detail))
+            verdicts.append(Verdict("evaluation", gate, passed, scope=f"slice {name}", detail=detail))
     return verdicts

@@ -14,7 +14,7 @@ from collections import Counter
 from typing import Any
 
 from tuneloop.data.example import Example
-from tuneloop.evaluate.fairness.lexicons import Swapper
+from tuneloop.lexicons import Swapper
 
 PMI_FLAG = 1.0  # bits: P(label | term) >= 2 x P(label)
 MIN_COUNT = 5  # rows with both the term and the label

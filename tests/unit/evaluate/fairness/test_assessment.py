@@ -5,14 +5,15 @@ from pathlib import Path
 
 import orjson
 
-from tests.conftest import TINY_SIZES, banking_rows
+from tests.conftest import TINY_SIZES, banking_rows, spread_weights
 from tuneloop.data.example import Example, build_messages
 from tuneloop.evaluate.fairness.assessment import fairness_report, read_fairness, write_fairness
-from tuneloop.evaluate.fairness.lexicons import GENDER
 from tuneloop.evaluate.predict import predict_labels
+from tuneloop.lexicons import GENDER
+from tuneloop.models import load_model_and_tokenizer
 from tuneloop.spec import Evaluation, FairnessSpec, SliceSpec, TinyModel
 from tuneloop.task_card import TaskCard
-from tuneloop.train.base_model import build_tiny_model, load_model_and_tokenizer
+from tuneloop.train.base_model import build_tiny_model
 
 
 def test_fairness_report_on_the_tiny_model(tmp_path: Path) -> None:
@@ -20,6 +21,7 @@ def test_fairness_report_on_the_tiny_model(tmp_path: Path) -> None:
     labels = sorted({r["category"] for r in rows})
     build_tiny_model(TinyModel(**TINY_SIZES), [r["text"] for r in rows], tmp_path / "m", labels, seed=2)
     model, tokenizer = load_model_and_tokenizer(str(tmp_path / "m"))
+    spread_weights(model, seed=1)  # the built model gives every row the same label: nothing would flip
     # Every third row speaks of a wife or a husband, so the gender family has rows to swap.
     texts = [r["text"] + (" for my wife" if i % 3 == 0 else "") for i, r in enumerate(rows)]
     examples = [
@@ -42,6 +44,7 @@ def test_fairness_report_on_the_tiny_model(tmp_path: Path) -> None:
     with_term = sum(bool(terms & set(re.findall(r"[\w-]+", e.text.lower()))) for e in test)
     assert gender["rows"] == with_term > 0
     # Each flipped row really flips: the same scorer on the swapped text gives the other label.
+    assert 0 < len(gender["flips"]) < gender["rows"]
     for flip in gender["flips"]:
         again = predict_labels(
             model, tokenizer, [Example(build_messages(flip["swapped_text"], None, "sys"), None, "x")], labels

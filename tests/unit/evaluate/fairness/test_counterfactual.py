@@ -5,8 +5,8 @@ from statsmodels.stats.proportion import proportion_confint
 
 from tuneloop.data.example import Example, build_messages
 from tuneloop.evaluate.fairness.counterfactual import counterfactual, wilson_interval
-from tuneloop.evaluate.fairness.lexicons import BUILT_IN, Swapper
 from tuneloop.evaluate.predict import Prediction
+from tuneloop.lexicons import BUILT_IN, Swapper
 
 
 @pytest.mark.parametrize(("k", "n"), [(0, 10), (3, 10), (10, 10), (1, 200), (57, 120)])

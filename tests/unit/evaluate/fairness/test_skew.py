@@ -5,8 +5,8 @@ import math
 import pytest
 
 from tuneloop.data.example import Example, build_messages
-from tuneloop.evaluate.fairness.lexicons import BUILT_IN, Swapper
 from tuneloop.evaluate.fairness.skew import MIN_COUNT, pmi, term_skew
+from tuneloop.lexicons import BUILT_IN, Swapper
 
 
 def test_pmi_by_hand() -> None:

@@ -1,0 +1,62 @@
+"""What every CLI command shares: the consoles, the argument types, the error guard, JSON output.
+
+Library code raises `TuneloopError` (exit 2) or `CheckFailed` (exit 1); `guarded` turns them into one
+line on stderr and the documented exit code, and anything else into exit 3 with the traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import click
+import orjson
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from tuneloop.errors import CheckFailed, TuneloopError
+
+err = Console(stderr=True, soft_wrap=True)  # long paths and findings stay on one line
+out = Console(soft_wrap=True)
+
+ProjectArg = Annotated[Path, typer.Argument(help="Project directory holding tuneloop.yaml.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+F = TypeVar("F", bound=Callable[..., Any])
+INTERNAL_ERROR = 3
+
+
+def guarded(fn: F) -> F:
+    """Turn library errors into one clear line on stderr and the documented exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except TuneloopError as exc:
+            kind = "check failed" if isinstance(exc, CheckFailed) else "error"
+            err.print(f"[bold red]{kind}:[/] {escape(str(exc))}", highlight=False)
+            raise typer.Exit(exc.exit_code) from None
+        except (typer.Exit, click.ClickException):
+            raise
+        except Exception as exc:  # a bug, not bad input: keep the traceback, but not exit 1 or 2
+            err.print_exception()
+            message = f"{escape(repr(exc))}; please report it, with the traceback"
+            err.print(f"[bold red]internal error:[/] {message}")
+            raise typer.Exit(INTERNAL_ERROR) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def emit(payload: dict[str, Any]) -> None:
+    print(orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY).decode())
+
+
+def process_console() -> Console:
+    """stderr for the one process of a plain run, or the main one of `accelerate launch`; the
+    other processes train in silence, so the output reads as one run."""
+    from tuneloop.distributed import is_main
+
+    return err if is_main() else Console(quiet=True)

@@ -1,0 +1,41 @@
+"""The data stage of a round: the run's `DatasetVersion`, its counts shown, the data gate judged.
+
+    prepare(spec, run_dir, console)      what `tuneloop run` and `tuneloop train` call first
+
+Under `accelerate launch` the main process writes the version and the others read it back, so
+every process trains on the same rows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from tuneloop.data.prepare import prepare_dataset
+from tuneloop.data.prepare_policy import data_gate
+from tuneloop.data.version import DatasetVersion
+from tuneloop.distributed import is_main, main_first
+from tuneloop.errors import TuneloopError
+from tuneloop.run_dir import data_dir, update_record
+from tuneloop.spec import ProjectSpec
+
+
+def prepare(spec: ProjectSpec, run_dir: Path, console: Console) -> DatasetVersion:
+    """Write the run's dataset version and record the data gate (it refuses too many error rows,
+    exit 1); a version with no training row left stops here."""
+    with main_first():  # the main process writes the dataset version, the others read it
+        dataset = (
+            prepare_dataset(spec, data_dir(run_dir)) if is_main() else DatasetVersion.load(data_dir(run_dir))
+        )
+    counts = dataset.manifest["counts"]
+    console.print(
+        f"data: read {counts['read']}, kept {counts['kept']}, quarantined {counts['quarantined']} "
+        f"→ train {counts['splits']['train']} / validation {counts['splits']['validation']} "
+        f"/ test {counts['splits']['test']}"
+        + (f", unlabeled text {counts['splits']['unlabeled']}" if counts["splits"]["unlabeled"] else "")
+    )
+    update_record(run_dir, data_gate=data_gate(spec, dataset).to_dict())
+    if not dataset.split("train"):
+        raise TuneloopError("no usable training rows: every row was quarantined (run `tuneloop check`)")
+    return dataset

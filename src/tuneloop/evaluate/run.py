@@ -1,0 +1,162 @@
+"""The evaluate stage of a round: the final model on validation and test, then, on the gated
+split, the paired comparisons, the fairness checks and every gate's verdict.
+
+    evaluate_run(run_dir, console)      what `tuneloop run` and `tuneloop evaluate --run` call
+
+Each step reads what the one before left in the run directory, so each can be redone alone:
+`run_verdicts` re-judges the gates from the files without scoring anything again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from tuneloop.data.example import Example
+from tuneloop.data.version import DatasetVersion
+from tuneloop.errors import TuneloopError
+from tuneloop.evaluate.compare import compare_models, comparison_targets, read_comparisons
+from tuneloop.evaluate.fairness.assessment import fairness_report, read_fairness, write_fairness
+from tuneloop.evaluate.fairness.gates import fairness_verdicts
+from tuneloop.evaluate.gates import evaluation_verdicts
+from tuneloop.evaluate.runner import evaluate_examples, read_predictions
+from tuneloop.models import load_for_inference
+from tuneloop.run_dir import (
+    EVAL_DIR,
+    EVAL_METRICS_FILE,
+    EVAL_SPLITS,
+    PREDICTIONS_FILE,
+    data_dir,
+    eval_dir,
+    previous_round,
+    read_json,
+    read_record,
+    update_record,
+)
+from tuneloop.spec import ProjectSpec
+from tuneloop.spec.recorded import run_spec
+from tuneloop.task_card import TaskCard
+from tuneloop.verdict import Verdict
+
+
+def evaluate_run(
+    run_dir: Path,
+    console: Console,
+    splits: tuple[str, ...] = EVAL_SPLITS,
+    model_dir: Path | None = None,
+    out_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Evaluate a model on a run's splits: by default the final model, recorded in the run.
+
+    With `model_dir` (an earlier phase, another round's model) the results are returned and,
+    with `out_dir`, written there; the run's own record is left as it is.
+    """
+    spec, record = run_spec(run_dir), read_record(run_dir)
+    if record.final_model is None:
+        raise TuneloopError(f"{run_dir}: the run has no trained model yet (status: {record.status})")
+    own = model_dir is None
+    if spec.objective.task != "classify":
+        task = spec.objective.task
+        console.print(f"evaluation of {task!r} tasks is not supported yet; the model is trained")
+        if own:
+            update_record(run_dir, evaluation={}, status="trained, not evaluated")
+        return {}
+    dataset = DatasetVersion.load(data_dir(run_dir))
+    model = record.final_model if own else str(model_dir)
+    target = run_dir / EVAL_DIR if own else out_dir
+    loaded = load_for_inference(model)
+    results = {}
+    for split in splits:
+        examples = dataset.split(split)
+        if examples:
+            results[split] = evaluate_examples(
+                model,
+                examples,
+                TaskCard.from_spec(spec),
+                spec.evaluation,
+                target / split if target else None,
+                spec.evaluation.batch_size,
+                console,
+                loaded,
+                seed=spec.seed,
+            )
+    if own:
+        _record_and_judge(run_dir, spec, dataset, results, loaded, console)
+    return results
+
+
+def _record_and_judge(
+    run_dir: Path,
+    spec: ProjectSpec,
+    dataset: DatasetVersion,
+    results: dict[str, Any],
+    loaded: tuple[Any, Any],
+    console: Console,
+) -> None:
+    """The run's own evaluation: headline numbers in the record, then comparisons and fairness on
+    the gated split, then every gate's verdict."""
+    chosen = spec.evaluation.metrics
+    recorded = (read_record(run_dir).evaluation or {}) | {s: headline(m, chosen) for s, m in results.items()}
+    update_record(run_dir, evaluation=recorded, status="evaluated")
+    gated = spec.evaluation.gate_split
+    if gated in results:
+        compare_run(run_dir, spec, dataset.split(gated), console)
+        assess_fairness(run_dir, spec, dataset, loaded, console)
+    update_record(run_dir, evaluation_gates=run_verdicts(run_dir))
+
+
+def compare_run(run_dir: Path, spec: ProjectSpec, examples: list[Example], console: Console) -> None:
+    """The run's final model against the base model, each earlier phase and the previous round,
+    all re-scored on the gated split (results in eval/SPLIT/comparisons.json)."""
+    record, split_dir = read_record(run_dir), eval_dir(run_dir, spec.evaluation.gate_split)
+    assert record.base_model is not None
+    targets = comparison_targets(record.base_model, record.phases or [], previous_round(run_dir))
+    current = read_predictions(split_dir / PREDICTIONS_FILE)
+    card = TaskCard.from_spec(spec)
+    compare_models(targets, examples, card, spec.evaluation, current, split_dir, spec.seed, console)
+
+
+def assess_fairness(
+    run_dir: Path, spec: ProjectSpec, dataset: DatasetVersion, loaded: tuple[Any, Any], console: Console
+) -> None:
+    """Counterfactual swaps, group metrics and training-data skew on the gated split, from the
+    final model's predictions just written (eval/SPLIT/fairness.json)."""
+    split_dir = eval_dir(run_dir, spec.evaluation.gate_split)
+    model, tokenizer = loaded
+    result = fairness_report(
+        model,
+        tokenizer,
+        TaskCard.from_spec(spec),
+        dataset.split(spec.evaluation.gate_split),
+        dataset.split("train"),
+        spec.evaluation,
+        console,
+        read_predictions(split_dir / PREDICTIONS_FILE),
+    )
+    write_fairness(split_dir, result)
+
+
+def run_verdicts(run_dir: Path) -> list[Verdict]:
+    """The evaluation and fairness gates of the run's spec, judged on what the evaluation left on
+    disk (a split never assessed for fairness has no fairness verdicts)."""
+    spec = run_spec(run_dir)
+    split_dir = eval_dir(run_dir, spec.evaluation.gate_split)
+    verdicts = evaluation_verdicts(read_evaluation(run_dir), read_comparisons(split_dir), spec.evaluation)
+    fairness = read_fairness(split_dir)
+    if fairness is not None:
+        verdicts += fairness_verdicts(fairness, spec.evaluation.fairness)
+    return verdicts
+
+
+def headline(metrics: dict[str, Any], chosen: Sequence[str]) -> dict[str, Any]:
+    """The numbers people look at first: the size, the spec's `evaluation.metrics`, the invalid rate."""
+    return {"n": metrics["n"], **{k: metrics[k] for k in chosen}, "invalid_rate": metrics["invalid_rate"]}
+
+
+def read_evaluation(run_dir: Path) -> dict[str, dict[str, Any]]:
+    """The full metrics of each evaluated split (per class, confusion, slices)."""
+    found = {split: read_json(eval_dir(run_dir, split) / EVAL_METRICS_FILE) for split in EVAL_SPLITS}
+    return {split: metrics for split, metrics in found.items() if metrics is not None}

@@ -1,0 +1,120 @@
+"""What the spec says about evaluation: the metrics, the slices to report, how outputs are scored,
+the gates on the evaluated split, the fairness checks and the review of sampled outputs."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from tuneloop.lexicons import BUILT_IN as FAMILIES
+from tuneloop.lexicons import unknown_families
+from tuneloop.spec.strict import Strict
+
+
+class SliceSpec(Strict):
+    """A slice to report: a tag from the data (`field`), the rows whose text holds one of
+    `keywords` (whole words, any case) or matches `regex`, or buckets of input length in words."""
+
+    name: str = Field(min_length=1)
+    field: str | None = None
+    keywords: list[Annotated[str, Field(min_length=1)]] | None = Field(default=None, min_length=1)
+    regex: str | None = Field(default=None, min_length=1)
+    length_words: list[Annotated[int, Field(gt=0)]] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> SliceSpec:
+        given = [self.field, self.keywords, self.regex, self.length_words]
+        if sum(v is not None for v in given) != 1:
+            raise ValueError("set exactly one of field:, keywords:, regex: or length_words:")
+        if self.length_words is not None and self.length_words != sorted(set(self.length_words)):
+            raise ValueError("length_words must be strictly increasing bucket edges")
+        if self.regex is not None:
+            try:
+                re.compile(self.regex)
+            except re.error as exc:
+                raise ValueError(f"regex {self.regex!r} does not compile: {exc}") from None
+        return self
+
+
+Metric = Literal["accuracy", "macro_f1", "macro_recall", "macro_precision"]
+_DEFAULT_METRICS: list[Metric] = ["accuracy", "macro_f1", "macro_recall"]
+
+
+class EvaluationGate(Strict):
+    """A check `tuneloop evaluate --gate` (and `tuneloop run`) applies to the gated split.
+
+    `min`: the metric over the whole split must reach it. `max_drop`: compared with `against` on
+    the same rows, neither the whole split nor any slice large enough to judge may fall by more
+    than `max_drop` (0.03 = 3 points) with a Holm-adjusted p-value below `p`.
+    """
+
+    metric: Metric = "accuracy"
+    min: float | None = Field(default=None, ge=0, le=1)
+    max_drop: float | None = Field(default=None, ge=0, le=1)
+    against: Literal["base", "previous_phase", "previous_round"] = "previous_round"
+    p: float = Field(default=0.05, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> EvaluationGate:
+        if (self.min is None) == (self.max_drop is None):
+            raise ValueError("set exactly one of min: or max_drop:")
+        return self
+
+
+class FairnessSpec(Strict):
+    """Counterfactual swaps of group terms in the test inputs, group metrics over sensitive slices,
+    and the skew of group terms per label in the training data; with optional gates."""
+
+    families: list[str] = Field(default_factory=lambda: ["gender", "names", "nationality", "location", "age"])
+    custom: dict[str, list[tuple[str, str]]] = Field(default_factory=dict)  # own families: term pairs
+    sensitive: list[str] = Field(default_factory=list)  # slice names whose groups are compared
+    max_flip_rate: float | None = Field(default=None, ge=0, le=1)  # per swap family
+    max_accuracy_difference: float | None = Field(default=None, ge=0, le=1)  # between groups
+
+    @model_validator(mode="after")
+    def _known_families(self) -> FairnessSpec:
+        unknown = unknown_families(self.families, self.custom)
+        if unknown:
+            raise ValueError(
+                f"unknown families {', '.join(map(repr, unknown))}: built-in ones are {', '.join(FAMILIES)}, "
+                "and custom: adds your own"
+            )
+        return self
+
+
+class OversampleSpec(Strict):
+    """How many times more likely than an ordinary output each kind is to be drawn for review."""
+
+    errors: float = Field(default=3.0, ge=1)
+    low_confidence: float = Field(default=2.0, ge=1)
+    flips: float = Field(default=3.0, ge=1)
+
+
+class OutputReviewSpec(Strict):
+    """Model outputs sampled into the annotation store for people to rate (1-5), judge correct or
+    not, and correct; stratified by slice, over-sampling errors, low confidence and flips."""
+
+    sample: int = Field(default=50, gt=0)
+    split: Literal["validation", "test"] = "test"
+    reviewers_per_item: int = Field(default=2, ge=2)
+    low_confidence_below: float = Field(default=0.5, gt=0, le=1)
+    oversample: OversampleSpec = Field(default_factory=OversampleSpec)
+
+
+class Evaluation(Strict):
+    metrics: list[Metric] = Field(default_factory=lambda: list(_DEFAULT_METRICS))
+    slices: list[SliceSpec] = Field(default_factory=list)
+    # loglik: each label's log-likelihood after one shared prompt pass (probabilities included);
+    # generate: greedy generation, each output mapped to a label by `parsing` (both rules reported).
+    scoring: Literal["loglik", "generate"] = "loglik"
+    parsing: Literal["strict", "lenient"] = "lenient"
+    min_slice_size: int = Field(default=30, gt=0)  # smaller slices are shown, marked too small to judge
+    bootstrap: int = Field(default=1000, ge=100)  # resamples behind every confidence interval
+    gate_split: Literal["validation", "test"] = "test"
+    gates: list[EvaluationGate] = Field(default_factory=list)
+    fairness: FairnessSpec = Field(default_factory=FairnessSpec)
+    review: OutputReviewSpec | None = None
+    max_new_tokens: int = Field(default=16, gt=0)
+    batch_size: int = Field(default=64, gt=0)

@@ -1,0 +1,154 @@
+"""`ProjectSpec`, the whole of `tuneloop.yaml`: the objective, the labels, the prompt and tracking,
+the sections of every stage, and the checks that need more than one section."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from tuneloop.label_text import label_key
+from tuneloop.spec.annotation import AnnotationSpec
+from tuneloop.spec.data import DataSpec, QualitySpec, Splits
+from tuneloop.spec.evaluation import Evaluation
+from tuneloop.spec.strict import Strict
+from tuneloop.spec.training import ModelSpec, Phase
+
+
+class Objective(Strict):
+    name: str = Field(min_length=1)
+    description: str = ""
+    task: Literal["classify", "generate"] = "classify"
+
+
+class Label(Strict):
+    name: str = Field(min_length=1, pattern=r"^\S(.*\S)?$")
+    description: str = ""
+
+
+class Prompt(Strict):
+    """How an input text becomes the chat turn the model sees."""
+
+    system: str | None = None
+
+
+class Tracking(Strict):
+    """Where training metrics go besides `metrics.jsonl`: MLflow (a `sqlite:///FILE` store, relative
+    to the project, or a server URL) and TensorBoard (event files in RUN_DIR/tensorboard/).
+    Both need `pip install 'tuneloop[tracking]'`."""
+
+    mlflow: str | None = None
+    experiment: str | None = None  # default: objective.name
+    tensorboard: bool = False
+
+
+class ProjectSpec(Strict):
+    version: Literal[1] = 1
+    objective: Objective
+    labels: list[Label] = Field(default_factory=list, validate_default=True)
+    guidelines: Path | None = None
+    prompt: Prompt = Field(default_factory=Prompt)
+    data: DataSpec
+    splits: Splits = Field(default_factory=Splits)
+    model: ModelSpec
+    phases: list[Phase] = Field(min_length=1)
+    evaluation: Evaluation = Field(default_factory=Evaluation)
+    annotation: AnnotationSpec = Field(default_factory=AnnotationSpec)
+    tracking: Tracking = Field(default_factory=Tracking)
+    quality: QualitySpec = Field(default_factory=QualitySpec)
+    output_dir: Path = Path("runs")
+    seed: int = 0
+    root: Path = Field(
+        default=Path("."), exclude=True, description="Directory of the spec file; set on load."
+    )
+    path: Path | None = Field(default=None, exclude=True, description="The spec file; set on load.")
+
+    @field_validator("guidelines")
+    @classmethod
+    def _guidelines_exist(cls, path: Path | None, info: ValidationInfo) -> Path | None:
+        root = (info.context or {}).get("root")
+        if path is None or root is None:
+            return path
+        resolved = path if path.is_absolute() else Path(root) / path
+        if not resolved.is_file():
+            raise ValueError(f"file not found: {resolved}")
+        return resolved
+
+    @field_validator("labels")
+    @classmethod
+    def _labels_fit_the_task(cls, labels: list[Label], info: ValidationInfo) -> list[Label]:
+        objective = info.data.get("objective")
+        if objective is not None and objective.task == "classify" and len(labels) < 2:
+            raise ValueError("a classify task needs at least 2 labels")
+        names = [label.name for label in labels]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"label names must be unique; repeated: {', '.join(repeated)}")
+        seen: dict[str, str] = {}
+        for name in names:
+            if not label_key(name):
+                raise ValueError(f"label {name!r} has no letters or digits: no answer could match it")
+            other = seen.setdefault(label_key(name), name)
+            if other != name:
+                raise ValueError(f"labels {other!r} and {name!r} differ only in case or punctuation")
+        return labels
+
+    @field_validator("annotation")
+    @classmethod
+    def _groups_name_known_labels(cls, annotation: AnnotationSpec, info: ValidationInfo) -> AnnotationSpec:
+        known = {label.name for label in info.data.get("labels", [])}
+        for group, labels in annotation.label_groups.items():
+            unknown = [label for label in labels if label not in known]
+            if unknown:
+                raise ValueError(f"label_groups.{group}: not labels of the spec: {', '.join(unknown)}")
+        return annotation
+
+    @field_validator("data")
+    @classmethod
+    def _sources_fit_the_task(cls, data: DataSpec, info: ValidationInfo) -> DataSpec:
+        objective = info.data.get("objective")
+        if objective is not None and objective.task == "classify":
+            for i, source in enumerate(data.sources):
+                if source.format != "chat" and source.fields.label is None:
+                    raise ValueError(
+                        f"sources[{i}].fields.label must name the label column of a classify task"
+                    )
+        return data
+
+    @field_validator("evaluation")
+    @classmethod
+    def _slices_exist_in_the_data(cls, evaluation: Evaluation, info: ValidationInfo) -> Evaluation:
+        data = info.data.get("data")
+        if data is None:
+            return evaluation
+        tagged = {name for source in data.sources for name in source.fields.slices}
+        for i, slice_spec in enumerate(evaluation.slices):
+            if slice_spec.field is not None and slice_spec.field not in tagged:
+                known = ", ".join(sorted(tagged)) or "none"
+                raise ValueError(
+                    f"slices[{i}].field {slice_spec.field!r} is not a slice field of any source "
+                    f"(data.sources[*].fields.slices: {known})"
+                )
+        return evaluation
+
+    @field_validator("phases")
+    @classmethod
+    def _unique_phase_names(cls, phases: list[Phase]) -> list[Phase]:
+        names = [p.name for p in phases]
+        if len(set(names)) != len(names):
+            raise ValueError("phase names must be unique")
+        return phases
+
+    @property
+    def label_names(self) -> list[str]:
+        return [label.name for label in self.labels]
+
+    @property
+    def store_url(self) -> str:
+        """The annotation store's URL: `annotation.store_url`, or `annotations.db` in the project."""
+        return self.annotation.store_url or f"sqlite:///{self.root.resolve() / 'annotations.db'}"
+
+    @property
+    def output_path(self) -> Path:
+        return self.output_dir if self.output_dir.is_absolute() else self.root / self.output_dir

@@ -1,0 +1,223 @@
+"""What the spec says about training: the model to start from, and the phases that train it, with
+their LoRA settings, data mixture, early stopping and the gates checked when a phase ends."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from tuneloop.spec.strict import Strict
+
+
+class TinyModel(Strict):
+    """Sizes of the small Llama-style model built from scratch for machines without a GPU."""
+
+    vocab_size: int = Field(default=4000, ge=300)
+    hidden_size: int = Field(default=256, gt=0)
+    layers: int = Field(default=4, gt=0)
+    heads: int = Field(default=4, gt=0)
+    intermediate_size: int | None = Field(default=None, gt=0)
+    context_length: int = Field(default=256, ge=32)
+
+    @model_validator(mode="after")
+    def _heads_divide(self) -> TinyModel:
+        if self.hidden_size % self.heads:
+            raise ValueError(f"hidden_size ({self.hidden_size}) must be divisible by heads ({self.heads})")
+        return self
+
+
+class ModelSpec(Strict):
+    """Either `base:` (an HF directory or hub id) or `build: tiny`."""
+
+    base: str | None = None
+    build: Literal["tiny"] | None = None
+    tiny: TinyModel = Field(default_factory=TinyModel)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ModelSpec:
+        if (self.base is None) == (self.build is None):
+            raise ValueError("set exactly one of base: (a model directory or hub id) or build: tiny")
+        return self
+
+
+MonitorMetric = Literal["accuracy", "macro_f1", "macro_recall", "invalid_rate", "loss"]
+LOWER_IS_BETTER = ("invalid_rate", "loss")
+
+
+def higher_is_better(metric: str) -> bool:
+    """The one place that says which way a watched metric improves."""
+    return metric not in LOWER_IS_BETTER
+
+
+VAL_GATE_METRICS = ("accuracy", "macro_f1", "macro_recall", "macro_precision", "invalid_rate", "loss")
+GENERAL_METRICS = ("loss", "token_accuracy")
+_GATE = re.compile(
+    r"^(val|general)\.(\w+)\s*(>=|<=|>|<)\s*(?:(previous)(?:\s*([+-])\s*([0-9.]+))?|([0-9.]+))$"
+)
+_GATE_HELP = (
+    "write val.METRIC OP NUMBER (e.g. 'val.accuracy >= 0.6'; metrics: "
+    + ", ".join(VAL_GATE_METRICS)
+    + ") or general.METRIC OP [previous +|-] NUMBER (e.g. 'general.token_accuracy >= previous - 0.02'; "
+    "metrics: " + ", ".join(GENERAL_METRICS) + ")"
+)
+
+
+class EarlyStopping(Strict):
+    """Stop a phase when `metric` on the validation subset has not improved for `patience` evaluations."""
+
+    metric: MonitorMetric = "accuracy"
+    patience: int = Field(default=3, gt=0)
+    min_delta: float = Field(default=0.0, ge=0)
+
+
+class Gate(Strict):
+    """A condition checked when a phase ends.
+
+    `val.*` judges the phase's kept evaluation on the validation subset. `general.*` judges the
+    held-out general set (see `data.general_rows`), either against a number or, with `previous`,
+    against the model the phase started from: "no regression of more than 2 points on the general
+    set" is `general.token_accuracy >= previous - 0.02`.
+    """
+
+    set: Literal["val", "general"] = "val"
+    metric: str
+    op: Literal[">=", "<=", ">", "<"]
+    value: float
+    relative: bool = False  # value is an offset from the previous model's measurement
+
+    @model_validator(mode="after")
+    def _known_metric(self) -> Gate:
+        known = VAL_GATE_METRICS if self.set == "val" else GENERAL_METRICS
+        if self.metric not in known:
+            raise ValueError(f"{self.set}.{self.metric}: unknown metric; {_GATE_HELP}")
+        if self.relative and self.set != "general":
+            raise ValueError("`previous` compares general-set measurements only; use general.METRIC")
+        return self
+
+    def threshold(self, previous: dict[str, float] | None) -> float | None:
+        """The number to compare with; None when a relative gate has nothing to compare with."""
+        if not self.relative:
+            return self.value
+        if previous is None or previous.get(self.metric) is None:
+            return None
+        return previous[self.metric] + self.value
+
+    def passes(self, actual: float, threshold: float) -> bool:
+        return {
+            ">=": actual >= threshold,
+            "<=": actual <= threshold,
+            ">": actual > threshold,
+            "<": actual < threshold,
+        }[self.op]
+
+    def __str__(self) -> str:
+        if not self.relative:
+            return f"{self.set}.{self.metric} {self.op} {self.value:g}"
+        sign = "-" if self.value < 0 else "+"
+        return f"{self.set}.{self.metric} {self.op} previous {sign} {abs(self.value):g}"
+
+
+class LoraSpec(Strict):
+    """Train low-rank adapters (peft) instead of every weight.
+
+    `merge: true` (the default) folds the adapter into full weights when the phase ends, so the
+    next phase, `evaluate` and serving load a plain model. `merge: false` saves only the adapter,
+    on top of the model the phase started from: phases chain as adapters (small to store and to
+    swap), and every loader in tuneloop applies the chain in order."""
+
+    r: int = Field(default=16, gt=0)
+    alpha: int = Field(default=32, gt=0)
+    dropout: float = Field(default=0.05, ge=0, lt=1)
+    target_modules: list[str] | Literal["all-linear"] = "all-linear"
+    modules_to_save: list[str] = Field(default_factory=list)
+    merge: bool = True
+
+
+MixSource = Literal["task", "inputs", "unlabeled"]
+
+
+class Phase(Strict):
+    """One training phase; phases run in order, each from the previous phase's weights.
+
+    `mix` draws the phase's rows from several sources with weights (`task`, `inputs`, `unlabeled`), e.g.
+    `{task: 0.8, unlabeled: 0.2}` to keep some general text in a task phase against forgetting
+    (see `train/mixture.py`). Without
+    it, `causal_lm` reads the task's inputs and the unlabeled text, `sft` the task's examples.
+
+    With `eval_every`, the phase is evaluated on a fixed subset of the validation split (`eval_rows`)
+    every so many steps: validation loss, and for `sft` the task metrics from generated answers.
+    The best evaluation (by `early_stopping.metric`, or accuracy) is the model the phase keeps.
+    """
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    kind: Literal["causal_lm", "sft"]
+    epochs: float = Field(default=1.0, gt=0)
+    max_steps: int | None = Field(default=None, gt=0)
+    learning_rate: float = Field(default=1e-3, gt=0)
+    batch_size: int = Field(default=32, gt=0)
+    gradient_accumulation: int = Field(default=1, gt=0)
+    warmup_ratio: float = Field(default=0.05, ge=0, lt=1)
+    weight_decay: float = Field(default=0.0, ge=0)
+    scheduler: Literal["linear", "cosine", "constant"] = "cosine"
+    max_length: int = Field(default=256, ge=8)
+    max_rows: int | None = Field(default=None, gt=0)
+    logging_steps: int = Field(default=10, gt=0)
+    lora: LoraSpec | None = None
+    save_every: int | None = Field(default=None, gt=0)
+    eval_every: int | None = Field(default=None, gt=0)
+    eval_rows: int = Field(default=256, gt=0)
+    early_stopping: EarlyStopping | None = None
+    gate: list[Gate] = Field(default_factory=list)
+    mix: dict[MixSource, Annotated[float, Field(gt=0)]] | None = Field(default=None, min_length=1)
+
+    @field_validator("gate", mode="before")
+    @classmethod
+    def _parse_gates(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            value = [value]
+        parsed = []
+        for i, item in enumerate(value):
+            if isinstance(item, str):
+                match = _GATE.match(item.strip())
+                if match is None:
+                    raise ValueError(f"gate[{i}] {item!r}: {_GATE_HELP}")
+                gate_set, metric, op, previous, sign, offset, number = match.groups()
+                relative = previous is not None
+                value = (-1 if sign == "-" else 1) * float(offset or 0) if relative else float(number)
+                item = {"set": gate_set, "metric": metric, "op": op, "value": value, "relative": relative}
+            parsed.append(item)
+        return parsed
+
+    @field_validator("mix")
+    @classmethod
+    def _mixed_sources_exist(
+        cls, mix: dict[str, float] | None, info: ValidationInfo
+    ) -> dict[str, float] | None:
+        if mix and "unlabeled" in mix and (info.context or {}).get("has_unlabeled") is False:
+            raise ValueError("draws from unlabeled, but data.unlabeled lists no source")
+        return mix
+
+    @model_validator(mode="after")
+    def _monitoring_fits_the_kind(self) -> Phase:
+        val_gates = [g for g in self.gate if g.set == "val"]
+        watched = [g.metric for g in val_gates] + (
+            [self.early_stopping.metric] if self.early_stopping else []
+        )
+        if (self.early_stopping or val_gates) and self.eval_every is None:
+            raise ValueError(
+                "early_stopping and val.* gates need eval_every (how often to evaluate, in steps)"
+            )
+        if self.save_every is not None and self.eval_every is not None:
+            raise ValueError("with eval_every, a checkpoint is saved at every evaluation: drop save_every")
+        if self.kind == "causal_lm" and any(m != "loss" for m in watched):
+            raise ValueError("a causal_lm phase produces no answers to score: watch val.loss only")
+        return self
+
+    @property
+    def selection_metric(self) -> str:
+        """What "best" means when a phase keeps its best evaluation."""
+        if self.early_stopping is not None:
+            return self.early_stopping.metric
+        return "accuracy" if self.kind == "sft" else "loss"

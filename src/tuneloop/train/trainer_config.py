@@ -1,0 +1,96 @@
+"""The trainer settings of a phase: TRL's `SFTConfig`, LoRA adapters, checkpoints for resuming.
+
+One place decides what a phase's trainer does (and `benchmarks/train_throughput.py` measures
+exactly that): the CPU settings that matter for speed, how often a monitored phase evaluates and
+checkpoints, and which checkpoint it keeps.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from peft import LoraConfig
+from trl import SFTConfig
+
+from tuneloop.run_dir import CHECKPOINTS_DIR
+from tuneloop.spec import LoraSpec, Phase, ProjectSpec, higher_is_better
+
+
+def training_config(spec: ProjectSpec, phase: Phase, out_dir: Path) -> SFTConfig:
+    """The trainer settings of a phase (also what benchmarks/train_throughput.py measures)."""
+    on_cpu = not torch.cuda.is_available()
+    return SFTConfig(
+        output_dir=str(out_dir / CHECKPOINTS_DIR),
+        assistant_only_loss=False,  # the rows carry their own loss mask (train/mixture.py)
+        num_train_epochs=phase.epochs,
+        max_steps=phase.max_steps or -1,
+        learning_rate=phase.learning_rate,
+        per_device_train_batch_size=phase.batch_size,
+        gradient_accumulation_steps=phase.gradient_accumulation,
+        warmup_steps=phase.warmup_ratio,  # a float below 1 is a ratio of the total steps
+        weight_decay=phase.weight_decay,
+        lr_scheduler_type=phase.scheduler,
+        max_length=phase.max_length,
+        logging_steps=phase.logging_steps,
+        report_to="none",
+        seed=spec.seed,
+        data_seed=spec.seed,
+        disable_tqdm=True,
+        # TRL turns these on by default (gradient checkpointing is now activation checkpointing);
+        # on CPU they make training about 13x slower.
+        bf16=False if on_cpu else torch.cuda.is_bf16_supported(),
+        activation_checkpointing=not on_cpu,  # the new name of gradient_checkpointing
+        # Packing and padding-free attend over the whole flattened batch with sdpa on CPU:
+        # grouping by length saves the padding without that cost.
+        packing=False,
+        padding_free=False,
+        train_sampling_strategy="group_by_length",
+        dataset_num_proc=None,
+        dataloader_pin_memory=not on_cpu,
+        ddp_find_unused_parameters=False,  # every weight trains; skips a graph walk per step
+        use_cpu=on_cpu,  # also makes a multi-process launch on CPU use gloo (accelerate's MULTI_CPU)
+        **_monitoring(phase),
+    )
+
+
+def latest_checkpoint(out_dir: Path) -> Path | None:
+    """The phase's newest trainer checkpoint, left behind when training was interrupted."""
+    complete = [  # a kill can leave a checkpoint half written; the trainer writes these two last
+        p
+        for p in (out_dir / CHECKPOINTS_DIR).glob("checkpoint-*")
+        if (p / "trainer_state.json").is_file() and (p / "rng_state.pth").is_file()
+    ]
+    return max(complete, key=lambda p: int(p.name.split("-")[-1]), default=None)
+
+
+def lora_config(lora: LoraSpec) -> LoraConfig:
+    return LoraConfig(
+        r=lora.r,
+        lora_alpha=lora.alpha,
+        lora_dropout=lora.dropout,
+        target_modules=lora.target_modules,
+        modules_to_save=lora.modules_to_save or None,
+        task_type="CAUSAL_LM",
+    )
+
+
+def _monitoring(phase: Phase) -> dict[str, Any]:
+    """Checkpoints (for resuming) every `save_every` steps, or at each evaluation with `eval_every`,
+    where the best checkpoint by the phase's metric is the one kept."""
+    if phase.eval_every is None:
+        if phase.save_every is None:
+            return {"save_strategy": "no"}
+        return {"save_strategy": "steps", "save_steps": phase.save_every, "save_total_limit": 1}
+    return {
+        "eval_strategy": "steps",
+        "eval_steps": phase.eval_every,
+        "save_strategy": "steps",
+        "save_steps": phase.eval_every,
+        "save_total_limit": 1,
+        "load_best_model_at_end": True,
+        "metric_for_best_model": phase.selection_metric,
+        "greater_is_better": higher_is_better(phase.selection_metric),
+        "per_device_eval_batch_size": phase.batch_size,
+    }

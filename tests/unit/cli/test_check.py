@@ -1,0 +1,50 @@
+"""`tuneloop check` on a project or on files: exit 1 for rows with errors, 2 for bad input."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+from typer.testing import CliRunner
+
+from tuneloop.cli import app
+
+runner = CliRunner()
+
+
+def test_check_exits_1_when_rows_have_errors(make_project: Callable[..., Path]) -> None:
+    project = make_project()
+    with (project / "data" / "train.csv").open("a") as fh:
+        fh.write("My card never came,not_a_label\n")
+    result = runner.invoke(app, ["check", str(project), "--json"])
+    assert result.exit_code == 1
+    report = orjson.loads(result.stdout)
+    assert report["ok"] is False
+    assert report["counts"]["read"] == report["counts"]["kept"] + report["counts"]["quarantined"] == 301
+    (finding,) = report["findings"]
+    assert (finding["file"], finding["line"], finding["code"]) == ("data/train.csv", 302, "unknown_label")
+
+
+def test_check_files_prints_one_json_object_with_every_finding(tmp_path: Path) -> None:
+    data = tmp_path / "chat.jsonl"
+    messages = [{"role": "user", "content": "Where is my card?"}, {"role": "assistant", "content": "ok"}]
+    good = orjson.dumps({"messages": messages})
+    data.write_bytes(good + b"\n{oops\n" + good + b"\n")
+    result = runner.invoke(app, ["check", str(data), "--json"])
+    assert result.exit_code == 1
+    report = orjson.loads(result.stdout)
+    assert [(f["line"], f["code"], f["severity"]) for f in report["findings"]] == [
+        (2, "invalid_json", "error"),
+        (3, "duplicate", "warning"),
+    ]
+    assert report["files"] == [str(data)] and report["counts"]["read"] == 3
+    assert set(report["checks"]) >= {"format", "length", "duplicates", "hygiene", "pii", "balance"}
+
+
+def test_check_files_bad_input_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "d.csv").write_text("foo,bar\n1,2\n")
+    result = runner.invoke(app, ["check", str(tmp_path / "d.csv")])
+    assert result.exit_code == 2 and "no text column found" in result.stderr
+    result = runner.invoke(app, ["check", str(tmp_path / "missing.jsonl")])
+    assert result.exit_code == 2 and "no such file" in result.stderr

@@ -1,0 +1,40 @@
+"""The error guard: bad input exits 2 with one line, a bug exits 3 with the traceback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tuneloop.cli import app
+
+runner = CliRunner()
+
+
+def test_invalid_spec_exits_2_with_the_line_and_no_traceback(make_project: Callable[..., Path]) -> None:
+    project = make_project()
+    spec = project / "tuneloop.yaml"
+    spec.write_text(spec.read_text().replace("learning_rate: 0.003", "learning_rate: 0", 1))
+    result = runner.invoke(app, ["check", str(project)])
+    assert result.exit_code == 2
+    assert "phases[0].learning_rate: must be > 0 (tuneloop.yaml:" in result.stderr
+    assert isinstance(result.exception, SystemExit)  # a clean exit, not an escaped exception
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_option_is_bad_usage() -> None:
+    assert runner.invoke(app, ["check", "--no-such-option"]).exit_code == 2
+
+
+def test_an_internal_error_exits_3_with_the_traceback(
+    make_project: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(spec: object, engine: str = "local") -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("tuneloop.data.check_report.check_data", broken)
+    result = runner.invoke(app, ["check", str(make_project())])
+    assert result.exit_code == 3
+    assert "RuntimeError('boom')" in result.stderr and "Traceback" in result.stderr

@@ -1,0 +1,107 @@
+"""The model card from what a run left on disk, written here by hand (no model, no training)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+
+from tests.unit.evaluate.factories import prediction
+from tuneloop.evaluate.compare import compare_predictions
+from tuneloop.evaluate.metrics import classification_metrics
+from tuneloop.evaluate.runner import evaluation_intervals
+from tuneloop.feedback.review_files import write_review_results
+from tuneloop.report.model_card import model_card
+from tuneloop.spec import load_spec
+
+
+def _run(make_project: Callable[..., Path], with_extras: bool) -> Path:
+    evaluation = {
+        "metrics": ["accuracy"],
+        "bootstrap": 200,
+        "min_slice_size": 5,
+        "slices": [{"name": "card", "keywords": ["card"]}],
+        "gates": [{"metric": "accuracy", "min": 0.9}],
+    }
+    project = make_project(rows=60, labels=3, evaluation=evaluation)
+    spec = load_spec(project)
+    run_dir = project / "runs" / "run-001"
+    (run_dir / "eval" / "test").mkdir(parents=True)
+    labels = spec.label_names
+    rows = [
+        prediction(f"r{i}", labels[0], labels[0] if i % 4 else labels[1], text="card" if i < 3 else "other")
+        for i in range(20)
+    ]
+    metrics = {
+        **classification_metrics(rows, labels),
+        "mapping_rule": "exact",
+        **evaluation_intervals(rows, labels, spec.evaluation, 0),
+    }
+    (run_dir / "eval" / "test" / "metrics.json").write_bytes(orjson.dumps(metrics))
+    verdict = {
+        "gate": "accuracy >= 0.9",
+        "scope": "overall (test)",
+        "passed": False,
+        "detail": "accuracy 0.750",
+    }
+    record = {
+        "project": str(project),
+        "spec": spec.model_dump(mode="json"),
+        "final_model": "/models/final",
+        "base_model": "/models/base",
+        "guidelines": {"path": "guidelines.md", "sha256": "abc123"},
+        "phases": [{"name": spec.phases[0].name, "steps": 8, "gates": []}],
+        "evaluation_gates": [verdict],
+        "status": "stopped: 1 evaluation gate verdict(s) failed",
+    }
+    (run_dir / "run.json").write_bytes(orjson.dumps(record))
+    if with_extras:
+        base = [prediction(p.id, p.gold or "", None, text=p.text) for p in rows]
+        tests = compare_predictions(rows, base, labels, spec.evaluation)
+        comparisons = {
+            "split": "test",
+            "n": 20,
+            "adjustment": "Holm",
+            "targets": [{"name": "base", "kind": "base", "against": ["base"], "tests": tests}],
+        }
+        (run_dir / "eval" / "test" / "comparisons.json").write_bytes(orjson.dumps(comparisons))
+        family = {"rows_swapped": 12, "flip_rate": 0.0833, "p": 0.5, "flips": [{"id": "r1"}]}
+        fairness = {"counterfactual": {"families": {"gender": family}}}
+        (run_dir / "eval" / "test" / "fairness.json").write_bytes(orjson.dumps(fairness))
+        review = {
+            "items_reviewed": 10,
+            "reviewers": ["simulated-reviewer-1", "simulated-reviewer-2"],
+            "simulated": ["simulated-reviewer-1", "simulated-reviewer-2"],
+            "human_accuracy": 0.6,
+            "automatic_accuracy": 0.7,
+            "kappa_human_automatic": 0.78,
+            "reviewer_agreement": 0.81,
+            "mean_rating": 3.4,
+            "candidates": 4,
+        }
+        write_review_results(run_dir, review)
+    return run_dir
+
+
+def test_the_card_records_data_phases_slices_comparisons_fairness_review_and_limits(
+    make_project: Callable[..., Path],
+) -> None:
+    card = model_card(_run(make_project, with_extras=True))
+    assert "- guidelines: `guidelines.md` (sha256 abc123)" in card
+    assert "| card | match | 3 | " in card and "too small" in card  # 3 rows < min_slice_size 5
+    assert "| base | overall | accuracy | 0.000 -> 0.750 | +0.750 [" in card
+    assert "| gender | 12 | 0.0833 | 0.5 | 1 |" in card  # B's scalars, whatever their names, and flips
+    assert "SIMULATED reviewers" in card and "human-judged accuracy 60.0% vs automatic 70.0%" in card
+    limits = card.split("## Known limitations")[1]
+    assert "slice card: too few rows to judge match (n=3)" in limits
+    assert "failing gate accuracy >= 0.9 [overall (test)]: accuracy 0.750" in limits
+    assert "fairness" not in limits and "reviewed" not in limits
+
+
+def test_missing_fairness_and_review_are_named_as_limitations(make_project: Callable[..., Path]) -> None:
+    card = model_card(_run(make_project, with_extras=False))
+    assert "No fairness results for this run" in card and "No reviewed outputs yet." in card
+    limits = card.split("## Known limitations")[1]
+    assert "no counterfactual fairness check was run" in limits
+    assert "no person has reviewed the model's outputs" in limits
