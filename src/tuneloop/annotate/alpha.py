@@ -41,12 +41,18 @@ def krippendorff_alpha(data: MatrixLike, level: Level | str = "nominal") -> floa
     Ordinal ranks follow the sorted values (for categorical labels: the label order of the matrix).
     Interval and ratio use the numeric ratings, so they need numeric values or numeric labels.
     """
-    matrix = coders_matrix(data)
-    values = level_values(matrix, level)
+    counts, domain = pairable_counts(data, level)
+    return float(alpha_from(coincidences(counts), domain, level))
+
+
+def pairable_counts(data: MatrixLike, level: Level | str) -> tuple[np.ndarray, np.ndarray]:
+    """What alpha at `level` is computed from: the value counts of the pairable units (units x
+    values) and the values they count; refused when no unit is rated twice."""
+    values = level_values(coders_matrix(data), level)
     domain = distinct_values(values)
     counts = pairable(value_counts(values, domain))
     require_pairable(counts, "Krippendorff's alpha")
-    return float(alpha_from(coincidences(counts), domain, level))
+    return counts, domain
 
 
 def level_values(matrix: ReliabilityMatrix, level: str) -> np.ndarray:

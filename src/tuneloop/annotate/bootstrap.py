@@ -13,15 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tuneloop.annotate.alpha import Level, alpha_from, coincidences, level_values
+from tuneloop.annotate.alpha import Level, alpha_from, coincidences, pairable_counts
 from tuneloop.annotate.reliability import AgreementError, MatrixLike, ReliabilityMatrix
 from tuneloop.annotate.value_counts import (
     BLOCK_CELLS,
     coders_matrix,
-    distinct_values,
-    pairable,
     require_pairable,
-    value_counts,
 )
 
 
@@ -53,11 +50,7 @@ def bootstrap_alpha(
     matrix products instead of 1,000 alpha computations. Resamples where alpha is undefined (no
     variation) are left out of the percentiles.
     """
-    matrix = coders_matrix(data)
-    values = level_values(matrix, level)
-    domain = distinct_values(values)
-    counts = pairable(value_counts(values, domain))
-    require_pairable(counts, "Krippendorff's alpha")
+    counts, domain = pairable_counts(data, level)
     n, k = counts.shape
     estimate = float(alpha_from(coincidences(counts), domain, level))
     patterns, pattern_of = np.unique(counts, axis=0, return_inverse=True)
