@@ -30,7 +30,7 @@ from tuneloop.annotate.store import export_records
 from tuneloop.annotate.store.models import Adjudication, Item
 from tuneloop.annotate.summary import AgreementReport, agreement_report
 from tuneloop.data.example import Example
-from tuneloop.data.version import PARTS, DatasetVersion, write_dataset_version
+from tuneloop.data.version import MANIFEST, PARTS, DatasetVersion, write_dataset_version
 from tuneloop.errors import CheckFailed, TuneloopError
 from tuneloop.spec import ProjectSpec
 
@@ -78,7 +78,7 @@ def export_dataset(
         "gate_passed": report.passed,
         **({"override": override} if override is not None else {}),
     }
-    (out_dir / "manifest.json").write_bytes(orjson.dumps(version.manifest, option=orjson.OPT_INDENT_2))
+    (out_dir / MANIFEST).write_bytes(orjson.dumps(version.manifest, option=orjson.OPT_INDENT_2))
     return version
 
 

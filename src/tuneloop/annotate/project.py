@@ -26,7 +26,7 @@ from tuneloop.annotate.store import (
 from tuneloop.annotate.store.engine import Store
 from tuneloop.annotate.store.models import GuidelineVersion, Item, LabelSchema, User
 from tuneloop.data.prepare import prepare_dataset
-from tuneloop.data.version import DatasetVersion
+from tuneloop.data.version import MANIFEST, DatasetVersion
 from tuneloop.errors import TuneloopError
 from tuneloop.spec import ProjectSpec
 
@@ -94,7 +94,7 @@ def annotated_dataset(session: Session, spec: ProjectSpec) -> DatasetVersion:
     if digest is None:
         raise TuneloopError("no closed items from the project's data yet: nothing to export")
     path = spec.output_path / "datasets" / digest
-    if not (path / "manifest.json").is_file():
+    if not (path / MANIFEST).is_file():
         raise TuneloopError(f"{path}: the dataset version the annotated items came from is missing")
     return DatasetVersion.load(path)
 
