@@ -5,7 +5,9 @@ scoring each resample with `metrics.classification_metrics` (sklearn), same resa
 
 1,000 seeded synthetic predictions over 77 labels (BANKING77's size; 70% right, 2% invalid),
 1,000 resamples, the four metrics of `spec.Metric`. Both sides score the very same index matrix,
-so their intervals must agree exactly; best of REPEATS (the machine is shared). Also timed: one
+so their intervals must agree exactly: at 13 rows a label these resamples hold every label (one
+that missed a label would count it at its value on all the rows, intervals.py, where sklearn on
+the resample drops it); best of REPEATS (the machine is shared). Also timed: one
 paired comparison (McNemar and paired bootstrap on 4 slice groups plus the whole split), the work
 `tuneloop evaluate --run` adds per compared model. Results go to BENCHMARKS.md.
 """

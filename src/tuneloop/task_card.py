@@ -1,7 +1,7 @@
 """The task card: what a trained model answers, saved inside its directory.
 
 `tuneloop evaluate MODEL_DIR --data FILE` needs no spec: the card tells it the task, the label set,
-the system prompt the model was trained with and the field names of the training data.
+the system prompt the model was trained with, the field names and the format of the training data.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ class TaskCard:
     max_new_tokens: int = 16
     scoring: str = "loglik"  # evaluation.scoring; cards saved before it existed score by log-likelihood
     parsing: str = "lenient"  # evaluation.parsing: the headline rule under generation
+    data_format: str | None = None  # the first source's format; None on cards saved before it was kept
 
     @classmethod
     def from_spec(cls, spec: ProjectSpec) -> TaskCard:
@@ -40,6 +41,7 @@ class TaskCard:
             max_new_tokens=spec.evaluation.max_new_tokens,
             scoring=spec.evaluation.scoring,
             parsing=spec.evaluation.parsing,
+            data_format=spec.data.sources[0].format,
         )
 
     def save(self, model_dir: Path) -> None:

@@ -21,6 +21,36 @@ annotate_app = typer.Typer(
 
 UserOpt = Annotated[str, typer.Option("--user", help="Name of the user acting.")]
 FORMATS = ("label-studio", "argilla")
+FromNameOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--from-name",
+        help="Label Studio: the control whose results are the labels (<Choices name=...>); default label.",
+    ),
+]
+ToNameOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--to-name", help="Label Studio: only results on this object tag (<Text name=...>); default any."
+    ),
+]
+FieldOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--field", help="The text: Label Studio's data key ($text) or Argilla's field; default text."
+    ),
+]
+QuestionOpt = Annotated[
+    str | None,
+    typer.Option("--question", help="Argilla: the question whose responses are the labels; default label."),
+]
+#: The options of `annotate import --from`: for each format it applies to, the reader's argument.
+READER_OPTIONS = {
+    "--from-name": {"label-studio": "from_name"},
+    "--to-name": {"label-studio": "to_name"},
+    "--field": {"label-studio": "text_field", "argilla": "field"},
+    "--question": {"argilla": "question"},
+}
 
 
 @annotate_app.command("import")
@@ -35,6 +65,10 @@ def annotate_import(
     file_format: Annotated[
         str | None, typer.Option("--format", help="Format of --from: label-studio (JSON) or argilla.")
     ] = None,
+    from_name: FromNameOpt = None,
+    to_name: ToNameOpt = None,
+    text_field: FieldOpt = None,
+    question: QuestionOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Publish the spec's guidelines and import rows of the project's data as items to annotate; or,
@@ -42,10 +76,12 @@ def annotate_import(
     from tuneloop.annotate.project import import_from_spec, operator, project_store
     from tuneloop.spec import load_spec
 
+    given = {"--from-name": from_name, "--to-name": to_name, "--field": text_field, "--question": question}
+    options = _reader_options(source, file_format, given)
     spec = load_spec(project)
     with project_store(spec).begin() as session:
         if source is not None:
-            payload = _import_export_file(session, spec, source, file_format)
+            payload = _import_export_file(session, spec, source, str(file_format), options)
         else:
             version, items = import_from_spec(session, spec, part, limit, operator(session))
             payload = {"dataset_version": version.hash, "path": str(version.path), "part": part}
@@ -53,32 +89,58 @@ def annotate_import(
     if json_out:
         emit(payload)
     elif source is not None:
-        out.print(
-            f"imported {payload['items_added']} items and {payload['annotations_added']} answers from "
-            f"{source}; {len(payload['skipped'])} skipped",
-            highlight=False,
-        )
-        for skipped in payload["skipped"][:20]:
-            out.print(f"  skipped {skipped['record']}: {skipped['reason']}", highlight=False, markup=False)
+        _print_import(source, payload)
     else:
         new, dataset = payload["new_items"], payload["dataset_version"][:12]
         out.print(f"imported {new} new items from {part} of dataset {dataset}", highlight=False)
 
 
-def _import_export_file(session: Any, spec: Any, source: Path, file_format: str | None) -> dict[str, Any]:
+def _reader_options(source: Path | None, file_format: str | None, given: dict[str, Any]) -> dict[str, Any]:
+    """The reader's keyword arguments from the options given, refusing those that don't apply."""
+    used = {name: value for name, value in given.items() if value is not None}
+    if source is None:
+        if used:
+            raise TuneloopError(f"{', '.join(used)}: only with --from FILE --format label-studio|argilla")
+        return {}
+    if file_format not in FORMATS:
+        raise TuneloopError(f"--format: one of {', '.join(FORMATS)} with --from FILE")
+    wrong = [name for name in used if file_format not in READER_OPTIONS[name]]
+    if wrong:
+        raise TuneloopError(
+            f"{', '.join(wrong)}: not for --format {file_format} (label-studio reads --from-name, "
+            "--to-name and --field; argilla reads --field and --question)"
+        )
+    return {READER_OPTIONS[name][file_format]: value for name, value in used.items()}
+
+
+def _import_export_file(
+    session: Any, spec: Any, source: Path, file_format: str, options: dict[str, Any]
+) -> dict[str, Any]:
     from dataclasses import asdict
 
     from tuneloop.annotate.interop import import_argilla, import_label_studio
     from tuneloop.annotate.project import operator, publish_spec_guidelines, task_schema
 
-    if file_format not in FORMATS:
-        raise TuneloopError(f"--format: one of {', '.join(FORMATS)} with --from FILE")
     by = operator(session)
     publish_spec_guidelines(session, spec, by)
     schema = task_schema(session, spec, by)
     reader = import_label_studio if file_format == "label-studio" else import_argilla
-    report = reader(session, source, schema, overlap=spec.annotation.overlap, by=by)
+    report = reader(session, source, schema, overlap=spec.annotation.overlap, by=by, **options)
     return asdict(report)
+
+
+def _print_import(source: Path, payload: dict[str, Any]) -> None:
+    out.print(
+        f"imported {payload['items_added']} items and {payload['annotations_added']} answers from "
+        f"{source}; {len(payload['skipped'])} skipped",
+        highlight=False,
+    )
+    for note in payload["notes"]:
+        out.print(f"  note: {note}", highlight=False, markup=False)
+    for skipped in payload["skipped"][:20]:
+        out.print(f"  skipped {skipped['record']}: {skipped['reason']}", highlight=False, markup=False)
+    if len(payload["skipped"]) > 20:
+        out.print(f"  ... and {len(payload['skipped']) - 20} more (--json lists them all)", highlight=False)
 
 
 @annotate_app.command("simulate")
@@ -131,7 +193,7 @@ def annotate_status(project: ProjectArg = Path("."), json_out: JsonOpt = False) 
     items = status["items"]
     out.print(
         f"items: {items['total']} ({items['open']} open, {items['closed']} closed, {items['disputed']} in "
-        f"dispute, {items['adjudicated']} adjudicated); guidelines v{status['guideline_version']}",
+        f"dispute, {items['adjudicated']} adjudicated); {guidelines_text(status['guideline_version'])}",
         highlight=False,
     )
     for person in status["annotators"]:
@@ -160,11 +222,16 @@ def annotate_agreement(project: ProjectArg = Path("."), json_out: JsonOpt = Fals
         raise CheckFailed("agreement is below annotation.gate: export for training is blocked")
 
 
+def guidelines_text(version: int | None) -> str:
+    """`guidelines v3`, or that none are published yet (not `vNone`)."""
+    return "no guidelines published yet" if version is None else f"guidelines v{version}"
+
+
 def _print_agreement(report: Any) -> None:
     a = report.alpha
     out.print(
         f"alpha {a.estimate:.3f} (95% CI {a.low:.3f} to {a.high:.3f}) over {report.items} items, "
-        f"{len(report.annotators)} annotators, guidelines v{report.guideline_version}",
+        f"{len(report.annotators)} annotators, {guidelines_text(report.guideline_version)}",
         highlight=False,
     )
     for person in report.per_annotator:

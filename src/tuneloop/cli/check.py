@@ -21,13 +21,16 @@ def check(
         Path | None,
         typer.Option("--spec", help="With FILES: labels, tokenizer and quality settings from this project."),
     ] = None,
-    engine: Annotated[str, typer.Option(help="local, or ray (pip install 'tuneloop[ray]').")] = "local",
+    engine: Annotated[
+        str, typer.Option(help=r"local, or ray (pip install 'tuneloop\[ray]').")  # \[: not rich markup
+    ] = "local",
     json_out: JsonOpt = False,
 ) -> None:
     """Check the data before training (docs/checks.md); exit 1 if any row has an error.
 
     With a project: every source, read and split as a run would. With FILES: each file on its own,
-    its format and fields inferred (chat JSONL, or CSV/JSONL/Parquet with text and label columns).
+    its format and fields inferred (chat, Alpaca, ShareGPT or preference rows, or CSV/JSONL/JSON/
+    Parquet with text and label columns; docs/formats.md).
     """
     from tuneloop.data.check_report import check_data, check_files
     from tuneloop.spec import load_spec

@@ -29,7 +29,9 @@ def evaluate(
     label_field: Annotated[
         str | None, typer.Option(help="Column holding the label (default: as trained).")
     ] = None,
-    data_format: Annotated[str | None, typer.Option("--format", help="csv, jsonl, parquet or chat.")] = None,
+    data_format: Annotated[
+        str | None, typer.Option("--format", help="csv, jsonl, json, parquet, chat, alpaca or sharegpt.")
+    ] = None,
     run: Annotated[
         Path | None,
         typer.Option(help="A run directory: evaluate on its splits (its final model by default)."),
@@ -136,9 +138,17 @@ def _listed(verdicts: list[Verdict]) -> str:
 
 
 def print_headline(name: str, m: dict[str, Any]) -> None:
-    """One line of a split's (or file's) headline metrics."""
-    numbers = ", ".join(f"{k} {v:.4f}" for k, v in m.items() if k not in ("n", "invalid_rate"))
+    """One line of a split's (or file's) headline metrics, one per baseline, and the collapse alarm."""
+    numbers = ", ".join(
+        f"{k} {v:.4f}" for k, v in m.items() if k not in ("n", "invalid_rate", "baselines", "collapse")
+    )
     out.print(f"{name}: {numbers} (n={m['n']}, invalid outputs {m['invalid_rate']:.2%})", highlight=False)
+    for baseline, b in (m.get("baselines") or {}).items():
+        out.print(
+            f"  baseline {baseline}: " + ", ".join(f"{k} {v:.4f}" for k, v in b.items()), highlight=False
+        )
+    for reason in (m.get("collapse") or {}).get("reasons", []):
+        out.print(f"  [bold red]COLLAPSE ALARM[/]: {escape(reason)}", highlight=False)
 
 
 def print_verdicts(verdicts: list[Verdict]) -> None:

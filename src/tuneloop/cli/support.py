@@ -2,6 +2,8 @@
 
 Library code raises `TuneloopError` (exit 2) or `CheckFailed` (exit 1); `guarded` turns them into one
 line on stderr and the documented exit code, and anything else into exit 3 with the traceback.
+With `--json` an error that stops a command before its output also prints one JSON object on
+stdout, `{"error": message, "exit_code": 2}`, so a script reading stdout always gets one.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-import click
 import orjson
 import typer
 from rich.console import Console
@@ -38,13 +39,17 @@ def guarded(fn: F) -> F:
         except TuneloopError as exc:
             kind = "check failed" if isinstance(exc, CheckFailed) else "error"
             err.print(f"[bold red]{kind}:[/] {escape(str(exc))}", highlight=False)
+            if kwargs.get("json_out") and not isinstance(exc, CheckFailed):  # a failed check emits its report
+                emit({"error": str(exc), "exit_code": exc.exit_code})
             raise typer.Exit(exc.exit_code) from None
-        except (typer.Exit, click.ClickException):
+        except (typer.Exit, typer.Abort, typer.TyperException):  # typer's own (its click is bundled)
             raise
         except Exception as exc:  # a bug, not bad input: keep the traceback, but not exit 1 or 2
             err.print_exception()
             message = f"{escape(repr(exc))}; please report it, with the traceback"
             err.print(f"[bold red]internal error:[/] {message}")
+            if kwargs.get("json_out"):
+                emit({"error": f"internal error: {exc!r}", "exit_code": INTERNAL_ERROR})
             raise typer.Exit(INTERNAL_ERROR) from None
 
     return wrapper  # type: ignore[return-value]

@@ -4,7 +4,8 @@ Two ways in:
 - `check_data(spec)`: every source of a project, read and split the way a run would, with the
   spec's labels, tokenizer, limits and `quality:` settings.
 - `check_files(paths, spec=None)`: files on their own, format and fields inferred from the file
-  (chat JSONL, JSONL or CSV or Parquet with text and label columns), streamed in shards so a file
+  (chat, Alpaca, ShareGPT or preference rows in JSONL or a JSON array, or CSV, JSONL, JSON or
+  Parquet with text and label columns; docs/formats.md), streamed in shards so a file
   larger than memory can be checked; a spec, when given, adds its labels and settings. A file named
   like a split (`*valid*`, `*dev*`, `*test*`) is that split, so leakage between files is found.
 
@@ -16,11 +17,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-
-import orjson
 
 from tuneloop.data.checks.settings import CheckSettings
 from tuneloop.data.checks.suite import (
@@ -31,8 +31,11 @@ from tuneloop.data.checks.suite import (
     shards_from_sources,
 )
 from tuneloop.data.prepare import read_and_split
+from tuneloop.data.readers import container_of, first_objects
+from tuneloop.data.row_shapes import row_shape
 from tuneloop.errors import TuneloopError
 from tuneloop.spec import FieldMap, ProjectSpec, Source
+from tuneloop.spec.data import CONVERSATION_FORMATS
 from tuneloop.task_card import TaskCard
 
 PROCESSES_FROM_BYTES = 32 * 1024 * 1024  # larger JSONL inputs are parsed and scanned on every core
@@ -56,7 +59,7 @@ _SPLIT_NAMES = (("test", "test"), ("valid", "validation"), ("dev", "validation")
 def check_data(spec: ProjectSpec, engine: str = "local") -> dict[str, Any]:
     """The suite on a project's sources, split as a run would split them."""
     result, parts = read_and_split(spec)
-    settings = CheckSettings.from_spec(spec)
+    settings = CheckSettings.from_spec(spec, parts)
     report = run_checks(
         lambda: shards_from_parts(parts, result.quarantined, result.notes), settings, _scans(engine)
     )
@@ -78,13 +81,15 @@ def check_files(
         settings, card, fields = None, TaskCard(task="generate", labels=[], system=None), None
     inputs = [(infer_source(path, fields), split_of(path)) for path in paths]
     if settings is None:
-        labelled = any(s.format != "chat" and s.fields.label in LABEL_FIELDS for s, _ in inputs)
+        labelled = any(
+            s.format not in CONVERSATION_FORMATS and s.fields.label in LABEL_FIELDS for s, _ in inputs
+        )
         settings = CheckSettings(labelled=True if labelled else None)
     root = Path.cwd()
     scans = _scans(engine)
     workers = os.cpu_count() or 1
     big = sum(p.stat().st_size for p in paths) > PROCESSES_FROM_BYTES
-    if engine == "local" and workers > 1 and big and all(s.format in ("jsonl", "chat") for s, _ in inputs):
+    if engine == "local" and workers > 1 and big and all(container_of(s) == "jsonl" for s, _ in inputs):
         scans = process_scans(inputs, card, root, workers)
     report: QualityReport = run_checks(lambda: shards_from_sources(inputs, card, root), settings, scans)
     out = report.to_dict()
@@ -118,21 +123,27 @@ def infer_source(path: Path, fields: FieldMap | None = None) -> Source:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         fmt, columns = "csv", _csv_header(path)
+        rows = [dict.fromkeys(columns)]
     elif suffix == ".parquet":
         import pyarrow.parquet as pq
 
         fmt, columns = "parquet", pq.read_schema(path).names
+        rows = [dict.fromkeys(columns)]
     elif suffix in (".jsonl", ".json", ".ndjson"):
-        objects = _first_objects(path)
-        columns = list(dict.fromkeys(key for row in objects for key in row))
-        tabular = fields.text if fields is not None else next((c for c in TEXT_FIELDS if c in columns), None)
-        if any("messages" in row for row in objects) or tabular not in columns:
-            return Source(path=path, format="chat")  # OpenAI chat: each row says what it lacks
-        fmt = "jsonl"
+        fmt = "json" if suffix == ".json" else "jsonl"
+        rows = first_objects(Source(path=path, format=fmt))  # type: ignore[arg-type]
+        columns = list(dict.fromkeys(key for row in rows for key in row))
     else:
         raise TuneloopError(
-            f"{path}: cannot tell the format from {suffix or 'no extension'!r}; use .csv, .jsonl or .parquet"
+            f"{path}: cannot tell the format from {suffix or 'no extension'!r}; "
+            "use .csv, .jsonl, .json or .parquet"
         )
+    shaped = _shaped(path, fmt, rows, fields)
+    if shaped is not None:
+        return shaped
+    tabular = fields.text if fields is not None else next((c for c in TEXT_FIELDS if c in columns), None)
+    if fmt in ("json", "jsonl") and tabular not in columns:
+        return Source(path=path, format="chat")  # OpenAI chat: each row says what it lacks
     if fields is not None and fields.text in columns:
         return Source(path=path, format=fmt, fields=fields)  # type: ignore[arg-type]
     text = next((c for c in TEXT_FIELDS if c in columns), None)
@@ -145,24 +156,20 @@ def infer_source(path: Path, fields: FieldMap | None = None) -> Source:
     return Source(path=path, format=fmt, fields=FieldMap(text=text, label=label))  # type: ignore[arg-type]
 
 
+def _shaped(path: Path, fmt: str, rows: list[dict[str, Any]], fields: FieldMap | None) -> Source | None:
+    """A `Source` for rows of a shape other tools publish (chat, Alpaca, ShareGPT, preference rows),
+    by the keys of most of the first rows; None for tabular rows."""
+    text_field = fields.text if fields is not None else "text"
+    counts = Counter(row_shape(row, fmt, text_field) for row in rows).most_common(1)
+    shape = counts[0][0] if counts else "tabular"
+    if shape == "tabular":
+        return None
+    # preference rows: each row is read as one by its keys; the others by their shape's format
+    return Source(path=path, format=fmt if shape == "preference" else shape)  # type: ignore[arg-type]
+
+
 def _csv_header(path: Path) -> list[str]:
     import csv
 
     with path.open(encoding="utf-8", errors="replace", newline="") as fh:
         return [c.lstrip("\ufeff") for c in next(csv.reader(fh), [])]
-
-
-def _first_objects(path: Path, lines: int = 100) -> list[dict[str, Any]]:
-    """The rows among the first `lines` lines that parse as JSON objects."""
-    found = []
-    with path.open("rb") as fh:
-        for i, line in enumerate(fh):
-            if i >= lines:
-                break
-            try:
-                value = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                continue
-            if isinstance(value, dict):
-                found.append(value)
-    return found

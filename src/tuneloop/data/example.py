@@ -1,8 +1,16 @@
-"""The canonical example every stage reads: chat messages plus label, slices and provenance."""
+"""The canonical example every stage reads: chat messages plus label, slices and provenance.
+
+A message is OpenAI's chat form, kept to what training uses: `role` (system, user, assistant or
+tool) and `content` (text; "" for an assistant turn that only calls tools), and only where they
+apply `tool_calls` (`[{"id"?, "type": "function", "function": {"name", "arguments"}}]`, the
+arguments as JSON text), `tool_call_id` (on a tool turn) and `weight: 0` (an assistant turn that is
+not trained; no weight means trained). `data/chat_rows.py` reads rows into this form.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,19 +21,21 @@ import orjson
 class Example:
     """One row of task data in OpenAI chat form.
 
-    `id` is a hash of the content (messages and label) only, so the same row read from two files,
-    or on two days, gets the same id; `source` says where this copy came from.
+    `id` is a hash of the content (messages, label and tools) only, so the same row read from two
+    files, or on two days, gets the same id; `source` says where this copy came from. `tools`: the
+    tools the row declares (`[{"type": "function", "function": {name, description, parameters}}]`).
     """
 
-    messages: list[dict[str, str]]
+    messages: list[dict[str, Any]]
     label: str | None
     source: str
     slices: dict[str, str] = field(default_factory=dict)
     id: str = ""
+    tools: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.id:
-            object.__setattr__(self, "id", content_id(self.messages, self.label))
+            object.__setattr__(self, "id", content_id(self.messages, self.label, self.tools))
 
     @property
     def text(self) -> str:
@@ -33,7 +43,13 @@ class Example:
         return next(m["content"] for m in reversed(self.messages) if m["role"] == "user")
 
     @property
-    def prompt_messages(self) -> list[dict[str, str]]:
+    def answer(self) -> str:
+        """The final assistant turn as text (its tool calls included), or "" without one."""
+        last = self.messages[-1] if self.messages else None
+        return turn_text(last) if last and last["role"] == "assistant" else ""
+
+    @property
+    def prompt_messages(self) -> list[dict[str, Any]]:
         """The conversation up to (not including) the final assistant answer."""
         if self.messages and self.messages[-1]["role"] == "assistant":
             return self.messages[:-1]
@@ -46,22 +62,50 @@ class Example:
             "label": self.label,
             "slices": sorted(self.slices.items()),
             "source": self.source,
+            "tools": orjson.dumps(self.tools).decode() if self.tools else None,
         }
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Example:
+        """The inverse of `to_row`; a row written before tool calls and weights existed (no `tools`
+        column, messages of role and content only) reads as the same example it always did."""
         slices = row.get("slices") or []
         return cls(
-            messages=[{"role": m["role"], "content": m["content"]} for m in row["messages"]],
+            messages=[_present(m) for m in row["messages"]],
             label=row.get("label"),
             source=row["source"],
             slices=dict(slices),
             id=row["id"],
+            tools=orjson.loads(row["tools"]) if row.get("tools") else [],
         )
 
 
-def content_id(messages: list[dict[str, str]], label: str | None) -> str:
-    payload = orjson.dumps({"messages": messages, "label": label}, option=orjson.OPT_SORT_KEYS)
+def _present(message: dict[str, Any]) -> dict[str, Any]:
+    """A stored message without the fields it does not have (Parquet stores them as null)."""
+    kept = {key: value for key, value in message.items() if value is not None}
+    if "tool_calls" in kept:
+        kept["tool_calls"] = [{k: v for k, v in call.items() if v is not None} for call in kept["tool_calls"]]
+    return kept
+
+
+def turn_text(message: dict[str, Any]) -> str:
+    """A turn as plain text: its content, then each tool call on a line of its own as
+    `{"name": ..., "arguments": {...}}` (as the tiny model's chat template writes it)."""
+    calls = [
+        json.dumps(
+            {"name": call["function"]["name"], "arguments": json.loads(call["function"]["arguments"])},
+            ensure_ascii=False,
+        )
+        for call in message.get("tool_calls", [])
+    ]
+    return "\n".join([message["content"]] * bool(message["content"]) + calls)
+
+
+def content_id(
+    messages: list[dict[str, Any]], label: str | None, tools: list[dict[str, Any]] | None = None
+) -> str:
+    content = {"messages": messages, "label": label, **({"tools": tools} if tools else {})}
+    payload = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(payload).hexdigest()[:16]
 
 

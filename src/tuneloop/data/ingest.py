@@ -1,31 +1,31 @@
-"""Ingest: read CSV, JSONL, Parquet and OpenAI chat JSONL into canonical examples.
+"""Ingest: read CSV, JSONL, JSON and Parquet files of tabular, OpenAI chat, Alpaca or ShareGPT rows
+into canonical examples (docs/formats.md).
 
-Each reader yields `(line, raw_text, value)` records; one mapper turns a record into an `Example`
-or a quarantined row with a finding. A row-level problem never stops the run. A problem with the
-whole file (it cannot be opened, a mapped column is missing from the header) is a `TuneloopError`
-that names the file and the column, because every row would fail the same way.
+Each reader (data/readers.py) yields `(line, raw_text, value)` records; one mapper turns a record,
+by its shape (data/row_shapes.py), into an `Example` or a quarantined row with a finding.
+Preference rows (data/preference.py) are read and checked, then kept out: no phase trains on them.
+A row-level problem never stops the run. A problem with the whole file (it cannot be opened, it is
+no JSON layout, a mapped column is missing from the header) is a `TuneloopError` that names the
+file (and the column), because every row would fail the same way.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
-import pyarrow.parquet as pq
-
+from tuneloop.data.chat_rows import ChatRow, read_chat_row
 from tuneloop.data.example import Example, build_messages
 from tuneloop.data.findings import Finding, QuarantinedRow
+from tuneloop.data.preference import NOT_TRAINED, not_trained, preference_of, refusal
+from tuneloop.data.readers import jsonl_records, records
+from tuneloop.data.row_problem import RowProblem
+from tuneloop.data.row_shapes import KNOWN_KEYS, alpaca_messages, row_shape, sharegpt_chat, unknown_keys
 from tuneloop.errors import TuneloopError
 from tuneloop.spec import Source
 from tuneloop.task_card import TaskCard
-
-ROLES = ("system", "user", "assistant")
-
 
 # Keys OpenAI's chat fine-tuning format and tuneloop's canonical rows use; anything else is a typo or
 # a field the trainer will ignore, which a person should know about (a warning, the row is kept).
@@ -34,8 +34,9 @@ CHAT_KEYS = frozenset(
      "parallel_tool_calls"}
 )  # fmt: skip
 MESSAGE_KEYS = frozenset(
-    {"role", "content", "name", "weight", "tool_calls", "tool_call_id", "function_call", "refusal"}
-)
+    {"role", "content", "name", "weight", "loss_weight", "tool_calls", "tool_call_id", "function_call",
+     "refusal"}
+)  # fmt: skip
 
 
 @dataclass
@@ -56,14 +57,6 @@ class IngestResult:
         self.read += other.read
 
 
-class _RowProblem(Exception):
-    """Raised inside the mapper; becomes a quarantined row."""
-
-    def __init__(self, code: str, message: str, fix: str | None = None) -> None:
-        super().__init__(message)
-        self.code, self.message, self.fix = code, message, fix
-
-
 def ingest_sources(sources: list[Source], card: TaskCard, root: Path) -> IngestResult:
     result = IngestResult()
     for source in sources:
@@ -75,6 +68,7 @@ def ingest_source(source: Source, card: TaskCard, root: Path) -> IngestResult:
     """Read one source file; every row ends up either in `examples` or in `quarantined`.
 
     `card` gives the task rules (label set, system prompt); `root` shortens file names in findings.
+    A file of preference rows is refused: nothing reads them yet.
     """
     result = IngestResult()
     for item, notes in iter_source(source, card, root):
@@ -84,6 +78,9 @@ def ingest_source(source: Source, card: TaskCard, root: Path) -> IngestResult:
         else:
             result.examples.append(item)
         result.notes.extend(notes)
+    held = [q.finding for q in result.quarantined if q.finding.code == NOT_TRAINED]
+    if held:
+        raise TuneloopError(refusal(source.path, len(held), result.read, held[0].line))
     return result
 
 
@@ -98,21 +95,22 @@ def iter_source(
     name = _display_name(source.path, root)
     known = CHAT_KEYS | set(source.fields.slices)
     read = 0
-    records = _records(source) if lines is None else jsonl_records(lines)
-    for line, raw, value in records:
+    rows = records(source) if lines is None else jsonl_records(lines)
+    for line, raw, value in rows:
         read += 1
         try:
-            if isinstance(value, _RowProblem):
+            if isinstance(value, RowProblem):
                 raise value
-            example = _to_example(value, source, card, f"{name}:{line}")
-        except _RowProblem as problem:
+            shape = _shape(value, source, card)
+            example = _to_example(value, shape, source, card, f"{name}:{line}")
+        except RowProblem as problem:
             finding = Finding(problem.code, "error", name, line, problem.message, fix=problem.fix)
             yield QuarantinedRow(finding, raw), []
         else:
-            notes = (
-                _unrecognised_keys(value, known, name, line, example.id) if source.format == "chat" else []
-            )
-            yield example, notes
+            if shape == "chat":
+                yield example, _unrecognised_keys(value, known, name, line, example.id)
+            else:
+                yield example, _shape_notes(value, shape, source, (name, line), example.id)
     if read == 0 and lines is None:
         raise TuneloopError(f"{source.path}: no rows to read (the file is empty or holds only a header)")
 
@@ -139,6 +137,25 @@ def _unrecognised_keys(
     ]
 
 
+def _shape_notes(
+    row: dict[str, Any], shape: str, source: Source, where: tuple[str, int], row_id: str
+) -> list[Finding]:
+    """Warnings for the keys of an Alpaca or ShareGPT row that its format does not know."""
+    if shape not in KNOWN_KEYS:
+        return []
+    return [
+        Finding(
+            "unrecognised_key",
+            "warning",
+            *where,
+            f"{key} is not a key of the {shape} format; training ignores it",
+            fix="remove it, or fix its spelling",
+            row_id=row_id,
+        )
+        for key in unknown_keys(row, shape, source.fields.slices)
+    ]
+
+
 def _display_name(path: Path, root: Path) -> str:
     try:
         return str(path.relative_to(root))
@@ -146,162 +163,25 @@ def _display_name(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _records(source: Source) -> Iterator[tuple[int, str, Any]]:
-    readers = {
-        "csv": _csv_records,
-        "jsonl": _jsonl_records,
-        "chat": _jsonl_records,
-        "parquet": _parquet_records,
-    }
-    try:
-        yield from readers[source.format or "jsonl"](source)
-    except OSError as exc:
-        raise TuneloopError(f"{source.path}: cannot read ({exc.strerror or exc})") from None
-
-
-def _csv_records(source: Source) -> Iterator[tuple[int, str, Any]]:
-    """Rows as the csv module reads them, streamed: only the lines of the current row are held."""
-    csv.field_size_limit(_CSV_FIELD_LIMIT)
-    with source.path.open("rb") as fh:
-        # Undecodable bytes become surrogates so one bad line is flagged without losing the file.
-        text = io.TextIOWrapper(fh, encoding="utf-8", errors="surrogateescape", newline="")
-        pending: list[str] = []  # the raw lines of the row being read
-        reader = csv.reader(_remembered(text, pending))
-        try:
-            header = next(reader)
-        except (StopIteration, csv.Error):
-            return
-        missing = [c for c in _mapped_columns(source) if c not in header]
-        if missing:
-            raise TuneloopError(
-                f"{source.path}: column {missing[0]!r} (from the spec's fields:) is not in the CSV header "
-                f"(columns: {', '.join(header)})"
-            )
-        pending.clear()
-        while True:
-            start = reader.line_num + 1
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                yield start, _raw(pending), _RowProblem("unreadable_csv", f"not CSV: {exc}")
-                continue
-            if not cells:  # a blank line is not a row
-                pending.clear()
-                continue
-            yield start, _raw(pending), _csv_value(cells, header, start, reader.line_num)
-
-
-def _remembered(lines: Iterable[str], pending: list[str]) -> Iterator[str]:
-    """Hand each line to the csv reader and keep it (without its line end) for the row's raw text."""
-    for number, line in enumerate(lines):
-        if number == 0:
-            line = line.removeprefix("\ufeff")
-        pending.append(line.rstrip("\r\n"))
-        yield line
-
-
-_CSV_FIELD_LIMIT = 64 * 1024 * 1024  # long texts are a length finding for later checks, not a crash
-
-
-def _raw(pending: list[str]) -> str:
-    """The row's raw lines as text (bad bytes shown as U+FFFD), then forgotten."""
-    raw = "\n".join(pending)
-    pending.clear()
-    return raw.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
-
-
-def _csv_value(cells: list[str], header: list[str], start: int, end: int) -> Any:
-    if any(_has_surrogates(c) for c in cells):
-        return _RowProblem("invalid_utf8", "the line is not valid UTF-8", "re-encode the file as UTF-8")
-    if len(cells) == len(header):
-        return dict(zip(header, cells, strict=True))
-    if end > start:
-        return _RowProblem(
-            "unterminated_quote",
-            f"a quote opened on line {start} is not closed where expected: lines {start}-{end} were read "
-            f"as one row of {len(cells)} columns instead of {len(header)}",
-            "close the quote, or double a quote inside a quoted field",
-        )
-    return _RowProblem(
-        "wrong_column_count",
-        f"expected {len(header)} columns, found {len(cells)}",
-        "quote fields that contain commas",
-    )
-
-
-def _has_surrogates(text: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in text)
-
-
-def _jsonl_records(source: Source) -> Iterator[tuple[int, str, Any]]:
-    with source.path.open("rb") as fh:
-        yield from jsonl_records(numbered_lines(fh))
-
-
-def numbered_lines(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
-    """(1-based line number, bytes) of each non-blank line; a UTF-8 byte-order mark is dropped."""
-    for number, line_bytes in enumerate(lines, start=1):
-        if not line_bytes.strip():
-            continue
-        if number == 1:
-            line_bytes = line_bytes.removeprefix(b"\xef\xbb\xbf")
-        yield number, line_bytes
-
-
-def jsonl_records(lines: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, str, Any]]:
-    for number, line_bytes in lines:
-        try:
-            raw = line_bytes.decode("utf-8").rstrip("\r\n")
-        except UnicodeDecodeError as exc:
-            yield (
-                number,
-                line_bytes.decode("utf-8", errors="replace").rstrip("\r\n"),
-                _RowProblem(
-                    "invalid_utf8",
-                    f"the line is not valid UTF-8 (byte {exc.start})",
-                    "re-encode the file as UTF-8",
-                ),
-            )
-            continue
-        try:
-            yield number, raw, orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            yield (
-                number,
-                raw,
-                _RowProblem("invalid_json", f"invalid JSON: {exc.msg} at column {exc.colno}"),
-            )
-
-
-def _parquet_records(source: Source) -> Iterator[tuple[int, str, Any]]:
-    try:
-        table = pq.read_table(source.path)
-    except Exception as exc:  # pyarrow raises several unrelated types for a damaged file
-        raise TuneloopError(f"{source.path}: not a readable Parquet file ({exc})") from None
-    missing = [c for c in _mapped_columns(source) if c not in table.column_names]
-    if missing:
-        raise TuneloopError(
-            f"{source.path}: column {missing[0]!r} (from the spec's fields:) is not in the Parquet file "
-            f"(columns: {', '.join(table.column_names)})"
-        )
-    for number, row in enumerate(table.to_pylist(), start=1):
-        yield number, orjson.dumps(row, default=str).decode(), row
-
-
-def _mapped_columns(source: Source) -> list[str]:
-    if source.format == "chat":
-        return []
-    columns = [source.fields.text, *source.fields.slices]
-    return columns + ([source.fields.label] if source.fields.label else [])
-
-
-def _to_example(value: Any, source: Source, card: TaskCard, where: str) -> Example:
+def _shape(value: Any, source: Source, card: TaskCard) -> str:
     if not isinstance(value, dict):
-        raise _RowProblem("not_an_object", f"expected a JSON object, found {type(value).__name__}")
-    if source.format == "chat":
-        messages, label = _chat_messages(value, card)
+        raise RowProblem("not_an_object", f"expected a JSON object, found {type(value).__name__}")
+    if card.task == "text":  # unlabeled domain text: its text field, whatever else the row holds
+        return "tabular"
+    return row_shape(value, source.format, source.fields.text)
+
+
+def _to_example(value: dict[str, Any], shape: str, source: Source, card: TaskCard, where: str) -> Example:
+    tools: list[dict[str, Any]] = []
+    label: str | None
+    if shape == "preference":
+        raise not_trained(preference_of(value, card.system))
+    if shape in ("chat", "sharegpt"):
+        chat = _chat_messages(value, card) if shape == "chat" else sharegpt_chat(value, card.system)
+        messages, label, tools = chat.messages, chat.label, chat.tools
+    elif shape == "alpaca":
+        messages = alpaca_messages(value, card.system)
+        label = messages[-1]["content"]
     else:
         text = _required_str(value, source.fields.text, "text")
         label = _required_str(value, source.fields.label, "label") if source.fields.label else None
@@ -309,60 +189,33 @@ def _to_example(value: Any, source: Source, card: TaskCard, where: str) -> Examp
     if card.task == "classify":
         label = _checked_label(label, card)
     slices = {name: str(value[name]) for name in source.fields.slices if value.get(name) not in (None, "")}
-    return Example(messages=messages, label=label, source=where, slices=slices)
+    return Example(messages=messages, label=label, source=where, slices=slices, tools=tools)
 
 
 def _required_str(row: dict[str, Any], key: str, role: str) -> str:
     if key not in row or row[key] is None:
-        raise _RowProblem("missing_field", f"the {role} field {key!r} is missing")
+        raise RowProblem("missing_field", f"the {role} field {key!r} is missing")
     value = row[key]
     if not isinstance(value, str):
-        raise _RowProblem(
+        raise RowProblem(
             "wrong_type", f"the {role} field {key!r} must be a string, found {type(value).__name__}"
         )
     value = value.strip()
     if not value:
-        raise _RowProblem("empty_text", f"the {role} field {key!r} is empty")
+        raise RowProblem("empty_text", f"the {role} field {key!r} is empty")
     return value
 
 
-def _chat_messages(row: dict[str, Any], card: TaskCard) -> tuple[list[dict[str, str]], str | None]:
-    messages = row.get("messages")
-    if messages is None:
-        raise _RowProblem("missing_field", "the field 'messages' is missing")
-    if not isinstance(messages, list) or not messages:
-        raise _RowProblem("wrong_type", "'messages' must be a non-empty list of {role, content} objects")
-    clean = []
-    for i, message in enumerate(messages):
-        if not isinstance(message, dict):
-            raise _RowProblem("wrong_type", f"messages[{i}] must be an object")
-        role, content = message.get("role"), message.get("content")
-        for key in ("role", "content"):
-            if key not in message:
-                raise _RowProblem("missing_field", f"messages[{i}] has no {key!r}")
-        if role not in ROLES:
-            raise _RowProblem(
-                "unknown_role", f"messages[{i}].role must be one of {', '.join(ROLES)}, found {role!r}"
-            )
-        if not isinstance(content, str):
-            raise _RowProblem("wrong_type", f"messages[{i}].content must be a string")
-        if not content.strip():
-            raise _RowProblem("empty_text", f"messages[{i}].content is empty")
-        clean.append({"role": role, "content": content.strip()})
-    if not any(m["role"] == "user" for m in clean):
-        raise _RowProblem("no_user_message", "the conversation has no user message")
-    if clean[-1]["role"] != "assistant":
-        raise _RowProblem("no_assistant_message", "the conversation does not end with an assistant answer")
-    if card.system and clean[0]["role"] != "system":
-        clean.insert(0, {"role": "system", "content": card.system})
-    return clean, clean[-1]["content"]
+def _chat_messages(row: dict[str, Any], card: TaskCard) -> ChatRow:
+    """An OpenAI chat row (`chat_rows.py`), the task's system prompt first if it has none."""
+    return read_chat_row(row, card.system)
 
 
 def _checked_label(label: str | None, card: TaskCard) -> str:
     if label is None:
-        raise _RowProblem("missing_field", "a classify task needs a label on every row")
+        raise RowProblem("missing_field", "a classify task needs a label on every row")
     if label not in card.labels:
-        raise _RowProblem(
+        raise RowProblem(
             "unknown_label",
             f"label {label!r} is not in the spec's labels",
             "fix the label or add it to labels: in tuneloop.yaml",

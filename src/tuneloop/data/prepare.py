@@ -45,13 +45,15 @@ def read_and_split(spec: ProjectSpec) -> tuple[IngestResult, dict[str, list[Exam
     files = spec.splits.files
     parts: dict[str, list[Example]]
     if files is None:
-        parts = stratified_split(
+        split = stratified_split(
             result.examples,
             spec.splits.validation,
             spec.splits.test,
             spec.seed,
             stratify=spec.objective.task == "classify",
         )
+        parts = split.parts
+        result.notes.extend(split.findings)  # labels kept in train: checked and reported like notes
     else:
         validation = ingest_source(files.validation, card, spec.root)
         test = ingest_source(files.test, card, spec.root)

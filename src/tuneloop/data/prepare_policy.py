@@ -62,7 +62,8 @@ class PolicyResult:
 def apply_policy(spec: ProjectSpec, result: IngestResult, parts: dict[str, list[Example]]) -> PolicyResult:
     quality = spec.quality
     report: QualityReport = run_checks(
-        lambda: shards_from_parts(parts, result.quarantined, result.notes), CheckSettings.from_spec(spec)
+        lambda: shards_from_parts(parts, result.quarantined, result.notes),
+        CheckSettings.from_spec(spec, parts),
     )
     rows = numbered_rows(parts)
     drop: dict[int, Finding] = {}
@@ -170,10 +171,10 @@ def _cleaned(
             if redact_pii:
                 content, found = redact(content)
                 kinds.update(found)
-        messages.append({"role": message["role"], "content": content})
+        messages.append({**message, "content": content})  # tool calls and weights stay as they were
     if messages == example.messages:
         return example, False, kinds
-    return Example(messages, example.label, example.source, example.slices), normalised, kinds
+    return replace(example, messages=messages, id=""), normalised, kinds
 
 
 def _cap(train: list[Example], cap: int) -> tuple[list[Example], list[QuarantinedRow]]:

@@ -14,6 +14,7 @@ from rich.console import Console
 
 from tuneloop.data.prepare import prepare_dataset
 from tuneloop.data.prepare_policy import data_gate
+from tuneloop.data.split import SPLITS
 from tuneloop.data.version import DatasetVersion
 from tuneloop.distributed import is_main, main_first
 from tuneloop.errors import TuneloopError
@@ -31,11 +32,22 @@ def prepare(spec: ProjectSpec, run_dir: Path, console: Console) -> DatasetVersio
     counts = dataset.manifest["counts"]
     console.print(
         f"data: read {counts['read']}, kept {counts['kept']}, quarantined {counts['quarantined']} "
-        f"→ train {counts['splits']['train']} / validation {counts['splits']['validation']} "
-        f"/ test {counts['splits']['test']}"
+        f"→ {split_sizes(spec, counts['splits'])}"
         + (f", unlabeled text {counts['splits']['unlabeled']}" if counts["splits"]["unlabeled"] else "")
     )
     update_record(run_dir, data_gate=data_gate(spec, dataset).to_dict())
     if not dataset.split("train"):
         raise TuneloopError("no usable training rows: every row was quarantined (run `tuneloop check`)")
     return dataset
+
+
+def split_sizes(spec: ProjectSpec, splits: dict[str, int]) -> str:
+    """The split sizes, each held-out split with its share of the split rows and the fraction the
+    spec asked for (none with split files): `train 707 / validation 151 (15.0%, asked 15%) / ...`."""
+    total = max(sum(splits[name] for name in SPLITS), 1)
+    shown = [f"train {splits['train']}"]
+    for name in SPLITS[1:]:
+        asked = None if spec.splits.files is not None else getattr(spec.splits, name)
+        share = f" ({splits[name] / total:.1%}, asked {asked * 100:g}%)" if asked is not None else ""
+        shown.append(f"{name} {splits[name]}{share}")
+    return " / ".join(shown)

@@ -30,13 +30,32 @@ from tuneloop.errors import TuneloopError
 PARTS = (*SPLITS, "unlabeled", "general")
 MANIFEST = "manifest.json"
 QUARANTINE = "quarantine.jsonl"
+# A tool call as `Example` holds it; `tools` (JSON Schemas of any shape) is stored as JSON text.
+# Files written before tool calls, weights and tools existed lack those fields and read the same.
+_TOOL_CALL = pa.struct(
+    [
+        ("id", pa.string()),
+        ("type", pa.string()),
+        ("function", pa.struct([("name", pa.string()), ("arguments", pa.string())])),
+    ]
+)
+_MESSAGE = pa.struct(
+    [
+        ("role", pa.string()),
+        ("content", pa.string()),
+        ("tool_calls", pa.list_(_TOOL_CALL)),
+        ("tool_call_id", pa.string()),
+        ("weight", pa.int8()),
+    ]
+)
 _SCHEMA = pa.schema(
     [
         ("id", pa.string()),
-        ("messages", pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))),
+        ("messages", pa.list_(_MESSAGE)),
         ("label", pa.string()),
         ("slices", pa.map_(pa.string(), pa.string())),
         ("source", pa.string()),
+        ("tools", pa.string()),
     ]
 )
 

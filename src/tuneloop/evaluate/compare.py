@@ -5,9 +5,11 @@ round's final model. On the same rows a paired test is far more sensitive than c
 intervals: accuracy by McNemar's exact test (only the rows where exactly one model is right
 count), the macro metrics by a paired bootstrap (one set of resampled rows for both models, its
 standard error in a Wald test).
-Every difference gets a paired-bootstrap 95% interval. The p-values of one target (overall and
-every slice group large enough to judge, every judged metric) are one family, Holm-adjusted, so
-looking at many slices does not manufacture a regression.
+Every difference gets a paired-bootstrap 95% interval; both models' macro metrics of a resample
+run over the labels of the rows compared, a label the resample misses at each model's value on
+all of them (`intervals.metric_values`), so the interval holds the observed difference. The
+p-values of one target (overall and every slice group large enough to judge, every judged metric)
+are one family, Holm-adjusted, so looking at many slices does not manufacture a regression.
 """
 
 from __future__ import annotations

@@ -2,9 +2,13 @@
 
 Every metric in `spec.Metric` follows from three counts per label (gold, predicted, correct), so
 a thousand resamples of a thousand rows cost a few `bincount`s instead of a thousand sklearn calls.
-The numbers equal `metrics.classification_metrics` on the same rows: macro averages run over the
-labels present in the (resampled) gold data, and an invalid output is wrong. Drawing one index
-matrix for two models scored on the same rows gives the paired bootstrap of `compare.py`.
+On all the rows the numbers equal `metrics.classification_metrics`: macro averages run over the
+schema's labels present in the gold data, and an invalid output is wrong. A resample is scored over
+that same label set, the point estimate's: a label the resample happens to miss (its recall, say,
+is 0/0 there) counts with its value in the point estimate. Dropping it instead would average over
+fewer labels than the estimate does, a bias that can put the whole interval beside the estimate.
+Drawing one index matrix for two models scored on the same rows gives the paired bootstrap of
+`compare.py`.
 """
 
 from __future__ import annotations
@@ -24,17 +28,21 @@ _CELLS_PER_CHUNK = 2_000_000  # resamples x rows held in memory at once
 
 @dataclass(frozen=True)
 class Encoded:
-    """Predictions as label indices; `n_labels` (one past the last label) marks an invalid output."""
+    """Predictions as label indices; `n_labels` (one past the last label) marks an invalid output.
+
+    The first `schema` indices are the labels asked for; the others are gold values outside them,
+    rows that count but stay out of the macro averages (as in `metrics.py`)."""
 
     gold: np.ndarray
     predicted: np.ndarray
     n_labels: int
+    schema: int
 
     def __len__(self) -> int:
         return len(self.gold)
 
     def subset(self, mask: np.ndarray) -> Encoded:
-        return Encoded(self.gold[mask], self.predicted[mask], self.n_labels)
+        return Encoded(self.gold[mask], self.predicted[mask], self.n_labels, self.schema)
 
 
 def encode(predictions: Sequence[Prediction], labels: Sequence[str]) -> Encoded:
@@ -46,7 +54,7 @@ def encode(predictions: Sequence[Prediction], labels: Sequence[str]) -> Encoded:
     invalid = len(index)
     gold = np.array([index.get(p.gold, invalid) if p.gold else invalid for p in predictions], dtype=np.int64)
     predicted = np.array([index.get(p.predicted or "", invalid) for p in predictions], dtype=np.int64)
-    return Encoded(gold, predicted, invalid)
+    return Encoded(gold, predicted, invalid, len(labels))
 
 
 def judged_metrics(evaluation: Evaluation) -> list[str]:
@@ -55,7 +63,31 @@ def judged_metrics(evaluation: Evaluation) -> list[str]:
 
 
 def metric_values(data: Encoded, rows: np.ndarray, metrics: Sequence[str]) -> dict[str, np.ndarray]:
-    """Each metric over each row of the index matrix `rows` (resamples x sample size)."""
+    """Each metric over each row of the index matrix `rows` (resamples x sample size), the macro
+    averages over the labels of `data`'s own gold rows, each at its value on `data` where a row of
+    `rows` leaves its ratio 0/0."""
+    correct, gold_n, predicted_n, hits = _label_counts(data, rows)
+    _, gold_all, predicted_all, hits_all = _label_counts(data, np.arange(len(data))[None, :])
+    present = gold_all[0, : data.schema] > 0
+    labels_present = max(int(present.sum()), 1)
+
+    def macro(
+        numerator: np.ndarray, denominator: np.ndarray, on_all: tuple[np.ndarray, np.ndarray]
+    ) -> np.ndarray:
+        ratio = np.where(denominator > 0, _ratio(numerator, denominator), _ratio(*on_all))
+        return np.asarray(ratio[:, : data.schema][:, present].sum(axis=1) / labels_present)
+
+    formulas = {
+        "accuracy": lambda: correct.mean(axis=1),
+        "macro_recall": lambda: macro(hits, gold_n, (hits_all, gold_all)),
+        "macro_precision": lambda: macro(hits, predicted_n, (hits_all, predicted_all)),
+        "macro_f1": lambda: macro(2 * hits, gold_n + predicted_n, (2 * hits_all, gold_all + predicted_all)),
+    }
+    return {metric: formulas[metric]() for metric in metrics}
+
+
+def _label_counts(data: Encoded, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Whether each drawn row is right, and per resample and label: gold, predicted and right rows."""
     resamples, width = rows.shape[0], data.n_labels + 1
     gold, predicted = data.gold[rows], data.predicted[rows]
     offsets = np.arange(resamples)[:, None] * width
@@ -65,22 +97,12 @@ def metric_values(data: Encoded, rows: np.ndarray, metrics: Sequence[str]) -> di
         counts = np.bincount(flat.ravel(), minlength=resamples * width).reshape(resamples, width)
         return counts[:, : data.n_labels].astype(float)
 
-    correct = gold == predicted
-    gold_n, predicted_n, hits = per_label(gold), per_label(predicted), per_label(gold, correct)
-    present = gold_n > 0
-    labels_present = np.maximum(present.sum(axis=1), 1)
+    correct = (gold == predicted) & (predicted != data.n_labels)  # an invalid output is never right
+    return correct, per_label(gold), per_label(predicted), per_label(gold, correct)
 
-    def macro(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-        ratio = np.divide(numerator, denominator, out=np.zeros_like(numerator), where=denominator > 0)
-        return np.asarray((ratio * present).sum(axis=1) / labels_present)
 
-    formulas = {
-        "accuracy": lambda: correct.mean(axis=1),
-        "macro_recall": lambda: macro(hits, gold_n),
-        "macro_precision": lambda: macro(hits, predicted_n),
-        "macro_f1": lambda: macro(2 * hits, gold_n + predicted_n),
-    }
-    return {metric: formulas[metric]() for metric in metrics}
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    return np.divide(numerator, denominator, out=np.zeros_like(numerator), where=denominator > 0)
 
 
 def resample_rows(n: int, resamples: int, seed: int) -> Iterator[np.ndarray]:

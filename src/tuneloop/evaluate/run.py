@@ -1,5 +1,6 @@
-"""The evaluate stage of a round: the final model on validation and test, then, on the gated
-split, the paired comparisons, the fairness checks and every gate's verdict.
+"""The evaluate stage of a round: the final model on validation and test beside the baselines
+fitted on the train split (with the collapse alarm), then, on the gated split, the paired
+comparisons, the fairness checks and every gate's verdict.
 
     evaluate_run(run_dir, console)      what `tuneloop run` and `tuneloop evaluate --run` call
 
@@ -9,6 +10,7 @@ Each step reads what the one before left in the run directory, so each can be re
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,8 @@ from rich.console import Console
 from tuneloop.data.example import Example
 from tuneloop.data.version import DatasetVersion
 from tuneloop.errors import TuneloopError
+from tuneloop.evaluate.baselines import HEADLINE_METRICS, METRICS_BY_TASK, fit_baselines
+from tuneloop.evaluate.collapse import collapse_alarm
 from tuneloop.evaluate.compare import compare_models, comparison_targets, read_comparisons
 from tuneloop.evaluate.fairness.assessment import fairness_report, read_fairness, write_fairness
 from tuneloop.evaluate.fairness.gates import fairness_verdicts
@@ -35,6 +39,7 @@ from tuneloop.run_dir import (
     read_json,
     read_record,
     update_record,
+    write_json,
 )
 from tuneloop.spec import ProjectSpec
 from tuneloop.spec.recorded import run_spec
@@ -96,8 +101,10 @@ def _record_and_judge(
     loaded: tuple[Any, Any],
     console: Console,
 ) -> None:
-    """The run's own evaluation: headline numbers in the record, then comparisons and fairness on
-    the gated split, then every gate's verdict."""
+    """The run's own evaluation: the baselines and the collapse alarm beside each split, headline
+    numbers in the record, then comparisons and fairness on the gated split, then every gate's
+    verdict."""
+    add_baselines(run_dir, spec, dataset, results, console)
     chosen = spec.evaluation.metrics
     recorded = (read_record(run_dir).evaluation or {}) | {s: headline(m, chosen) for s, m in results.items()}
     update_record(run_dir, evaluation=recorded, status="evaluated")
@@ -106,6 +113,32 @@ def _record_and_judge(
         compare_run(run_dir, spec, dataset.split(gated), console)
         assess_fairness(run_dir, spec, dataset, loaded, console)
     update_record(run_dir, evaluation_gates=run_verdicts(run_dir))
+
+
+def add_baselines(
+    run_dir: Path, spec: ProjectSpec, dataset: DatasetVersion, results: dict[str, Any], console: Console
+) -> None:
+    """The majority and TF-IDF baselines of the train split scored on each evaluated split's rows,
+    and the collapse alarm, added to `results` and to eval/SPLIT/metrics.json. A task kind
+    without labels, or a run without labelled train rows, gets neither."""
+    train = [e for e in dataset.split("train") if e.label is not None]
+    task = spec.objective.task
+    if task not in METRICS_BY_TASK or not train or not results:
+        return
+    started = time.perf_counter()
+    baselines = fit_baselines(train, spec.label_names, spec.seed)
+    console.print(
+        f"baselines: majority label {baselines.majority!r} and TF-IDF logistic regression, fitted on "
+        f"{len(train)} train rows in {time.perf_counter() - started:.1f} s"
+    )
+    for split, metrics in results.items():
+        split_dir = eval_dir(run_dir, split)
+        model = read_predictions(split_dir / PREDICTIONS_FILE)
+        metrics["baselines"] = baselines.report(model, spec.label_names, spec.evaluation, spec.seed, task)
+        metrics["collapse"] = collapse_alarm(model, metrics["baselines"]["majority"])
+        write_json(split_dir / EVAL_METRICS_FILE, metrics)
+        for reason in metrics["collapse"]["reasons"]:
+            console.print(f"[bold red]collapse alarm ({split}):[/] {reason}", highlight=False)
 
 
 def compare_run(run_dir: Path, spec: ProjectSpec, examples: list[Example], console: Console) -> None:
@@ -152,8 +185,18 @@ def run_verdicts(run_dir: Path) -> list[Verdict]:
 
 
 def headline(metrics: dict[str, Any], chosen: Sequence[str]) -> dict[str, Any]:
-    """The numbers people look at first: the size, the spec's `evaluation.metrics`, the invalid rate."""
-    return {"n": metrics["n"], **{k: metrics[k] for k in chosen}, "invalid_rate": metrics["invalid_rate"]}
+    """The numbers people look at first: the size, the spec's `evaluation.metrics`, the invalid
+    rate, then (the run's own evaluation) each baseline's accuracy, macro-F1 and chosen metrics,
+    and whether the collapse alarm was raised, with its reasons."""
+    out = {"n": metrics["n"], **{k: metrics[k] for k in chosen}, "invalid_rate": metrics["invalid_rate"]}
+    shown = list(dict.fromkeys([*HEADLINE_METRICS, *chosen]))
+    if "baselines" in metrics:
+        out["baselines"] = {
+            name: {k: baseline[k] for k in shown} for name, baseline in metrics["baselines"].items()
+        }
+    if "collapse" in metrics:
+        out["collapse"] = {k: metrics["collapse"][k] for k in ("alarm", "reasons")}
+    return out
 
 
 def read_evaluation(run_dir: Path) -> dict[str, dict[str, Any]]:

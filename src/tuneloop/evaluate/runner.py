@@ -21,6 +21,7 @@ from tuneloop.evaluate.slices import overall_intervals, slice_metrics
 from tuneloop.models import load_for_inference
 from tuneloop.run_dir import EVAL_METRICS_FILE, PREDICTIONS_FILE
 from tuneloop.spec import FORMATS, Evaluation, FieldMap, Source
+from tuneloop.spec.data import CONVERSATION_FORMATS
 from tuneloop.task_card import TaskCard
 from tuneloop.train.monitor import TASK_METRICS, TaskScorer
 
@@ -107,6 +108,13 @@ def read_predictions(path: Path) -> list[Prediction]:
     ]
 
 
+def trained_shape(card: TaskCard, data: Path) -> str | None:
+    """The row shape the model was trained on (chat, alpaca, sharegpt) for a JSON file, so `--data
+    chat.jsonl` reads chat rows; None (the extension decides) for tabular training data or a CSV."""
+    json_file = data.suffix.lower() in (".jsonl", ".json", ".ndjson")
+    return card.data_format if json_file and card.data_format in CONVERSATION_FORMATS else None
+
+
 def evaluate_file(
     model_dir: Path,
     data: Path,
@@ -124,6 +132,7 @@ def evaluate_file(
     fields = FieldMap(text=text_field or card.text_field, label=label_field or card.label_field or "label")
     if data_format is not None and data_format not in FORMATS:
         raise TuneloopError(f"--format {data_format!r}: expected one of {', '.join(FORMATS)}")
+    data_format = data_format or trained_shape(card, data)
     try:
         source = Source(path=data, format=data_format, fields=fields)  # type: ignore[arg-type]
     except ValueError as exc:

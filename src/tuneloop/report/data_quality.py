@@ -2,12 +2,16 @@
 
 Input lengths are counted from the run's Parquet parts (one vectorised pass over the `messages`
 column); everything else comes from `data/manifest.json` (`label_counts`, `actions`,
-`class_weights`, and the `quality` summary `prepare` records) and `run.json` (`data_gate`).
+`class_weights`, the findings, and the `quality` summary `prepare` records) and `run.json`
+(`data_gate`). The findings are grouped by code: a count, the severities and an example sentence
+per code, and the first FINDINGS_SHOWN rows of each kept to be folded under it, so that a thousand
+duplicates do not push everything else out of sight.
 A run written before a piece existed gets `None` for it, which the template says in a sentence.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +25,7 @@ from tuneloop.report import plots
 from tuneloop.run_dir import RunRecord
 
 MAX_LABELS_PLOTTED = 500
+FINDINGS_SHOWN = 200  # rows listed per code; data/manifest.json and data/quarantine.jsonl keep them all
 
 
 def data_quality_section(
@@ -34,14 +39,8 @@ def data_quality_section(
     labelled = 0 < len(distinct) <= MAX_LABELS_PLOTTED  # more: free-text answers, not labels
     slices = quality.get("slice_label_counts") or {}
     clusters = quality.get("duplicate_cluster_sizes")
-    by_code = quality.get("findings_by_code")
-    if by_code is None and manifest.get("findings"):  # an older manifest: count its findings table
-        by_code = {}
-        for finding in manifest["findings"]:
-            counts = by_code.setdefault(finding["code"], {})
-            counts[finding["severity"]] = counts.get(finding["severity"], 0) + 1
-    if by_code:
-        by_code = dict(sorted(by_code.items(), key=lambda item: (-sum(item[1].values()), item[0])))
+    findings = findings_by_code(quality.get("findings_by_code") or {}, manifest.get("findings") or [])
+    by_code = {entry["code"]: entry["severities"] for entry in findings}
     return {
         "length_plot": plots.length_histogram(lengths) if lengths else None,
         "label_plot": plots.label_distribution(label_counts, slices) if labelled else None,
@@ -49,12 +48,42 @@ def data_quality_section(
         "clusters_recorded": clusters is not None,
         "cluster_plot": plots.duplicate_clusters(clusters) if clusters and any(clusters.values()) else None,
         "findings_plot": plots.findings_by_code(by_code) if by_code else None,
-        "findings_by_code": by_code,
+        "findings": findings,
         "actions": manifest.get("actions"),
         "class_weights": manifest.get("class_weights"),
         "skipped_checks": quality.get("skipped_checks") or {},
         "gate": record.data_gate,
     }
+
+
+def findings_by_code(
+    counts: dict[str, dict[str, int]], findings: list[dict[str, Any]], shown: int = FINDINGS_SHOWN
+) -> list[dict[str, Any]]:
+    """One entry per code, most frequent first: `count` and `severities` (from `counts`, the
+    quality summary's {code: {severity: n}}), the first row as `example`, and the first `shown`
+    of the manifest's `findings` with that code as `rows` (of `listed` in all).
+
+    A code `counts` lacks (a manifest from before the quality summary) is counted from `findings`."""
+    listed: dict[str, list[dict[str, Any]]] = {}
+    for finding in findings:
+        listed.setdefault(finding["code"], []).append(finding)
+    uncounted = {
+        code: dict(Counter(f["severity"] for f in rows).most_common())
+        for code, rows in listed.items()
+        if code not in counts
+    }
+    ordered = sorted({**counts, **uncounted}.items(), key=lambda item: (-sum(item[1].values()), item[0]))
+    return [
+        {
+            "code": code,
+            "count": sum(severities.values()),
+            "severities": severities,
+            "example": listed[code][0] if code in listed else None,
+            "rows": listed.get(code, [])[:shown],
+            "listed": len(listed.get(code, [])),
+        }
+        for code, severities in ordered
+    ]
 
 
 def input_lengths(data_dir: Path) -> dict[str, np.ndarray]:

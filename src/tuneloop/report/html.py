@@ -1,7 +1,11 @@
 """Build `report.html` for a run from what its stages left on disk.
 
-The report is one static file: plots are embedded PNGs and there is no script, so it opens
-offline and can be attached to a ticket. All text from data or spec is escaped by Jinja2.
+The report reads top-down: the verdict first (status, headline metrics beside the baselines, the
+base model and the previous round, the collapse alarm, every gate), then the training curves, the
+weakest classes and slices, the evaluation in depth, fairness and annotation, then the data and
+its findings grouped by code, and the setup last.
+It is one static file: plots are embedded PNGs and there is no script, so it opens offline and can
+be attached to a ticket. All text from data or spec is escaped by Jinja2.
 """
 
 from __future__ import annotations
@@ -14,16 +18,26 @@ from jinja2 import Environment, PackageLoader
 
 from tuneloop.data.version import DatasetVersion
 from tuneloop.errors import TuneloopError
+from tuneloop.evaluate.compare import read_comparisons
+from tuneloop.evaluate.gates import shown_split
 from tuneloop.evaluate.run import read_evaluation
 from tuneloop.report import plots
 from tuneloop.report.annotation import annotation_section
 from tuneloop.report.data_quality import data_quality_section
 from tuneloop.report.evaluation import evaluation_section
 from tuneloop.report.fairness import fairness_section
-from tuneloop.run_dir import REPORT_FILE, RUN_FILE, RunRecord, data_dir, phase_log, read_record
+from tuneloop.report.verdict import verdict_section
+from tuneloop.report.weak_spots import worst_classes, worst_slices
+from tuneloop.run_dir import (
+    REPORT_FILE,
+    RUN_FILE,
+    RunRecord,
+    data_dir,
+    eval_dir,
+    phase_log,
+    read_record,
+)
 from tuneloop.spec.recorded import run_spec
-
-FINDINGS_SHOWN = 200
 
 
 def build_report(run_dir: Path) -> Path:
@@ -41,6 +55,34 @@ def _context(run_dir: Path, record: RunRecord) -> dict[str, Any]:
     spec = run_spec(run_dir)
     data = data_dir(run_dir)
     manifest = DatasetVersion.load(data).manifest if data.is_dir() else None
+    evaluation = read_evaluation(run_dir)
+    split = shown_split(spec.evaluation, evaluation)
+    focus = evaluation.get(split) if split else None
+    comparisons = read_comparisons(eval_dir(run_dir, split)) if split else None
+    annotation = annotation_section(spec)
+    return {
+        "run_name": run_dir.name,
+        "record": record,
+        "spec": spec,
+        "verdict": verdict_section(record, split, focus, comparisons, annotation),
+        **_training(record),
+        "evaluation": evaluation,
+        "focus": focus,
+        "focus_split": split,
+        "worst_classes": worst_classes(focus),
+        "worst_slices": worst_slices(focus, spec.evaluation.metrics[0]),
+        "recall_plot": plots.per_class_recall(focus["per_class"]) if focus and focus["per_class"] else None,
+        "confusion_plot": plots.confusion_heatmap(focus["confusion"]) if focus and focus["n"] else None,
+        "evaluation_depth": evaluation_section(run_dir, record, spec, evaluation),
+        "fairness": fairness_section(run_dir, spec.evaluation.fairness.max_flip_rate),
+        "annotation": annotation,
+        "manifest": manifest,
+        "dq": data_quality_section(data, manifest, record) if manifest else None,
+    }
+
+
+def _training(record: RunRecord) -> dict[str, Any]:
+    """The phases as recorded and their loss curves, from each phase's metrics log."""
     phases = []
     for phase in record.phases or []:
         metrics_path = phase_log(Path(phase["model_dir"]))
@@ -51,23 +93,4 @@ def _context(run_dir: Path, record: RunRecord) -> dict[str, Any]:
         )
         phases.append((phase, records))
     curves = [(f"{p['name']} ({p['kind']})", r, p.get("events", [])) for p, r in phases if r]
-    evaluation = read_evaluation(run_dir)
-    test = evaluation.get("test") or evaluation.get("validation")
-    return {
-        "run_name": run_dir.name,
-        "record": record,
-        "spec": spec,
-        "manifest": manifest,
-        "findings": (manifest or {}).get("findings", [])[:FINDINGS_SHOWN],
-        "dq": data_quality_section(data, manifest, record) if manifest else None,
-        "phases": [p for p, _ in phases],
-        "loss_plot": plots.loss_curves(curves) if curves else None,
-        "evaluation": evaluation,
-        "focus": test,
-        "focus_split": "test" if evaluation.get("test") else "validation",
-        "recall_plot": plots.per_class_recall(test["per_class"]) if test and test["per_class"] else None,
-        "confusion_plot": plots.confusion_heatmap(test["confusion"]) if test and test["n"] else None,
-        "annotation": annotation_section(spec),
-        "fairness": fairness_section(run_dir, spec.evaluation.fairness.max_flip_rate),
-        "evaluation_depth": evaluation_section(run_dir, record, spec, evaluation),
-    }
+    return {"phases": [p for p, _ in phases], "loss_plot": plots.loss_curves(curves) if curves else None}

@@ -2,8 +2,8 @@
 
 It is written from what the run left on disk (run.json, the dataset manifest, eval/SPLIT/*.json,
 review/results.json), so `tuneloop report` can rewrite it at any time and it never disagrees with
-the report. Known limitations are derived, not typed: slices too small to judge, gates that
-failed, outputs that were not labels, fairness and review that were not done.
+the report. Known limitations are derived, not typed: a collapse alarm, slices too small to
+judge, gates that failed, outputs that were not labels, fairness and review that were not done.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from tuneloop.data.version import MANIFEST
 from tuneloop.evaluate.compare import OVERALL, read_comparisons
 from tuneloop.evaluate.fairness.assessment import read_fairness
 from tuneloop.evaluate.run import read_evaluation
+from tuneloop.report.evaluation import baseline_rows, judged
 from tuneloop.run_dir import (
     MODEL_CARD_FILE,
     RunRecord,
@@ -54,6 +55,7 @@ def model_card(run_dir: Path) -> str:
         _data(run_dir, record),
         _phases(record, spec),
         _evaluation(evaluation, spec),
+        _baselines(evaluation.get(split) if split else None, comparisons, split, spec),
         _slices(evaluation.get(split) if split else None, split),
         _comparisons(comparisons),
         _gates(record),
@@ -65,7 +67,8 @@ def model_card(run_dir: Path) -> str:
 
 
 def _overview(record: RunRecord, spec: ProjectSpec) -> str:
-    base = spec.model.base or f"a tiny Llama-style model built from this project's text ({record.base_model})"
+    built = record.base_model or "not built yet"
+    base = spec.model.base or f"a tiny Llama-style model built from this project's text ({built})"
     return "\n".join(
         [
             f"{spec.objective.description}".strip() or spec.objective.name,
@@ -140,6 +143,32 @@ def _evaluation(evaluation: dict[str, dict[str, Any]], spec: ProjectSpec) -> str
         _table(["split", "n", *metrics, "invalid"], rows),
     ]
     return "\n".join(lines)
+
+
+def _baselines(
+    metrics: dict[str, Any] | None, comparisons: dict[str, Any] | None, split: str | None, spec: ProjectSpec
+) -> str:
+    """The model beside the majority label, the TF-IDF regression and the base model, same rows."""
+    if not metrics or "baselines" not in metrics:
+        return ""
+    names, metric = judged(metrics), spec.evaluation.metrics[0]
+    rows = []
+    for row in baseline_rows(metrics, comparisons, metric):
+        scores, test = row["scores"], row["test"]
+        versus = (
+            f"{test['difference']:+.3f} [{test['ci'][0]:+.3f}, {test['ci'][1]:+.3f}], p={test['p']:.3g}"
+            if test
+            else "-"
+        )
+        values = [_with_ci(scores.get(k), (scores.get("ci") or {}).get(k)) for k in names]
+        rows.append([f"{row['name']} ({row['note']})" if row["note"] else row["name"], *values, versus])
+    return (
+        f"## Baselines ({split})\n\nThe train split's majority label and a TF-IDF logistic regression "
+        "fitted on the train split, scored on the same rows as this model; bootstrap 95% intervals. "
+        f"Last column: this model minus each, on {metric}, with the paired test's p "
+        "(accuracy: McNemar's exact test).\n\n"
+        + _table(["model", *names, f"this model - it ({metric})"], rows)
+    )
 
 
 def _slices(metrics: dict[str, Any] | None, split: str | None) -> str:
@@ -251,7 +280,10 @@ def _limitations(
     fairness: dict[str, Any] | None,
     review: dict[str, Any] | None,
 ) -> str:
-    items = []
+    items = [
+        f"COLLAPSE ALARM on {split}: {reason}"
+        for reason in ((metrics or {}).get("collapse") or {}).get("reasons", [])
+    ]
     for name, groups in (metrics or {}).get("slices", {}).items():
         small = [f"{value} (n={m['n']})" for value, m in groups.items() if m.get("too_small")]
         if small:
@@ -269,7 +301,8 @@ def _limitations(
         items.append("no counterfactual fairness check was run")
     if review is None:
         items.append("no person has reviewed the model's outputs")
-    items.append(f"measured on held-out rows of the same sources ({split}); other traffic may differ")
+    if split is not None:
+        items.append(f"measured on held-out rows of the same sources ({split}); other traffic may differ")
     return "## Known limitations\n\n" + "\n".join(f"- {item}" for item in items)
 
 

@@ -10,8 +10,11 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from tuneloop.spec.strict import Strict
 
-FORMATS = ("csv", "jsonl", "parquet", "chat")
-_EXTENSION_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
+# File layouts (csv, jsonl, json: an array of records or JSONL, parquet), then row shapes read from
+# the layout the extension names (chat: OpenAI chat rows; alpaca; sharegpt). docs/formats.md.
+FORMATS = ("csv", "jsonl", "json", "parquet", "chat", "alpaca", "sharegpt")
+CONVERSATION_FORMATS = ("chat", "alpaca", "sharegpt")  # the answer is the label: no label field
+_EXTENSION_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".json": "json", ".parquet": "parquet"}
 
 
 class FieldMap(Strict):
@@ -24,7 +27,7 @@ class FieldMap(Strict):
 
 class Source(Strict):
     path: Path
-    format: Literal["csv", "jsonl", "parquet", "chat"] | None = None
+    format: Literal["csv", "jsonl", "json", "parquet", "chat", "alpaca", "sharegpt"] | None = None
     fields: FieldMap = Field(default_factory=FieldMap)
 
     @field_validator("path")
@@ -64,8 +67,10 @@ class DataSpec(Strict):
     @classmethod
     def _tabular(cls, unlabeled: list[Source]) -> list[Source]:
         for i, source in enumerate(unlabeled):
-            if source.format == "chat":
-                raise ValueError(f"unlabeled[{i}]: use csv, jsonl or parquet with a text field, not chat")
+            if source.format in CONVERSATION_FORMATS:
+                raise ValueError(
+                    f"unlabeled[{i}]: use csv, jsonl, json or parquet with a text field, not {source.format}"
+                )
         return [
             s.model_copy(update={"fields": s.fields.model_copy(update={"label": None})}) for s in unlabeled
         ]

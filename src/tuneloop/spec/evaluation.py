@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from tuneloop.lexicons import BUILT_IN as FAMILIES
 from tuneloop.lexicons import unknown_families
@@ -42,24 +42,38 @@ Metric = Literal["accuracy", "macro_f1", "macro_recall", "macro_precision"]
 _DEFAULT_METRICS: list[Metric] = ["accuracy", "macro_f1", "macro_recall"]
 
 
+#: The baselines fitted on the train split beside every model (`evaluate/baselines.py`): the
+#: train split's most common label, and a TF-IDF logistic regression.
+BASELINES = ("majority", "tfidf_logreg")
+
+
 class EvaluationGate(Strict):
     """A check `tuneloop evaluate --gate` (and `tuneloop run`) applies to the gated split.
 
     `min`: the metric over the whole split must reach it. `max_drop`: compared with `against` on
     the same rows, neither the whole split nor any slice large enough to judge may fall by more
-    than `max_drop` (0.03 = 3 points) with a Holm-adjusted p-value below `p`.
+    than `max_drop` (0.03 = 3 points) with a Holm-adjusted p-value below `p`. `beats`: the metric
+    over the whole split must be above that of the baseline named, with a paired p-value below `p`.
     """
 
     metric: Metric = "accuracy"
     min: float | None = Field(default=None, ge=0, le=1)
     max_drop: float | None = Field(default=None, ge=0, le=1)
+    beats: str | None = None
     against: Literal["base", "previous_phase", "previous_round"] = "previous_round"
     p: float = Field(default=0.05, gt=0, lt=1)
 
+    @field_validator("beats")
+    @classmethod
+    def _known_baseline(cls, beats: str | None) -> str | None:
+        if beats is not None and beats not in BASELINES:
+            raise ValueError(f"unknown baseline {beats!r}: the baselines are {', '.join(BASELINES)}")
+        return beats
+
     @model_validator(mode="after")
     def _one_kind(self) -> EvaluationGate:
-        if (self.min is None) == (self.max_drop is None):
-            raise ValueError("set exactly one of min: or max_drop:")
+        if sum(bound is not None for bound in (self.min, self.max_drop, self.beats)) != 1:
+            raise ValueError("set exactly one of min:, max_drop: or beats:")
         return self
 
 

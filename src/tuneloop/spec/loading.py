@@ -19,6 +19,8 @@ from tuneloop.errors import SpecError
 from tuneloop.spec.project import ProjectSpec
 
 SPEC_FILE = "tuneloop.yaml"
+#: A section left out has no line of its own: its message points at what asks for it.
+ASKED_BY = {("labels",): ["objective", "task"]}
 
 
 def load_spec(project: Path | str) -> ProjectSpec:
@@ -68,6 +70,8 @@ def _describe(errors: Iterable[Any], tree: Any, filename: str) -> list[str]:
         loc = [part for part in err["loc"] if not _is_union_tag(part)]
         where = _dotted(loc)
         line = _line_of(tree, loc)
+        if line is None and tuple(loc) in ASKED_BY:
+            line = _line_of(tree, ASKED_BY[tuple(loc)])
         suffix = f" ({filename}:{line})" if line else f" ({filename})"
         lines.append(f"{where or '<top>'}: {_reason(err)}{suffix}")
     return lines

@@ -4,13 +4,13 @@ the sections of every stage, and the checks that need more than one section."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from tuneloop.label_text import label_key
 from tuneloop.spec.annotation import AnnotationSpec
-from tuneloop.spec.data import DataSpec, QualitySpec, Splits
+from tuneloop.spec.data import CONVERSATION_FORMATS, DataSpec, QualitySpec, Splits
 from tuneloop.spec.evaluation import Evaluation
 from tuneloop.spec.strict import Strict
 from tuneloop.spec.training import ModelSpec, Phase
@@ -22,9 +22,26 @@ class Objective(Strict):
     task: Literal["classify", "generate"] = "classify"
 
 
+LABELS_HINT = (
+    "list them under labels: (plain names, labels: [yes, no], or each with name: and description:), "
+    "or start a project with the labels of a data file: tuneloop init DIR --labels-from FILE"
+)
+
+
 class Label(Strict):
+    """A label the model may answer; `labels: [a, b]` writes labels by name alone."""
+
     name: str = Field(min_length=1, pattern=r"^\S(.*\S)?$")
     description: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_name(cls, value: Any) -> Any:
+        if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+            return {"name": str(value)}  # `labels: [1, 2, 3]`: ratings are names too
+        if not isinstance(value, dict | Label):
+            raise ValueError(f"write a label as a name, or with name: and description:; not {value!r}")
+        return value
 
 
 class Prompt(Strict):
@@ -80,7 +97,8 @@ class ProjectSpec(Strict):
     def _labels_fit_the_task(cls, labels: list[Label], info: ValidationInfo) -> list[Label]:
         objective = info.data.get("objective")
         if objective is not None and objective.task == "classify" and len(labels) < 2:
-            raise ValueError("a classify task needs at least 2 labels")
+            needs = "needs its labels and none are listed" if not labels else "needs at least 2 labels"
+            raise ValueError(f"a classify task {needs}: {LABELS_HINT}")
         names = [label.name for label in labels]
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
@@ -110,7 +128,7 @@ class ProjectSpec(Strict):
         objective = info.data.get("objective")
         if objective is not None and objective.task == "classify":
             for i, source in enumerate(data.sources):
-                if source.format != "chat" and source.fields.label is None:
+                if source.format not in CONVERSATION_FORMATS and source.fields.label is None:
                     raise ValueError(
                         f"sources[{i}].fields.label must name the label column of a classify task"
                     )
@@ -134,10 +152,18 @@ class ProjectSpec(Strict):
 
     @field_validator("phases")
     @classmethod
-    def _unique_phase_names(cls, phases: list[Phase]) -> list[Phase]:
+    def _unique_phase_names(cls, phases: list[Phase], info: ValidationInfo) -> list[Phase]:
         names = [p.name for p in phases]
         if len(set(names)) != len(names):
             raise ValueError("phase names must be unique")
+        objective = info.data.get("objective")
+        watched = [p for p in phases if p.kind == "sft" and p.eval_every]
+        if objective is not None and objective.task == "generate" and watched:
+            raise ValueError(
+                f"phase {watched[0].name!r} has eval_every, but a monitored sft phase is scored by "
+                "its task metrics (accuracy, macro-F1), which need labels, and a generate task has "
+                "none; remove eval_every (and early_stopping) from it until tuneloop scores generated text"
+            )
         return phases
 
     @property

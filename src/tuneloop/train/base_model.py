@@ -15,14 +15,12 @@ tokenizer untouched.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
 import orjson
 import torch
-from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import (
     LlamaConfig,
     LlamaForCausalLM,
@@ -31,20 +29,28 @@ from transformers import (
 
 from tuneloop.data.example import Example
 from tuneloop.data.prepare import read_and_split
+from tuneloop.data.tokenizer import END, PAD, build_fingerprint, tiny_build, train_bpe
 from tuneloop.run_dir import built_model_dir
 from tuneloop.spec import ProjectSpec, TinyModel
 
-PAD, END = "<|pad|>", "<|end|>"
-ROLE_TOKENS = ["<|system|>", "<|user|>", "<|assistant|>"]
 BUILD_INFO = "tuneloop_build.json"
 
 # Assistant turns sit inside {% generation %} so TRL's assistant-only loss trains the answer and
 # its end-of-turn token, and nothing else. Whitespace is written as literals, never by Jinja's
-# trimming, so training and inference prompts are byte-identical.
+# trimming, so training and inference prompts are byte-identical. Tool calls: the declared tools
+# come first as JSON (`<|tools|>`), each call is a `{"name", "arguments"}` JSON line in the
+# assistant turn (`Example.answer` writes the same text), a tool result is a `<|tool|>` turn; a
+# chat without tools renders exactly as before they existed.
 CHAT_TEMPLATE = (
+    "{% if tools %}{{ '<|tools|>\\n' + (tools | tojson) + '<|end|>\\n' }}{% endif %}"
     "{% for message in messages %}"
     "{% if message['role'] == 'assistant' %}"
-    "{{ '<|assistant|>\\n' }}{% generation %}{{ message['content'] + '<|end|>' }}{% endgeneration %}"
+    "{{ '<|assistant|>\\n' }}{% generation %}{{ message['content'] }}"
+    "{% for call in message['tool_calls'] or [] %}"
+    "{{ ('\\n' if message['content'] or not loop.first else '')"
+    " + ({'name': call['function']['name'], 'arguments': call['function']['arguments']} | tojson) }}"
+    "{% endfor %}"
+    "{{ '<|end|>' }}{% endgeneration %}"
     "{{ '\\n' }}"
     "{% else %}"
     "{{ '<|' + message['role'] + '|>\\n' + message['content'] + '<|end|>\\n' }}"
@@ -89,35 +95,16 @@ def build_tiny_model(
     return out_dir
 
 
-def build_fingerprint(sizes: TinyModel, texts: list[str], labels: list[str], seed: int) -> str:
-    """Everything the built model depends on; a different fingerprint means a rebuild."""
-    digest = hashlib.sha256(orjson.dumps([sizes.model_dump(), labels, seed]))
-    for text in texts:
-        digest.update(text.encode("utf-8", errors="surrogatepass") + b"\0")
-    return digest.hexdigest()[:16]
-
-
 def train_tokenizer(texts: Iterable[str], vocab_size: int, labels: list[str]) -> PreTrainedTokenizerFast:
-    tokenizer = Tokenizer(models.BPE())
-    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tokenizer.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size,
-        special_tokens=[PAD, END, *ROLE_TOKENS],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
-    )
-    tokenizer.train_from_iterator(texts, trainer)
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer,
+    """The tiny model's tokenizer: `data/tokenizer.py: train_bpe` (what `check` counts with) and
+    the chat template."""
+    return PreTrainedTokenizerFast(
+        tokenizer_object=train_bpe(texts, vocab_size, labels),
         pad_token=PAD,
         eos_token=END,
         chat_template=CHAT_TEMPLATE,
         model_max_length=4096,
     )
-    if labels:  # whole words only: a label "rd" must not split "card"
-        fast.add_tokens([AddedToken(label, single_word=True, normalized=False) for label in labels])
-    return fast
 
 
 def user_base_model(spec: ProjectSpec) -> str:
@@ -125,15 +112,6 @@ def user_base_model(spec: ProjectSpec) -> str:
     assert spec.model.base is not None
     local = spec.root / spec.model.base
     return str(local) if local.exists() else spec.model.base
-
-
-def base_model_corpus(spec: ProjectSpec, parts: dict[str, list[Example]]) -> list[str]:
-    """The text the tiny tokenizer learns from: the prompt, the training inputs, the unlabeled text."""
-    return [
-        spec.prompt.system or "",
-        *(e.text for e in parts["train"]),
-        *(e.text for e in parts["unlabeled"]),
-    ]
 
 
 def ensure_base_model(
@@ -148,9 +126,7 @@ def ensure_base_model(
         return user_base_model(spec), False
     if parts is None:
         parts = read_and_split(spec)[1]
-    corpus = base_model_corpus(spec, parts)
-    labels = spec.label_names if spec.objective.task == "classify" else []
-    fingerprint = build_fingerprint(spec.model.tiny, corpus, labels, spec.seed)
+    corpus, labels, fingerprint = tiny_build(spec, parts)
     out_dir = built_model_dir(spec.output_path, fingerprint)
     if (out_dir / BUILD_INFO).is_file() and not force:
         return str(out_dir), False

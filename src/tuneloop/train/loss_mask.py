@@ -1,11 +1,12 @@
 """The loss-mask guard: before an `sft` phase, prove that every example trains its answer.
 
 With assistant-only loss, an example trains only the tokens its chat template marks with
-`{% generation %}`. Two failures are silent in TRL: a template whose markers miss the answer or
-its end-of-turn token (the model never learns to stop; TRL only logs a warning), and truncation at
-`max_length` that cuts the answer off (TRL drops fully masked rows with a progress bar and trains on
-half answers). Users lose days to both. Here they stop the phase before it starts, with the rows
-and the reason, so nothing is dropped silently.
+`{% generation %}`, less its assistant turns of weight 0 (`mixture.encode`); a row where some turns
+have weight 0 is fine, a row where none trains is refused. Two failures are silent in TRL: a
+template whose markers miss the answer or its end-of-turn token (the model never learns to stop;
+TRL only logs a warning), and truncation at `max_length` that cuts the answer off (TRL drops fully
+masked rows with a progress bar and trains on half answers). Users lose days to both. Here they
+stop the phase before it starts, with the rows and the reason, so nothing is dropped silently.
 """
 
 from __future__ import annotations
@@ -74,14 +75,20 @@ def problems_in(
     """The chat rows whose answer would not be trained in full, with the reason."""
     problems = []
     for row, (ids, mask) in zip(rows, encoded, strict=True):
-        reason = None if row.as_text else _reason(len(ids), [i for i, m in enumerate(mask) if m], max_length)
+        trained = [i for i, m in enumerate(mask) if m]
+        reason = None if row.as_text else _reason(row.example, len(ids), trained, max_length)
         if reason:
             problems.append(MaskProblem(row.example.source, row.example.id, reason))
     return problems
 
 
-def _reason(length: int, trained: list[int], max_length: int) -> str | None:
+def _reason(example: Example, length: int, trained: list[int], max_length: int) -> str | None:
+    """Why the row would not train what it should, or None; a turn of weight 0 is not meant to train,
+    so only the trained turns must survive truncation (the last one with its end-of-turn token)."""
     if not trained:
+        turns = [m for m in example.messages if m["role"] == "assistant"]
+        if turns and all(m.get("weight") == 0 for m in turns):
+            return "every assistant turn has weight 0, so no token is marked for training"
         return "no token of the answer is marked for training (is the last message an assistant answer?)"
     if trained[0] >= max_length:
         return f"truncation to max_length {max_length} removes the whole answer ({length} tokens in all)"

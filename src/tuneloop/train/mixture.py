@@ -13,7 +13,10 @@ upsampled (every row, then a seeded draw of the rest) when it has not. `max_rows
 count down in proportion. Without `mix`, a phase reads all of its kind's default sources.
 
 Rows are tokenized here, not by TRL, because TRL tokenizes a dataset as all chat or all text; the
-mask column (`assistant_masks`) is what TRL turns into labels.
+mask column (`assistant_masks`) is what TRL turns into labels. A chat row's assistant turns of
+weight 0 (OpenAI's per-message `weight`) are context: their tokens are masked out of the loss.
+Tool calls and tool results go through the model's chat template (`tools=` and `tool_calls`), which
+must render them; a template that would drop them is refused rather than trained on half a row.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ from typing import Any
 import numpy as np
 from datasets import Dataset
 
+from tuneloop.data.chat_rows import template_messages
 from tuneloop.data.example import Example
+from tuneloop.errors import TuneloopError
 from tuneloop.spec import Phase
 
 BATCH = 256
@@ -102,25 +107,91 @@ def encode(
     (as TRL appends it) so a general phase learns where a text stops."""
     for start in range(0, len(rows), BATCH):
         batch = rows[start : start + BATCH]
-        chats = [r.example.messages for r in batch if not r.as_text]
+        chats = iter(_encode_chats(tokenizer, [r.example for r in batch if not r.as_text], template))
         texts = [r.example.text + tokenizer.eos_token for r in batch if r.as_text]
-        chat_enc = (
-            tokenizer.apply_chat_template(
-                chats, chat_template=template, return_dict=True, return_assistant_tokens_mask=True
-            )
-            if chats
-            else {"input_ids": [], "assistant_masks": []}
-        )
-        text_ids = tokenizer(texts)["input_ids"] if texts else []
-        chat_it = zip(chat_enc["input_ids"], chat_enc["assistant_masks"], strict=True)
-        text_it = iter(text_ids)
+        text_it = iter(tokenizer(texts)["input_ids"] if texts else [])
         for row in batch:
             if row.as_text:
                 ids = list(next(text_it))
                 yield ids, [1] * len(ids)
             else:
-                ids, mask = next(chat_it)
-                yield list(ids), list(mask)
+                yield next(chats)
+
+
+def _encode_chats(
+    tokenizer: Any, examples: list[Example], template: str | None
+) -> list[tuple[list[int], list[int]]]:
+    """Chats through the chat template, their turns of weight 0 then masked out. Rows without
+    tools go in one call; a row with tools in a call of its own (a call has one `tools=` list)."""
+    plain = [i for i, e in enumerate(examples) if not e.tools]
+    encoded = dict(
+        zip(plain, _apply_template(tokenizer, [examples[i] for i in plain], template), strict=True)
+    )
+    for i, example in enumerate(examples):
+        if example.tools:
+            encoded[i] = _apply_template(tokenizer, [example], template, example.tools)[0]
+    return [_weighted(example, *encoded[i]) for i, example in enumerate(examples)]
+
+
+def _apply_template(
+    tokenizer: Any, examples: list[Example], template: str | None, tools: list[dict[str, Any]] | None = None
+) -> list[tuple[list[int], list[int]]]:
+    if not examples:
+        return []
+    for example in examples:
+        _check_renders_tools(template or tokenizer.chat_template or "", example)
+    enc = tokenizer.apply_chat_template(
+        [template_messages(e.messages) for e in examples],
+        tools=tools,
+        chat_template=template,
+        return_dict=True,
+        return_assistant_tokens_mask=True,
+    )
+    return [
+        (list(ids), list(mask)) for ids, mask in zip(enc["input_ids"], enc["assistant_masks"], strict=True)
+    ]
+
+
+def _check_renders_tools(template: str, example: Example) -> None:
+    """A template that never reads `tools` or `tool_calls` would drop them from the text silently."""
+    missing = [
+        what
+        for what, key, present in (
+            ("declares tools", "tools", bool(example.tools)),
+            ("has tool calls", "tool_calls", any("tool_calls" in m for m in example.messages)),
+        )
+        if present and key not in template
+    ]
+    if missing:
+        raise TuneloopError(
+            f"{example.source}: the row {' and '.join(missing)}, but the model's chat template does not "
+            "render them; train a model whose chat template supports tool calling"
+        )
+
+
+def _weighted(example: Example, ids: list[int], mask: list[int]) -> tuple[list[int], list[int]]:
+    """The mask with each weight-0 assistant turn's span of trained tokens set to 0. The template
+    marks one span per assistant turn ({% generation %}), the k-th span being the k-th turn's."""
+    weights = [m.get("weight", 1) for m in example.messages if m["role"] == "assistant"]
+    if all(weights):
+        return ids, mask
+    spans = _trained_spans(mask)
+    if len(spans) != len(weights):
+        raise TuneloopError(
+            f"{example.source}: the chat template marks {len(spans)} spans for training but the row has "
+            f"{len(weights)} assistant turns, so the turns of weight 0 cannot be found; per-turn weights "
+            "need one {% generation %} block per assistant message"
+        )
+    for (begin, end), weight in zip(spans, weights, strict=True):
+        if not weight:
+            mask[begin:end] = [0] * (end - begin)
+    return ids, mask
+
+
+def _trained_spans(mask: list[int]) -> list[tuple[int, int]]:
+    """(begin, end) of each run of 1s in the mask."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], np.asarray(mask, dtype=np.int8), [0]))))
+    return [(int(b), int(e)) for b, e in zip(edges[::2], edges[1::2], strict=True)]
 
 
 def as_dataset(encoded: list[tuple[list[int], list[int]]]) -> Dataset:

@@ -14,6 +14,9 @@ from sqlalchemy import select
 from tuneloop.annotate.store import Store, export_records
 from tuneloop.annotate.store.models import Item
 
+#: Real files from Label Studio's and Argilla's own code, with their sources in each README.
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+
 
 def ls_annotation(
     annotation_id: int, completed_by: Any, label: Any, *, cancelled: bool = False, from_name: str = "label"

@@ -3,6 +3,7 @@ answers feeding agreement."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import krippendorff
@@ -65,8 +66,8 @@ def test_only_submitted_responses_become_answers(target: World, tmp_path: Path, 
     assert {(x.record, x.reason) for x in report.skipped} == {
         ("record r1, response 2", f"draft, not submitted (by {U2})"),
         ("record r2, response 2", f"discarded, not submitted (by {U2})"),
-        ("record r1, suggestion", "a suggestion (tiny-model), not a person's"),
     }
+    assert report.notes == ("1 suggestion not imported (a model's answers, not a person's): tiny-model (1)",)
     assert triples(target.store) == {
         ("my card has not arrived", f"argilla-{U1}", '"card_arrival"'),
         ("my card has not arrived", "ann2", '"card_arrival"'),
@@ -80,33 +81,71 @@ def test_only_submitted_responses_become_answers(target: World, tmp_path: Path, 
 
 
 @pytest.mark.parametrize(
-    ("change", "problem"),
+    ("change", "skipped"),
     [
         ({"label.responses": ["card_stolen"]}, r"record r1, response 1: label 'card_stolen' does not fit"),
         ({"label.responses.users": [U1, U2]}, "record r1: 1 responses, 2 users and 1 statuses"),
-        ({"label.responses.status": ["accepted"]}, "record r1: response status 'accepted' is not one of"),
+        (
+            {"label.responses.status": ["accepted"]},
+            "record r1, response 1: response status 'accepted' is not one of",
+        ),
+        ({"label.responses.users": [None]}, "record r1, response 1: response user None is not a user id"),
+        ({"label.responses": [None]}, "record r1, response 1: a submitted response has no value"),
         ({"text": ""}, "record r1: has no text in field 'text'"),
-        ({"id": None}, "row 1: has no record id"),
+        ({"id": None}, "line 2: has no record id"),
+        ({"id": "r0"}, "record r0: the same record id as record r0"),
     ],
 )
-def test_invalid_records_fail_naming_the_file_the_record_and_the_problem(
-    target: World, tmp_path: Path, change: dict[str, object], problem: str
+def test_a_bad_record_or_response_is_skipped_naming_it_and_the_reason(
+    target: World, tmp_path: Path, change: dict[str, object], skipped: str
 ) -> None:
     good = argilla_record("r0", "fine", [("card_lost", U1, "submitted")])
     bad = argilla_record("r1", "where is it", [("card_lost", U1, "submitted")]) | change
-    path = write_records(tmp_path / "records.jsonl", [bad, good] if "row 1" in problem else [good, bad])
-    with target.store.begin() as s, pytest.raises(InteropError, match=problem) as failure:
-        import_argilla(s, path, target.schema)
-    assert str(path) in str(failure.value)
+    path = write_records(tmp_path / "records.jsonl", [good, bad])
     with target.store.begin() as s:
-        assert s.scalar(select(func.count(Item.id))) == 0  # the good record was not kept either
+        report = import_argilla(s, path, target.schema)
+    assert report.annotations_added == 1
+    [reported] = report.skipped
+    assert re.match(skipped, f"{reported.record}: {reported.reason}")
+    with target.store.begin() as s:
+        assert s.scalar(select(func.count(Item.id))) == 1 + (", response " in skipped)
 
 
-def test_a_missing_column_names_the_columns_the_file_has(target: World, tmp_path: Path) -> None:
+def test_a_file_with_no_readable_record_or_response_is_refused(target: World, tmp_path: Path) -> None:
+    lines = tmp_path / "records.jsonl"
+    lines.write_text(
+        '{"id": "r1", "text": "x", "label.responses": ["card_stolen"], '
+        + '"label.responses.users": ["u"], "label.responses.status": ["submitted"]}\nnot json\n'
+    )
+    problem = (
+        r"file: its one response could not be read: record r1, response 1: label 'card_stolen' "
+        "does not fit schema 'intent'"
+    )
+    with target.store.begin() as s, pytest.raises(InteropError, match=problem) as failure:
+        import_argilla(s, lines, target.schema)
+    assert str(lines) in str(failure.value)
+    lines.write_text("not json\n[1]\n")
+    with (
+        target.store.begin() as s,
+        pytest.raises(InteropError, match="none of its 2 records could be read: line 1: is not JSON"),
+    ):
+        import_argilla(s, lines, target.schema)
+    with target.store.begin() as s:
+        assert s.scalar(select(func.count(Item.id))) == 0
+
+
+def test_a_missing_field_or_question_names_those_the_file_has(target: World, tmp_path: Path) -> None:
     path = write_records(tmp_path / "records.parquet", records())
-    with target.store.begin() as s, pytest.raises(InteropError, match=r"no column intent.responses, "):
+    problem = r"no record answers the question 'intent' \(its questions: label\): pass --question NAME"
+    with target.store.begin() as s, pytest.raises(InteropError, match=problem):
         import_argilla(s, path, target.schema, question="intent")
-    with target.store.begin() as s, pytest.raises(InteropError, match=r"expected a .parquet, .jsonl"):
+    problem = r"no record has the field 'body' \(its fields: text\): pass --field NAME"
+    with target.store.begin() as s, pytest.raises(InteropError, match=problem):
+        import_argilla(s, path, target.schema, field="body")
+    with (
+        target.store.begin() as s,
+        pytest.raises(InteropError, match=r"expected a .parquet, .jsonl or .json"),
+    ):
         import_argilla(s, write_json(tmp_path / "records.csv", []), target.schema)
 
 

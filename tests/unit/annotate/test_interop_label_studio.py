@@ -55,10 +55,13 @@ def test_tasks_become_items_and_annotations_answers_with_what_was_skipped_said(
         report = import_label_studio(s, path, target.schema, users={2: "ann1"}, by=target.admin)
     assert (report.items_added, report.annotations_added) == (3, 4)
     assert report.users_added == ("label-studio-user-1", "cleo@example.org")  # user 2 mapped to ann1
-    assert {(x.record, x.reason) for x in report.skipped} == {
-        ("task 2, annotation 22", "cancelled (skipped) in Label Studio"),
-        ("task 1, prediction 1", "a prediction (v1), not a person's"),
-    }
+    assert [(x.record, x.reason) for x in report.skipped] == [
+        ("task 2, annotation 22", "cancelled (skipped) in Label Studio")
+    ]
+    assert report.notes == (  # predictions are counted, not listed one by one
+        "1 cancelled annotation skipped",
+        "1 prediction not imported (a model's answers, not a person's): v1 (1)",
+    )
     with target.store.begin() as s:
         items = {i.external_id: i for i in s.scalars(select(Item))}
         assert set(items) == {"label-studio:1", "label-studio:2", "label-studio:3"}
@@ -92,22 +95,22 @@ def test_importing_the_same_file_twice_adds_nothing(target: World, tmp_path: Pat
         assert s.scalar(select(func.count(Item.id))) == 3
 
 
-def test_a_bad_record_part_way_leaves_nothing_of_the_file(target: World, tmp_path: Path) -> None:
+def test_a_bad_annotation_is_skipped_with_its_reason_and_the_rest_imported(
+    target: World, tmp_path: Path
+) -> None:
     path = write_json(
         tmp_path / "bad.json",
         [
             ls_task(1, "fine task", ls_annotation(11, 1, "card_lost"), ls_annotation(12, 2, "card_lost")),
-            ls_task(2, "bad task", ls_annotation(21, 1, "card_stolen")),
+            ls_task(2, "bad task", ls_annotation(21, 1, "card_stolen"), ls_annotation(22, 2, "card_lost")),
         ],
     )
-    # the caller catches the error and commits: the savepoint has already undone the import
-    with target.store.begin() as s, pytest.raises(InteropError) as failure:
-        import_label_studio(s, path, target.schema)
-    message = str(failure.value)
-    assert str(path) in message and "task 2, annotation 21" in message and "'card_stolen'" in message
     with target.store.begin() as s:
-        assert s.scalar(select(func.count(Item.id))) == 0
-        assert s.scalar(select(func.count(User.id)).where(User.name.like("label-studio%"))) == 0
+        report = import_label_studio(s, path, target.schema)
+    assert (report.items_added, report.annotations_added) == (2, 3)
+    [bad] = report.skipped
+    assert bad.record == "task 2, annotation 21" and "label 'card_stolen' does not fit" in bad.reason
+    assert ("bad task", "label-studio-user-2", '"card_lost"') in triples(target.store)
 
 
 def test_an_error_while_writing_also_leaves_nothing(target: World, tmp_path: Path) -> None:
@@ -130,22 +133,25 @@ def test_an_error_while_writing_also_leaves_nothing(target: World, tmp_path: Pat
 @pytest.mark.parametrize(
     ("tasks", "problem"),
     [
-        ({"id": 1}, "a Label Studio JSON export is a list of tasks"),
-        ([{"id": 1, "data": {"body": "x"}}], r"task 1: has no text in data.text \(its data fields: body\)"),
-        ([{"data": {"text": "x"}}], "task #1: has no task id"),
-        ([ls_task(1, "x"), ls_task(1, "y")], "task 1: the same task id as task 1"),
+        ({"id": 1}, "file: a Label Studio JSON export is a list of tasks"),
+        (
+            [{"id": 1, "data": {"body": "x"}}],
+            r"file: its one task could not be read: task 1: has no text in data.text "
+            r"\(its data fields: body; pass --field NAME\)",
+        ),
         (
             [ls_task(1, "x", ls_annotation(11, 1, "card_lost", from_name="intent"))],
-            "no annotation has a result from 'label'; the results come from intent",
+            r"no annotation has a result from 'label'; the results come from intent \(to text\) "
+            r"\(name the control with --from-name, and the object with --to-name\)",
         ),
-        ([ls_task(1, "x", ls_annotation(11, None, "card_lost"))], "completed_by None is neither"),
         (
             [ls_task(1, "x", ls_annotation(11, {"id": "a", "email": " "}, "card_lost"))],
-            "completed_by .* is neither",
+            "its one annotation could not be read: task 1, annotation 11: completed_by .* is neither",
         ),
         (
-            [ls_task(1, "x", ls_annotation(11, 1, ["card_lost", "card_arrival"]))],
-            "a single_label answer is one choice",
+            [ls_task(n, "x", ls_annotation(n, 1, ["card_lost", "card_arrival"])) for n in (1, 2, 3, 4)],
+            r"none of its 4 annotations could be read: task 1, annotation 1: a single_label answer is "
+            r"one choice, not \['card_lost', 'card_arrival'\]; .*; and 1 more",
         ),
     ],
 )

@@ -164,7 +164,7 @@ def test_the_report_shows_agreement_and_marks_simulated_people(
     assert not Path(store_url.removeprefix("sqlite:///")).exists()  # looking does not create a store
     _json(["annotate", "simulate", str(project), "--items", "20", "--annotators", "3"])
     html = Path(_json(["report", trained["run_dir"]])["report"]).read_text()
-    section = html[html.index("<h2>Annotation") : html.index("<h2>Training")]
+    section = html[html.index("<h2>Annotation") : html.index("<h2>Data</h2>")]
     assert "SIMULATED annotators: simulated-1, simulated-2, simulated-3" in section
     assert "Krippendorff's alpha <strong>" in section and "gate: alpha" in section
     assert "over 20 closed items and 60 answers of 3 annotators" in section
@@ -213,3 +213,50 @@ def test_export_applies_the_decisions_to_the_data_people_saw_after_it_changed(
     data.write_text(data.read_text() + "A brand new message about my card,card_arrival\n")
     exported = _json(["annotate", "export", str(project), "--out", str(tmp_path / "out")])
     assert sum(exported["decided_by"].values()) == 10  # the version the items came from, not a new one
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_import_takes_the_control_field_and_question_names_the_messages_ask_for(
+    make_project: Callable[..., Path], store_url: str, tmp_path: Path
+) -> None:
+    project = _project(make_project, store_url)
+    label = load_spec(project).labels[0].name
+    result = {"from_name": "intent", "to_name": "body", "type": "choices", "value": {"choices": [label]}}
+    tasks = [{"data": {"body": "where is my card"}, "annotations": [{"completed_by": 1, "result": [result]}]}]
+    studio = tmp_path / "tasks.json"
+    studio.write_bytes(orjson.dumps(tasks))
+    base = ["annotate", "import", str(project), "--from", str(studio), "--format", "label-studio"]
+    missing_text = runner.invoke(app, base)
+    assert missing_text.exit_code == 2 and "pass --field NAME" in missing_text.output
+    refused = runner.invoke(app, [*base, "--field", "body"])
+    assert refused.exit_code == 2 and "name the control with --from-name" in refused.output
+    done = _json([*base, "--from-name", "intent", "--to-name", "body", "--field", "body"])
+    assert (done["items_added"], done["annotations_added"]) == (1, 1)
+    assert done["notes"][0].startswith("1 task without an id")
+    shown = runner.invoke(app, [*base, "--from-name", "intent", "--field", "body"])
+    assert shown.exit_code == 0 and "note: 1 task without an id" in shown.output
+
+    records = [
+        {
+            "id": "r1",
+            "fields": {"body": "my card is lost"},
+            "responses": {"intent": [{"value": label, "user_id": "u1"}]},
+        }
+    ]
+    argilla = tmp_path / "records.json"
+    argilla.write_bytes(orjson.dumps(records))
+    base = ["annotate", "import", str(project), "--from", str(argilla), "--format", "argilla"]
+    refused = runner.invoke(app, [*base, "--field", "body"])
+    assert refused.exit_code == 2 and "pass --question NAME" in refused.output
+    assert _json([*base, "--field", "body", "--question", "intent"])["annotations_added"] == 1
+
+    wrong = runner.invoke(app, [*base, "--from-name", "intent"])
+    assert wrong.exit_code == 2 and "--from-name: not for --format argilla" in wrong.output
+    alone = runner.invoke(app, ["annotate", "import", str(project), "--question", "intent"])
+    assert alone.exit_code == 2 and "--question: only with --from FILE" in alone.output
+
+
+def test_status_before_any_guidelines_says_so_not_vnone(make_project: Callable[..., Path]) -> None:
+    result = runner.invoke(app, ["annotate", "status", str(make_project(rows=30, labels=3))])
+    assert result.exit_code == 0, result.output
+    assert "no guidelines published yet" in result.stdout and "vNone" not in result.stdout

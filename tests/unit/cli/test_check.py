@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import orjson
+from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
 from tuneloop.cli import app
@@ -48,3 +49,21 @@ def test_check_files_bad_input_exits_2(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "no text column found" in result.stderr
     result = runner.invoke(app, ["check", str(tmp_path / "missing.jsonl")])
     assert result.exit_code == 2 and "no such file" in result.stderr
+
+
+def test_a_monitored_phase_of_a_generate_task_is_refused_by_check_and_run(
+    make_project: Callable[..., Path],
+) -> None:
+    """Before: `check` passed it and `run` trained, then crashed scoring with no labels (exit 3)."""
+    project = make_project(rows=60, labels=3, objective={"name": "g", "task": "generate"})
+    yaml = YAML()
+    spec = yaml.load((project / "tuneloop.yaml").read_text())
+    del spec["labels"]
+    spec["phases"][1].update({"eval_every": 4, "eval_rows": 4})
+    with (project / "tuneloop.yaml").open("w") as fh:
+        yaml.dump(spec, fh)
+    for command in ("check", "run"):
+        result = runner.invoke(app, [command, str(project)])
+        assert result.exit_code == 2, (command, result.output)
+        assert "phase 'task' has eval_every" in result.stderr and "a generate task has none" in result.stderr
+    assert not (project / "runs").exists()  # refused before anything was trained

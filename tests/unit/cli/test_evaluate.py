@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from tuneloop.cli import app
+from tuneloop.cli.evaluate import print_headline
 
 runner = CliRunner()
 
@@ -27,3 +29,24 @@ def test_evaluate_option_conflicts_are_bad_usage(tmp_path: Path) -> None:
         result.exit_code == 2
         and "--split 'unlabeled': expected one of train, validation, test" in result.stderr
     )
+
+
+def test_the_headline_prints_the_baselines_and_the_collapse_alarm(capsys: pytest.CaptureFixture[str]) -> None:
+    headline = {
+        "n": 118,
+        "accuracy": 0.347,
+        "invalid_rate": 0.0,
+        "baselines": {
+            "majority": {"accuracy": 0.347, "macro_f1": 0.043},
+            "tfidf_logreg": {"accuracy": 0.91, "macro_f1": 0.9},
+        },
+        "collapse": {"alarm": True, "reasons": ["one label for every row: 'none' for 118 of 118 rows"]},
+    }
+    print_headline("test", headline)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        "test: accuracy 0.3470 (n=118, invalid outputs 0.00%)",
+        "  baseline majority: accuracy 0.3470, macro_f1 0.0430",
+        "  baseline tfidf_logreg: accuracy 0.9100, macro_f1 0.9000",
+        "  COLLAPSE ALARM: one label for every row: 'none' for 118 of 118 rows",
+    ]

@@ -83,3 +83,12 @@ def test_a_command_without_a_docstring_is_reported() -> None:
 def test_the_doc_heading_pattern_reads_the_command_words() -> None:
     text = "### `tuneloop annotate import [PROJECT] [--part train]`\n### `tuneloop run [PROJECT]`\n"
     assert DOC_HEADING.findall(text) == [" annotate import", " run"]
+
+
+@pytest.mark.parametrize("path", LEAVES, ids=" ".join)
+def test_extras_in_help_survive_the_rich_markup(path: tuple[str, ...]) -> None:
+    """`pip install 'tuneloop[ray]'` written plainly renders as `pip install 'tuneloop'`."""
+    result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "300"})
+    assert "'tuneloop'" not in result.output
+    if path == ("check",):
+        assert "pip install 'tuneloop[ray]'" in result.output

@@ -7,7 +7,9 @@ from pathlib import Path
 import orjson
 from typer.testing import CliRunner
 
+from tests.conftest import banking_rows, write_csv
 from tuneloop.cli import app
+from tuneloop.spec import load_spec
 
 runner = CliRunner()
 
@@ -47,3 +49,57 @@ def test_init_refuses_a_path_that_is_a_file(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("mine")
     result = runner.invoke(app, ["init", str(tmp_path / "notes.txt")])
     assert result.exit_code == 2 and "not an empty directory" in result.stderr
+
+
+def test_init_takes_the_labels_and_the_source_from_a_data_file(tmp_path: Path) -> None:
+    rows = banking_rows(40, labels=3)
+    data = write_csv(tmp_path / "mine.csv", rows)
+    result = runner.invoke(app, ["init", str(tmp_path / "p"), "--labels-from", str(data)])
+    assert result.exit_code == 0, result.output
+    assert "with the 3 labels of" in result.stderr
+    spec = load_spec(tmp_path / "p")
+    assert spec.label_names == list(dict.fromkeys(r["category"] for r in rows))  # as they first appear
+    assert spec.data.sources[0].path.resolve() == data and spec.data.sources[0].fields.label == "category"
+    assert not (tmp_path / "p" / "data").exists()  # the skeleton's sample is not the project's data
+    check = runner.invoke(app, ["check", str(tmp_path / "p"), "--json"])
+    assert check.exit_code == 0, check.output
+    assert orjson.loads(check.stdout)["counts"]["read"] == 40
+
+
+def test_init_labels_from_chat_rows_are_their_answers(tmp_path: Path) -> None:
+    lines = [
+        {
+            "messages": [
+                {"role": "user", "content": f"q{i}"},
+                {"role": "assistant", "content": "yes" if i % 2 else "no"},
+            ]
+        }
+        for i in range(6)
+    ]
+    data = tmp_path / "chat.jsonl"
+    data.write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+    result = runner.invoke(app, ["init", str(tmp_path / "p"), "--labels-from", str(data)])
+    assert result.exit_code == 0, result.output
+    spec = load_spec(tmp_path / "p")
+    assert spec.label_names == ["no", "yes"] and spec.data.sources[0].format == "chat"
+
+
+def test_init_refuses_free_text_as_labels_and_leaves_nothing(tmp_path: Path) -> None:
+    data = write_csv(tmp_path / "free.csv", [{"text": f"t{i}", "label": f"an answer {i}"} for i in range(80)])
+    result = runner.invoke(app, ["init", str(tmp_path / "p"), "--labels-from", str(data)])
+    assert result.exit_code == 2 and "80 distinct values in 80 rows: free text, not labels" in result.stderr
+    assert not (tmp_path / "p").exists()
+    both = runner.invoke(
+        app, ["init", str(tmp_path / "q"), "--labels-from", str(data), "--example", "banking77"]
+    )
+    assert both.exit_code == 2 and "--labels-from fills in the skeleton" in both.stderr
+
+
+def test_init_refuses_labels_a_spec_cannot_take_and_removes_what_it_wrote(tmp_path: Path) -> None:
+    data = write_csv(
+        tmp_path / "case.csv", [{"text": f"t{i}", "label": ["Yes", "yes", "no"][i % 3]} for i in range(9)]
+    )
+    (tmp_path / "p").mkdir()
+    result = runner.invoke(app, ["init", str(tmp_path / "p"), "--labels-from", str(data)])
+    assert result.exit_code == 2 and "differ only in case" in result.stderr
+    assert (tmp_path / "p").is_dir() and not any((tmp_path / "p").iterdir())  # it was given empty

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import orjson
 import pytest
 from typer.testing import CliRunner
 
@@ -38,3 +39,20 @@ def test_an_internal_error_exits_3_with_the_traceback(
     result = runner.invoke(app, ["check", str(make_project())])
     assert result.exit_code == 3
     assert "RuntimeError('boom')" in result.stderr and "Traceback" in result.stderr
+
+
+def test_with_json_an_exit_2_error_is_one_json_object_on_stdout(make_project: Callable[..., Path]) -> None:
+    project = make_project()
+    spec = project / "tuneloop.yaml"
+    spec.write_text(spec.read_text().replace("learning_rate: 0.003", "learning_rate: 0", 1))
+    result = runner.invoke(app, ["check", str(project), "--json"])
+    assert result.exit_code == 2
+    payload = orjson.loads(result.stdout)
+    assert payload["exit_code"] == 2 and "phases[0].learning_rate: must be > 0" in payload["error"]
+    assert "learning_rate" in result.stderr  # the line for people stays on stderr
+
+
+def test_an_aborted_prompt_is_typer_s_abort_not_an_internal_error(make_project: Callable[..., Path]) -> None:
+    result = runner.invoke(app, ["users", "add", "ann", "--project", str(make_project())], input="")
+    assert result.exit_code == 1, result.output
+    assert "Aborted" in result.stderr and "internal error" not in result.stderr

@@ -13,15 +13,16 @@ from tuneloop.train.mixture import draw_rows
 def test_stratified_fractions_of_the_sources(make_project: Callable[..., Path], tmp_path: Path) -> None:
     spec = load_spec(make_project(rows=200, labels=4))
     version = prepare_dataset(spec, tmp_path / "v")
-    # 50 rows per label: round(7.5) = 8 to validation and to test, 34 to train
+    # 15% of 200 rows is 30 each, not 4 x round(7.5) = 32: two labels give 8 rows to test and 7
+    # to validation, the other two 7 and 8, so each keeps 35 in train
     assert version.manifest["counts"]["splits"] == {
-        "train": 136,
-        "validation": 32,
-        "test": 32,
+        "train": 140,
+        "validation": 30,
+        "test": 30,
         "unlabeled": 0,
         "general": 0,
     }
-    assert all(n == 34 for n in version.manifest["label_counts"]["train"].values())
+    assert all(n == 35 for n in version.manifest["label_counts"]["train"].values())
 
 
 def test_explicit_validation_and_test_files(make_project: Callable[..., Path], tmp_path: Path) -> None:
@@ -88,3 +89,16 @@ def test_a_tenth_of_the_unlabeled_text_at_most_is_held_out_as_the_general_set() 
     assert {e.id for e in kept}.isdisjoint({e.id for e in held})
     assert hold_out_general(texts, rows=2, seed=0)[1] == hold_out_general(texts, rows=2, seed=0)[1]
     assert len(hold_out_general(texts, rows=2, seed=0)[1]) == 2
+
+
+def test_prepare_prints_the_split_sizes_beside_the_fractions_asked(
+    make_project: Callable[..., Path], tmp_path: Path
+) -> None:
+    from rich.console import Console
+
+    from tuneloop.data.run import prepare
+
+    console = Console(record=True, width=300)
+    prepare(load_spec(make_project(rows=200, labels=4)), tmp_path / "run", console)
+    line = console.export_text()
+    assert "→ train 140 / validation 30 (15.0%, asked 15%) / test 30 (15.0%, asked 15%)" in line, line

@@ -1,15 +1,18 @@
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+import orjson
 import pytest
 
 from tests.conftest import TINY_SIZES, banking_rows, write_csv
 from tuneloop.data.example import Example, build_messages
 from tuneloop.errors import TuneloopError
-from tuneloop.evaluate.runner import evaluate_examples, evaluate_file
-from tuneloop.spec import TinyModel
+from tuneloop.evaluate.runner import evaluate_examples, evaluate_file, trained_shape
+from tuneloop.spec import TinyModel, load_spec
 from tuneloop.task_card import TaskCard
 from tuneloop.train.base_model import build_tiny_model
 
@@ -58,7 +61,10 @@ def test_unlabelled_rows_cannot_be_scored(model_dir: Path) -> None:
 
 def test_an_unknown_format_is_named(model_dir: Path, tmp_path: Path) -> None:
     data = write_csv(tmp_path / "d.csv", ROWS[:2])
-    with pytest.raises(TuneloopError, match="--format 'xlsx': expected one of csv, jsonl, parquet, chat"):
+    with pytest.raises(
+        TuneloopError,
+        match="--format 'xlsx': expected one of csv, jsonl, json, parquet, chat, alpaca, sharegpt",
+    ):
         evaluate_file(model_dir, data, data_format="xlsx")
 
 
@@ -77,3 +83,32 @@ def test_the_card_scoring_is_used_and_reported(model_dir: Path, scoring: str) ->
         assert report["parsing"]["headline"] == "strict"
         assert report["accuracy"] == report["parsing"]["strict"]["accuracy"]
         assert report["invalid_rate"] == report["parsing"]["strict"]["invalid_rate"]
+
+
+def test_a_json_file_is_read_as_the_row_shape_the_model_trained_on(model_dir: Path, tmp_path: Path) -> None:
+    chat_model = tmp_path / "chat-model"
+    shutil.copytree(model_dir, chat_model)
+    replace(CARD, data_format="chat").save(chat_model)
+    rows = [
+        {
+            "messages": [
+                {"role": "user", "content": r["text"]},
+                {"role": "assistant", "content": r["category"]},
+            ]
+        }
+        for r in ROWS[:5]
+    ]
+    data = tmp_path / "held_out.jsonl"
+    data.write_bytes(b"".join(orjson.dumps(row) + b"\n" for row in rows))
+    report = evaluate_file(chat_model, data)  # no --format: the card says chat
+    assert report["n"] == 5 and report["data"]["skipped"] == 0
+    csv = write_csv(tmp_path / "held_out.csv", ROWS[:3])  # a CSV still reads as the extension says
+    assert evaluate_file(chat_model, csv)["n"] == 3
+    assert trained_shape(CARD, data) is None  # a card from before it kept the format: as before
+
+
+def test_the_card_keeps_the_format_of_the_training_data(make_project: Callable[..., Path]) -> None:
+    card = TaskCard.from_spec(load_spec(make_project(rows=30, labels=3)))
+    assert card.data_format == "csv" and trained_shape(card, Path("x.jsonl")) is None  # tabular: by extension
+    alpaca = replace(card, data_format="alpaca")
+    assert trained_shape(alpaca, Path("x.json")) == "alpaca" and trained_shape(alpaca, Path("x.csv")) is None

@@ -34,15 +34,44 @@ def test_vectorised_metrics_equal_sklearn(seed: int) -> None:
         assert got[metric][0] == pytest.approx(expected[metric])
 
 
-def test_each_resample_row_is_scored_like_its_own_subset() -> None:
+def _over_the_full_label_set(predictions: list, picked: list[int], labels: list[str]) -> dict[str, float]:
+    """By hand: a resample's macro averages over the labels of the whole set's gold, each label's
+    ratio taken from the whole set where the resample leaves it 0/0."""
+    present = [label for label in labels if label in {p.gold for p in predictions}]
+
+    def parts(rows: list) -> dict[str, dict[str, tuple[int, int]]]:
+        out = {}
+        for label in present:
+            right = sum(p.gold == label and p.predicted == label for p in rows)
+            gold, said = sum(p.gold == label for p in rows), sum(p.predicted == label for p in rows)
+            out[label] = {
+                "macro_recall": (right, gold),
+                "macro_precision": (right, said),
+                "macro_f1": (2 * right, gold + said),
+            }
+        return out
+
+    whole, drawn = parts(predictions), parts([predictions[i] for i in picked])
+
+    def ratio(label: str, metric: str) -> float:
+        top, bottom = drawn[label][metric] if drawn[label][metric][1] else whole[label][metric]
+        return top / bottom if bottom else 0.0
+
+    out = {m: float(np.mean([ratio(label, m) for label in present])) for m in METRICS[1:]}
+    return {"accuracy": float(np.mean([predictions[i].correct for i in picked])), **out}
+
+
+def test_each_resample_row_is_scored_over_the_whole_sets_labels() -> None:
     predictions = _random_predictions(30, 3)
     data = encode(predictions, ["a", "b", "c", "d"])
-    rows = np.array([[0, 0, 5, 7, 9], [1, 2, 3, 3, 3]])
+    rows = np.array([[0, 0, 5, 7, 9], [1, 2, 3, 3, 3], list(range(5))])
     got = metric_values(data, rows, METRICS)
     for k, picked in enumerate(rows):
-        expected = classification_metrics([predictions[i] for i in picked], ["a", "b", "c", "d"])
+        expected = _over_the_full_label_set(predictions, list(picked), ["a", "b", "c", "d"])
         for metric in METRICS:
-            assert got[metric][k] == pytest.approx(expected[metric])
+            assert got[metric][k] == pytest.approx(expected[metric]), (k, metric)
+    missing = {p.gold for i, p in enumerate(predictions) if i in rows[1]} != {"a", "b", "c"}
+    assert missing  # the second row misses a label, which a subset's own average would drop
 
 
 def test_intervals_hold_the_estimate_are_seeded_and_narrow_with_more_rows() -> None:

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from tests.conftest import banking_rows, write_csv
 from tuneloop.cli import app
 from tuneloop.data.prepare import prepare_dataset
+from tuneloop.report.data_quality import findings_by_code
 from tuneloop.report.html import build_report
 from tuneloop.run_dir import new_run_dir, update_record
 from tuneloop.spec import load_spec
@@ -114,3 +115,17 @@ def test_an_older_run_without_the_pieces_gets_sentences(make_project: Callable[.
     assert "does not record duplicate cluster sizes" in section and "No findings." in section
     assert "No policy actions recorded" in section and "No data gate verdict in run.json" in section
     assert section.count("data:image/png;base64,") == 2  # lengths and labels still come from the parts
+
+
+def test_findings_by_code_counts_a_code_the_quality_summary_lacks_from_the_rows() -> None:
+    rows = [
+        {"code": "duplicate", "severity": "warning", "message": "a copy"},
+        {"code": "empty_text", "severity": "error", "message": "no text"},
+        {"code": "empty_text", "severity": "error", "message": "no text either"},
+    ]
+    grouped = findings_by_code({"duplicate": {"warning": 5}}, rows, shown=1)
+    assert [(g["code"], g["count"], g["severities"], g["listed"], len(g["rows"])) for g in grouped] == [
+        ("duplicate", 5, {"warning": 5}, 1, 1),
+        ("empty_text", 2, {"error": 2}, 2, 1),
+    ]
+    assert grouped[1]["example"]["message"] == "no text"

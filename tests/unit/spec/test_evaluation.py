@@ -24,3 +24,30 @@ def test_empty_length_buckets_are_refused(make_project: Callable[..., Path]) -> 
     project = broken(make_project(), "length_words:", "length_words: []\n    old_words:")
     with pytest.raises(SpecError, match=r"evaluation\.slices\[0\]\.length_words: needs at least 1 item"):
         load_spec(project)
+
+
+GATE = "- {metric: accuracy, max_drop: 0.03, against: base}"
+
+
+def test_a_beats_gate_names_a_baseline(make_project: Callable[..., Path]) -> None:
+    spec = load_spec(broken(make_project(), GATE, "- {beats: tfidf_logreg, p: 0.01}"))
+    assert [(g.beats, g.metric, g.p) for g in spec.evaluation.gates] == [
+        ("tfidf_logreg", "accuracy", 0.01),
+        ("majority", "accuracy", 0.05),  # the example's own gate, with the defaults
+    ]
+
+
+def test_an_unknown_baseline_is_refused_naming_the_known_ones(make_project: Callable[..., Path]) -> None:
+    with pytest.raises(
+        SpecError,
+        match=r"evaluation\.gates\[0\]\.beats: unknown baseline 'tfidf': the baselines are majority, "
+        r"tfidf_logreg \(tuneloop\.yaml:\d+\)",
+    ):
+        load_spec(broken(make_project(), GATE, "- {beats: tfidf}"))
+
+
+def test_a_gate_is_one_kind(make_project: Callable[..., Path]) -> None:
+    with pytest.raises(
+        SpecError, match=r"evaluation\.gates\[0\]: set exactly one of min:, max_drop: or beats:"
+    ):
+        load_spec(broken(make_project(), GATE, "- {beats: majority, min: 0.5}"))

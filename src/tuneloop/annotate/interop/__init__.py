@@ -5,8 +5,9 @@
         export_argilla(session, "records.parquet", schema=schema)
 
 Neither tool is a dependency: each module reads and writes the tool's documented export layout
-(the module docstrings give it, with links). What both share (the parsed records, loading them
-through `claim`/`submit`, the report) is in `common.py`.
+(the module docstrings give it, with links; `label_studio_tasks.py` reads Label Studio's tasks).
+What both share (the parsed records, skipping what cannot be read, loading them through
+`claim`/`submit`, the report) is in `common.py`.
 """
 
 from tuneloop.annotate.interop.argilla import export_argilla, import_argilla

@@ -1,24 +1,32 @@
-"""Argilla 2: read the records `rg.Dataset.to_hub` pushes (Parquet) or `to_datasets` gives (saved
-as Parquet or JSON lines), and write the store in the same layout.
+"""Argilla 2: read records as Argilla writes them (`records.to_json`, `to_list`, `to_datasets`,
+`to_hub`), and write the store in the flat layout `to_hub` pushes.
 
-The layout (https://docs.argilla.io/latest/how_to_guides/import_export/): one row per record,
-with its fields as columns and, for a question named `label`, flat columns
+The layouts (https://docs.argilla.io/latest/how_to_guides/import_export/), one per record; for
+a question named `label` (`argilla_records.py` reads both, record by record):
 
-    id, _server_id, status ("pending" | "completed"), text,
-    label.responses          [value, ...]           one per person who responded
-    label.responses.users    [user UUID, ...]       same order
-    label.responses.status   ["submitted" | "discarded" | "draft", ...]
-    label.suggestion, label.suggestion.score, label.suggestion.agent
+    nested (records.to_json, to_list()): a JSON array of
+      {"id", "fields": {"text": ...}, "metadata": {...}, "status",
+       "responses": {"label": [{"value": ..., "user_id": UUID}, ...]},
+       "suggestions": {"label": {"value": ..., "score": 0.9, "agent": "..."}}}
+    flat (to_list(flatten=True), to_datasets, to_hub): JSON, JSON lines or Parquet rows of
+      id, _server_id, status ("pending" | "completed"), text, <metadata columns>,
+      label.responses          [value, ...]           one per person who responded
+      label.responses.users    [user UUID, ...]       same order
+      label.responses.status   ["submitted" | "discarded" | "draft", ...]
+      label.suggestion, label.suggestion.score, label.suggestion.agent
 
 Values follow the question: a string for a LabelQuestion (`single_label`), a list of strings for
 a MultiLabelQuestion (`multi_label`), an integer for a RatingQuestion (`rating`), text for a
 TextQuestion (`free_text_correction`).
 
 Import: a record becomes an item keyed `argilla:ID` (`argilla:DATASET:ID` with `dataset`);
-only `submitted` responses become answers. Drafts and discarded responses, and suggestions (a
-model's answers, not a person's), are reported, not imported. Argilla's export names users by
-UUID only, so `users` maps UUIDs to store names (from `client.users` on the Argilla side);
-an unmapped UUID becomes the user `argilla-UUID`.
+only `submitted` responses become answers (the nested layout keeps no status: its responses are
+read as submitted, and a note says so). Drafts and discarded responses are skipped and listed;
+suggestions (a model's answers, not a person's), metadata, vectors and other fields and
+questions are not imported, and a note names them. Argilla's export names users by UUID only,
+so `users` maps UUIDs to store names (from `client.users` on the Argilla side); an unmapped
+UUID becomes the user `argilla-UUID`. A record or response that cannot be read is skipped with
+the reason; the file is refused only when nothing in it can be.
 
 Export: one row per item with the annotators' own current answers as `submitted` responses; a
 user's UUID is the one they were imported with (`argilla-UUID`), else a UUID derived from their
@@ -40,24 +48,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy.orm import Session
 
-from tuneloop.annotate.interop.common import (
-    ExternalAnswer,
-    ExternalTask,
-    ImportReport,
-    Skipped,
-    checked_label,
-    fail,
-    items_for_export,
-    keep_latest_per_user,
-    load,
-)
+from tuneloop.annotate.interop.argilla_records import SOURCE, USER_PREFIX, read_argilla
+from tuneloop.annotate.interop.common import ImportReport, fail, items_for_export, load
 from tuneloop.annotate.store.items import DEFAULT_OVERLAP
 from tuneloop.annotate.store.models import LabelSchema, User
 
-SOURCE = "argilla"
-USER_PREFIX = "argilla-"
 GOLD_AGENT = "tuneloop-adjudication"
-STATUSES = ("submitted", "discarded", "draft")
 # uuid5 namespace for store users who never came from Argilla: the same name, the same UUID.
 USER_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://tuneloop/annotate/users")
 
@@ -74,126 +70,16 @@ def import_argilla(
     overlap: int = DEFAULT_OVERLAP,
     by: User | None = None,
 ) -> ImportReport:
-    """Import Argilla 2 records (a `.parquet` file, or `.jsonl`/`.json` lines): see module doc.
+    """Import Argilla 2 records (`.json` as `to_json`/`to_list` write them, `.jsonl` or `.parquet`
+    rows): see module doc.
 
     `field` is the text field to annotate, `question` the question whose responses are labels,
-    `users` maps response user UUIDs to store user names. Nothing is written unless the whole
-    file is valid.
+    `users` maps response user UUIDs to store user names. What cannot be read is skipped and
+    listed; nothing is written when the store refuses part of the file.
     """
     path = Path(path)
-    tasks, skipped = read_argilla(path, schema, field, question, dataset, users or {})
-    return load(session, path, tasks, schema, overlap=overlap, source=SOURCE, skipped=skipped, by=by)
-
-
-def read_rows(path: Path) -> tuple[list[dict[str, Any]], set[str]]:
-    """The file's rows and its column names (for JSON lines: every key any row has)."""
-    suffix = path.suffix.lower()
-    if not path.is_file():
-        raise fail(path, "file", "does not exist")
-    if suffix == ".parquet":
-        try:
-            table = pq.read_table(path)
-        except (pa.ArrowException, OSError) as exc:
-            raise fail(path, "file", f"is not a readable Parquet file: {exc}") from None
-        return table.to_pylist(), set(table.column_names)
-    if suffix not in (".jsonl", ".json"):
-        raise fail(path, "file", "expected a .parquet, .jsonl or .json (JSON lines) file")
-    rows: list[dict[str, Any]] = []
-    columns: set[str] = set()
-    for number, line in enumerate(path.read_bytes().splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            raise fail(path, f"line {number}", f"is not JSON: {exc}") from None
-        if not isinstance(row, dict):
-            raise fail(path, f"line {number}", "a record is a JSON object")
-        rows.append(row)
-        columns |= set(row)
-    return rows, columns
-
-
-def read_argilla(
-    path: Path,
-    schema: LabelSchema,
-    field: str = "text",
-    question: str = "label",
-    dataset: str | None = None,
-    users: Mapping[str, str] | None = None,
-) -> tuple[list[ExternalTask], list[Skipped]]:
-    """Parse and validate the file without touching the store."""
-    rows, columns = read_rows(path)
-    values, who, status = (
-        f"{question}.responses",
-        f"{question}.responses.users",
-        f"{question}.responses.status",
-    )
-    missing = [c for c in ("id", field, values, who, status) if c not in columns]
-    if missing and rows:
-        raise fail(
-            path,
-            "file",
-            f"has no column {', '.join(missing)} (its columns: {', '.join(sorted(columns))}); "
-            "pass the field and question names",
-        )
-    tasks: list[ExternalTask] = []
-    skipped: list[Skipped] = []
-    seen: dict[str, str] = {}
-    for position, row in enumerate(rows):
-        record_id = row.get("id")
-        if record_id is None or str(record_id) == "":
-            raise fail(path, f"row {position + 1}", "has no record id")
-        where = f"record {record_id}"
-        text = row.get(field)
-        if not isinstance(text, str) or not text.strip():
-            raise fail(path, where, f"has no text in field {field!r}")
-        key = f"{SOURCE}:{dataset}:{record_id}" if dataset else f"{SOURCE}:{record_id}"
-        if key in seen:
-            raise fail(path, where, f"the same record id as {seen[key]}")
-        seen[key] = where
-        task = ExternalTask(where, key, text)
-        answers = _responses(path, where, row.get(values), row.get(who), row.get(status))
-        for index, (value, user, state) in enumerate(answers):
-            response = f"{where}, response {index + 1}"
-            if state != "submitted":
-                skipped.append(Skipped(response, f"{state}, not submitted (by {user})"))
-                continue
-            if value is None:
-                raise fail(path, response, "a submitted response has no value")
-            name = (users or {}).get(user, f"{USER_PREFIX}{user}")
-            if any(a.user == name for a in task.answers):
-                raise fail(path, response, f"{name} responded twice to one record")
-            label = checked_label(path, response, schema, value)
-            task.answers.append(ExternalAnswer(response, name, label, f"{record_id}:{user}"))
-        keep_latest_per_user(task, skipped)
-        suggestion = row.get(f"{question}.suggestion")
-        if suggestion is not None:
-            agent = row.get(f"{question}.suggestion.agent") or "model"
-            skipped.append(Skipped(f"{where}, suggestion", f"a suggestion ({agent}), not a person's"))
-        tasks.append(task)
-    return tasks, skipped
-
-
-def _responses(path: Path, where: str, values: Any, who: Any, status: Any) -> list[tuple[Any, str, str]]:
-    if values is None and who is None and status is None:
-        return []
-    lists = {"responses": values, "responses.users": who, "responses.status": status}
-    for name, column in lists.items():
-        if not isinstance(column, list):
-            raise fail(path, where, f"{name} is {column!r}, not a list")
-    if not len(values) == len(who) == len(status):
-        raise fail(
-            path,
-            where,
-            f"{len(values)} responses, {len(who)} users and {len(status)} statuses: one each per response",
-        )
-    for user, state in zip(who, status, strict=True):
-        if not isinstance(user, str) or not user:
-            raise fail(path, where, f"response user {user!r} is not a user id")
-        if state not in STATUSES:
-            raise fail(path, where, f"response status {state!r} is not one of {', '.join(STATUSES)}")
-    return list(zip(values, who, status, strict=True))
+    parsed = read_argilla(path, schema, field=field, question=question, dataset=dataset, users=users)
+    return load(session, path, parsed, schema, overlap=overlap, source=SOURCE, by=by)
 
 
 def user_uuid(name: str) -> str:

@@ -1,8 +1,14 @@
 """What the Label Studio and Argilla importers share: the parsed form of a file, and loading it.
 
-Each format module only reads its file into `ExternalTask`s (validating as it goes, so a bad
-record fails before anything is written) and writes its own layout on export. Loading goes through
-the store's services, so an import obeys the same rules as people clicking in the web app:
+Each format module only reads its file into a `ParsedFile` and writes its own layout on export.
+Reading is per record: a task, record or answer that cannot be read is skipped with its number
+and the reason (`BadRecord`), and the rest of the file goes on; the file is refused only when it
+cannot be read at all, or when none of its records, or none of its answers, can be (`refuse_unread`).
+What the format leaves open and the reader decided (tasks numbered by position, answers without
+a person, model predictions left out) is said in the report's `notes`.
+
+Loading goes through the store's services, so an import obeys the same rules as people clicking
+in the web app:
 
 - an item is keyed by `label-studio:ID` / `argilla:ID`, so importing a file again adds nothing;
 - every annotation is a `claim` then a `submit`, so k, "never twice", roles, labels checked
@@ -11,7 +17,9 @@ the store's services, so an import obeys the same rules as people clicking in th
   task annotated by 3 people becomes an item with overlap 3), because dropping real answers to
   fit the default k would bias agreement; an item already in the store keeps its k (k is fixed
   at import, see `Item`), and answers beyond it are reported as skipped;
-- the whole load runs in a savepoint: a record that fails part-way leaves nothing of the file.
+- the whole load runs in a savepoint: what the store refuses while writing (a person mapped to
+  an account that may not annotate, an item already there with another text) refuses the file
+  and leaves nothing of it, since it means the file or the mapping is not the one the store holds.
 
 The original annotation's id and time are kept in the audit entry (`annotation.import`), not in
 the annotation row, whose `created_at` stays the store's own (history is append-only and
@@ -20,6 +28,7 @@ written by the services).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -47,9 +56,17 @@ def fail(path: Path, record: str, problem: str) -> InteropError:
     return InteropError(f"{path}: {record}: {problem}")
 
 
+class BadRecord(Exception):
+    """A task, record or answer that cannot be read: skipped with this reason, the rest read on."""
+
+    def __init__(self, record: str, reason: str) -> None:
+        super().__init__(f"{record}: {reason}")
+        self.record, self.reason = record, reason
+
+
 @dataclass(frozen=True)
 class Skipped:
-    """Something in the file that was deliberately not imported, and why."""
+    """Something in the file that was not imported, and why."""
 
     record: str  # e.g. "task 12, annotation 40" or "record 7, response 2"
     reason: str
@@ -58,7 +75,8 @@ class Skipped:
 @dataclass(frozen=True)
 class ImportReport:
     """What an import did. Counts are of rows added now: a second import of the same file reports
-    zeros and lists the answers it found already there under `already_present`."""
+    zeros and lists the answers it found already there under `already_present`. `notes` say how
+    the reader read what the format leaves open (and what it left out as a whole, with counts)."""
 
     items_added: int
     annotations_added: int
@@ -66,6 +84,7 @@ class ImportReport:
     skipped: tuple[Skipped, ...]
     items_already_present: int = 0
     annotations_already_present: int = 0
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,20 +107,64 @@ class ExternalTask:
 
 
 @dataclass
-class _Tally:
-    items_added: int = 0
-    items_present: int = 0
-    annotations_added: int = 0
-    annotations_present: int = 0
-    users_added: list[str] = field(default_factory=list)
+class ParsedFile:
+    """What a reader made of a file: the tasks to load, what it skipped and why, its notes."""
+
+    tasks: list[ExternalTask] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    bad_records: list[Skipped] = field(default_factory=list)
+    bad_answers: list[Skipped] = field(default_factory=list)
+
+    def skip(self, record: str, reason: str) -> None:
+        self.skipped.append(Skipped(record, reason))
+
+    def bad_record(self, bad: BadRecord) -> None:
+        self.bad_records.append(Skipped(bad.record, bad.reason))
+        self.skipped.append(self.bad_records[-1])
+
+    def bad_answer(self, bad: BadRecord) -> None:
+        self.bad_answers.append(Skipped(bad.record, bad.reason))
+        self.skipped.append(self.bad_answers[-1])
+
+    def answers(self) -> int:
+        return sum(len(task.answers) for task in self.tasks)
 
 
-def checked_label(path: Path, record: str, schema: LabelSchema, label: Any) -> Any:
+def refuse_unread(path: Path, parsed: ParsedFile, records: int, kind: str, answer_kind: str) -> None:
+    """Refuse the file when it has records but none could be read, or answers but none could be
+    read: importing the rest would be importing nothing of what the file says."""
+    if records and not parsed.tasks:
+        raise fail(path, "file", f"{_unread(records, kind)}: {_first(parsed.bad_records)}")
+    if parsed.bad_answers and not parsed.answers():
+        bad = parsed.bad_answers
+        raise fail(path, "file", f"{_unread(len(bad), answer_kind)}: {_first(bad)}")
+
+
+def _unread(count: int, noun: str) -> str:
+    return f"its one {noun} could not be read" if count == 1 else f"none of its {count} {noun}s could be read"
+
+
+def _first(bad: Sequence[Skipped], shown: int = 3) -> str:
+    listed = "; ".join(f"{x.record}: {x.reason}" for x in bad[:shown])
+    return listed + (f"; and {len(bad) - shown} more" if len(bad) > shown else "")
+
+
+def plural(count: int, noun: str) -> str:
+    """`plural(1, "task")` is "1 task", `plural(3, "task")` "3 tasks"."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def counted(counts: Counter[str]) -> str:
+    """`Counter({"v1": 3, "v2": 1})` as "v1 (3), v2 (1)", the most frequent first."""
+    return ", ".join(f"{name} ({n})" for name, n in counts.most_common())
+
+
+def checked_label(record: str, schema: LabelSchema, label: Any) -> Any:
     try:
         return check_label(schema, label)
     except InvalidLabel as exc:
-        raise fail(path, record, f"label {label!r} does not fit schema {schema.name!r}: {exc}") from None
+        raise BadRecord(record, f"label {label!r} does not fit schema {schema.name!r}: {exc}") from None
 
 
 def keep_latest_per_user(task: ExternalTask, skipped: list[Skipped]) -> None:
@@ -115,19 +178,29 @@ def keep_latest_per_user(task: ExternalTask, skipped: list[Skipped]) -> None:
     task.answers = list(latest.values())
 
 
+@dataclass
+class _Tally:
+    items_added: int = 0
+    items_present: int = 0
+    annotations_added: int = 0
+    annotations_present: int = 0
+    users_added: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
 def load(
     session: Session,
     path: Path,
-    tasks: Sequence[ExternalTask],
+    parsed: ParsedFile,
     schema: LabelSchema,
     *,
     overlap: int,
     source: str,
-    skipped: Sequence[Skipped] = (),
     by: User | None = None,
 ) -> ImportReport:
     """Write parsed tasks to the store through its services, all or nothing."""
-    tally = _Tally(skipped=list(skipped))
+    tasks = parsed.tasks
+    tally = _Tally(skipped=list(parsed.skipped))
     with session.begin_nested():
         items = _items(session, path, tasks, schema, overlap, source, by, tally)
         users: dict[str, User] = {}
@@ -143,6 +216,7 @@ def load(
         skipped=tuple(tally.skipped),
         items_already_present=tally.items_present,
         annotations_already_present=tally.annotations_present,
+        notes=tuple(parsed.notes),
     )
 
 

@@ -13,13 +13,20 @@ https://labelstud.io/guide/task_format):
 
 A result's `type` and `value` follow the schema kind: `choices` (one choice for `single_label`,
 any number for `multi_label`), `rating` (`{"rating": 4}`) and `textarea` (`{"text": ["..."]}`)
-for `free_text_correction`. Only the result of the control named `from_name` is read.
+for `free_text_correction`. Only the results of the control named `from_name` are read (and,
+with `to_name`, only those pointing at that object tag).
 
 Import: a task becomes an item keyed `label-studio:ID` (`label-studio:PROJECT:ID` with
 `project`, so two projects' task ids never collide); each annotation becomes the answer of a
 store user named by `users[completed_by id]`, else the email of an expanded `completed_by`, else
-`label-studio-user-ID`. Cancelled (skipped) annotations, annotations without a result for
-`from_name`, and predictions (a model's answers, not a person's) are reported, not imported.
+`label-studio-user-ID`. Files written for Label Studio's import are read as Label Studio reads
+them, and the report's notes say so: a task without `id` is keyed by its position in the file
+(`label-studio:FILE#N`); a task without a `data` object is its own data; an annotation without
+`completed_by` (or with null) is the answer of one user, `label-studio-unattributed` (Label Studio
+gives it to the person importing). Cancelled (skipped) annotations and annotations without a result
+for `from_name` are skipped and listed; predictions (a model's answers, not a person's) are not
+imported, and counted by model version in a note. A task or annotation that cannot be read is
+skipped with the reason; the file is refused only when nothing in it can be.
 
 Export: every item is a task whose `annotations` are the annotators' own current answers, with
 `completed_by` expanded to `{"id", "email"}` holding the store user name (Label Studio matches
@@ -39,28 +46,12 @@ from typing import Any
 import orjson
 from sqlalchemy.orm import Session
 
-from tuneloop.annotate.interop.common import (
-    ExternalAnswer,
-    ExternalTask,
-    ImportReport,
-    Skipped,
-    checked_label,
-    fail,
-    items_for_export,
-    keep_latest_per_user,
-    load,
-)
+from tuneloop.annotate.interop.common import ImportReport, items_for_export, load
+from tuneloop.annotate.interop.label_studio_tasks import RESULT_TYPE, SOURCE, read_label_studio
 from tuneloop.annotate.store.items import DEFAULT_OVERLAP
 from tuneloop.annotate.store.models import LabelSchema, User
 
-SOURCE = "label-studio"
 GOLD_MODEL = "tuneloop-adjudication"
-_RESULT_TYPE = {
-    "single_label": "choices",
-    "multi_label": "choices",
-    "rating": "rating",
-    "free_text_correction": "textarea",
-}
 
 
 def import_label_studio(
@@ -69,6 +60,7 @@ def import_label_studio(
     schema: LabelSchema,
     *,
     from_name: str = "label",
+    to_name: str | None = None,
     text_field: str = "text",
     project: str | None = None,
     users: Mapping[int, str] | None = None,
@@ -77,181 +69,27 @@ def import_label_studio(
 ) -> ImportReport:
     """Import a Label Studio JSON export: tasks as items, annotations as answers (see module doc).
 
-    `from_name` is the name of the labelling control (`<Choices name="label" ...>`), `text_field`
-    the task data key holding the text (`<Text value="$text">`), `users` maps Label Studio user
-    ids to store user names. Nothing is written unless the whole file is valid.
+    `from_name` is the name of the labelling control (`<Choices name="label" ...>`), `to_name`
+    the object tag its results point at (`<Text name="text" ...>`; None: any), `text_field` the
+    task data key holding the text (`<Text value="$text">`), `users` maps Label Studio user ids
+    to store user names. What cannot be read is skipped and listed; nothing is written when the
+    store refuses part of the file.
     """
     path = Path(path)
-    tasks, skipped = read_label_studio(path, schema, from_name, text_field, project, users or {})
-    return load(session, path, tasks, schema, overlap=overlap, source=SOURCE, skipped=skipped, by=by)
-
-
-def read_label_studio(
-    path: Path,
-    schema: LabelSchema,
-    from_name: str = "label",
-    text_field: str = "text",
-    project: str | None = None,
-    users: Mapping[int, str] | None = None,
-) -> tuple[list[ExternalTask], list[Skipped]]:
-    """Parse and validate the file without touching the store."""
-    try:
-        data = orjson.loads(path.read_bytes())
-    except OSError as exc:
-        raise fail(path, "file", f"cannot be read: {exc.strerror or exc}") from None
-    except orjson.JSONDecodeError as exc:
-        raise fail(path, "file", f"is not JSON: {exc}") from None
-    if not isinstance(data, list):
-        raise fail(
-            path, "file", f"a Label Studio JSON export is a list of tasks, not a {type(data).__name__}"
-        )
-    tasks: list[ExternalTask] = []
-    skipped: list[Skipped] = []
-    seen: dict[str, str] = {}
-    from_names: set[str] = set()
-    for position, raw in enumerate(data):
-        task = _task(
-            path, position, raw, schema, from_name, text_field, project, users or {}, skipped, from_names
-        )
-        if task.key in seen:
-            raise fail(path, task.record, f"the same task id as {seen[task.key]}")
-        seen[task.key] = task.record
-        keep_latest_per_user(task, skipped)
-        tasks.append(task)
-    if from_names and not any(task.answers for task in tasks) and from_name not in from_names:
-        raise fail(
-            path,
-            "file",
-            f"no annotation has a result from {from_name!r}; the results come from "
-            f"{', '.join(sorted(from_names))} (pass one as from_name)",
-        )
-    return tasks, skipped
-
-
-def _task(
-    path: Path,
-    position: int,
-    raw: Any,
-    schema: LabelSchema,
-    from_name: str,
-    text_field: str,
-    project: str | None,
-    users: Mapping[int, str],
-    skipped: list[Skipped],
-    from_names: set[str],
-) -> ExternalTask:
-    where = f"task #{position + 1}"
-    if not isinstance(raw, dict):
-        raise fail(path, where, f"a task is an object, not {raw!r}")
-    task_id = raw.get("id")
-    if not isinstance(task_id, int | str) or isinstance(task_id, bool) or str(task_id) == "":
-        raise fail(path, where, "has no task id")
-    where = f"task {task_id}"
-    data = raw.get("data")
-    if not isinstance(data, dict):
-        raise fail(path, where, "has no data object")
-    text = data.get(text_field)
-    if not isinstance(text, str) or not text.strip():
-        fields = ", ".join(sorted(data)) or "none"
-        raise fail(path, where, f"has no text in data.{text_field} (its data fields: {fields})")
-    key = f"{SOURCE}:{project}:{task_id}" if project else f"{SOURCE}:{task_id}"
-    task = ExternalTask(where, key, text)
-    annotations = raw.get("annotations") or []
-    if not isinstance(annotations, list):
-        raise fail(path, where, "annotations is not a list")
-    for index, annotation in enumerate(annotations):
-        answer = _annotation(path, where, index, annotation, schema, from_name, users, skipped, from_names)
-        if answer is not None:
-            task.answers.append(answer)
-    for index, prediction in enumerate(raw.get("predictions") or []):
-        version = prediction.get("model_version") if isinstance(prediction, dict) else None
-        skipped.append(
-            Skipped(
-                f"{where}, prediction {index + 1}", f"a prediction ({version or 'model'}), not a person's"
-            )
-        )
-    return task
-
-
-def _annotation(
-    path: Path,
-    task: str,
-    index: int,
-    raw: Any,
-    schema: LabelSchema,
-    from_name: str,
-    users: Mapping[int, str],
-    skipped: list[Skipped],
-    from_names: set[str],
-) -> ExternalAnswer | None:
-    if not isinstance(raw, dict):
-        raise fail(path, f"{task}, annotation #{index + 1}", f"an annotation is an object, not {raw!r}")
-    where = (
-        f"{task}, annotation {raw['id']}" if raw.get("id") is not None else f"{task}, annotation #{index + 1}"
+    parsed = read_label_studio(
+        path,
+        schema,
+        from_name=from_name,
+        to_name=to_name,
+        text_field=text_field,
+        project=project,
+        users=users,
     )
-    if raw.get("was_cancelled"):
-        skipped.append(Skipped(where, "cancelled (skipped) in Label Studio"))
-        return None
-    user = _user_name(path, where, raw.get("completed_by"), users)
-    result = raw.get("result")
-    if not isinstance(result, list):
-        raise fail(path, where, "has no result list")
-    from_names |= {str(r["from_name"]) for r in result if isinstance(r, dict) and r.get("from_name")}
-    mine = [r for r in result if isinstance(r, dict) and r.get("from_name") == from_name]
-    if not mine:
-        skipped.append(Skipped(where, f"no result from {from_name!r} (nothing chosen)"))
-        return None
-    if len(mine) > 1:
-        raise fail(path, where, f"has {len(mine)} results from {from_name!r}; expected one")
-    label = checked_label(path, where, schema, _label(path, where, mine[0], schema))
-    created = raw.get("created_at")
-    return ExternalAnswer(
-        where, user, label, str(raw.get("id")), created if isinstance(created, str) else None
-    )
-
-
-def _user_name(path: Path, where: str, completed_by: Any, users: Mapping[int, str]) -> str:
-    if isinstance(completed_by, dict):
-        user_id, email = completed_by.get("id"), completed_by.get("email")
-        if isinstance(user_id, int) and user_id in users:
-            return users[user_id]
-        if isinstance(email, str) and email.strip():
-            return email.strip()
-        if isinstance(user_id, int):
-            return f"{SOURCE}-user-{user_id}"
-    elif isinstance(completed_by, int) and not isinstance(completed_by, bool):
-        return users.get(completed_by, f"{SOURCE}-user-{completed_by}")
-    raise fail(path, where, f"completed_by {completed_by!r} is neither a user id nor an object with an email")
-
-
-def _label(path: Path, where: str, result: dict[str, Any], schema: LabelSchema) -> Any:
-    kind, expected = schema.kind, _RESULT_TYPE[schema.kind]
-    if result.get("type") != expected:
-        raise fail(path, where, f"a {kind} schema reads {expected!r} results, not {result.get('type')!r}")
-    value = result.get("value")
-    if not isinstance(value, dict):
-        raise fail(path, where, "the result has no value object")
-    if expected == "choices":
-        choices = value.get("choices")
-        if not isinstance(choices, list):
-            raise fail(path, where, "the result has no value.choices list")
-        if kind == "single_label":
-            if len(choices) != 1:
-                raise fail(path, where, f"a single_label answer is one choice, not {choices!r}")
-            return choices[0]
-        return choices
-    if expected == "rating":
-        if "rating" not in value:
-            raise fail(path, where, "the result has no value.rating")
-        return value["rating"]
-    texts = value.get("text")
-    if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
-        raise fail(path, where, "the result has no value.text list")
-    return "\n".join(texts)
+    return load(session, path, parsed, schema, overlap=overlap, source=SOURCE, by=by)
 
 
 def _result(label: Any, schema: LabelSchema, from_name: str, to_name: str, result_id: str) -> dict[str, Any]:
-    kind = _RESULT_TYPE[schema.kind]
+    kind = RESULT_TYPE[schema.kind]
     if kind == "choices":
         value: dict[str, Any] = {"choices": label if isinstance(label, list) else [label]}
     elif kind == "rating":

@@ -36,8 +36,7 @@ class CheckedRow:
 
     @property
     def answer(self) -> str:
-        messages = self.example.messages
-        return messages[-1]["content"] if messages and messages[-1]["role"] == "assistant" else ""
+        return self.example.answer
 
     def where(self) -> str:
         return f"{self.file}:{self.line}"

@@ -1,6 +1,6 @@
 """Length: rows the model will not read whole, and rows with too little in them to learn from.
 
-Token counts come from the project's tokenizer when one is on disk (else characters / 4) and are
+Token counts come from the tokenizer the run will use (`CheckSettings.tokenizer`; else characters / 4) and are
 compared with what training reads (`CheckSettings.max_tokens`): a longer row is cut, and the
 finding says by how many tokens. A row whose input has almost no letters or digits, or is one
 word repeated, or a placeholder such as "test" or "n/a", teaches nothing.

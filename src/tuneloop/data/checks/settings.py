@@ -1,7 +1,8 @@
 """What the checks need to know besides the rows: the spec's `quality:` section and the task.
 
 Plain data, so the same settings reach a worker process or a Ray task unchanged; the tokenizer is
-named by path and loaded once per process (`token_counter`).
+named by path and loaded once per process (`token_counter`). With a spec it is the tokenizer the
+run will use (`data/tokenizer.py: project_tokenizer`), trained first for a tiny model not built yet.
 """
 
 from __future__ import annotations
@@ -10,11 +11,10 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
-from tuneloop.run_dir import BASE_MODELS_DIR
+from tuneloop.data.example import Example
 from tuneloop.spec import ProjectSpec, QualitySpec
 
 STANDALONE_MAX_TOKENS = 4096  # a file checked without a spec: a common context length
@@ -35,7 +35,11 @@ class CheckSettings:
         return check not in self.quality.skip
 
     @classmethod
-    def from_spec(cls, spec: ProjectSpec) -> CheckSettings:
+    def from_spec(cls, spec: ProjectSpec, parts: dict[str, list[Example]] | None = None) -> CheckSettings:
+        """The settings of a run of `spec`; `parts` are its split rows (read here when not given),
+        which a tiny model's tokenizer is trained on."""
+        from tuneloop.data.tokenizer import project_tokenizer
+
         sft = [p.max_length for p in spec.phases if p.kind == "sft"] or [p.max_length for p in spec.phases]
         if spec.quality.max_tokens is not None:
             limit, why = spec.quality.max_tokens, "quality.max_tokens"
@@ -48,19 +52,9 @@ class CheckSettings:
             labelled=classify,
             max_tokens=limit,
             max_tokens_from=why,
-            tokenizer=_find_tokenizer(spec),
+            tokenizer=project_tokenizer(spec, parts),
             system_prompt=spec.prompt.system,
         )
-
-
-def _find_tokenizer(spec: ProjectSpec) -> str | None:
-    """The project's tokenizer when one is on disk: the base model's, or the newest tiny build."""
-    if spec.model.base is not None and (Path(spec.model.base) / "tokenizer.json").is_file():
-        return str(Path(spec.model.base) / "tokenizer.json")
-    built = sorted(
-        (spec.output_path / BASE_MODELS_DIR).glob("*/tokenizer.json"), key=lambda p: p.stat().st_mtime
-    )
-    return str(built[-1]) if built else None
 
 
 def token_counter(tokenizer: str | None) -> Callable[[Sequence[str]], np.ndarray]:

@@ -30,9 +30,10 @@ from tuneloop.data.checks.index import SPLIT_CODES, IndexPart, RowIndex, text_ha
 from tuneloop.data.checks.settings import CheckSettings
 from tuneloop.data.example import Example
 from tuneloop.data.findings import Finding, QuarantinedRow, summarize
-from tuneloop.data.ingest import iter_source, numbered_lines
+from tuneloop.data.ingest import iter_source
 from tuneloop.data.minhash import MinHasher, band_keys_of, clusters_of, sketch_of
 from tuneloop.data.normalise import dedup_text
+from tuneloop.data.readers import numbered_lines
 from tuneloop.spec import Source
 from tuneloop.task_card import TaskCard
 
@@ -192,7 +193,8 @@ def scan_shard(shard: Shard, settings: CheckSettings) -> ShardScan:
         fmt.summary[q.finding.code] = fmt.summary.get(q.finding.code, 0) + 1
     for number, note in shard.notes:
         fmt.findings.append(note)
-        fmt.flagged.setdefault(note.code, []).append(number)
+        if number >= 0:  # a note about no one row (a label the split kept in train) flags none
+            fmt.flagged.setdefault(note.code, []).append(number)
         fmt.summary[note.code] = fmt.summary.get(note.code, 0) + 1
     results["format"] = fmt
     for name, scan in ROW_CHECKS.items():
