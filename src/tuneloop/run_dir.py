@@ -54,6 +54,7 @@ REVIEW_CANDIDATES_FILE = "candidates.jsonl"
 REPORT_FILE = "report.html"
 MODEL_CARD_FILE = "MODEL_CARD.md"
 BASE_MODELS_DIR = "base-model"
+TOKENIZERS_DIR = "tokenizers"  # a tiny build's tokenizer trained alone, for the data checks
 _RUN_NAME = re.compile(r"run-(\d+)")
 
 

@@ -76,18 +76,21 @@ def test_report_is_a_static_page_with_plots(round_result: tuple[Path, dict]) -> 
     # here); slice intervals and the differences against the base model and phase 1
     assert html.count('src="data:image/png;base64,') == 7
     assert "<script" not in html
-    for heading in (
-        "Result on the test split",
-        "Data",
-        "Data quality",
+    headings = (
+        "Verdict",
         "Training",
-        "Recall per class",
-        "Confusion matrix",
+        "Weakest classes",
+        "Baselines",
         "Slices",
         "Comparisons",
         "Evaluation gates",
-    ):
-        assert f"<h2>{heading}" in html
+        "Data",
+        "Data quality",
+        "Setup",
+    )
+    places = [html.index(f"<h2>{heading}") for heading in headings]
+    assert places == sorted(places)  # the verdict first, the data and setup last
+    assert "<h3>Recall per class" in html and "<h3>Confusion matrix" in html
     assert "task: 210 of 210" in html  # the rows each phase drew, per source
     assert html.count(" / ") >= 2 and "% → " in html  # the general set before and after each phase
 

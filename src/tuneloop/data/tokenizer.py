@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import orjson
 
 from tuneloop.data.example import Example
-from tuneloop.run_dir import built_model_dir
+from tuneloop.run_dir import TOKENIZERS_DIR, built_model_dir
 from tuneloop.spec import ProjectSpec, TinyModel
 
 if TYPE_CHECKING:
@@ -77,8 +77,9 @@ def project_tokenizer(spec: ProjectSpec, parts: dict[str, list[Example]] | None 
     tokenizes with; None when there is none to be had (a hub model that is not downloaded and
     cannot be, or one without a fast tokenizer).
 
-    A tiny build's tokenizer is reused by fingerprint, or trained alone and saved where the build
-    will go (the build replaces it with its own, the same)."""
+    A tiny build's tokenizer is reused by fingerprint; until the build exists, the tokenizer is
+    trained alone and kept under `<output_dir>/tokenizers/FINGERPRINT/`, apart from the base models
+    (a run's data checks read rows before the quality policy, so its fingerprint can differ)."""
     if spec.model.build != "tiny":
         return _base_tokenizer(spec)
     if parts is None:
@@ -86,7 +87,10 @@ def project_tokenizer(spec: ProjectSpec, parts: dict[str, list[Example]] | None 
 
         parts = read_and_split(spec)[1]
     corpus, labels, fingerprint = tiny_build(spec, parts)
-    path = built_model_dir(spec.output_path, fingerprint) / TOKENIZER_FILE
+    built = built_model_dir(spec.output_path, fingerprint) / TOKENIZER_FILE
+    if built.is_file():
+        return str(built)
+    path = spec.output_path / TOKENIZERS_DIR / fingerprint / TOKENIZER_FILE
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{TOKENIZER_FILE}.{os.getpid()}")

@@ -16,7 +16,7 @@ from tuneloop.data.check_report import check_data
 from tuneloop.data.checks.settings import CheckSettings, token_counter
 from tuneloop.data.prepare import read_and_split
 from tuneloop.data.tokenizer import TOKENIZER_FILE, project_tokenizer, tiny_build
-from tuneloop.run_dir import built_model_dir
+from tuneloop.run_dir import TOKENIZERS_DIR
 from tuneloop.spec import load_spec
 
 # CJK characters the corpus barely shows: byte-level BPE spends about three tokens on each, the
@@ -45,8 +45,9 @@ def test_check_counts_with_the_tiny_tokenizer_before_any_build(make_project: Cal
     _, parts = read_and_split(spec)
     fingerprint = tiny_build(spec, parts)[2]
     assert project_tokenizer(spec, parts) == str(
-        built_model_dir(spec.output_path, fingerprint) / TOKENIZER_FILE
-    )
+        spec.output_path / TOKENIZERS_DIR / fingerprint / TOKENIZER_FILE
+    )  # trained alone, kept apart from the base models
+    assert not (spec.output_path / "base-model").exists()
     estimated = replace(CheckSettings.from_spec(spec, parts), tokenizer=None)
     assert estimated.max_tokens == 128 and token_counter(None)([f"my card {ODD}"])[0] < 30
 
@@ -61,10 +62,11 @@ def test_the_tokenizer_check_trains_is_the_one_the_build_saves(make_project: Cal
     saved = _without_post_processor(alone)
     alone.unlink()  # the build must make the same file itself, not find this one
     path, built = ensure_base_model(spec)
-    assert built and Path(path) == alone.parent
-    assert token_counter(str(alone))(texts).tolist() == counts
-    assert _without_post_processor(alone) == saved  # transformers adds an empty one (no BOS)
-    assert project_tokenizer(spec) == str(alone)  # and check reuses the build's
+    assert built and Path(path).name == alone.parent.name  # the same fingerprint
+    build = Path(path) / TOKENIZER_FILE
+    assert token_counter(str(build))(texts).tolist() == counts
+    assert _without_post_processor(build) == saved  # transformers adds an empty one (no BOS)
+    assert project_tokenizer(spec) == str(build)  # and check reuses the build's
 
 
 def test_a_base_model_directory_brings_its_tokenizer_relative_to_the_project(
