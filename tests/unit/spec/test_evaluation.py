@@ -30,10 +30,10 @@ GATE = "- {metric: accuracy, max_drop: 0.03, against: base}"
 
 
 def test_a_beats_gate_names_a_baseline(make_project: Callable[..., Path]) -> None:
-    spec = load_spec(broken(make_project(), GATE, "- {beats: tfidf_logreg, p: 0.01}"))
+    spec = load_spec(broken(make_project(), GATE, "- {beats: majority}\n  - {beats: tfidf_logreg, p: 0.01}"))
     assert [(g.beats, g.metric, g.p) for g in spec.evaluation.gates] == [
+        ("majority", "accuracy", 0.05),
         ("tfidf_logreg", "accuracy", 0.01),
-        ("majority", "accuracy", 0.05),  # the example's own gate, with the defaults
     ]
 
 
