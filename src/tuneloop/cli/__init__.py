@@ -6,9 +6,9 @@ Commands that compute something take `--json` and then print exactly one JSON ob
 progress bars and messages go to stderr.
 
 This module builds the typer `app` (the console script `tuneloop = "tuneloop.cli:app"`) and
-registers the commands, one module per kind of work: `project` (init), `check`, `train`
-(base-model build, train), `evaluate`, `report`, `run`, `annotate`, `users`, `review` and `serve`;
-`support` holds what they share.
+registers the commands, one module per kind of work: `project` (init), `check`, `base_models`
+(base-model build, import, fetch), `train`, `evaluate`, `report`, `run`, `annotate`, `users`,
+`review` and `serve`; `support` holds what they share.
 """
 
 from __future__ import annotations
@@ -17,10 +17,22 @@ from typing import Annotated
 
 import typer
 
-from tuneloop.cli import annotate, check, evaluate, project, report, review, run, serve, train, users
+from tuneloop.cli import (
+    annotate,
+    base_models,
+    check,
+    evaluate,
+    project,
+    report,
+    review,
+    run,
+    serve,
+    train,
+    users,
+)
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
-app.add_typer(train.base_model_app, name="base-model")
+app.add_typer(base_models.base_model_app, name="base-model")
 app.add_typer(annotate.annotate_app, name="annotate")
 app.add_typer(users.users_app, name="users")
 app.add_typer(review.review_app, name="review")

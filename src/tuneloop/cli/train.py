@@ -1,4 +1,5 @@
-"""`tuneloop base-model build` and `tuneloop train`: the base model, then every phase of the spec."""
+"""`tuneloop train`: prepare the data and train every phase of the spec (`cli/base_models.py` gets the
+base model)."""
 
 from __future__ import annotations
 
@@ -8,28 +9,6 @@ from typing import Annotated
 import typer
 
 from tuneloop.cli.support import JsonOpt, ProjectArg, emit, guarded, out, process_console
-
-base_model_app = typer.Typer(no_args_is_help=True, help="Build or inspect the base model.")
-
-
-@base_model_app.command("build")
-@guarded
-def base_model_build(
-    project: ProjectArg = Path("."),
-    force: Annotated[bool, typer.Option(help="Rebuild even when an up-to-date model exists.")] = False,
-    json_out: JsonOpt = False,
-) -> None:
-    """Build the tiny base model (tokenizer + Llama-style model) the spec asks for with `build: tiny`."""
-    from tuneloop.spec import load_spec
-    from tuneloop.train.base_model import ensure_base_model
-
-    spec = load_spec(project)
-    path, built = ensure_base_model(spec, force=force)
-    if json_out:
-        emit({"base_model": path, "built": built})
-    else:
-        state = "built now" if built else "up to date" if spec.model.build else "as given"
-        out.print(f"base model: {path} ({state})")
 
 
 @guarded

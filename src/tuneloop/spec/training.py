@@ -125,13 +125,18 @@ class LoraSpec(Strict):
     `merge: true` (the default) folds the adapter into full weights when the phase ends, so the
     next phase, `evaluate` and serving load a plain model. `merge: false` saves only the adapter,
     on top of the model the phase started from: phases chain as adapters (small to store and to
-    swap), and every loader in tuneloop applies the chain in order."""
+    swap), and every loader in tuneloop applies the chain in order.
+
+    `layers: N` puts adapters on the top N transformer layers only: backward stops below them, so
+    a step costs about a forward pass plus the top layers' backward (on a CPU, the cheapest lever
+    after the prompt's length)."""
 
     r: int = Field(default=16, gt=0)
     alpha: int = Field(default=32, gt=0)
     dropout: float = Field(default=0.05, ge=0, lt=1)
     target_modules: list[str] | Literal["all-linear"] = "all-linear"
     modules_to_save: list[str] = Field(default_factory=list)
+    layers: int | None = Field(default=None, gt=0)
     merge: bool = True
 
 
@@ -149,6 +154,10 @@ class Phase(Strict):
     With `eval_every`, the phase is evaluated on a fixed subset of the validation split (`eval_rows`)
     every so many steps: validation loss, and for `sft` the task metrics from generated answers.
     The best evaluation (by `early_stopping.metric`, or accuracy) is the model the phase keeps.
+
+    `precision: auto` trains in bf16 autocast where the hardware computes bf16 natively (a GPU that
+    supports it, a CPU with AVX512-BF16 or AMX) and in fp32 elsewhere: on a CPU without those
+    instructions bf16 is emulated and many times slower. `bf16` and `fp32` force one.
     """
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
@@ -164,6 +173,7 @@ class Phase(Strict):
     max_length: int = Field(default=256, ge=8)
     max_rows: int | None = Field(default=None, gt=0)
     logging_steps: int = Field(default=10, gt=0)
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
     lora: LoraSpec | None = None
     save_every: int | None = Field(default=None, gt=0)
     eval_every: int | None = Field(default=None, gt=0)

@@ -7,6 +7,9 @@ template whose markers miss the answer or its end-of-turn token (the model never
 TRL only logs a warning), and truncation at `max_length` that cuts the answer off (TRL drops fully
 masked rows with a progress bar and trains on half answers). Users lose days to both. Here they
 stop the phase before it starts, with the rows and the reason, so nothing is dropped silently.
+
+A template without markers that TRL cannot patch either trains by rendered prefixes
+(`turn_spans.py`), and the guard checks the same two things on the mask that route makes.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from trl.chat_template_utils import (
 from tuneloop.data.example import Example
 from tuneloop.errors import TuneloopError
 from tuneloop.train.mixture import PhaseRow, encode
+from tuneloop.train.turn_spans import end_of_turn_trained
 
 LISTED = 20
 
@@ -35,7 +39,8 @@ class MaskProblem:
 
 
 def training_template(tokenizer: Any) -> str:
-    """The chat template TRL will train with: the model's own, or TRL's patched one for it."""
+    """The chat template a phase trains with: the model's own, or TRL's patched one for it; one
+    without markers either is trained by prefixes (`turn_spans.py`)."""
     template = tokenizer.chat_template
     if not template:
         raise TuneloopError(
@@ -45,18 +50,20 @@ def training_template(tokenizer: Any) -> str:
         return str(template)
     try:
         patched = get_training_chat_template(tokenizer)
-    except ValueError:
-        raise TuneloopError(
-            "the model's chat template has no {% generation %} markers and TRL knows no training version "
-            "of it: add the markers around each assistant message and its end-of-turn token"
-        ) from None
+    except ValueError:  # TRL knows no marked version of it: the answers are found by prefixes
+        return str(template)
     return str(patched or template)
 
 
 def check_template(tokenizer: Any) -> str:
     """The training template, once it is known to train the end-of-turn token."""
     template = training_template(tokenizer)
-    if not is_chat_template_stop_token_trained(tokenizer, chat_template=template):
+    marked = has_generation_markers(template)
+    if not (
+        is_chat_template_stop_token_trained(tokenizer, chat_template=template)
+        if marked
+        else end_of_turn_trained(tokenizer, template)
+    ):
         raise TuneloopError(
             "the chat template leaves the assistant's end-of-turn token out of the loss, so the model "
             "would never learn to stop: move it inside {% generation %}...{% endgeneration %}"

@@ -27,11 +27,13 @@ from typing import Any
 
 import numpy as np
 from datasets import Dataset
+from trl.chat_template_utils import has_generation_markers
 
 from tuneloop.data.chat_rows import template_messages
 from tuneloop.data.example import Example
 from tuneloop.errors import TuneloopError
 from tuneloop.spec import Phase
+from tuneloop.train.turn_spans import encode_by_prefix
 
 BATCH = 256
 
@@ -130,6 +132,8 @@ def _encode_chats(
     for i, example in enumerate(examples):
         if example.tools:
             encoded[i] = _apply_template(tokenizer, [example], template, example.tools)[0]
+    if template is not None and not has_generation_markers(template):
+        return [encoded[i] for i in range(len(examples))]  # the prefix route skips weight-0 turns itself
     return [_weighted(example, *encoded[i]) for i, example in enumerate(examples)]
 
 
@@ -140,6 +144,8 @@ def _apply_template(
         return []
     for example in examples:
         _check_renders_tools(template or tokenizer.chat_template or "", example)
+    if template is not None and not has_generation_markers(template):
+        return encode_by_prefix(tokenizer, examples, template, tools)
     enc = tokenizer.apply_chat_template(
         [template_messages(e.messages) for e in examples],
         tools=tools,

@@ -156,7 +156,7 @@ def _setup(
         train_dataset=train_dataset,
         eval_dataset=_watched_dataset(phase, watched, tokenizer) if watched else None,
         processing_class=tokenizer,
-        peft_config=lora_config(phase.lora) if phase.lora else None,
+        peft_config=lora_config(phase.lora, model) if phase.lora else None,
         callbacks=[
             monitor,
             *([RichProgress(f"phase {phase.name} ({phase.kind})", console)] if is_main() else []),

@@ -7,11 +7,13 @@ checkpoints, and which checkpoint it keeps.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import torch
 from peft import LoraConfig
+from transformers import PreTrainedModel
 from trl import SFTConfig
 
 from tuneloop.run_dir import CHECKPOINTS_DIR
@@ -39,8 +41,8 @@ def training_config(spec: ProjectSpec, phase: Phase, out_dir: Path) -> SFTConfig
         data_seed=spec.seed,
         disable_tqdm=True,
         # TRL turns these on by default (gradient checkpointing is now activation checkpointing);
-        # on CPU they make training about 13x slower.
-        bf16=False if on_cpu else torch.cuda.is_bf16_supported(),
+        # on a CPU without native bf16 they make training about 13x slower.
+        bf16=uses_bf16(phase.precision),
         activation_checkpointing=not on_cpu,  # the new name of gradient_checkpointing
         # Packing and padding-free attend over the whole flattened batch with sdpa on CPU:
         # grouping by length saves the padding without that cost.
@@ -55,6 +57,24 @@ def training_config(spec: ProjectSpec, phase: Phase, out_dir: Path) -> SFTConfig
     )
 
 
+def uses_bf16(precision: str) -> bool:
+    """Whether a phase trains in bf16 autocast: asked for, or `auto` on hardware with native bf16."""
+    if precision != "auto":
+        return precision == "bf16"
+    if torch.cuda.is_available():
+        return bool(torch.cuda.is_bf16_supported())
+    return native_cpu_bf16()
+
+
+def native_cpu_bf16() -> bool:
+    """The CPU computes bf16 in hardware (AVX512-BF16 or AMX), as Linux reports its flags."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return bool(re.search(r"\b(avx512_bf16|amx_bf16)\b", flags))
+
+
 def latest_checkpoint(out_dir: Path) -> Path | None:
     """The phase's newest trainer checkpoint, left behind when training was interrupted."""
     complete = [  # a kill can leave a checkpoint half written; the trainer writes these two last
@@ -65,14 +85,36 @@ def latest_checkpoint(out_dir: Path) -> Path | None:
     return max(complete, key=lambda p: int(p.name.split("-")[-1]), default=None)
 
 
-def lora_config(lora: LoraSpec) -> LoraConfig:
+def lora_config(lora: LoraSpec, model: PreTrainedModel) -> LoraConfig:
+    """peft's settings for `lora`; `lora.layers` selects the top layers of `model` (peft then needs
+    the module names spelled out, so `all-linear` becomes the linear layers' names, as peft reads it)."""
+    targets = lora.target_modules
+    top = None
+    if lora.layers is not None:
+        layers = int(model.config.num_hidden_layers)
+        top = list(range(max(layers - lora.layers, 0), layers))
+        if targets == "all-linear":
+            targets = _linear_names(model)
     return LoraConfig(
         r=lora.r,
         lora_alpha=lora.alpha,
         lora_dropout=lora.dropout,
-        target_modules=lora.target_modules,
+        target_modules=targets,
+        layers_to_transform=top,
         modules_to_save=lora.modules_to_save or None,
         task_type="CAUSAL_LM",
+    )
+
+
+def _linear_names(model: PreTrainedModel) -> list[str]:
+    """The last name part of every linear layer but the output head (what `all-linear` means)."""
+    head = model.get_output_embeddings()
+    return sorted(
+        {
+            name.rsplit(".", 1)[-1]
+            for name, module in model.named_modules()
+            if isinstance(module, torch.nn.Linear) and module is not head
+        }
     )
 
 

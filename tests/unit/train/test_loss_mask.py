@@ -10,10 +10,15 @@ from tuneloop.data.example import Example, build_messages
 from tuneloop.errors import TuneloopError
 from tuneloop.spec import TinyModel
 from tuneloop.train.base_model import build_tiny_model
-from tuneloop.train.loss_mask import find_mask_problems, verify_loss_mask
+from tuneloop.train.loss_mask import check_template, find_mask_problems, verify_loss_mask
+from tuneloop.train.mixture import PhaseRow, encode
 
 ROWS = banking_rows(40, labels=2)
 LABELS = sorted({r["category"] for r in ROWS})
+UNMARKED = (  # a ChatML-like template without {% generation %} markers, as most community models have
+    "{% for m in messages %}{{ '<|' + m['role'] + '|>\\n' + m['content'] + '<|end|>\\n' }}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|assistant|>\\n' }}{% endif %}"
+)
 
 
 @pytest.fixture(scope="module")
@@ -65,11 +70,24 @@ def test_verify_fails_with_the_rows_and_how_to_fix_it(tokenizer: object) -> None
     assert "d.csv:3" in message and "d.csv:2" not in message
 
 
-def test_a_template_without_generation_markers_is_refused(tokenizer: object) -> None:
+def test_a_template_without_generation_markers_trains_the_answer_and_its_end_token(tokenizer: object) -> None:
+    tokenizer.chat_template = UNMARKED  # type: ignore[attr-defined]
+    examples = _examples(["hi", "my card"])
+    assert find_mask_problems(tokenizer, examples, 64) == []
+    for ids, mask in encode(
+        tokenizer, [PhaseRow(e, as_text=False) for e in examples], check_template(tokenizer)
+    ):
+        trained = tokenizer.decode([i for i, m in zip(ids, mask, strict=True) if m])  # type: ignore[attr-defined]
+        assert trained == f"{LABELS[0]}<|end|>\n"
+
+
+def test_an_unmarked_template_whose_answer_ends_without_the_end_token_is_refused(tokenizer: object) -> None:
     tokenizer.chat_template = (  # type: ignore[attr-defined]
-        "{% for m in messages %}{{ '<|' + m['role'] + '|>\\n' + m['content'] + '<|end|>\\n' }}{% endfor %}"
+        "{% for m in messages %}{% if m['role'] == 'assistant' %}{{ '<|assistant|>\\n' + m['content'] }}"
+        "{% else %}{{ '<|' + m['role'] + '|>\\n' + m['content'] + '<|end|>\\n' }}{% endif %}{% endfor %}"
+        "{% if add_generation_prompt %}{{ '<|assistant|>\\n' }}{% endif %}"
     )
-    with pytest.raises(TuneloopError, match="no \\{% generation %\\} markers"):
+    with pytest.raises(TuneloopError, match="end-of-turn token out of the loss"):
         find_mask_problems(tokenizer, _examples(["hi"]), 64)
 
 
