@@ -1,6 +1,6 @@
 """Label scoring by log-likelihood vs naive per-example generation, on the same 1,000 BANKING77 rows.
 
-    .venv/bin/python benchmarks/label_scoring.py [--model RUN/phases/2-task/model] [--rows 1000]
+    .venv/bin/python benchmarks/label_scoring.py [--model RUN/phases/2-task/model] [--rows 1000] [--tag NAME]
 
 The model defaults to the one `make demo` trains (demo-project/runs/run-001/phases/2-task/model).
 
@@ -44,6 +44,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=DEMO_MODEL)
     parser.add_argument("--rows", type=int, default=1000)
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--tag", default="", help="kept in a section of its own, e.g. smollm2")
     args = parser.parse_args()
     if not args.model.is_dir():
         parser.error(f"no model at {args.model}: run `make demo` first, or pass --model")
@@ -76,7 +77,7 @@ def main() -> None:
     batched, batched_s = run("generate", args.batch_size)
     gpu = torch.cuda.is_available()
     device = torch.cuda.get_device_name() if gpu else f"{os.cpu_count()} CPU cores"
-    marker = f"{MARKER}, {'GPU' if gpu else 'CPU'}"
+    marker = f"{MARKER}, {'GPU' if gpu else 'CPU'}" + (f", {args.tag}" if args.tag else "")
     lines = [
         _line("log-likelihood scoring", args.batch_size, loglik, loglik_s),
         _line("naive generate, one example at a time", 1, naive, naive_s),
@@ -88,7 +89,9 @@ def main() -> None:
         f"{len(rows):,} held-out BANKING77 rows ({len(card.labels)} labels), model `{args.model}`; "
         f"{device}, {platform.machine()}, torch {torch.__version__}, "
         f"transformers {transformers.__version__}. "
-        f"Command: `.venv/bin/python benchmarks/label_scoring.py --model {args.model}`.\n\n"
+        f"Command: `.venv/bin/python benchmarks/label_scoring.py --model {args.model} --rows {args.rows}"
+        + (f" --tag {args.tag}" if args.tag else "")
+        + "`.\n\n"
         "| method | batch | wall time | examples/s | accuracy (lenient) | accuracy (strict) |\n"
         "| --- | --- | --- | --- | --- | --- |\n" + "".join(lines) + "\n"
         f"Log-likelihood vs naive generate: **{naive_s / loglik_s:.1f}x** faster (goal 10x), accuracy "
