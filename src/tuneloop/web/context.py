@@ -11,24 +11,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from pathlib import Path as FilePath
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Form, Path, Request
 from fastapi.templating import Jinja2Templates
+from pydantic import Field
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from tuneloop.annotate.store.accounts import session_user
 from tuneloop.annotate.store.engine import Store
-from tuneloop.annotate.store.models import User
+from tuneloop.annotate.store.models import MAX_ID, User
 from tuneloop.annotate.store.users import CAN_ADJUDICATE, CAN_ANNOTATE, CAN_REVIEW, require_role
 from tuneloop.errors import TuneloopError
 from tuneloop.spec import ProjectSpec
 from tuneloop.web.markdown import render_markdown
 from tuneloop.web.security import csrf_token
 
-templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+templates = Jinja2Templates(directory=str(FilePath(__file__).with_name("templates")))
 templates.env.filters["markdown"] = render_markdown
 
 NAV = (
@@ -39,16 +40,23 @@ NAV = (
 )
 
 
+# Every id a request names is bounded, so a huge one is a 422 naming the field, never a 500.
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+FormId = Annotated[int, Form(ge=1, le=MAX_ID)]
+BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
 class LoginRequired(TuneloopError):
     """No valid session: pages redirect to the login form, the API answers 401."""
 
 
 @dataclass(frozen=True)
 class WebContext:
-    project: Path
+    project: FilePath
     spec: ProjectSpec
     store: Store
     secret: bytes
+    secure_cookies: bool = False
 
 
 def web(request: Request) -> WebContext:

@@ -28,11 +28,12 @@ from sqlalchemy.orm import Session
 from tuneloop.annotate.store.errors import NotAllowed, WrongState
 from tuneloop.annotate.store.guidelines import current_guidelines
 from tuneloop.annotate.store.labels import check_label
-from tuneloop.annotate.store.models import Annotation, Assignment, Item, User, utcnow
+from tuneloop.annotate.store.models import MAX_ID, Annotation, Assignment, Item, User, utcnow
 from tuneloop.annotate.store.repository import (
     assignment,
     audit,
     current_annotations,
+    lock_item,
     open_assignment,
     slots_taken,
     submitted_count,
@@ -55,7 +56,7 @@ def claim_next(session: Session, user: User, *, route_by_skill: bool = False) ->
         return pending.item
     while candidates := _candidates(session, user, route_by_skill):
         for item in candidates:
-            locked = _lock(session, item.id)
+            locked = lock_item(session, item.id)
             if locked is None or locked.closed_at is not None:
                 continue
             if _take_slot(session, user, locked):
@@ -88,7 +89,7 @@ def claim(session: Session, user: User, item: Item) -> Item:
     annotator are both known), with the same rules as `claim_next`: a free slot of k, never twice.
     """
     require_role(user, CAN_ANNOTATE, "annotate")
-    locked = _lock(session, item.id)
+    locked = lock_item(session, item.id)
     if locked is None:
         raise WrongState(f"item {item.id} does not exist")
     if assignment(session, locked, user) is not None:
@@ -111,13 +112,6 @@ def _candidates(session: Session, user: User, route_by_skill: bool) -> list[Item
     if route_by_skill:
         query = query.where(Item.domain.is_(None) | Item.domain.in_(user.skills or [""]))
     return list(session.scalars(query.order_by(Item.id).limit(_CANDIDATES)))
-
-
-def _lock(session: Session, item_id: int) -> Item | None:
-    """The item row, locked until commit on PostgreSQL (SQLite already holds the write lock)."""
-    return session.scalar(
-        select(Item).where(Item.id == item_id).with_for_update().execution_options(populate_existing=True)
-    )
 
 
 def submit(
@@ -143,7 +137,7 @@ def submit(
                 raise NotAllowed(f"request id {request_id!r} belongs to another submission")
             return done
     claim = _open_claim(session, user, item)
-    locked = _lock(session, item.id)
+    locked = lock_item(session, item.id)
     assert locked is not None
     if locked.closed_at is not None:
         raise WrongState(f"item {item.id} is closed; it took no more answers")
@@ -203,7 +197,7 @@ def undo_last(session: Session, user: User, annotation_id: int | None = None) ->
     refused rather than withdrawing something the user did not mean.
     """
     if annotation_id is not None:
-        target = session.get(Annotation, annotation_id)
+        target = session.get(Annotation, annotation_id) if 1 <= annotation_id <= MAX_ID else None
         if target is None or target.annotator_id != user.id or target.author_id != user.id:
             raise NotAllowed(f"annotation {annotation_id} is not one of {user.name}'s answers")
         retraction = session.scalar(select(Annotation).where(Annotation.supersedes_id == target.id))
@@ -212,7 +206,7 @@ def undo_last(session: Session, user: User, annotation_id: int | None = None) ->
     last = _last_submission(session, user)
     if last is None:
         raise WrongState(f"{user.name} has no submission to undo")
-    locked = _lock(session, last.item_id)
+    locked = lock_item(session, last.item_id)
     assert locked is not None
     if locked.closed_at is not None:
         raise WrongState(f"item {locked.id} is closed: ask a reviewer to correct the answer instead")
