@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -126,9 +127,9 @@ def _signed_in(context: WebContext, request: Request) -> bool:
         return session_user(session, request.state.session_token) is not None
 
 
-def _complaint(error: dict[str, object]) -> str:
+def _complaint(error: dict[str, Any]) -> str:
     """One field's complaint, e.g. `item_id: Input should be less than or equal to 2147483647`."""
-    where = ".".join(str(part) for part in error.get("loc", ())[1:]) or "body"  # type: ignore[attr-defined]
+    where = ".".join(str(part) for part in error.get("loc", ())[1:]) or "body"
     return f"{where}: {str(error.get('msg', 'invalid'))[:MESSAGE_MAX]}"
 
 

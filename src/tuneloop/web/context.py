@@ -65,9 +65,13 @@ def web(request: Request) -> WebContext:
 
 
 @contextmanager
-def signed_in(request: Request, roles: tuple[str, ...], doing: str) -> Iterator[tuple[Session, User]]:
-    """One store transaction as the signed-in user, who must hold one of `roles`."""
-    with web(request).store.begin() as session:
+def signed_in(
+    request: Request, roles: tuple[str, ...], doing: str, *, snapshot: bool = False
+) -> Iterator[tuple[Session, User]]:
+    """One store transaction as the signed-in user, who must hold one of `roles`; with `snapshot`,
+    a read-only one that never blocks the annotators' writes (`Store.read`)."""
+    store = web(request).store
+    with store.read() if snapshot else store.begin() as session:
         user = session_user(session, request.state.session_token)
         if user is None:
             raise LoginRequired("sign in first")

@@ -31,7 +31,9 @@ class BodyLimit:
             return
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.limit):
-            status, message = (413, too_large(self.limit)) if length.isdigit() else (400, "bad Content-Length")
+            status, message = (
+                (413, too_large(self.limit)) if length.isdigit() else (400, "bad Content-Length")
+            )
             await JSONResponse({"error": message}, status_code=status, headers=HEADERS)(scope, receive, send)
             return
         seen = 0

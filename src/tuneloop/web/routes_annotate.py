@@ -40,7 +40,7 @@ def queue(request: Request) -> Response:
     spec = web(request).spec
     with signed_in(request, *ANNOTATE) as (session, user):
         item = claim_next(session, user, route_by_skill=spec.annotation.route_by_skill)
-        page = {
+        page: dict[str, Any] = {
             "item": item,
             "labels": item.label_schema.labels if item is not None else [],
             "reviewing": item is not None and item.label_schema.kind == OUTPUT_REVIEW,
@@ -80,9 +80,7 @@ def submit_answer(
 
 
 @router.post("/annotate/skip")
-def skip_item(
-    request: Request, item_id: FormId, reason: Annotated[str, Form(max_length=2000)]
-) -> Response:
+def skip_item(request: Request, item_id: FormId, reason: Annotated[str, Form(max_length=2000)]) -> Response:
     with signed_in(request, *ANNOTATE) as (session, user):
         skip(session, user, item_for(session, user, item_id), reason)
     return RedirectResponse("/annotate", status_code=303)

@@ -66,7 +66,9 @@ def common_passwords() -> frozenset[str]:
 def check_password(password: str, name: str = "") -> None:
     """`StoreError` with the reason when `password` is too weak to protect an account."""
     if len(password) < MIN_PASSWORD:
-        raise StoreError(f"a password needs at least {MIN_PASSWORD} characters (this one has {len(password)})")
+        raise StoreError(
+            f"a password needs at least {MIN_PASSWORD} characters (this one has {len(password)})"
+        )
     if len(password) > MAX_PASSWORD:
         raise StoreError(f"a password has at most {MAX_PASSWORD} characters")
     if len(set(password)) < MIN_DISTINCT:
@@ -156,8 +158,7 @@ def _check_rate(session: Session, name: str, client: str) -> None:
     last = session.scalar(mine.order_by(LoginAttempt.at.desc()).limit(1))
     if last is not None and _aware(last) > utcnow() - SLOWDOWN:
         raise TooManyAttempts(
-            f"{name!r} is under attack from elsewhere: from this address, one try per "
-            f"{SLOWDOWN.seconds} s"
+            f"{name!r} is under attack from elsewhere: from this address, one try per {SLOWDOWN.seconds} s"
         )
 
 

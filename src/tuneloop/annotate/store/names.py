@@ -2,7 +2,7 @@
 
 A name is NFKC-normalised (so full-width or ligature spellings are the name they look like), and
 refused when it holds a control, format or bidi character (an RTL override can make `nimda` read
-as `admin`, a newline forges lines in logs), mixes scripts (a Cyrillic `а` in `аdmin1` looks Latin)
+as `admin`, a newline forges lines in logs), mixes scripts (`admin1` with a Cyrillic first letter looks Latin)
 or is longer than `NAME_MAX`, the limit the login form applies too, so every name that can be
 created can also sign in.
 """

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from tuneloop.annotate.store.errors import NotFound
 from tuneloop.annotate.store.models import (
+    MAX_ID,
     OUTPUT_REVIEW,
     Adjudication,
     Annotation,
@@ -22,7 +23,6 @@ from tuneloop.annotate.store.models import (
     Base,
     GuidelineVersion,
     Item,
-    MAX_ID,
     LabelSchema,
     User,
 )
