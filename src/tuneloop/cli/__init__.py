@@ -18,8 +18,9 @@ from typing import Annotated
 import typer
 
 from tuneloop.cli import annotate, check, evaluate, project, report, review, run, serve, train, users
+from tuneloop.cli.support import JsonUsageErrors
 
-app = typer.Typer(no_args_is_help=True, add_completion=False)
+app = typer.Typer(no_args_is_help=True, add_completion=False, cls=JsonUsageErrors)
 app.add_typer(train.base_model_app, name="base-model")
 app.add_typer(annotate.annotate_app, name="annotate")
 app.add_typer(users.users_app, name="users")
