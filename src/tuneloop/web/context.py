@@ -23,6 +23,7 @@ from starlette.responses import Response
 from tuneloop.annotate.store.accounts import session_user
 from tuneloop.annotate.store.engine import Store
 from tuneloop.annotate.store.models import MAX_ID, User
+from tuneloop.annotate.store.names import NAME_MAX
 from tuneloop.annotate.store.users import CAN_ADJUDICATE, CAN_ANNOTATE, CAN_REVIEW, require_role
 from tuneloop.errors import TuneloopError
 from tuneloop.spec import ProjectSpec
@@ -31,6 +32,7 @@ from tuneloop.web.security import csrf_token
 
 templates = Jinja2Templates(directory=str(FilePath(__file__).with_name("templates")))
 templates.env.filters["markdown"] = render_markdown
+templates.env.globals["NAME_MAX"] = NAME_MAX  # the login form takes the names the store accepts
 
 NAV = (
     ("/annotate", "Annotate", CAN_ANNOTATE),

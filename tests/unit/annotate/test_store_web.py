@@ -1,5 +1,6 @@
 """The store rules the web app relies on, on both engines: passwords and sessions (the login
-limits are in test_store_accounts.py), idempotent submit and undo, model suggestions, which items a user may open, the day's progress."""
+limits are in test_store_accounts.py), idempotent submit and undo, model suggestions, which items a
+user may open, the day's progress."""
 
 from __future__ import annotations
 
