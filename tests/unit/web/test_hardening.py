@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from tests.unit.web.conftest import (
@@ -205,3 +205,11 @@ def test_a_long_name_is_refused_by_the_form_with_the_limit_the_store_applies(cli
     refused = login(client, "x" * 250)
     assert refused.status_code == 422 and "at most 100 characters" in refused.text
     assert 'maxlength="100"' in client.get("/login").text
+
+
+def test_the_dashboard_renders_while_an_annotators_write_holds_the_store(web_project: WebProject) -> None:
+    boss = signed_in(web_project, "boss")
+    with web_project.store.begin() as writing:
+        writing.execute(text("UPDATE users SET skills = skills WHERE id < 0"))  # SQLite's write lock, held
+        board = boss.get("/admin")  # before: waited for the lock, 30 s, then a 500
+        assert board.status_code == 200 and "Dashboard" in board.text

@@ -9,8 +9,10 @@ How "no item goes to more than k annotators" holds under concurrency, on both en
   time and each one sees the slots the previous one took.
 - PostgreSQL: a claim locks the candidate item's row (`SELECT ... FOR UPDATE`, candidates in id
   order so two claims never wait on each other in a cycle) and only then counts its slots, in a new
-  statement that sees every claim committed before the lock was granted. `SKIP LOCKED` was
-  rejected: with few open items it answers "nothing to do" while slots are free. Should a slot
+  statement that sees every claim committed before the lock was granted. The candidates are first
+  tried with `SKIP LOCKED`, so 50 annotators claiming at once spread over 50 items instead of
+  queueing on the oldest one; only when every candidate is locked by someone else does a claim wait
+  for one (`SKIP LOCKED` alone would answer "nothing to do" while slots are free). Should a slot
   insert still collide, the savepoint is rolled back and the next slot or item is tried.
 
 Submitting locks the item row the same way, so the k-th submission, and only it, closes the item.
@@ -55,12 +57,13 @@ def claim_next(session: Session, user: User, *, route_by_skill: bool = False) ->
     if pending is not None:
         return pending.item
     while candidates := _candidates(session, user, route_by_skill):
-        for item in candidates:
-            locked = lock_item(session, item.id)
-            if locked is None or locked.closed_at is not None:
-                continue
-            if _take_slot(session, user, locked):
-                return locked
+        for skip_locked in (True, False):  # first the items nobody is claiming now, then wait for one
+            for item in candidates:
+                locked = lock_item(session, item.id, skip_locked=skip_locked)
+                if locked is None or locked.closed_at is not None:
+                    continue
+                if _take_slot(session, user, locked):
+                    return locked
         # Every candidate filled up while we waited for its lock (PostgreSQL: the list came from a
         # snapshot older than those claims). A new query sees them full and offers the next ones;
         # only an empty list means nothing is left for this user.

@@ -120,11 +120,11 @@ def _check_reviewable(session: Session, item: Item, annotation: Annotation) -> N
     """`WrongState` unless the answer waits for review: the rule `items_needing_review` applies."""
     if item.closed_at is None:
         raise WrongState(f"item {item.id} is still open; answers are reviewed once it closes")
+    if not is_current(session, annotation):
+        raise WrongState(f"annotation {annotation.id} has been superseded; review the current answer")
     if adjudication_of(session, item) is not None:
         raise WrongState(f"item {item.id} is adjudicated; its gold label is decided")
     if is_disputed(session, item):
         raise WrongState(f"item {item.id} is disputed; it goes to adjudication, not review")
-    if not is_current(session, annotation):
-        raise WrongState(f"annotation {annotation.id} has been superseded; review the current answer")
     if session.scalar(select(Review.id).where(Review.annotation_id == annotation.id)) is not None:
         raise WrongState(f"annotation {annotation.id} has been reviewed already")
