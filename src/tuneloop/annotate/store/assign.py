@@ -9,11 +9,12 @@ How "no item goes to more than k annotators" holds under concurrency, on both en
   time and each one sees the slots the previous one took.
 - PostgreSQL: a claim locks the candidate item's row (`SELECT ... FOR UPDATE`, candidates in id
   order so two claims never wait on each other in a cycle) and only then counts its slots, in a new
-  statement that sees every claim committed before the lock was granted. The candidates are first
-  tried with `SKIP LOCKED`, so 50 annotators claiming at once spread over 50 items instead of
-  queueing on the oldest one; only when every candidate is locked by someone else does a claim wait
-  for one (`SKIP LOCKED` alone would answer "nothing to do" while slots are free). Should a slot
-  insert still collide, the savepoint is rolled back and the next slot or item is tried.
+  statement that sees every claim committed before the lock was granted. First, though, one
+  statement takes the oldest free item that no other transaction holds (`FOR UPDATE SKIP LOCKED`,
+  `LIMIT 1`), so 50 annotators claiming at once spread over 50 items instead of queueing on the
+  oldest one; only when every free item is held by another claim does a claim wait for one
+  (`SKIP LOCKED` alone would answer "nothing to do" while slots are free). Should a slot insert
+  still collide, the savepoint is rolled back and the next slot or item is tried.
 
 Submitting locks the item row the same way, so the k-th submission, and only it, closes the item.
 Callers commit promptly (`Store.begin()` around one call): the locks last until the commit.
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -56,14 +57,24 @@ def claim_next(session: Session, user: User, *, route_by_skill: bool = False) ->
     pending = open_assignment(session, user)
     if pending is not None:
         return pending.item
+    for _ in range(_CANDIDATES):  # the oldest free item that no other claim holds right now
+        free = session.scalar(
+            _free_items(user, route_by_skill)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+        if free is None:
+            break
+        if _take_slot(session, user, free):
+            return free
     while candidates := _candidates(session, user, route_by_skill):
-        for skip_locked in (True, False):  # first the items nobody is claiming now, then wait for one
-            for item in candidates:
-                locked = lock_item(session, item.id, skip_locked=skip_locked)
-                if locked is None or locked.closed_at is not None:
-                    continue
-                if _take_slot(session, user, locked):
-                    return locked
+        for item in candidates:  # every free item is being claimed by someone: wait for one
+            locked = lock_item(session, item.id)
+            if locked is None or locked.closed_at is not None:
+                continue
+            if _take_slot(session, user, locked):
+                return locked
         # Every candidate filled up while we waited for its lock (PostgreSQL: the list came from a
         # snapshot older than those claims). A new query sees them full and offers the next ones;
         # only an empty list means nothing is left for this user.
@@ -104,7 +115,8 @@ def claim(session: Session, user: User, item: Item) -> Item:
     raise WrongState(f"item {locked.id} has all its {locked.overlap} slots taken")
 
 
-def _candidates(session: Session, user: User, route_by_skill: bool) -> list[Item]:
+def _free_items(user: User, route_by_skill: bool) -> Select[Item]:
+    """Open items with a free slot that `user` never had, oldest first."""
     held = select(func.count(Assignment.id)).where(
         Assignment.item_id == Item.id, Assignment.slot.is_not(None)
     )
@@ -114,7 +126,11 @@ def _candidates(session: Session, user: User, route_by_skill: bool) -> list[Item
     )
     if route_by_skill:
         query = query.where(Item.domain.is_(None) | Item.domain.in_(user.skills or [""]))
-    return list(session.scalars(query.order_by(Item.id).limit(_CANDIDATES)))
+    return query.order_by(Item.id)
+
+
+def _candidates(session: Session, user: User, route_by_skill: bool) -> list[Item]:
+    return list(session.scalars(_free_items(user, route_by_skill).limit(_CANDIDATES)))
 
 
 def submit(

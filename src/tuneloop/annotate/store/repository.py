@@ -131,12 +131,12 @@ def is_current(session: Session, annotation: Annotation) -> bool:
     return superseded is None and not annotation.retracted
 
 
-def lock_item(session: Session, item_id: int, *, skip_locked: bool = False) -> Item | None:
+def lock_item(session: Session, item_id: int) -> Item | None:
     """The item row, locked until commit on PostgreSQL (SQLite already holds the write lock): what
-    serialises the changes of one item's state (claims, submissions, reviews, adjudication). With
-    `skip_locked`, None instead of waiting when another transaction holds the row."""
-    query = select(Item).where(Item.id == item_id).with_for_update(skip_locked=skip_locked)
-    return session.scalar(query.execution_options(populate_existing=True))
+    serialises the changes of one item's state (claims, submissions, reviews, adjudication)."""
+    return session.scalar(
+        select(Item).where(Item.id == item_id).with_for_update().execution_options(populate_existing=True)
+    )
 
 
 def adjudication_of(session: Session, item: Item) -> Adjudication | None:
