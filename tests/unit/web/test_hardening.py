@@ -204,6 +204,11 @@ def test_the_store_and_its_wal_are_private_to_the_owner(web_project: WebProject)
     for name in ("annotations.db", "annotations.db-wal", ".tuneloop/web-secret"):
         mode = stat.S_IMODE((web_project.path / name).stat().st_mode)
         assert mode == 0o600, (name, oct(mode))
+    for name in ("annotations.db", "annotations.db-wal"):  # as an older version left them
+        (web_project.path / name).chmod(0o644)
+    web_project.client().get("/login")  # opening the store takes the others' access away
+    for name in ("annotations.db", "annotations.db-wal"):
+        assert stat.S_IMODE((web_project.path / name).stat().st_mode) == 0o600, name
 
 
 def test_a_long_name_is_refused_by_the_form_with_the_limit_the_store_applies(client: TestClient) -> None:
