@@ -38,6 +38,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -427,6 +428,15 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def command(argv: list[str] | None) -> str:
+    """The command line of this run, with any password in a store URL hidden."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    for i, word in enumerate(words):
+        if "://" in word:
+            words[i] = make_url(word).render_as_string(hide_password=True)
+    return " ".join([".venv/bin/python benchmarks/annotate_load.py", *words])
+
+
 def main(argv: list[str] | None = None) -> None:
     options = parse(argv)
     result = run(options)
@@ -441,8 +451,9 @@ def main(argv: list[str] | None = None) -> None:
         )
         engine = make_url(options.store_url).get_backend_name() if options.store_url else "sqlite"
         marker = f"{MARKER} ({engine})"
-        note = "Target: p99 < 100 ms on SQLite for next/submit/undo, zero lost."
-        replace_section(marker, f"{marker}\n\n{text_}\n\n{note} {host}.\n")
+        note = "Target: p99 < 100 ms on both engines for next/submit/undo, zero lost."
+        ran = f"Run {datetime.now(UTC).date()}: `{command(argv)}`."
+        replace_section(marker, f"{marker}\n\n{ran}\n\n{text_}\n\n{note} {host}.\n")
     assert result.at_kill.ok and result.at_end.ok, "acknowledged annotations were lost or duplicated"
 
 

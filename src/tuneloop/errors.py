@@ -19,3 +19,10 @@ class CheckFailed(TuneloopError):
     """A check or gate ran and failed: the inputs were readable but not good enough (exit 1)."""
 
     exit_code = 1
+
+
+def some_of(names: list[str], most: int = 20) -> str:
+    """`names` comma-separated for a message, the first `most` only: a 50,000-column header is
+    named by its first columns and a count, not spelled out whole."""
+    shown = ", ".join(names[:most])
+    return shown if len(names) <= most else f"{shown}, … and {len(names) - most:,} more"

@@ -25,6 +25,7 @@ from tuneloop.annotate.store import (
 )
 from tuneloop.annotate.store.engine import Store
 from tuneloop.annotate.store.models import GuidelineVersion, Item, LabelSchema, User
+from tuneloop.annotate.store.names import normal_name
 from tuneloop.data.prepare import prepare_dataset
 from tuneloop.data.version import MANIFEST, DatasetVersion
 from tuneloop.errors import TuneloopError
@@ -43,7 +44,7 @@ def operator(session: Session) -> User:
 
 
 def find_user(session: Session, name: str) -> User:
-    user = session.scalar(select(User).where(User.name == name))
+    user = session.scalar(select(User).where(User.name == normal_name(name)))
     if user is None:
         known = ", ".join(session.scalars(select(User.name).order_by(User.name))) or "none yet"
         raise TuneloopError(f"no user {name!r} in the annotation store (users: {known})")

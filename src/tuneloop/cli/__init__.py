@@ -30,8 +30,9 @@ from tuneloop.cli import (
     train,
     users,
 )
+from tuneloop.cli.support import JsonUsageErrors
 
-app = typer.Typer(no_args_is_help=True, add_completion=False)
+app = typer.Typer(no_args_is_help=True, add_completion=False, cls=JsonUsageErrors)
 app.add_typer(base_models.base_model_app, name="base-model")
 app.add_typer(annotate.annotate_app, name="annotate")
 app.add_typer(users.users_app, name="users")

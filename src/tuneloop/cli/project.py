@@ -68,6 +68,7 @@ def init(
     shutil.copytree(
         source, directory, dirs_exist_ok=True, ignore=shutil.ignore_patterns("runs", "__pycache__")
     )
+    _write_gitignore(directory)
     err.print(f"created {directory} from {'example ' + example if example else 'the skeleton'}")
 
 
@@ -94,6 +95,7 @@ def _init_with_labels(directory: Path, data: Path) -> None:
     text = io.StringIO()
     yaml.dump(spec, text)
     (directory / "tuneloop.yaml").write_text(_spaced(text.getvalue(), data), encoding="utf-8")
+    _write_gitignore(directory)
     try:
         load_spec(directory)
     except SpecError as exc:  # labels a spec cannot take (two that differ only in case): leave nothing
@@ -102,6 +104,22 @@ def _init_with_labels(directory: Path, data: Path) -> None:
     listed = ", ".join(f"{label} ({n})" for label, n in counts.most_common(10))
     more = f" and {len(counts) - 10} more" if len(counts) > 10 else ""
     err.print(f"created {directory} with the {len(counts)} labels of {data}: {listed}{more}", highlight=False)
+
+
+GITIGNORE = """\
+# tuneloop: never commit the annotation store (it holds password hashes), the web app's key, or runs
+annotations.db
+annotations.db-*
+.tuneloop/
+runs/
+"""
+
+
+def _write_gitignore(directory: Path) -> None:
+    """A `.gitignore` that keeps the store, the web secret and `runs/` out of git (kept if present)."""
+    path = directory / ".gitignore"
+    if not path.exists():
+        path.write_text(GITIGNORE, encoding="utf-8")
 
 
 def labels_in(data: Path) -> tuple[Source, Counter[str]]:

@@ -3,13 +3,16 @@
 Library code raises `TuneloopError` (exit 2) or `CheckFailed` (exit 1); `guarded` turns them into one
 line on stderr and the documented exit code, and anything else into exit 3 with the traceback.
 With `--json` an error that stops a command before its output also prints one JSON object on
-stdout, `{"error": message, "exit_code": 2}`, so a script reading stdout always gets one.
+stdout, `{"error": message, "exit_code": 2}`, so a script reading stdout always gets one; that
+holds for usage errors too (an unknown option, a bad value: `JsonUsageErrors`). A message is cut
+to `MESSAGE_MAX` characters (a 50,000-column header is no error line).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -17,6 +20,8 @@ import orjson
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer._click.exceptions import UsageError  # typer bundles its own click
+from typer.core import TyperGroup
 
 from tuneloop.errors import CheckFailed, TuneloopError
 
@@ -27,6 +32,7 @@ ProjectArg = Annotated[Path, typer.Argument(help="Project directory holding tune
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 F = TypeVar("F", bound=Callable[..., Any])
 INTERNAL_ERROR = 3
+MESSAGE_MAX = 2000
 
 
 def guarded(fn: F) -> F:
@@ -38,9 +44,10 @@ def guarded(fn: F) -> F:
             return fn(*args, **kwargs)
         except TuneloopError as exc:
             kind = "check failed" if isinstance(exc, CheckFailed) else "error"
-            err.print(f"[bold red]{kind}:[/] {escape(str(exc))}", highlight=False)
+            message = cut(str(exc))
+            err.print(f"[bold red]{kind}:[/] {escape(message)}", highlight=False)
             if kwargs.get("json_out") and not isinstance(exc, CheckFailed):  # a failed check emits its report
-                emit({"error": str(exc), "exit_code": exc.exit_code})
+                emit({"error": message, "exit_code": exc.exit_code})
             raise typer.Exit(exc.exit_code) from None
         except (typer.Exit, typer.Abort, typer.TyperException):  # typer's own (its click is bundled)
             raise
@@ -53,6 +60,31 @@ def guarded(fn: F) -> F:
             raise typer.Exit(INTERNAL_ERROR) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def cut(message: str) -> str:
+    if len(message) <= MESSAGE_MAX:
+        return message
+    return f"{message[:MESSAGE_MAX]}… ({len(message) - MESSAGE_MAX:,} more characters cut)"
+
+
+class JsonUsageErrors(TyperGroup):
+    """The command group: with `--json` on the command line, a usage error (exit 2) also prints
+    `{"error": ..., "exit_code": 2}` on stdout, as every other error does."""
+
+    json_out = False
+
+    def main(self, args: Sequence[str] | None = None, *rest: Any, **extra: Any) -> Any:
+        self.json_out = "--json" in (sys.argv[1:] if args is None else args)
+        return super().main(args, *rest, **extra)
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UsageError as exc:
+            if self.json_out:
+                emit({"error": cut(exc.format_message()), "exit_code": exc.exit_code})
+            raise
 
 
 def emit(payload: dict[str, Any]) -> None:

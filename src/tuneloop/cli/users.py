@@ -1,4 +1,5 @@
-"""`tuneloop users ...`: the people of a project's annotation store, their roles and passwords.
+"""`tuneloop users ...`: the people of a project's annotation store, their roles and passwords,
+and `disable` to revoke a person.
 
 The CLI acts as the `cli:<os user>` admin account, so the audit log says who added or changed whom.
 A password is never an argument: it is asked for (hidden, twice) or read from one line of stdin.
@@ -55,7 +56,8 @@ def users_password(
     project: Annotated[Path, typer.Option(help="Project directory holding tuneloop.yaml.")] = Path("."),
     password_stdin: PasswordStdinOpt = False,
 ) -> None:
-    """Set a new web-app password for a user (asked for, hidden, twice; or read from stdin)."""
+    """Set a new web-app password for a user (asked for, hidden, twice; or read from stdin); the
+    user's web sessions end, so whoever signed in with the old password is signed out."""
     from tuneloop.annotate.project import find_user, operator, project_store
     from tuneloop.annotate.store.accounts import set_password
     from tuneloop.spec import load_spec
@@ -64,6 +66,23 @@ def users_password(
     with project_store(load_spec(project)).begin() as session:
         set_password(session, find_user(session, name), password, by=operator(session))
     out.print(f"password of {name} set", highlight=False, markup=False)
+
+
+@users_app.command("disable")
+@guarded
+def users_disable(
+    name: Annotated[str, typer.Argument(help="The user to disable.")],
+    project: Annotated[Path, typer.Option(help="Project directory holding tuneloop.yaml.")] = Path("."),
+) -> None:
+    """Disable a user: their web sessions end at once and they can no longer sign in; every answer
+    they gave stays in the store, with their name."""
+    from tuneloop.annotate.project import find_user, operator, project_store
+    from tuneloop.annotate.store.accounts import disable_user
+    from tuneloop.spec import load_spec
+
+    with project_store(load_spec(project)).begin() as session:
+        disable_user(session, find_user(session, name), by=operator(session))
+    out.print(f"{name} disabled: signed out everywhere, sign-in refused", highlight=False, markup=False)
 
 
 def _read_password(from_stdin: bool) -> str:

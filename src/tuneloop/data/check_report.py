@@ -31,9 +31,9 @@ from tuneloop.data.checks.suite import (
     shards_from_sources,
 )
 from tuneloop.data.prepare import read_and_split
-from tuneloop.data.readers import container_of, first_objects
+from tuneloop.data.readers import container_of, first_objects, parquet_columns
 from tuneloop.data.row_shapes import row_shape
-from tuneloop.errors import TuneloopError
+from tuneloop.errors import TuneloopError, some_of
 from tuneloop.spec import FieldMap, ProjectSpec, Source
 from tuneloop.spec.data import CONVERSATION_FORMATS
 from tuneloop.task_card import TaskCard
@@ -125,9 +125,7 @@ def infer_source(path: Path, fields: FieldMap | None = None) -> Source:
         fmt, columns = "csv", _csv_header(path)
         rows = [dict.fromkeys(columns)]
     elif suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        fmt, columns = "parquet", pq.read_schema(path).names
+        fmt, columns = "parquet", parquet_columns(path)
         rows = [dict.fromkeys(columns)]
     elif suffix in (".jsonl", ".json", ".ndjson"):
         fmt = "json" if suffix == ".json" else "jsonl"
@@ -149,8 +147,7 @@ def infer_source(path: Path, fields: FieldMap | None = None) -> Source:
     text = next((c for c in TEXT_FIELDS if c in columns), None)
     if text is None:
         raise TuneloopError(
-            f"{path}: no text column found (looked for {', '.join(TEXT_FIELDS)}; "
-            f"columns: {', '.join(columns)})"
+            f"{path}: no text column found (looked for {', '.join(TEXT_FIELDS)}; columns: {some_of(columns)})"
         )
     label = next((c for c in (*LABEL_FIELDS, *ANSWER_FIELDS) if c in columns), None)
     return Source(path=path, format=fmt, fields=FieldMap(text=text, label=label))  # type: ignore[arg-type]

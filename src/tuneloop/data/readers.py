@@ -18,6 +18,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 from itertools import islice
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -25,7 +26,7 @@ import pyarrow.parquet as pq
 
 from tuneloop.data.row_problem import RowProblem
 from tuneloop.data.row_shapes import row_shape
-from tuneloop.errors import TuneloopError
+from tuneloop.errors import TuneloopError, some_of
 from tuneloop.spec import Source
 from tuneloop.spec.data import CONVERSATION_FORMATS
 
@@ -75,7 +76,7 @@ def _csv_records(source: Source) -> Iterator[Record]:
         if missing:
             raise TuneloopError(
                 f"{source.path}: column {missing[0]!r} (from the spec's fields:) is not in the CSV header "
-                f"(columns: {', '.join(header)})"
+                f"(columns: {some_of(header)})"
             )
         pending.clear()
         while True:
@@ -90,7 +91,8 @@ def _csv_records(source: Source) -> Iterator[Record]:
             if not cells:  # a blank line is not a row
                 pending.clear()
                 continue
-            yield start, _raw(pending), _csv_value(cells, header, start, reader.line_num)
+            raw = _raw(pending)
+            yield start, raw, _csv_value(cells, header, start, reader.line_num, raw)
 
 
 def _remembered(lines: Iterable[str], pending: list[str]) -> Iterator[str]:
@@ -112,9 +114,15 @@ def _raw(pending: list[str]) -> str:
     return raw.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
 
 
-def _csv_value(cells: list[str], header: list[str], start: int, end: int) -> Any:
+def _csv_value(cells: list[str], header: list[str], start: int, end: int, raw: str) -> Any:
     if any(_has_surrogates(c) for c in cells):
         return RowProblem("invalid_utf8", "the line is not valid UTF-8", "re-encode the file as UTF-8")
+    if end > start and raw.count('"') % 2:  # a quote never closed swallows lines, up to the end
+        return RowProblem(
+            "unterminated_quote",
+            f"a quote opened on line {start} is never closed: lines {start}-{end} were read as one row",
+            "close the quote, or double a quote inside a quoted field",
+        )
     if len(cells) == len(header):
         return dict(zip(header, cells, strict=True))
     if end > start:
@@ -269,16 +277,24 @@ def _element_spans(body: bytes) -> list[tuple[int, int]]:
     return spans
 
 
+def parquet_columns(path: Path) -> list[str]:
+    """The column names of a Parquet file; an empty, damaged or mis-named file is a `TuneloopError`."""
+    try:
+        return list(pq.read_schema(path).names)
+    except Exception as exc:  # pyarrow raises several unrelated types for a damaged file
+        raise TuneloopError(f"{path}: not a readable Parquet file ({exc})") from None
+
+
 def _parquet_records(source: Source) -> Iterator[Record]:
+    missing = _missing_columns(source, parquet_columns(source.path))
     try:
         table = pq.read_table(source.path)
-    except Exception as exc:  # pyarrow raises several unrelated types for a damaged file
+    except Exception as exc:  # a footer that reads, and row groups that do not
         raise TuneloopError(f"{source.path}: not a readable Parquet file ({exc})") from None
-    missing = _missing_columns(source, table.column_names)
     if missing:
         raise TuneloopError(
             f"{source.path}: column {missing[0]!r} (from the spec's fields:) is not in the Parquet file "
-            f"(columns: {', '.join(table.column_names)})"
+            f"(columns: {some_of(table.column_names)})"
         )
     for number, row in enumerate(table.to_pylist(), start=1):
         yield number, orjson.dumps(row, default=str).decode(), row

@@ -3,8 +3,9 @@
 Shown when the project's store holds closed items: alpha with its interval and the gate verdicts,
 alpha per label with intervals (a plot: the labels people apply least consistently are where the
 guidelines need work), an annotator x annotator kappa heatmap, the most-confused label pairs with
-example texts, and the guideline version. It reflects the store when the report is built. A
-missing SQLite file is not created just to find it empty.
+example texts, and the guideline version. It reflects the store when the report is built, read
+from a snapshot (`Store.read`) so that annotators working meanwhile never wait for it. A missing
+SQLite file is not created just to find it empty.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy import select
 
 from tuneloop.annotate.simulate import SKILL
 from tuneloop.annotate.status import store_status
-from tuneloop.annotate.store import open_store
+from tuneloop.annotate.store import Store, open_store
 from tuneloop.annotate.store.models import User
 from tuneloop.annotate.store.repository import closed_items
 from tuneloop.annotate.summary import agreement_report
@@ -25,13 +26,14 @@ from tuneloop.report import plots
 from tuneloop.spec import ProjectSpec
 
 
-def annotation_section(spec: ProjectSpec) -> dict[str, Any] | None:
+def annotation_section(spec: ProjectSpec, opened: Store | None = None) -> dict[str, Any] | None:
+    """The section's data, from `opened` (the web app's store) or the spec's store."""
     url = spec.store_url
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+    if opened is None and url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
         return None
-    store = open_store(url)
+    store = opened or open_store(url)
     try:
-        with store.begin() as session:
+        with store.read() as session:
             if not closed_items(session):  # reviews of model outputs are not data labels
                 return None
             report = agreement_report(session, spec)
@@ -42,7 +44,8 @@ def annotation_section(spec: ProjectSpec) -> dict[str, Any] | None:
                 if SKILL in (u.skills or []) and u.name in report.annotators
             )
     finally:
-        store.close()
+        if opened is None:
+            store.close()
     data = report.to_dict()
     return {
         "report": data,

@@ -11,25 +11,28 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from pathlib import Path as FilePath
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Form, Path, Request
 from fastapi.templating import Jinja2Templates
+from pydantic import Field
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from tuneloop.annotate.store.accounts import session_user
 from tuneloop.annotate.store.engine import Store
-from tuneloop.annotate.store.models import User
+from tuneloop.annotate.store.models import MAX_ID, User
+from tuneloop.annotate.store.names import NAME_MAX
 from tuneloop.annotate.store.users import CAN_ADJUDICATE, CAN_ANNOTATE, CAN_REVIEW, require_role
 from tuneloop.errors import TuneloopError
 from tuneloop.spec import ProjectSpec
 from tuneloop.web.markdown import render_markdown
 from tuneloop.web.security import csrf_token
 
-templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+templates = Jinja2Templates(directory=str(FilePath(__file__).with_name("templates")))
 templates.env.filters["markdown"] = render_markdown
+templates.env.globals["NAME_MAX"] = NAME_MAX  # the login form takes the names the store accepts
 
 NAV = (
     ("/annotate", "Annotate", CAN_ANNOTATE),
@@ -39,16 +42,23 @@ NAV = (
 )
 
 
+# Every id a request names is bounded, so a huge one is a 422 naming the field, never a 500.
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+FormId = Annotated[int, Form(ge=1, le=MAX_ID)]
+BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
 class LoginRequired(TuneloopError):
     """No valid session: pages redirect to the login form, the API answers 401."""
 
 
 @dataclass(frozen=True)
 class WebContext:
-    project: Path
+    project: FilePath
     spec: ProjectSpec
     store: Store
     secret: bytes
+    secure_cookies: bool = False
 
 
 def web(request: Request) -> WebContext:
@@ -57,9 +67,13 @@ def web(request: Request) -> WebContext:
 
 
 @contextmanager
-def signed_in(request: Request, roles: tuple[str, ...], doing: str) -> Iterator[tuple[Session, User]]:
-    """One store transaction as the signed-in user, who must hold one of `roles`."""
-    with web(request).store.begin() as session:
+def signed_in(
+    request: Request, roles: tuple[str, ...], doing: str, *, snapshot: bool = False
+) -> Iterator[tuple[Session, User]]:
+    """One store transaction as the signed-in user, who must hold one of `roles`; with `snapshot`,
+    a read-only one that never blocks the annotators' writes (`Store.read`)."""
+    store = web(request).store
+    with store.read() if snapshot else store.begin() as session:
         user = session_user(session, request.state.session_token)
         if user is None:
             raise LoginRequired("sign in first")

@@ -1,6 +1,7 @@
 """The admin dashboard: progress per annotator, agreement per label and per pair (the report's own
 plots), the most-confused label pairs, the guidelines with a form to publish a new version, and the
-export to a DatasetVersion, which honours the agreement gate unless an override reason is given."""
+export to a DatasetVersion, which honours the agreement gate unless an override reason is given.
+The dashboard and the export read a snapshot of the store, so annotators never wait for them."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ ADMIN = (("admin",), "see the dashboard")
 @router.get("")
 def dashboard(request: Request) -> Response:
     spec = web(request).spec
-    with signed_in(request, *ADMIN) as (session, user):
+    with signed_in(request, *ADMIN, snapshot=True) as (session, user):
         people = progress(session)
         skips = recent_skips(session)
         guidelines = latest_guidelines(session)  # None until the first version: the form publishes it
@@ -37,7 +38,7 @@ def dashboard(request: Request) -> Response:
         people=people,
         skips=skips,
         guidelines=guidelines,
-        agreement=annotation_section(spec),
+        agreement=annotation_section(spec, web(request).store),
     )
 
 
@@ -52,14 +53,14 @@ def publish(request: Request, markdown: Annotated[str, Form(min_length=1, max_le
 def export(request: Request, override: Annotated[str, Form(max_length=2000)] = "") -> Response:
     spec = web(request).spec
     out_dir = spec.output_path / "annotated" / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    with signed_in(request, ("admin",), "export annotations") as (session, user):
+    with signed_in(request, ("admin",), "export annotations", snapshot=True) as (session, user):
         version = export_dataset(
             session, spec, annotated_dataset(session, spec), out_dir, override.strip() or None
         )
-        return render(
-            request,
-            "notice.html",
-            user,
-            title="Exported",
-            message=f"Wrote dataset version {version.hash[:12]} to {version.path}",
-        )
+    return render(
+        request,
+        "notice.html",
+        user,
+        title="Exported",
+        message=f"Wrote dataset version {version.hash[:12]} to {version.path}",
+    )

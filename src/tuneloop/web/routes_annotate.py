@@ -28,7 +28,7 @@ from tuneloop.annotate.store.models import OUTPUT_REVIEW
 from tuneloop.annotate.store.progress import day_progress
 from tuneloop.annotate.store.users import CAN_ANNOTATE
 from tuneloop.annotate.store.visibility import item_for
-from tuneloop.web.context import render, signed_in, web
+from tuneloop.web.context import FormId, PathId, render, signed_in, web
 
 router = APIRouter()
 ANNOTATE = (CAN_ANNOTATE, "annotate")
@@ -36,28 +36,26 @@ ANNOTATE = (CAN_ANNOTATE, "annotate")
 
 @router.get("/annotate")
 def queue(request: Request) -> Response:
+    """The claim commits before the page renders: its row lock lasts the claim, not the rendering."""
     spec = web(request).spec
     with signed_in(request, *ANNOTATE) as (session, user):
         item = claim_next(session, user, route_by_skill=spec.annotation.route_by_skill)
-        return render(
-            request,
-            "annotate.html",
-            user,
-            item=item,
-            labels=item.label_schema.labels if item is not None else [],
-            reviewing=item is not None and item.label_schema.kind == OUTPUT_REVIEW,
-            suggestion=suggestion_for(item, spec.annotation.suggestions) if item is not None else None,
-            guidelines=current_guidelines(session),
-            progress=day_progress(session, user),
-            undoable=undoable(session, user),
-            request_id=uuid.uuid4().hex,
-        )
+        page: dict[str, Any] = {
+            "item": item,
+            "labels": item.label_schema.labels if item is not None else [],
+            "reviewing": item is not None and item.label_schema.kind == OUTPUT_REVIEW,
+            "suggestion": suggestion_for(item, spec.annotation.suggestions) if item is not None else None,
+            "guidelines": current_guidelines(session),
+            "progress": day_progress(session, user),
+            "undoable": undoable(session, user),
+        }
+    return render(request, "annotate.html", user, request_id=uuid.uuid4().hex, **page)
 
 
 @router.post("/annotate/submit")
 def submit_answer(
     request: Request,
-    item_id: Annotated[int, Form()],
+    item_id: FormId,
     request_id: Annotated[str, Form(min_length=8, max_length=64)],
     label: Annotated[str | None, Form(max_length=500)] = None,
     rating: Annotated[int | None, Form()] = None,
@@ -82,23 +80,21 @@ def submit_answer(
 
 
 @router.post("/annotate/skip")
-def skip_item(
-    request: Request, item_id: Annotated[int, Form()], reason: Annotated[str, Form(max_length=2000)]
-) -> Response:
+def skip_item(request: Request, item_id: FormId, reason: Annotated[str, Form(max_length=2000)]) -> Response:
     with signed_in(request, *ANNOTATE) as (session, user):
         skip(session, user, item_for(session, user, item_id), reason)
     return RedirectResponse("/annotate", status_code=303)
 
 
 @router.post("/annotate/undo")
-def undo(request: Request, annotation_id: Annotated[int, Form()]) -> Response:
+def undo(request: Request, annotation_id: FormId) -> Response:
     with signed_in(request, *ANNOTATE) as (session, user):
         undo_last(session, user, annotation_id)
     return RedirectResponse("/annotate", status_code=303)
 
 
 @router.get("/items/{item_id}")
-def item_page(request: Request, item_id: int) -> Response:
+def item_page(request: Request, item_id: PathId) -> Response:
     with signed_in(request, ("annotator", "reviewer", "admin"), "see items") as (session, user):
         item = item_for(session, user, item_id)
         rows = annotations_visible_to(session, user, item)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from tuneloop.annotate.store import annotations_visible_to, claim_next, skip, submit, undo_last
 from tuneloop.annotate.store.users import CAN_ANNOTATE
 from tuneloop.annotate.store.visibility import item_for
-from tuneloop.web.context import signed_in, web
+from tuneloop.web.context import BodyId, PathId, signed_in, web
 from tuneloop.web.security import csrf_token
 
 router = APIRouter(prefix="/api")
@@ -23,18 +23,18 @@ ANNOTATE = (CAN_ANNOTATE, "annotate")
 
 
 class Answer(BaseModel):
-    item_id: int
+    item_id: BodyId
     label: Any
     request_id: str = Field(min_length=8, max_length=64)
 
 
 class Skip(BaseModel):
-    item_id: int
+    item_id: BodyId
     reason: str = Field(max_length=2000)
 
 
 class Undo(BaseModel):
-    annotation_id: int
+    annotation_id: BodyId
 
 
 @router.get("/next")
@@ -78,7 +78,7 @@ def undo(request: Request, body: Undo) -> dict[str, Any]:
 
 
 @router.get("/items/{item_id}")
-def item_answers(request: Request, item_id: int) -> dict[str, Any]:
+def item_answers(request: Request, item_id: PathId) -> dict[str, Any]:
     with signed_in(request, ("annotator", "reviewer", "admin"), "see items") as (session, user):
         item = item_for(session, user, item_id)
         rows = annotations_visible_to(session, user, item)

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from tuneloop.annotate.store.accounts import authenticate, close_session, open_session, session_user
 from tuneloop.annotate.store.errors import LoginRefused, TooManyAttempts
+from tuneloop.annotate.store.names import NAME_MAX
 from tuneloop.web.context import render, web
 from tuneloop.web.security import new_token
 
@@ -34,7 +35,7 @@ def login_form(request: Request) -> Response:
 @router.post("/login")
 def login(
     request: Request,
-    name: Annotated[str, Form(max_length=200)],
+    name: Annotated[str, Form(max_length=NAME_MAX)],
     password: Annotated[str, Form(max_length=1000)],
 ) -> Response:
     store = web(request).store

@@ -15,7 +15,7 @@ from tuneloop.annotate.store.models import Annotation, Item
 from tuneloop.annotate.store.repository import current_annotations, get
 from tuneloop.annotate.store.review import unreviewed_answers
 from tuneloop.annotate.store.users import CAN_ADJUDICATE, CAN_REVIEW
-from tuneloop.web.context import render, signed_in
+from tuneloop.web.context import PathId, render, signed_in
 
 router = APIRouter()
 
@@ -32,7 +32,7 @@ def review_queue(request: Request) -> Response:
 @router.post("/review/{annotation_id}")
 def review_answer(
     request: Request,
-    annotation_id: int,
+    annotation_id: PathId,
     verdict: Annotated[Literal["accept", "correct"], Form()],
     label: Annotated[str | None, Form(max_length=500)] = None,
     reason: Annotated[str | None, Form(max_length=2000)] = None,
@@ -54,7 +54,7 @@ def adjudication_queue(request: Request) -> Response:
 @router.post("/adjudicate/{item_id}")
 def adjudicate_item(
     request: Request,
-    item_id: int,
+    item_id: PathId,
     label: Annotated[str, Form(max_length=500)],
     note: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:

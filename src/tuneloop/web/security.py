@@ -3,7 +3,8 @@
 - The session cookie carries a random token plus its HMAC under the project's key; the store keeps
   only the token's hash (see `annotate/store/accounts.py`). Every visitor gets one, signed in or
   not, so the login form has a CSRF token too. It is HttpOnly, SameSite=Lax, and Secure when the
-  request came over https (directly, or through a proxy uvicorn trusts).
+  request came over https (directly, or through a proxy named by `--forwarded-allow-ips`), or
+  always with `--secure-cookies` (a TLS proxy that sends no X-Forwarded-Proto).
 - The CSRF token is an HMAC of the session token: every POST must send it back (form field
   `csrf_token` or header `X-CSRF-Token`), checked by `require_csrf` on the whole app.
 - Every response gets a Content-Security-Policy that allows scripts only from this origin's
@@ -59,13 +60,15 @@ def csrf_token(secret: bytes, session_token: str) -> str:
     return _mac(secret, "csrf", session_token)
 
 
-def set_session_cookie(response: Response, request: Request, secret: bytes, token: str) -> None:
+def set_session_cookie(
+    response: Response, request: Request, secret: bytes, token: str, always_secure: bool = False
+) -> None:
     response.set_cookie(
         COOKIE,
         sign(secret, token),
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=always_secure or request.url.scheme == "https",
         path="/",
     )
 

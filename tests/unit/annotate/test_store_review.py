@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+
 import pytest
+from sqlalchemy import select
 
 from tests.unit.annotate.conftest import World
 from tuneloop.annotate.store import (
@@ -159,3 +163,48 @@ def test_an_agreed_item_cannot_be_adjudicated(world: World) -> None:
     answer(world, b, "card_lost")
     with world.store.begin() as s, pytest.raises(WrongState, match="not in dispute"):
         adjudicate(s, world.admin, get(s, Item, item_id), "card_arrival")
+
+
+def _at_once(count: int, act: Callable[[], object]) -> list[str]:
+    """Run `act` in `count` threads released together; what each one ended with."""
+    barrier, outcomes, lock = threading.Barrier(count), [], threading.Lock()
+
+    def run() -> None:
+        barrier.wait()
+        try:
+            act()
+            outcome = "ok"
+        except Exception as exc:  # what a route would see
+            outcome = type(exc).__name__
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(outcomes)
+
+
+def test_the_same_review_or_adjudication_sent_five_times_at_once_is_recorded_once(world: World) -> None:
+    a, b, _ = world.annotators
+    agreed = answer(world, a, "card_lost")
+    answer(world, b, "card_lost")
+    disputed = answer(world, a, "card_lost")
+    answer(world, b, "card_arrival")
+    with world.store.begin() as s:
+        target = current_annotations(s, get(s, Item, agreed))[0].id
+
+    def accept() -> None:
+        with world.store.begin() as s:
+            review(s, get(s, User, world.reviewer.id), get(s, Annotation, target), "accept")
+
+    def decide() -> None:
+        with world.store.begin() as s:
+            adjudicate(s, get(s, User, world.reviewer.id), get(s, Item, disputed), "card_lost")
+
+    assert _at_once(5, accept) == ["WrongState"] * 4 + ["ok"]
+    assert _at_once(5, decide) == ["WrongState"] * 4 + ["ok"]
+    with world.store.begin() as s:
+        assert len(s.scalars(select(Review)).all()) == 1 and len(s.scalars(select(Adjudication)).all()) == 1

@@ -86,7 +86,7 @@ def test_people_adjudicate_from_the_cli(make_project: Callable[..., Path], store
     for name, role in (("ann", "annotator"), ("bob", "annotator"), ("cat", "annotator"), ("rev", "reviewer")):
         _json(
             ["users", "add", name, "--project", str(project), "--role", role, "--password-stdin"],
-            stdin="pw-" * 4,
+            stdin="a long pass phrase\n",
         )
     duplicate = runner.invoke(
         app, ["users", "add", "ann", "--project", str(project)], input="secret-pw\nsecret-pw\n"

@@ -51,6 +51,35 @@ def test_check_files_bad_input_exits_2(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "no such file" in result.stderr
 
 
+def test_an_empty_damaged_or_misnamed_parquet_file_exits_2_naming_it(tmp_path: Path) -> None:
+    files = {
+        "empty.parquet": b"",
+        "damaged.parquet": b"PAR1" + b"\x00" * 64,
+        "csv.parquet": b"text,label\na,b\n",
+    }
+    for name, body in files.items():
+        (tmp_path / name).write_bytes(body)
+        for args in (["check", str(tmp_path / name)], ["check", str(tmp_path / name), "--json"]):
+            result = runner.invoke(app, args)
+            assert result.exit_code == 2, result.output
+            assert (
+                f"{name}: not a readable Parquet file" in result.stderr and "Traceback" not in result.stderr
+            )
+    assert "not a readable Parquet file" in orjson.loads(result.stdout)["error"]
+
+
+def test_an_unterminated_quote_in_the_last_column_is_found_with_its_line(tmp_path: Path) -> None:
+    data = tmp_path / "d.csv"
+    data.write_text(
+        'text,label\nmy card is late,"card_arrival\nwhere is my pin,pin_blocked\nhi,card_arrival\n'
+    )
+    result = runner.invoke(app, ["check", str(data), "--json"])
+    assert result.exit_code == 1
+    (finding,) = orjson.loads(result.stdout)["findings"]
+    assert (finding["line"], finding["code"]) == (2, "unterminated_quote")
+    assert "lines 2-4" in finding["message"]
+
+
 def test_a_monitored_phase_of_a_generate_task_is_refused_by_check_and_run(
     make_project: Callable[..., Path],
 ) -> None:

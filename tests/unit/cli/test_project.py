@@ -22,11 +22,31 @@ def test_init_example_copies_a_valid_project(tmp_path: Path) -> None:
         "qwen-lora.yaml",
         "guidelines.md",
         "data",
+        ".gitignore",
     }
     assert (tmp_path / "p" / "data" / "NOTICE.md").is_file()
     check = runner.invoke(app, ["check", str(tmp_path / "p"), "--json"])
     assert check.exit_code == 0
     assert orjson.loads(check.stdout)["counts"]["read"] == 10003
+
+
+def test_init_keeps_the_store_the_web_secret_and_runs_out_of_git(tmp_path: Path) -> None:
+    import subprocess
+
+    project = tmp_path / "p"
+    assert runner.invoke(app, ["init", str(project)]).exit_code == 0
+    private = ["annotations.db", "annotations.db-wal", ".tuneloop/web-secret", "runs/run-001/x"]
+    for name in private:
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text("private")
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    shown = subprocess.run(
+        ["git", "-C", str(project), "status", "--porcelain", "--untracked-files=all"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "tuneloop.yaml" in shown and not any(name in shown for name in private), shown
 
 
 def test_init_skeleton_is_a_valid_project(tmp_path: Path) -> None:

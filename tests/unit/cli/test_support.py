@@ -52,6 +52,24 @@ def test_with_json_an_exit_2_error_is_one_json_object_on_stdout(make_project: Ca
     assert "learning_rate" in result.stderr  # the line for people stays on stderr
 
 
+def test_with_json_a_usage_error_is_one_json_object_on_stdout() -> None:
+    for args in (["check", "--json", "--no-such-option"], ["users", "add", "--json"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2
+        payload = orjson.loads(result.stdout)
+        assert payload["exit_code"] == 2 and payload["error"], result.stdout
+    assert runner.invoke(app, ["check", "--no-such-option"]).stdout == ""  # without --json: stderr only
+
+
+def test_an_error_naming_50000_columns_is_cut(tmp_path: Path) -> None:
+    wide = tmp_path / "wide.csv"
+    wide.write_text(",".join(f"column{i}" for i in range(50_000)) + "\n" + ",".join("x" * 50_000) + "\n")
+    result = runner.invoke(app, ["check", str(wide), "--json"])
+    assert result.exit_code == 2 and "no text column found" in result.stderr
+    assert len(result.stderr) < 3000 and len(result.stdout) < 3000
+    assert "column0, column1" in result.stderr and "and 49,980 more" in result.stderr
+
+
 def test_an_aborted_prompt_is_typer_s_abort_not_an_internal_error(make_project: Callable[..., Path]) -> None:
     result = runner.invoke(app, ["users", "add", "ann", "--project", str(make_project())], input="")
     assert result.exit_code == 1, result.output

@@ -42,8 +42,13 @@ class WebProject:
     store: Store
     item_ids: list[int]
 
-    def client(self, base_url: str = "http://testserver") -> TestClient:
-        return TestClient(create_app(self.path), base_url=base_url, follow_redirects=False)
+    def client(
+        self, base_url: str = "http://testserver", address: str = "testclient", **app: Any
+    ) -> TestClient:
+        """A browser at `address` (what the login limits count) on the app made with `app` options."""
+        return TestClient(
+            create_app(self.path, **app), base_url=base_url, follow_redirects=False, client=(address, 50000)
+        )
 
 
 def make_web_project(
@@ -105,8 +110,8 @@ def login(client: TestClient, name: str, password: str = PASSWORD) -> Any:
     return client.post("/login", data={"name": name, "password": password, "csrf_token": csrf_of(client)})
 
 
-def signed_in(project: WebProject, name: str) -> TestClient:
-    client = project.client()
+def signed_in(project: WebProject, name: str, address: str = "testclient") -> TestClient:
+    client = project.client(address=address)
     assert login(client, name).status_code == 303
     return client
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tuneloop.annotate.store.errors import NotAllowed, WrongState
+from tuneloop.annotate.store.errors import NotAllowed, NotFound, WrongState
 from tuneloop.annotate.store.guidelines import current_guidelines
 from tuneloop.annotate.store.labels import check_label, same_label
 from tuneloop.annotate.store.models import Adjudication, AdjudicationOverride, Item, User
@@ -21,7 +21,7 @@ from tuneloop.annotate.store.repository import (
     audit,
     closed_items,
     current_annotations,
-    get,
+    lock_item,
 )
 from tuneloop.annotate.store.review import is_disputed
 from tuneloop.annotate.store.users import CAN_ADJUDICATE, require_role
@@ -43,7 +43,10 @@ def disagreements(session: Session, adjudicator: User | None = None) -> list[Ite
 def adjudicate(session: Session, adjudicator: User, item: Item, label: Any, note: str = "") -> Adjudication:
     """Decide the gold label of a disputed item."""
     require_role(adjudicator, CAN_ADJUDICATE, "adjudicate")
-    item = get(session, Item, item.id)  # this session's copy, whatever was passed
+    locked = lock_item(session, item.id)  # this session's copy; concurrent decisions take turns
+    if locked is None:
+        raise NotFound(f"no items row with id {item.id}")
+    item = locked
     if adjudicator.id in annotators_of(session, item):
         raise NotAllowed(f"{adjudicator.name} annotated item {item.id} and cannot adjudicate it")
     if adjudication_of(session, item) is not None:

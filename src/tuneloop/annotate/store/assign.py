@@ -9,9 +9,12 @@ How "no item goes to more than k annotators" holds under concurrency, on both en
   time and each one sees the slots the previous one took.
 - PostgreSQL: a claim locks the candidate item's row (`SELECT ... FOR UPDATE`, candidates in id
   order so two claims never wait on each other in a cycle) and only then counts its slots, in a new
-  statement that sees every claim committed before the lock was granted. `SKIP LOCKED` was
-  rejected: with few open items it answers "nothing to do" while slots are free. Should a slot
-  insert still collide, the savepoint is rolled back and the next slot or item is tried.
+  statement that sees every claim committed before the lock was granted. First, though, one
+  statement takes the oldest free item that no other transaction holds (`FOR UPDATE SKIP LOCKED`,
+  `LIMIT 1`), so 50 annotators claiming at once spread over 50 items instead of queueing on the
+  oldest one; only when every free item is held by another claim does a claim wait for one
+  (`SKIP LOCKED` alone would answer "nothing to do" while slots are free). Should a slot insert
+  still collide, the savepoint is rolled back and the next slot or item is tried.
 
 Submitting locks the item row the same way, so the k-th submission, and only it, closes the item.
 Callers commit promptly (`Store.begin()` around one call): the locks last until the commit.
@@ -21,18 +24,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tuneloop.annotate.store.errors import NotAllowed, WrongState
 from tuneloop.annotate.store.guidelines import current_guidelines
 from tuneloop.annotate.store.labels import check_label
-from tuneloop.annotate.store.models import Annotation, Assignment, Item, User, utcnow
+from tuneloop.annotate.store.models import MAX_ID, Annotation, Assignment, Item, User, utcnow
 from tuneloop.annotate.store.repository import (
     assignment,
     audit,
     current_annotations,
+    lock_item,
     open_assignment,
     slots_taken,
     submitted_count,
@@ -53,9 +57,20 @@ def claim_next(session: Session, user: User, *, route_by_skill: bool = False) ->
     pending = open_assignment(session, user)
     if pending is not None:
         return pending.item
+    for _ in range(_CANDIDATES):  # the oldest free item that no other claim holds right now
+        free = session.scalar(
+            _free_items(user, route_by_skill)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+        if free is None:
+            break
+        if _take_slot(session, user, free):
+            return free
     while candidates := _candidates(session, user, route_by_skill):
-        for item in candidates:
-            locked = _lock(session, item.id)
+        for item in candidates:  # every free item is being claimed by someone: wait for one
+            locked = lock_item(session, item.id)
             if locked is None or locked.closed_at is not None:
                 continue
             if _take_slot(session, user, locked):
@@ -88,7 +103,7 @@ def claim(session: Session, user: User, item: Item) -> Item:
     annotator are both known), with the same rules as `claim_next`: a free slot of k, never twice.
     """
     require_role(user, CAN_ANNOTATE, "annotate")
-    locked = _lock(session, item.id)
+    locked = lock_item(session, item.id)
     if locked is None:
         raise WrongState(f"item {item.id} does not exist")
     if assignment(session, locked, user) is not None:
@@ -100,7 +115,8 @@ def claim(session: Session, user: User, item: Item) -> Item:
     raise WrongState(f"item {locked.id} has all its {locked.overlap} slots taken")
 
 
-def _candidates(session: Session, user: User, route_by_skill: bool) -> list[Item]:
+def _free_items(user: User, route_by_skill: bool) -> Select[Item]:
+    """Open items with a free slot that `user` never had, oldest first."""
     held = select(func.count(Assignment.id)).where(
         Assignment.item_id == Item.id, Assignment.slot.is_not(None)
     )
@@ -110,14 +126,11 @@ def _candidates(session: Session, user: User, route_by_skill: bool) -> list[Item
     )
     if route_by_skill:
         query = query.where(Item.domain.is_(None) | Item.domain.in_(user.skills or [""]))
-    return list(session.scalars(query.order_by(Item.id).limit(_CANDIDATES)))
+    return query.order_by(Item.id)
 
 
-def _lock(session: Session, item_id: int) -> Item | None:
-    """The item row, locked until commit on PostgreSQL (SQLite already holds the write lock)."""
-    return session.scalar(
-        select(Item).where(Item.id == item_id).with_for_update().execution_options(populate_existing=True)
-    )
+def _candidates(session: Session, user: User, route_by_skill: bool) -> list[Item]:
+    return list(session.scalars(_free_items(user, route_by_skill).limit(_CANDIDATES)))
 
 
 def submit(
@@ -143,7 +156,7 @@ def submit(
                 raise NotAllowed(f"request id {request_id!r} belongs to another submission")
             return done
     claim = _open_claim(session, user, item)
-    locked = _lock(session, item.id)
+    locked = lock_item(session, item.id)
     assert locked is not None
     if locked.closed_at is not None:
         raise WrongState(f"item {item.id} is closed; it took no more answers")
@@ -203,7 +216,7 @@ def undo_last(session: Session, user: User, annotation_id: int | None = None) ->
     refused rather than withdrawing something the user did not mean.
     """
     if annotation_id is not None:
-        target = session.get(Annotation, annotation_id)
+        target = session.get(Annotation, annotation_id) if 1 <= annotation_id <= MAX_ID else None
         if target is None or target.annotator_id != user.id or target.author_id != user.id:
             raise NotAllowed(f"annotation {annotation_id} is not one of {user.name}'s answers")
         retraction = session.scalar(select(Annotation).where(Annotation.supersedes_id == target.id))
@@ -212,7 +225,7 @@ def undo_last(session: Session, user: User, annotation_id: int | None = None) ->
     last = _last_submission(session, user)
     if last is None:
         raise WrongState(f"{user.name} has no submission to undo")
-    locked = _lock(session, last.item_id)
+    locked = lock_item(session, last.item_id)
     assert locked is not None
     if locked.closed_at is not None:
         raise WrongState(f"item {locked.id} is closed: ask a reviewer to correct the answer instead")

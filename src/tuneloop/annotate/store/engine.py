@@ -15,10 +15,17 @@ Within one process (the web app's worker threads), SQLite transactions also take
 first. They run one at a time anyway, but SQLite's busy handler retries by sleeping (up to 100 ms a
 time), so a thread queued on the database lock waits far longer than the lock is held; the Python
 lock hands over at once. Other processes still meet the busy timeout as before.
+
+`Store.read()` is for long reads (the dashboard's agreement, an export): a snapshot that never
+blocks writers and that writers never change under it. On SQLite a deferred transaction without
+the Python lock (WAL gives it a consistent snapshot from its first read, and the writer goes on);
+on PostgreSQL a REPEATABLE READ, READ ONLY transaction.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -41,6 +48,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 class Store:
     engine: Engine
     sessions: sessionmaker[Session]
+    reader: Engine  # snapshots for `read()`
     writer: threading.Lock | None = None  # SQLite: one transaction at a time in this process
 
     @contextmanager
@@ -50,8 +58,15 @@ class Store:
         with turn, self.sessions.begin() as session:
             yield session
 
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session on a snapshot, for reads only: writers neither wait for it nor change it."""
+        with Session(self.reader, expire_on_commit=False) as session, session.begin():
+            yield session
+
     def close(self) -> None:
         self.engine.dispose()
+        self.reader.dispose()
 
 
 def default_url(project: Path) -> str:
@@ -64,18 +79,37 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
     engine = make_engine(url)
     if migrate:
         upgrade(engine)
-    writer = threading.Lock() if engine.dialect.name == "sqlite" else None
-    return Store(engine, sessionmaker(engine, expire_on_commit=False), writer)
+    if engine.dialect.name != "sqlite":
+        snapshots = engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        return Store(engine, sessionmaker(engine, expire_on_commit=False), snapshots)
+    reader = make_engine(url, begin="BEGIN DEFERRED")
+    return Store(engine, sessionmaker(engine, expire_on_commit=False), reader, threading.Lock())
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, begin: str = "BEGIN IMMEDIATE") -> Engine:
+    """An engine for `url`; on SQLite, every transaction starts with `begin` (see above)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    private_file(parsed.database)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000})
     event.listen(engine, "connect", _sqlite_on_connect)
-    event.listen(engine, "begin", _sqlite_begin_immediate)
+    event.listen(engine, "begin", lambda connection: connection.exec_driver_sql(begin))
     return engine
+
+
+def private_file(database: str | None) -> None:
+    """Create the SQLite file with mode 0600 before SQLite does (it holds password hashes; SQLite
+    gives its -wal and -shm files the mode of the database), and take read access from group and
+    others on a database and its -wal/-shm files that an older version made 0644."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if part.exists() and stat.S_IMODE(part.stat().st_mode) & 0o077:
+            part.chmod(0o600)
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -86,10 +120,6 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
-
-
-def _sqlite_begin_immediate(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def alembic_config(engine: Engine) -> Config:

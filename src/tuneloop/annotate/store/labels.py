@@ -1,4 +1,6 @@
-"""Label schemas and the check every submitted, corrected or gold label passes."""
+"""Label schemas and the check every submitted, corrected or gold label passes.
+
+A refusal names what was sent by its first `SHOWN` characters only: a 5 MB label is not echoed."""
 
 from __future__ import annotations
 
@@ -14,6 +16,16 @@ from tuneloop.annotate.store.repository import audit
 
 FIXED_FORM = ("free_text_correction", OUTPUT_REVIEW)  # kinds whose answers are not from a label list
 REVIEW_KEYS = {"rating", "correct", "corrected"}
+SHOWN = 80
+
+
+def shown(value: Any) -> str:
+    """`repr(value)`, cut to `SHOWN` characters for a message."""
+    return cut(repr(value))
+
+
+def cut(text: str) -> str:
+    return text if len(text) <= SHOWN else f"{text[:SHOWN]}… ({len(text):,} characters)"
 
 
 def add_label_schema(
@@ -38,14 +50,14 @@ def check_label(schema: LabelSchema, label: Any) -> Any:
     if schema.kind in ("single_label", "rating"):
         value = str(label) if schema.kind == "rating" and isinstance(label, int) else label
         if not isinstance(value, str) or value not in schema.labels:
-            raise InvalidLabel(f"{label!r} is not one of the {schema.kind} labels: {allowed}")
+            raise InvalidLabel(f"{shown(label)} is not one of the {schema.kind} labels: {allowed}")
         return value
     if schema.kind == "multi_label":
         if not isinstance(label, list | tuple) or not all(isinstance(v, str) for v in label):
-            raise InvalidLabel(f"a multi_label answer is a list of labels, not {label!r}")
+            raise InvalidLabel(f"a multi_label answer is a list of labels, not {shown(label)}")
         unknown = sorted(set(label) - set(schema.labels))
         if unknown:
-            raise InvalidLabel(f"{', '.join(unknown)} not among the labels: {allowed}")
+            raise InvalidLabel(f"{cut(', '.join(unknown))} not among the labels: {allowed}")
         return sorted(set(label))
     if schema.kind == OUTPUT_REVIEW:
         return check_output_review(label)
@@ -60,14 +72,14 @@ def check_output_review(label: Any) -> dict[str, Any]:
     correct is refused: it would make a candidate training row out of an answer nobody faulted."""
     expected = "{rating: 1-5, correct: true/false, corrected: text or null}"
     if not isinstance(label, dict) or not {"rating", "correct"} <= set(label) <= REVIEW_KEYS:
-        raise InvalidLabel(f"an output_review answer is {expected}, not {label!r}")
+        raise InvalidLabel(f"an output_review answer is {expected}, not {shown(label)}")
     rating, correct, corrected = label["rating"], label["correct"], label.get("corrected")
     if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
-        raise InvalidLabel(f"output_review rating is an integer from 1 to 5, not {rating!r}")
+        raise InvalidLabel(f"output_review rating is an integer from 1 to 5, not {shown(rating)}")
     if not isinstance(correct, bool):
-        raise InvalidLabel(f"output_review correct is true or false, not {correct!r}")
+        raise InvalidLabel(f"output_review correct is true or false, not {shown(correct)}")
     if corrected is not None and (not isinstance(corrected, str) or not corrected.strip()):
-        raise InvalidLabel(f"output_review corrected is non-empty text or null, not {corrected!r}")
+        raise InvalidLabel(f"output_review corrected is non-empty text or null, not {shown(corrected)}")
     if correct and corrected is not None:
         raise InvalidLabel("output_review: an output judged correct takes no corrected output")
     return {"rating": rating, "correct": correct, "corrected": corrected.strip() if corrected else None}

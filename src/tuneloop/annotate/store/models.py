@@ -37,6 +37,7 @@ OUTPUT_REVIEW = "output_review"  # a person's judgement of a model output, not a
 SCHEMA_KINDS = ("single_label", "multi_label", "rating", "free_text_correction", OUTPUT_REVIEW)
 SOURCE_KINDS = ("dataset", "model_output")
 VERDICTS = ("accept", "correct")
+MAX_ID = 2**31 - 1  # ids are PostgreSQL integers; a larger one names no row on any engine
 
 # Named constraints, so migrations can refer to them on every engine (SQLite batch mode needs names).
 NAMING = {
@@ -71,6 +72,7 @@ class User(Base):
     skills: Mapped[list[str]] = mapped_column(JSON, default=list)
     password_hash: Mapped[str | None] = mapped_column(String(255))  # argon2; None: cannot log in
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    disabled_at: Mapped[datetime | None]  # `tuneloop users disable`: no sessions, no sign-in
 
     def __repr__(self) -> str:
         return f"User({self.name!r}, {self.role})"

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from tuneloop.annotate.store.errors import NotFound
 from tuneloop.annotate.store.models import (
+    MAX_ID,
     OUTPUT_REVIEW,
     Adjudication,
     Annotation,
@@ -30,7 +31,7 @@ M = TypeVar("M", bound=Base)
 
 
 def get(session: Session, model: type[M], ident: int) -> M:
-    row = session.get(model, ident)
+    row = session.get(model, ident) if 1 <= ident <= MAX_ID else None
     if row is None:
         raise NotFound(f"no {model.__tablename__} row with id {ident}")
     return row
@@ -128,6 +129,14 @@ def current_annotations(session: Session, item: Item) -> list[Annotation]:
 def is_current(session: Session, annotation: Annotation) -> bool:
     superseded = session.scalar(select(Annotation.id).where(Annotation.supersedes_id == annotation.id))
     return superseded is None and not annotation.retracted
+
+
+def lock_item(session: Session, item_id: int) -> Item | None:
+    """The item row, locked until commit on PostgreSQL (SQLite already holds the write lock): what
+    serialises the changes of one item's state (claims, submissions, reviews, adjudication)."""
+    return session.scalar(
+        select(Item).where(Item.id == item_id).with_for_update().execution_options(populate_existing=True)
+    )
 
 
 def adjudication_of(session: Session, item: Item) -> Adjudication | None:

@@ -1,7 +1,10 @@
 """Review: a second expert, never one of the item's annotators, accepts or corrects each answer.
 
 Only closed items that their annotators agree on are reviewed here; items they disagree on go to
-adjudication (`adjudicate.py`), where the decision is the review. A correction never edits the
+adjudication (`adjudicate.py`), where the decision is the review, and `review` refuses them (a
+"correction" of one side of a dispute would otherwise erase it without an adjudication). Each
+answer is reviewed once; the item row is locked first, so concurrent reviews and adjudications of
+one item take turns and each sees what the previous one decided. A correction never edits the
 answer: it writes a new annotation row, authored by the reviewer, that supersedes it.
 """
 
@@ -24,6 +27,7 @@ from tuneloop.annotate.store.repository import (
     current_annotations,
     get,
     is_current,
+    lock_item,
 )
 from tuneloop.annotate.store.users import CAN_REVIEW, require_role
 
@@ -73,13 +77,11 @@ def review(
     """Accept an answer, or correct it with a new label and the reason for the change."""
     require_role(reviewer, CAN_REVIEW, "review")
     annotation = get(session, Annotation, annotation.id)  # this session's copy, whatever was passed
-    item = annotation.item
+    item = lock_item(session, annotation.item_id)
+    assert item is not None
     if reviewer.id in annotators_of(session, item):
         raise NotAllowed(f"{reviewer.name} annotated item {item.id} and cannot review it")
-    if item.closed_at is None:
-        raise WrongState(f"item {item.id} is still open; answers are reviewed once it closes")
-    if not is_current(session, annotation):
-        raise WrongState(f"annotation {annotation.id} has been superseded; review the current answer")
+    _check_reviewable(session, item, annotation)
     if verdict not in ("accept", "correct"):
         raise StoreError(f"verdict {verdict!r} is not accept or correct")
     row = Review(annotation_id=annotation.id, reviewer_id=reviewer.id, verdict=verdict)
@@ -112,3 +114,17 @@ def review(
         reason=row.reason,
     )
     return row
+
+
+def _check_reviewable(session: Session, item: Item, annotation: Annotation) -> None:
+    """`WrongState` unless the answer waits for review: the rule `items_needing_review` applies."""
+    if item.closed_at is None:
+        raise WrongState(f"item {item.id} is still open; answers are reviewed once it closes")
+    if not is_current(session, annotation):
+        raise WrongState(f"annotation {annotation.id} has been superseded; review the current answer")
+    if adjudication_of(session, item) is not None:
+        raise WrongState(f"item {item.id} is adjudicated; its gold label is decided")
+    if is_disputed(session, item):
+        raise WrongState(f"item {item.id} is disputed; it goes to adjudication, not review")
+    if session.scalar(select(Review.id).where(Review.annotation_id == annotation.id)) is not None:
+        raise WrongState(f"annotation {annotation.id} has been reviewed already")

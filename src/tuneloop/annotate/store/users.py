@@ -1,5 +1,6 @@
 """Users and roles. Roles are cumulative: a reviewer may also annotate, an admin may do everything
-except annotate (an admin sees every answer, so an admin's own answer would not be blind)."""
+except annotate (an admin sees every answer, so an admin's own answer would not be blind).
+Names are checked by `names.py`; a disabled user keeps their answers but can no longer act."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from tuneloop.annotate.store.errors import NotAllowed, StoreError
 from tuneloop.annotate.store.models import ROLES, User
+from tuneloop.annotate.store.names import check_name
 from tuneloop.annotate.store.repository import audit
 
 CAN_ANNOTATE = ("annotator", "reviewer")
@@ -28,13 +30,12 @@ def add_user(
     """Create a user; `skills` are domain tags (`legal`, `medical`) used when claims route by skill."""
     if role not in ROLES:
         raise StoreError(f"role {role!r} is not one of {', '.join(ROLES)}")
-    if not name.strip():
-        raise StoreError("a user needs a non-empty name")
+    name = check_name(name)
     if by is not None:
         require_role(by, ("admin",), "add users")
-    if session.scalar(select(User.id).where(User.name == name.strip())) is not None:
-        raise StoreError(f"a user named {name.strip()!r} exists already")
-    user = User(name=name.strip(), role=role, skills=sorted(set(skills)))
+    if session.scalar(select(User.id).where(User.name == name)) is not None:
+        raise StoreError(f"a user named {name!r} exists already")
+    user = User(name=name, role=role, skills=sorted(set(skills)))
     session.add(user)
     audit(session, by, "user.add", user, name=user.name, role=role, skills=user.skills)
     return user

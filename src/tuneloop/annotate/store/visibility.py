@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from tuneloop.annotate.store.errors import NotFound
-from tuneloop.annotate.store.models import Annotation, Item, User
+from tuneloop.annotate.store.models import MAX_ID, Annotation, Item, User
 from tuneloop.annotate.store.repository import assignment, history
 from tuneloop.annotate.store.users import CAN_REVIEW
 
@@ -28,7 +28,7 @@ def item_for(session: Session, user: User, item_id: int) -> Item:
     """The item `item_id` if `user` has a part in it: admins see every item, others one they
     claimed, and reviewers also closed items (which they review or adjudicate). Anything else is
     `NotFound`, the same answer as an id that does not exist, so ids cannot be probed."""
-    item = session.get(Item, item_id)
+    item = session.get(Item, item_id) if 1 <= item_id <= MAX_ID else None
     if item is not None and (
         user.role == "admin"
         or assignment(session, item, user) is not None
