@@ -20,11 +20,14 @@ def test_init_example_copies_a_valid_project(tmp_path: Path) -> None:
     assert {p.name for p in (tmp_path / "p").iterdir()} == {
         "tuneloop.yaml",
         "qwen-lora.yaml",
+        "smollm2-lora.yaml",
         "guidelines.md",
         "data",
         ".gitignore",
     }
     assert (tmp_path / "p" / "data" / "NOTICE.md").is_file()
+    real = load_spec(tmp_path / "p" / "smollm2-lora.yaml")  # the real-model recipe is a valid spec too
+    assert real.model.base == "models/smollm2-135m-instruct" and real.phases[0].lora is not None
     check = runner.invoke(app, ["check", str(tmp_path / "p"), "--json"])
     assert check.exit_code == 0
     assert orjson.loads(check.stdout)["counts"]["read"] == 10003
