@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 import torch
 from datasets import Dataset
-from throughput_common import measure, sft_config_for_trl
+from throughput_common import measure, sft_config_for_trl, timed_phase
 from trl import SFTConfig
 
 from tuneloop.data.prepare import read_and_split
@@ -61,15 +61,7 @@ def flops_per_token(model: Any, trained_layers: int) -> tuple[float, float]:
 def run_case(project: Path) -> dict[str, Any]:
     spec = load_spec(project / "smollm2-lora.yaml")
     parts = read_and_split(spec)[1]
-    phase = spec.phases[0].model_copy(
-        update={
-            "max_steps": STEPS,
-            "logging_steps": STEPS,
-            "eval_every": None,
-            "early_stopping": None,
-            "gate": [],
-        }
-    )
+    phase = timed_phase(spec.phases[0], STEPS)
     base = str(project / spec.model.base)
     model, tokenizer = load_model_and_tokenizer(base)
     layers = model.config.num_hidden_layers

@@ -53,6 +53,19 @@ def measure(name: str, config: SFTConfig, base: str, dataset: Any, peft: Any = N
     }
 
 
+def timed_phase(phase: Any, steps: int, **update: Any) -> Any:
+    """`phase` cut to `steps` steps, with one log line at the end and no evaluation, early stop or gate:
+    what a throughput run times is training alone."""
+    fixed = {
+        "max_steps": steps,
+        "logging_steps": steps,
+        "eval_every": None,
+        "early_stopping": None,
+        "gate": [],
+    }
+    return phase.model_copy(update={**fixed, **update})
+
+
 def sft_config_for_trl(phase: Any, out: Path, steps: int, bf16: bool = False) -> SFTConfig:
     """TRL's own defaults for `phase`'s rows, less the two that are unfair on a CPU."""
     return SFTConfig(

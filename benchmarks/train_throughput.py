@@ -26,7 +26,7 @@ from datasets import Dataset
 from results import replace_section
 from smollm2_throughput import MARKER as SMOLLM2_MARKER
 from smollm2_throughput import run_case
-from throughput_common import measure, sft_config_for_trl
+from throughput_common import measure, sft_config_for_trl, timed_phase
 
 from tuneloop.data.prepare import read_and_split
 from tuneloop.models import load_model_and_tokenizer
@@ -43,16 +43,7 @@ MARKER = "## Training throughput vs TRL"
 def tiny_case() -> list[dict[str, Any]]:
     spec = load_spec(REPO / "examples" / "banking77")
     parts = read_and_split(spec)[1]
-    phase = spec.phases[1].model_copy(
-        update={
-            "max_steps": STEPS,
-            "logging_steps": STEPS,
-            "eval_every": None,
-            "early_stopping": None,
-            "gate": [],
-            "mix": None,  # the same rows as TRL: the task examples alone
-        }
-    )
+    phase = timed_phase(spec.phases[1], STEPS, mix=None)  # mix off: the same rows as TRL, the task examples
     chats = Dataset.from_dict({"messages": [e.messages for e in parts["train"]]})  # TRL tokenizes these
     with tempfile.TemporaryDirectory() as tmp:
         spec = spec.model_copy(update={"output_dir": Path(tmp)})

@@ -132,9 +132,7 @@ def _encode_chats(
     for i, example in enumerate(examples):
         if example.tools:
             encoded[i] = _apply_template(tokenizer, [example], template, example.tools)[0]
-    if template is not None and not has_generation_markers(template):
-        return [encoded[i] for i in range(len(examples))]  # the prefix route skips weight-0 turns itself
-    return [_weighted(example, *encoded[i]) for i, example in enumerate(examples)]
+    return [encoded[i] for i in range(len(examples))]
 
 
 def _apply_template(
@@ -154,7 +152,8 @@ def _apply_template(
         return_assistant_tokens_mask=True,
     )
     return [
-        (list(ids), list(mask)) for ids, mask in zip(enc["input_ids"], enc["assistant_masks"], strict=True)
+        _weighted(e, list(ids), list(mask))
+        for e, ids, mask in zip(examples, enc["input_ids"], enc["assistant_masks"], strict=True)
     ]
 
 
