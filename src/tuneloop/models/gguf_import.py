@@ -57,6 +57,7 @@ def import_gguf(
     _check_file(gguf)
     if out_dir.exists() and not force:
         raise TuneloopError(f"{out_dir} already exists; pass --force to replace it")
+    _require_gguf_package()
     staging = out_dir.with_name(f".{out_dir.name}.importing")
     shutil.rmtree(staging, ignore_errors=True)
     try:
@@ -76,6 +77,10 @@ def _check_file(gguf: Path) -> None:
         magic = fh.read(4)
     if magic != _MAGIC:
         raise TuneloopError(f"{gguf}: not a GGUF file (it starts with {magic!r}, a GGUF file with b'GGUF')")
+
+
+def _require_gguf_package() -> None:
+    """Checked after the cheap checks, so a bad path or a kept model is reported without the extra."""
     try:
         import gguf as _  # noqa: F401 — transformers needs it to read the file
     except ImportError:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import orjson
+import pytest
 from typer.testing import CliRunner
 
 from tuneloop.cli import app
@@ -54,3 +56,15 @@ def test_a_project_that_does_not_exist_is_named(tmp_path: Path) -> None:
     result = runner.invoke(app, ["base-model", "fetch", "smollm2-135m-instruct", str(tmp_path / "nowhere")])
     assert result.exit_code == 2
     assert f"{tmp_path / 'nowhere'}: no such project directory" in result.stderr
+
+
+def test_without_the_gguf_package_the_extra_to_install_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gguf = tmp_path / "model.gguf"
+    gguf.write_bytes(b"GGUF" + bytes(16))
+    monkeypatch.setitem(sys.modules, "gguf", None)  # an import of it raises ImportError
+    result = runner.invoke(app, ["base-model", "import", str(gguf), str(tmp_path)])
+    assert result.exit_code == 2
+    assert "reading GGUF files needs the gguf package: pip install 'tuneloop[gguf]'" in result.stderr
+    assert not (tmp_path / "models").exists()
