@@ -147,8 +147,9 @@ class Phase(Strict):
     """One training phase; phases run in order, each from the previous phase's weights.
 
     `mix` draws the phase's rows from several sources with weights (`task`, `inputs`, `unlabeled`), e.g.
-    `{task: 0.8, unlabeled: 0.2}` to keep some general text in a task phase against forgetting
-    (see `train/mixture.py`). Without
+    `{task: 0.8, unlabeled: 0.2}` to keep some general text in a task phase against forgetting;
+    the weights are shares of the trained tokens (`mix_by: tokens`, what the loss averages over)
+    or of the rows (`mix_by: rows`); see `train/mixture.py`. Without
     it, `causal_lm` reads the task's inputs and the unlabeled text, `sft` the task's examples.
 
     With `eval_every`, the phase is evaluated on a fixed subset of the validation split (`eval_rows`)
@@ -181,6 +182,7 @@ class Phase(Strict):
     early_stopping: EarlyStopping | None = None
     gate: list[Gate] = Field(default_factory=list)
     mix: dict[MixSource, Annotated[float, Field(gt=0)]] | None = Field(default=None, min_length=1)
+    mix_by: Literal["tokens", "rows"] = "tokens"
 
     @field_validator("gate", mode="before")
     @classmethod

@@ -7,10 +7,18 @@ modelling. So one `sft` phase can mix both, e.g. 80% task and 20% text to keep s
 general phase learned, as Axolotl and LLaMA-Factory mix datasets. In a `causal_lm` phase the task's
 examples are read as their input text.
 
-Weights: the first source of `mix` keeps all its rows; every other source is drawn in proportion,
-`n = round(n_first * weight / weight_first)`, without replacement when it has enough rows and
-upsampled (every row, then a seeded draw of the rest) when it has not. `max_rows` scales every
-count down in proportion. Without `mix`, a phase reads all of its kind's default sources.
+Weights are shares of the phase's trained tokens by default (`mix_by: tokens`), because the loss is
+averaged over trained tokens, not rows: a classification answer trains 2 tokens and a text row
+every one of its ~15, so 10% of rows drawn as text would be 45% of what the phase learns from.
+Each source's mean trained tokens per row is measured on a seeded sample of its rows (the same
+encoding as training), and a source's row count is its share divided by that mean. `mix_by: rows`
+draws rows in proportion to the weights, as Axolotl and LLaMA-Factory do. Either way the first
+source of `mix` keeps all its rows; every other source is drawn as
+`n = round(n_first * (weight / weight_first) * (cost_first / cost))` (cost: mean trained tokens, or
+1 by rows), without replacement when it has enough rows and upsampled (every row, then a seeded
+draw of the rest) when it has not. `max_rows` scales every count down in proportion. Without
+`mix`, a phase reads all of its kind's default sources. The record of each source keeps the rows
+drawn and the trained tokens they carry.
 
 Rows are tokenized here, not by TRL, because TRL tokenizes a dataset as all chat or all text; the
 mask column (`assistant_masks`) is what TRL turns into labels. A chat row's assistant turns of
@@ -21,8 +29,8 @@ must render them; a template that would drop them is refused rather than trained
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -36,6 +44,7 @@ from tuneloop.spec import Phase
 from tuneloop.train.turn_spans import encode_by_prefix
 
 BATCH = 256
+COST_SAMPLE = 256  # rows per source whose trained tokens estimate the source's cost per row
 
 
 @dataclass(frozen=True)
@@ -55,42 +64,93 @@ class MixPart:
     available: int
     drawn: int
     upsampled: bool
+    trained_tokens: int = 0  # the loss-bearing tokens of the drawn rows, once encoded
+
+    @property
+    def cost_per_row(self) -> float:
+        return self.trained_tokens / self.drawn if self.drawn else 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
+CostOf = Callable[[list[PhaseRow]], float]  # mean trained tokens per row of a sample
+
+
 def draw_rows(
-    phase: Phase, parts: dict[str, list[Example]], seed: int
+    phase: Phase, parts: dict[str, list[Example]], seed: int, cost_of: CostOf | None = None
 ) -> tuple[list[PhaseRow], list[MixPart]]:
-    """The phase's training rows and, per source, how many were drawn."""
+    """The phase's rows and, per source, how many were drawn. `cost_of` measures trained tokens
+    per row for `mix_by: tokens`; without it (or by rows) every row costs 1."""
     as_text = {"task": phase.kind == "causal_lm", "inputs": True, "unlabeled": True}
     weights: dict[str, float] = {str(name): w for name, w in (phase.mix or {"task": 1.0}).items()}
     if phase.mix is None and phase.kind == "causal_lm":
         weights["unlabeled"] = 1.0
-    sources = {name: parts.get(name if name == "unlabeled" else "train", []) for name in weights}
-    wanted = _counts(phase, weights, {name: len(rows) for name, rows in sources.items()})
+    sources = {
+        name: [PhaseRow(e, as_text[name]) for e in parts.get(name if name == "unlabeled" else "train", [])]
+        for name in weights
+    }
     rng = np.random.default_rng(seed)
+    by_tokens = phase.mix is not None and phase.mix_by == "tokens" and cost_of is not None
+    costs = {name: _cost(rows, cost_of, rng) if by_tokens else 1.0 for name, rows in sources.items()}
+    wanted = _counts(phase, weights, {name: len(rows) for name, rows in sources.items()}, costs)
     rows: list[PhaseRow] = []
     drawn: list[MixPart] = []
     for name, weight in weights.items():
         available = sources[name]
         picked = _pick(len(available), wanted[name], rng)
-        rows.extend(PhaseRow(available[i], as_text[name]) for i in picked)
+        rows.extend(available[i] for i in picked)
         drawn.append(MixPart(name, weight, len(available), len(picked), len(picked) > len(available)))
     return rows, drawn
 
 
-def _counts(phase: Phase, weights: dict[str, float], available: dict[str, int]) -> dict[str, int]:
+def _cost(rows: list[PhaseRow], cost_of: CostOf | None, rng: np.random.Generator) -> float:
+    """A source's mean trained tokens per row, from a seeded sample (1 for an empty source)."""
+    if not rows or cost_of is None:
+        return 1.0
+    sample = rng.choice(len(rows), min(COST_SAMPLE, len(rows)), replace=False)
+    return max(cost_of([rows[i] for i in sorted(sample.tolist())]), 1e-9)
+
+
+def _counts(
+    phase: Phase, weights: dict[str, float], available: dict[str, int], costs: dict[str, float]
+) -> dict[str, int]:
     if phase.mix is None:  # every row of every default source
         counts = dict(available)
     else:
         first, *_ = weights
-        counts = {name: round(available[first] * w / weights[first]) for name, w in weights.items()}
+        counts = {
+            name: round(available[first] * (w / weights[first]) * (costs[first] / costs[name]))
+            for name, w in weights.items()
+        }
     total = sum(counts.values())
     if phase.max_rows and total > phase.max_rows:
         counts = {name: n * phase.max_rows // total for name, n in counts.items()}
     return counts
+
+
+def with_trained_tokens(
+    mix: list[MixPart], rows: list[PhaseRow], encoded: list[tuple[list[int], list[int]]]
+) -> list[MixPart]:
+    """The record of each source with the trained tokens its drawn rows carry (rows are in
+    source order, as `draw_rows` returns them)."""
+    tokens = [sum(mask) for _, mask in encoded]
+    out, start = [], 0
+    for part in mix:
+        out.append(replace(part, trained_tokens=int(sum(tokens[start : start + part.drawn]))))
+        start += part.drawn
+    return out
+
+
+def mean_trained_tokens(tokenizer: Any, template: str | None, max_length: int) -> CostOf:
+    """How `draw_rows` prices a sample of rows: their mean loss-bearing tokens, as trained (cut
+    at `max_length`)."""
+
+    def cost_of(rows: list[PhaseRow]) -> float:
+        masks = [mask[:max_length] for _, mask in encode(tokenizer, rows, template)]
+        return float(np.mean([sum(m) for m in masks])) if masks else 1.0
+
+    return cost_of
 
 
 def _pick(available: int, wanted: int, rng: np.random.Generator) -> list[int]:

@@ -40,7 +40,15 @@ from tuneloop.spec import Gate, Phase, ProjectSpec
 from tuneloop.task_card import TaskCard
 from tuneloop.train.general_set import general_texts, measure_general
 from tuneloop.train.loss_mask import check_template, problems_in, verify_loss_mask
-from tuneloop.train.mixture import MixPart, PhaseRow, as_dataset, draw_rows, encode
+from tuneloop.train.mixture import (
+    MixPart,
+    PhaseRow,
+    as_dataset,
+    draw_rows,
+    encode,
+    mean_trained_tokens,
+    with_trained_tokens,
+)
 from tuneloop.train.monitor import PhaseMonitor, TaskScorer
 from tuneloop.train.progress import RichProgress
 from tuneloop.train.trainer_config import latest_checkpoint, lora_config, training_config
@@ -266,13 +274,14 @@ def phase_dataset(
 ) -> tuple[Dataset, list[MixPart]]:
     """The phase's rows (its mixture), tokenized with their loss masks; an sft phase first proves
     that every example trains its whole answer (`loss_mask.py`)."""
-    rows, mix = draw_rows(phase, parts, spec.seed)
     template = check_template(tokenizer) if phase.kind == "sft" else None
+    cost_of = mean_trained_tokens(tokenizer, template, phase.max_length)
+    rows, mix = draw_rows(phase, parts, spec.seed, cost_of)
     encoded = list(encode(tokenizer, rows, template))
     chats = sum(not r.as_text for r in rows)
     if chats:
         verify_loss_mask(problems_in(rows, encoded, phase.max_length), chats, phase.name)
-    return as_dataset(encoded), mix
+    return as_dataset(encoded), with_trained_tokens(mix, rows, encoded)
 
 
 def _watched_dataset(phase: Phase, watched: list[Example], tokenizer: Any) -> Dataset:

@@ -174,6 +174,48 @@ def test_findings_are_grouped_by_code_with_counts_and_their_rows_folded(
     assert "<td>data/train.csv:" not in re.sub(r"<details>.*?</details>", "", section, flags=re.S)
 
 
+def test_the_training_table_shows_each_sources_share_of_the_trained_tokens(
+    make_project: Callable[..., Path],
+) -> None:
+    spec = load_spec(make_project())
+    run_dir = new_run_dir(spec.output_path, spec.path)
+    phase = {"kind": "sft", "model_dir": str(run_dir / "phases" / "x" / "model"), "steps": 4, "gates": []}
+    phase |= {"first_loss": 2.0, "last_loss": 1.0, "runtime_s": 1.0, "best": None}
+    mix = [
+        {
+            "source": "task",
+            "weight": 0.9,
+            "available": 800,
+            "drawn": 800,
+            "upsampled": False,
+            "trained_tokens": 1600,
+        },
+        {
+            "source": "inputs",
+            "weight": 0.1,
+            "available": 800,
+            "drawn": 12,
+            "upsampled": False,
+            "trained_tokens": 178,
+        },
+    ]
+    before = [
+        {k: v for k, v in m.items() if k != "trained_tokens"} for m in mix
+    ]  # a record of an older version
+    update_record(
+        run_dir,
+        project=str(spec.root),
+        spec=spec.model_dump(mode="json"),
+        status="trained",
+        phases=[{**phase, "name": "task", "mix": mix}, {**phase, "name": "older", "mix": before}],
+    )
+    html = build_report(run_dir).read_text()
+    assert (
+        "task: 800 of 800, 1,600 trained tokens (90%)<br>inputs: 12 of 800, 178 trained tokens (10%)" in html
+    )
+    assert "task: 800 of 800<br>inputs: 12 of 800</td>" in html
+
+
 def test_a_directory_that_is_not_a_run(tmp_path: Path) -> None:
     with pytest.raises(TuneloopError, match="not a run directory"):
         build_report(tmp_path)
