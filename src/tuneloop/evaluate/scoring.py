@@ -9,9 +9,11 @@ How, per batch of examples:
 1. One forward pass over the prompts (chat template with the generation prompt, left padding,
    explicit position ids so padding does not shift positions). Its last logits already give the
    log-probability of every label's first answer token.
-2. The remaining answer tokens of all labels are scored against the prompt's key/value cache in
-   one more pass: side by side in one row per example, kept apart by a 4-D attention mask
-   (chunked over labels to bound memory).
+2. The remaining answer tokens of all labels are scored against the prompt's key/value cache:
+   the tree of their prefixes (answer_tree.py) is fed once per example, so a prefix that labels
+   share is fed once, and a 4-D attention mask keeps each node to the prompt and its ancestors
+   (chunked over nodes to bound memory). `score_answers` does the same for candidate answers
+   that differ per prompt (a multilabel task's label sets).
 
 A label's answer is what the model was trained to write: the label and the end-of-answer token
 of the chat template (`<|end|>`, `<|im_end|>`, ...), so "card" cannot beat "card_arrival" by being
@@ -27,6 +29,7 @@ from typing import Any
 import torch
 
 from tuneloop.errors import TuneloopError
+from tuneloop.evaluate.answer_tree import AnswerTree, TreeBatch, answer_tree, tree_batch
 
 RULE = (
     "log-likelihood: the label whose answer (the label and the end-of-answer token) is most likely "
@@ -81,6 +84,23 @@ def score_batch(
     model: torch.nn.Module, tokenizer: Any, prompts: list[list[dict[str, str]]], answers: LabelAnswers
 ) -> list[LabelScores]:
     """Score every label for each prompt; the tokenizer must pad on the left."""
+    total = score_answers(model, tokenizer, prompts, [answers.token_ids] * len(prompts))
+    probabilities = total.softmax(-1).tolist()
+    return [
+        LabelScores(dict(zip(answers.labels, row, strict=True)), dict(zip(answers.labels, p, strict=True)))
+        for row, p in zip(total.tolist(), probabilities, strict=True)
+    ]
+
+
+def score_answers(
+    model: torch.nn.Module,
+    tokenizer: Any,
+    prompts: list[list[dict[str, str]]],
+    answers: list[list[list[int]]],
+) -> torch.Tensor:
+    """The total log-probability of each prompt's candidate answers (token ids each), shape
+    (prompts, most answers); a prompt with fewer answers gets -inf in the missing places. The
+    tokenizer must pad on the left."""
     device = next(model.parameters()).device
     encoded = tokenizer.apply_chat_template(
         prompts, add_generation_prompt=True, padding=True, return_tensors="pt", return_dict=True
@@ -95,78 +115,52 @@ def score_batch(
         logits_to_keep=1,
     )
     first = out.logits[:, -1, :].float().log_softmax(-1)
-    ids, lengths = _padded(answers.token_ids, tokenizer.pad_token_id, device)
-    total = first[:, ids[:, 0]]  # (examples, labels)
-    if ids.shape[1] > 1:
-        total = total + _rest_logprobs(model, out.cache, mask, positions, ids, lengths, first.shape[-1])
-    probabilities = total.softmax(-1).tolist()
-    return [
-        LabelScores(dict(zip(answers.labels, row, strict=True)), dict(zip(answers.labels, p, strict=True)))
-        for row, p in zip(total.tolist(), probabilities, strict=True)
-    ]
-
-
-def _padded(token_ids: list[list[int]], pad: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    width = max(len(ids) for ids in token_ids)
-    rows = [ids + [pad] * (width - len(ids)) for ids in token_ids]
-    lengths = [len(ids) for ids in token_ids]
-    return torch.tensor(rows, device=device), torch.tensor(lengths, device=device)
+    width = max(len(candidates) for candidates in answers)
+    first_ids = torch.tensor([[ids[0] for ids in c] + [0] * (width - len(c)) for c in answers], device=device)
+    missing = (
+        torch.arange(width, device=device)[None, :]
+        >= torch.tensor([len(c) for c in answers], device=device)[:, None]
+    )
+    total = first.gather(-1, first_ids)
+    trees: dict[int, AnswerTree] = {}  # a classify batch shares one answer list: one tree
+    for candidates in answers:
+        trees.setdefault(id(candidates), answer_tree(candidates))
+    if any(tree.tokens for tree in trees.values()):
+        batch = tree_batch([trees[id(c)] for c in answers], tokenizer.pad_token_id, device)
+        total = total + _rest_logprobs(model, out.cache, mask, positions[:, -1:] + 1, batch, first.shape[-1])
+    return total.masked_fill(missing, float("-inf"))
 
 
 def _rest_logprobs(
-    model: torch.nn.Module,
-    cache: Any,
-    mask: torch.Tensor,
-    positions: torch.Tensor,
-    ids: torch.Tensor,
-    lengths: torch.Tensor,
-    vocab: int,
+    model: torch.nn.Module, cache: Any, mask: torch.Tensor, start: torch.Tensor, batch: TreeBatch, vocab: int
 ) -> torch.Tensor:
-    """Log-probability of every label's answer tokens after the first, from the prompt's cache.
+    """Log-probability of every answer's tokens after the first, from the prompt's cache.
 
-    The answers of a chunk of labels go side by side into one row per example (label-major, each
-    padded to the longest answer), after the cached prompt. A 4-D attention mask lets each answer
-    token see the prompt's real tokens and its own answer's earlier tokens, nothing else, and the
-    position ids restart at the prompt's end for every answer: so each answer is scored as if it
-    were alone, without copying the cache once per label. The chunk's entries are cropped from the
-    cache afterwards. Padding past a label's length is masked out of the sum."""
-    examples = mask.shape[0]
-    n_labels, width = ids.shape
-    step = width - 1  # answer tokens fed per label: all but the last
-    inputs, targets = ids[:, :-1], ids[:, 1:]
-    counted = (torch.arange(step, device=ids.device) < (lengths - 1)[:, None]).float()
-    per_pass = max(1, LOGIT_BUDGET // (examples * step * vocab))
+    The answer tree's nodes (see answer_tree.py) are fed in chunks of at most LOGIT_BUDGET logits,
+    ancestors before descendants, each chunk appended to the cache: a 4-D attention mask lets a
+    node see the prompt's real tokens and its own ancestors, nothing else, and its position is the
+    prompt's end plus its depth, so each answer is scored as if it were alone after the prompt.
+    Each answer step takes its token's log-probability from the node that predicts it."""
+    examples, nodes = batch.tokens.shape
+    per_pass = max(1, LOGIT_BUDGET // (examples * vocab))
     dtype = next(model.parameters()).dtype
-    parts = []
-    for start in range(0, n_labels, per_pass):
-        chunk = slice(start, min(start + per_pass, n_labels))
-        k = chunk.stop - chunk.start
+    rows = torch.arange(examples, device=mask.device)[:, None, None]
+    total = torch.zeros(batch.node.shape[:2], device=mask.device)
+    for a in range(0, nodes, per_pass):
+        b = min(a + per_pass, nodes)
+        seen = torch.cat([mask.bool()[:, None, :].expand(-1, b - a, -1), batch.seen[:, a:b, :b]], -1)
+        blocked = torch.zeros(seen.shape, dtype=dtype, device=mask.device).masked_fill(
+            ~seen, torch.finfo(dtype).min
+        )
         logits = model(
-            input_ids=inputs[chunk].reshape(1, -1).expand(examples, -1),
-            attention_mask=_answers_mask(mask, k, step, dtype),
-            position_ids=positions[:, -1:] + 1 + torch.arange(step, device=ids.device).repeat(k),
+            input_ids=batch.tokens[:, a:b],
+            attention_mask=blocked[:, None],
+            position_ids=start + batch.depths[:, a:b],
             cache=cache,
             use_cache=True,
-        ).logits
-        cache.crop(-k * step)
-        logits = logits.float()  # log p(target) = logit(target) - logsumexp(logits): no full log_softmax copy
-        wanted = targets[chunk].reshape(1, -1, 1).expand(examples, -1, 1)
-        picked = logits.gather(-1, wanted)[..., 0] - logits.logsumexp(-1)
-        parts.append((picked.view(examples, k, step) * counted[chunk]).sum(-1))
-    return torch.cat(parts, 1)
-
-
-def _answers_mask(prompt_mask: torch.Tensor, k: int, step: int, dtype: torch.dtype) -> torch.Tensor:
-    """Additive (0 / -inf-like) mask of shape (examples, 1, k*step, prompt + k*step): every answer
-    token sees the prompt's real tokens and the tokens of its own answer up to itself."""
-    device = prompt_mask.device
-    label = torch.arange(k * step, device=device) // step
-    own = (label[:, None] == label[None, :]) & torch.ones(
-        k * step, k * step, dtype=torch.bool, device=device
-    ).tril()
-    seen = torch.cat(
-        [prompt_mask.bool()[:, None, :].expand(-1, k * step, -1), own.expand(prompt_mask.shape[0], -1, -1)],
-        -1,
-    )
-    blocked = torch.zeros(seen.shape, dtype=dtype, device=device).masked_fill(~seen, torch.finfo(dtype).min)
-    return blocked[:, None]
+        ).logits.float()  # log p(token) = logit(token) - logsumexp(logits): no full log_softmax copy
+        here = batch.counted & (batch.node >= a) & (batch.node < b)
+        local = (batch.node - a).clamp(0, b - a - 1)
+        picked = logits[rows, local, batch.target] - logits.logsumexp(-1)[rows, local]
+        total = total + (picked * here).sum(-1)
+    return total

@@ -9,8 +9,9 @@ import torch
 from tests.conftest import TINY_SIZES, banking_rows
 from tuneloop.data.example import Example, build_messages
 from tuneloop.errors import TuneloopError
+from tuneloop.evaluate.answer_tree import answer_tree, tree_batch
 from tuneloop.evaluate.predict import predict_labels
-from tuneloop.evaluate.scoring import label_answers, score_batch
+from tuneloop.evaluate.scoring import label_answers, score_answers, score_batch
 from tuneloop.models import load_model_and_tokenizer
 from tuneloop.spec import TinyModel
 from tuneloop.train.base_model import build_tiny_model
@@ -110,3 +111,40 @@ def test_a_template_that_rewrites_the_answer_is_refused(tiny: tuple[Any, Any]) -
 def test_no_examples_predict_nothing(tiny: tuple[Any, Any]) -> None:
     model, tokenizer = tiny
     assert predict_labels(model, tokenizer, [], LABELS, show_progress=False) == []
+
+
+def test_a_shared_prefix_is_one_node() -> None:
+    tree = answer_tree([[5, 6, 9], [5, 7, 9], [5, 6, 8, 9], [4]])
+    # fed: [5], [5,6], [5,7], [5,6,8]; the answer [4] and every answer's last token feed nothing
+    assert tree.tokens == [5, 6, 7, 8] and tree.depths == [0, 1, 1, 2] and tree.parents == [-1, 0, 0, 1]
+    assert tree.steps == [[(0, 6), (1, 9)], [(0, 7), (2, 9)], [(0, 6), (1, 8), (3, 9)], []]
+    batch = tree_batch([tree, answer_tree([[1, 2]])], pad=0, device=torch.device("cpu"))
+    assert batch.seen[0, 3].tolist() == [True, True, False, True]  # [5,6,8] sees [5], [5,6] and itself
+    # the second tree's one node sees itself; the padding nodes only themselves, never nothing
+    assert batch.seen[1].tolist() == torch.eye(4, dtype=torch.bool).tolist()
+    assert batch.counted[1].tolist() == [[True, False, False]] + [[False] * 3] * 3
+    with pytest.raises(ValueError, match="no token"):
+        answer_tree([[1], []])
+
+
+def test_answers_that_differ_per_prompt_equal_brute_force(tiny: tuple[Any, Any]) -> None:
+    """Per-prompt candidates (as a multilabel task scores label sets): each prompt's own answers,
+    of different counts, score as they would alone; the missing places are -inf."""
+    model, tokenizer = tiny
+    model.eval()
+    tokenizer.padding_side = "left"
+    examples = _examples(3)
+    wanted = [LABELS[:2], [LABELS[2], "card", LABELS[0]], ["card"]]
+    answers = [
+        label_answers(tokenizer, labels, e.prompt_messages).token_ids
+        for labels, e in zip(wanted, examples, strict=True)
+    ]
+    with torch.inference_mode():
+        total = score_answers(model, tokenizer, [e.prompt_messages for e in examples], answers)
+    assert total.shape == (3, 3)
+    for i, (labels, example) in enumerate(zip(wanted, examples, strict=True)):
+        for j, label in enumerate(labels):
+            assert total[i, j].item() == pytest.approx(
+                _brute_force(model, tokenizer, example, label), abs=1e-4
+            )
+        assert torch.isneginf(total[i, len(labels) :]).all()
