@@ -64,9 +64,7 @@ def _names(value: Any, delimiter: str | None) -> list[str]:
             odd = next(name for name in value if not isinstance(name, str))
             raise RowProblem("wrong_type", f"the label list holds {odd!r}, not a label name")
         return [name.strip() for name in value]
-    raise RowProblem(
-        "wrong_type", f"the labels must be a list (or text), found {type(value).__name__}"
-    )
+    raise RowProblem("wrong_type", f"the labels must be a list (or text), found {type(value).__name__}")
 
 
 def _names_in_text(text: str, delimiter: str | None) -> list[str]:

@@ -66,7 +66,9 @@ def read_and_split(spec: ProjectSpec) -> tuple[IngestResult, dict[str, list[Exam
     return result, parts
 
 
-def _split(spec: ProjectSpec, result: IngestResult, examples: list[Example], test: float) -> dict[str, list[Example]]:
+def _split(
+    spec: ProjectSpec, result: IngestResult, examples: list[Example], test: float
+) -> dict[str, list[Example]]:
     """Validation (and test) as shares of `examples`: iterative stratification for a multilabel
     task, per label for classify, one shuffle otherwise. Labels a held-out split lacks are noted."""
     if spec.objective.task == "multilabel":

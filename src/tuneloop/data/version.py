@@ -132,7 +132,5 @@ def write_dataset_version(
 
 def label_counts(examples: list[Example]) -> dict[str | None, int]:
     """Rows per label, most first: a multilabel row counts for each label it holds."""
-    counts = Counter(
-        name for e in examples for name in (e.labels if e.labels is not None else (e.label,))
-    )
+    counts = Counter(name for e in examples for name in (e.labels if e.labels is not None else (e.label,)))
     return dict(counts.most_common())

@@ -34,6 +34,10 @@ class Objective(Strict):
             raise ValueError(f"{given[0]} applies to task: multilabel only, not {self.task}")
         return self
 
+    def bounds(self, labels: int) -> tuple[int, int]:
+        """(min_labels, max_labels) with the defaults filled in, for a schema of `labels` labels."""
+        return (self.min_labels or 0, labels if self.max_labels is None else self.max_labels)
+
 
 LABELLED_TASKS = ("classify", "multilabel")  # tasks whose answers are labels of the schema
 
@@ -155,9 +159,9 @@ class ProjectSpec(Strict):
         objective = info.data.get("objective")
         task = objective.task if objective is not None else None
         for i, source in enumerate(data.sources):
-            if task in LABELLED_TASKS and source.format not in CONVERSATION_FORMATS:
-                if source.fields.label is None:
-                    raise ValueError(f"sources[{i}].fields.label must name the label column of a {task} task")
+            tabular = source.format not in CONVERSATION_FORMATS
+            if task in LABELLED_TASKS and tabular and source.fields.label is None:
+                raise ValueError(f"sources[{i}].fields.label must name the label column of a {task} task")
             if source.fields.label_delimiter is not None and task != "multilabel":
                 raise ValueError(f"sources[{i}].fields.label_delimiter applies to task: multilabel only")
         return data
@@ -217,8 +221,7 @@ class ProjectSpec(Strict):
     @property
     def label_bounds(self) -> tuple[int, int]:
         """How many labels a multilabel answer holds: (min_labels, max_labels), filled in."""
-        low, high = self.objective.min_labels, self.objective.max_labels
-        return (low or 0, len(self.labels) if high is None else high)
+        return self.objective.bounds(len(self.labels))
 
     @property
     def store_url(self) -> str:
@@ -233,7 +236,7 @@ class ProjectSpec(Strict):
 def _label_sets_fit(objective: Objective, names: list[str]) -> None:
     """A multilabel schema: bounds within the label count; names that keep the canonical answer
     (`label_text.canonical_answer`) readable: none holds its separator, none reads as the empty set."""
-    low, high = objective.min_labels or 0, len(names) if objective.max_labels is None else objective.max_labels
+    low, high = objective.bounds(len(names))
     if not low <= high <= len(names):
         raise ValueError(
             f"objective.min_labels ({low}) and max_labels ({high}) must satisfy "

@@ -29,7 +29,12 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_init_lists_and_copies_the_example_with_its_notice(project: Path, tmp_path: Path) -> None:
     unknown = runner.invoke(app, ["init", "--example", "nope", str(tmp_path / "x")])
     assert unknown.exit_code == 2 and "nlupp-banking" in unknown.output
-    assert {p.name for p in (project / "data").iterdir()} == {"train.json", "test.json", "NOTICE.md", "LICENSE"}
+    assert {p.name for p in (project / "data").iterdir()} == {
+        "train.json",
+        "test.json",
+        "NOTICE.md",
+        "LICENSE",
+    }
     assert "CC BY 4.0" in (project / "data" / "NOTICE.md").read_text()
     spec = load_spec(project)
     assert spec.objective.task == "multilabel" and len(spec.labels) == 48

@@ -9,7 +9,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tuneloop.data.ingest import ingest_source
+from tuneloop.data.ingest import IngestResult, ingest_source
 from tuneloop.spec import FieldMap, Source
 from tuneloop.task_card import TaskCard
 
@@ -24,9 +24,12 @@ CARD = TaskCard(
 )
 
 
-def _read(path: Path, card: TaskCard = CARD, delimiter: str | None = None, fmt: str | None = None):  # type: ignore[no-untyped-def]
+def _read(
+    path: Path, card: TaskCard = CARD, delimiter: str | None = None, fmt: str | None = None
+) -> IngestResult:
     fields = FieldMap(text="text", label="intents", label_delimiter=delimiter)
-    return ingest_source(Source(path=path, format=fmt, fields=fields), card, path.parent)  # type: ignore[arg-type]
+    source = Source(path=path, format=fmt, fields=fields)  # type: ignore[arg-type]
+    return ingest_source(source, card, path.parent)
 
 
 def test_a_list_in_any_order_becomes_the_set_in_schema_order_and_its_canonical_answer(tmp_path: Path) -> None:
@@ -72,7 +75,12 @@ def test_nlupp_records_read_with_a_missing_intents_field_as_no_labels(tmp_path: 
 def test_chat_answers_list_labels_and_are_rewritten_canonically(tmp_path: Path) -> None:
     path = tmp_path / "chat.jsonl"
     rows = [
-        {"messages": [{"role": "user", "content": "why my pin"}, {"role": "assistant", "content": "pin,why"}]},
+        {
+            "messages": [
+                {"role": "user", "content": "why my pin"},
+                {"role": "assistant", "content": "pin,why"},
+            ]
+        },
         {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "none"}]},
         {"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": '["card"]'}]},
     ]
@@ -110,7 +118,9 @@ def test_bad_sets_are_quarantined_with_file_line_code_and_reason(tmp_path: Path)
 
 def test_an_empty_set_is_a_finding_where_min_labels_asks_for_one(tmp_path: Path) -> None:
     path = tmp_path / "d.jsonl"
-    path.write_text('{"text": "hello"}\n{"text": "hi", "intents": []}\n{"text": "pin?", "intents": ["pin"]}\n')
+    path.write_text(
+        '{"text": "hello"}\n{"text": "hi", "intents": []}\n{"text": "pin?", "intents": ["pin"]}\n'
+    )
     card = TaskCard(task="multilabel", labels=CARD.labels, system=None, min_labels=1)
     result = _read(path, card)
     assert [e.labels for e in result.examples] == [("pin",)]

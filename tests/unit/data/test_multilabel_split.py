@@ -26,7 +26,9 @@ def _examples(n: int, seed: int) -> list[Example]:
         k = int(rng.integers(0, 5))
         labels = tuple(sorted(set(rng.choice(LABELS, size=k, p=weights)), key=LABELS.index))
         answer = canonical_answer(labels)
-        out.append(Example(build_messages(f"text {i}", answer, None), answer, f"d.json:{i + 2}", labels=labels))
+        out.append(
+            Example(build_messages(f"text {i}", answer, None), answer, f"d.json:{i + 2}", labels=labels)
+        )
     return out
 
 
@@ -109,4 +111,6 @@ def test_no_test_share_leaves_test_empty_and_a_label_missing_from_a_split_is_nam
     assert [e.labels for e in split.parts["train"] if e.source == "d.json:999"] == [("l15",)]  # most wanted
     (finding,) = [f for f in split.findings if "'l15'" in f.message]
     assert (finding.code, finding.file) == (TOO_RARE, "d.json")
-    assert finding.message == "label 'l15' has 1 row(s), none of them in validation: that split cannot score it"
+    assert (
+        finding.message == "label 'l15' has 1 row(s), none of them in validation: that split cannot score it"
+    )

@@ -51,7 +51,9 @@ def test_negative_bounds_are_refused_where_they_are_written(project: Path) -> No
 
 def test_a_label_holding_the_separator_is_refused(project: Path) -> None:
     broken(project, "- name: affirm", '- name: "affirm, yes"')
-    with pytest.raises(SpecError, match=r"label 'affirm, yes' holds ',', the separator of a multilabel answer"):
+    with pytest.raises(
+        SpecError, match=r"label 'affirm, yes' holds ',', the separator of a multilabel answer"
+    ):
         load_spec(project)
 
 
@@ -63,7 +65,9 @@ def test_a_label_that_reads_as_the_empty_answer_is_refused(project: Path) -> Non
 
 def test_bounds_on_a_classify_task_are_refused(project: Path) -> None:
     broken(project, "task: multilabel", "task: classify")
-    with pytest.raises(SpecError, match=r"^objective: min_labels applies to task: multilabel only, not classify"):
+    with pytest.raises(
+        SpecError, match=r"^objective: min_labels applies to task: multilabel only, not classify"
+    ):
         load_spec(project)
 
 
@@ -71,7 +75,9 @@ def test_a_label_delimiter_needs_a_multilabel_task(project: Path) -> None:
     broken(project, "min_labels: 0", "")
     broken(project, "task: multilabel", "task: classify")
     broken(project, "label: intents", "label: intents\n        label_delimiter: '|'")
-    with pytest.raises(SpecError, match=r"sources\[0\]\.fields\.label_delimiter applies to task: multilabel only"):
+    with pytest.raises(
+        SpecError, match=r"sources\[0\]\.fields\.label_delimiter applies to task: multilabel only"
+    ):
         load_spec(project)
 
 
@@ -84,6 +90,7 @@ def test_rebalancing_per_label_is_refused_for_label_sets(project: Path) -> None:
 def test_a_monitored_phase_is_refused_until_multilabel_scoring_exists(project: Path) -> None:
     broken(project, "    weight_decay: 0.01", "    weight_decay: 0.01\n    eval_every: 50")
     with pytest.raises(
-        SpecError, match=r"phase 'task' has eval_every, but multi-label evaluation is not built yet \(issue 15\)"
+        SpecError,
+        match=r"phase 'task' has eval_every, but multi-label evaluation is not built yet \(issue 15\)",
     ):
         load_spec(project)

@@ -1,12 +1,12 @@
 """Multilabel balance: how often each label occurs, which labels occur together, and how many
 labels a row holds, counted per shard and merged like `balance.BalancePart`.
 
-The summary (`balance` check, key `multilabel`) gives `rows`, `label_counts` (rows holding each
-label, in schema order) and `split_counts` (the same per split), `set_sizes` ({labels in a row: rows}), `distinct_sets`, `mean_labels`
-and `cooccurrence` (`[a, b, rows holding both]`, the most frequent pairs first: what the report's
-heatmap draws). A label of the schema held by fewer than `quality.min_label_rows` rows gets a
-`rare_label` warning: a split cannot give every part its share of it, and the model will seldom
-answer it. (`balance` already names schema labels without rows.)
+The summary (`balance` check, key `multilabel`) gives `rows`; `label_counts` (rows holding each
+label, in schema order) and `split_counts` (the same per split); `set_sizes` ({labels in a row:
+rows}), `distinct_sets` and `mean_labels`; and `cooccurrence` (`[a, b, rows holding both]`, the
+most frequent pairs first: what the report's heatmap draws). A label of the schema held by fewer
+than `quality.min_label_rows` rows gets a `rare_label` warning: a split cannot give every part its
+share of it, and the model will seldom answer it. (`balance` names schema labels without rows.)
 """
 
 from __future__ import annotations
@@ -70,7 +70,9 @@ def summary(part: LabelSetPart, schema: tuple[str, ...] | None) -> dict[str, obj
         "set_sizes": {str(n): part.sizes[n] for n in sorted(part.sizes)},
         "mean_labels": round(sum(n * k for n, k in part.sizes.items()) / rows, 3),
         "distinct_sets": len(part.sets),
-        "cooccurrence": [[a, b, n] for (a, b), n in sorted(part.pairs.items(), key=lambda kv: (-kv[1], kv[0]))],
+        "cooccurrence": [
+            [a, b, n] for (a, b), n in sorted(part.pairs.items(), key=lambda kv: (-kv[1], kv[0]))
+        ],
     }
 
 
@@ -78,11 +80,14 @@ def rare_labels(part: LabelSetPart, schema: tuple[str, ...] | None, minimum: int
     """A `rare_label` warning for each label held by some row but by fewer than `minimum`."""
     return [
         Finding(
-            "rare_label", "warning", file, None,
+            "rare_label",
+            "warning",
+            file,
+            None,
             f"label {label!r} is held by {part.labels[label]} row(s), under quality.min_label_rows "
             f"({minimum}); the splits cannot each get their share, and the model will seldom answer it",
             "add examples of it, or merge it into a related label",
-        )  # fmt: skip
+        )
         for label in (schema or sorted(part.labels))
         if 0 < part.labels[label] < minimum
     ]
