@@ -28,6 +28,7 @@ from tuneloop.data.checks.base import CheckedRow, CheckResult
 from tuneloop.data.checks.index import RowIndex
 from tuneloop.data.checks.label_sets import LabelSetPart
 from tuneloop.data.findings import Finding
+from tuneloop.spec import QualitySpec
 
 MAX_LABELS = 10_000  # more distinct answers than this: free text, not labels
 MIN_ROWS_FOR_RARE = 200  # in a smaller file a label's share is noise
@@ -101,18 +102,19 @@ def finish(
     index: RowIndex,
     labelled: bool,
     schema: tuple[str, ...] | None,
-    rare_share: float,
+    quality: QualitySpec,
     first_file: str,
-    min_label_rows: int = 0,
 ) -> CheckResult:
     """The summary and findings; a multilabel task's rare labels are those under
-    `min_label_rows` (data/checks/label_sets.py), any other's those under `rare_share` of the median."""
+    `quality.min_label_rows` (data/checks/label_sets.py), any other's those under
+    `quality.rare_label_share` of the median label."""
     result = CheckResult("balance")
+    rare_share = quality.rare_label_share
     labels = dict(part.labels.most_common()) if labelled and "<free text>" not in part.labels else {}
     summary: dict[str, object] = {"rows": part.rows}
     if part.sets.rows:
         summary["multilabel"] = label_sets.summary(part.sets, schema)
-        result.findings += label_sets.rare_labels(part.sets, schema, min_label_rows, first_file)
+        result.findings += label_sets.rare_labels(part.sets, schema, quality.min_label_rows, first_file)
     if labels:
         summary["label_counts"] = labels
         summary["labels"] = distribution(labels)
