@@ -194,7 +194,7 @@ def _to_example(value: dict[str, Any], shape: str, source: Source, card: TaskCar
         text = _required_str(value, source.fields.text, "text")
         label = _required_str(value, source.fields.label, "label") if source.fields.label else None
         messages = build_messages(text, label, card.system)
-    labels = None
+    labels: tuple[str, ...] | None = None
     if card.task == "classify":
         label = _checked_label(label, card)
     elif card.task == "multilabel":  # one form: the answer is rewritten as the canonical list

@@ -68,7 +68,9 @@ def observe(rows: Sequence[CheckedRow]) -> BalancePart:
     for row in rows:
         label = row.example.label
         # a multilabel row counts once for each of its labels; any other row, for its answer
-        names = row.example.labels if row.example.labels is not None else (label,) * (label is not None)
+        names = (
+            row.example.labels if row.example.labels is not None else (label,) if label is not None else ()
+        )
         for name in names:
             if len(name) <= 100:
                 part.labels[name] += 1
