@@ -111,7 +111,6 @@ def finish(
     `quality.min_label_rows` (data/checks/label_sets.py), any other's those under
     `quality.rare_label_share` of the median label."""
     result = CheckResult("balance")
-    rare_share = quality.rare_label_share
     labels = dict(part.labels.most_common()) if labelled and "<free text>" not in part.labels else {}
     summary: dict[str, object] = {"rows": part.rows}
     if part.sets.rows:
@@ -120,17 +119,8 @@ def finish(
     if labels:
         summary["label_counts"] = labels
         summary["labels"] = distribution(labels)
-        median = float(np.median(list(labels.values())))
-        for label, n in labels.items():
-            if not part.sets.rows and n < rare_share * median and part.rows >= MIN_ROWS_FOR_RARE:
-                result.findings.append(
-                    Finding(
-                        "rare_label", "warning", first_file, None,
-                        f"label {label!r} has {n} row(s), under {rare_share:.0%} of the median label "
-                        f"({median:g}); the model will seldom answer it",
-                        "add examples of it, or set quality.rebalance",
-                    )
-                )  # fmt: skip
+        if not part.sets.rows and part.rows >= MIN_ROWS_FOR_RARE:
+            result.findings += _rare_by_share(labels, quality.rare_label_share, first_file)
         for label in schema or ():
             if label not in labels:
                 result.findings.append(
@@ -160,6 +150,24 @@ def finish(
     summary.update(_length_outliers(index, result))
     result.summary = {**summary, **Counter(f.code for f in result.findings)}
     return result
+
+
+def _rare_by_share(labels: dict[str, int], share: float, first_file: str) -> list[Finding]:
+    """A `rare_label` warning for each label with fewer rows than `share` of the median label."""
+    median = float(np.median(list(labels.values())))
+    return [
+        Finding(
+            "rare_label",
+            "warning",
+            first_file,
+            None,
+            f"label {label!r} has {n} row(s), under {share:.0%} of the median label "
+            f"({median:g}); the model will seldom answer it",
+            "add examples of it, or set quality.rebalance",
+        )
+        for label, n in labels.items()
+        if n < share * median
+    ]
 
 
 def _length_outliers(index: RowIndex, result: CheckResult) -> dict[str, object]:
