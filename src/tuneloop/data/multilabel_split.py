@@ -50,8 +50,10 @@ def deal(units: list[list[Example]], shares: np.ndarray, rng: np.random.Generato
     for u, labels in enumerate(labels_of):
         for label in labels:
             holders[label].append(u)
-    wants = shares * sum(size)  # rows each split still lacks
-    label_wants = {label: shares * sum(size[u] for u in us) for label, us in holders.items()}
+    wants: np.ndarray = shares * sum(size)  # rows each split still lacks
+    label_wants: dict[str, np.ndarray] = {
+        label: shares * sum(size[u] for u in us) for label, us in holders.items()
+    }
     left = {label: sum(size[u] for u in us) for label, us in holders.items()}
     chosen = [-1] * len(units)
     while any(left.values()):
