@@ -50,9 +50,9 @@ def test_the_trained_tokens_are_the_canonical_list_and_the_end_of_turn(
         )
     ]
     assert trained == [
-        "why, wrong_notworking_notshowing, transfer_payment_deposit, cheque<|end|>\n",
-        "pin<|end|>\n",
-        "none<|end|>\n",
+        "why, wrong_notworking_notshowing, transfer_payment_deposit, cheque<|end|>",
+        "pin<|end|>",
+        "none<|end|>",
     ]
 
 
