@@ -29,16 +29,29 @@ class CountingCollator:
         return batch
 
 
-def measure(name: str, config: SFTConfig, base: str, dataset: Any, peft: Any = None) -> dict[str, Any]:
-    """Train `base` on `dataset` with `config` and time it."""
+def make_trainer(
+    config: SFTConfig, base: str, dataset: Any, peft: Any = None, callbacks: list[Any] | None = None
+) -> tuple[SFTTrainer, CountingCollator]:
+    """A seeded, quiet `SFTTrainer` for `base` on `dataset`, whose collator counts the tokens."""
     set_seed(0)
     model, tokenizer = load_model_and_tokenizer(base)
     trainer = SFTTrainer(
-        model=model, args=config, train_dataset=dataset, processing_class=tokenizer, peft_config=peft
+        model=model,
+        args=config,
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        peft_config=peft,
+        callbacks=callbacks,
     )
     trainer.remove_callback(PrinterCallback)
     counter = CountingCollator(trainer.data_collator)
     trainer.data_collator = counter
+    return trainer, counter
+
+
+def measure(name: str, config: SFTConfig, base: str, dataset: Any, peft: Any = None) -> dict[str, Any]:
+    """Train `base` on `dataset` with `config` and time it."""
+    trainer, counter = make_trainer(config, base, dataset, peft)
     began = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - began

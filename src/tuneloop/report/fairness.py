@@ -39,8 +39,9 @@ def flip_rate_plot(families: dict[str, dict[str, Any]], max_flip_rate: float | N
     """Flip rate per swap family with its Wilson 95% interval, and the gate's limit when set."""
     names = list(families)
     rates = [families[n]["flip_rate"] for n in names]
-    lows = [r - families[n]["flip_rate_ci"][0] for n, r in zip(names, rates, strict=True)]
-    highs = [families[n]["flip_rate_ci"][1] - r for n, r in zip(names, rates, strict=True)]
+    # Clamped: a run recorded before the interval was made exact may hold a bound 1e-17 past it.
+    lows = [max(0.0, r - families[n]["flip_rate_ci"][0]) for n, r in zip(names, rates, strict=True)]
+    highs = [max(0.0, families[n]["flip_rate_ci"][1] - r) for n, r in zip(names, rates, strict=True)]
     fig, ax = plt.subplots(figsize=(6, 0.5 * len(names) + 1.2))
     ax.barh(range(len(names)), rates, xerr=[lows, highs], color="#4c72b0", capsize=3)
     ax.set_yticks(range(len(names)), [f"{n} ({families[n]['rows']} rows)" for n in names])

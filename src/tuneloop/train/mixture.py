@@ -66,10 +66,6 @@ class MixPart:
     upsampled: bool
     trained_tokens: int = 0  # the loss-bearing tokens of the drawn rows, once encoded
 
-    @property
-    def cost_per_row(self) -> float:
-        return self.trained_tokens / self.drawn if self.drawn else 0.0
-
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -91,8 +87,10 @@ def draw_rows(
         for name in weights
     }
     rng = np.random.default_rng(seed)
-    by_tokens = phase.mix is not None and phase.mix_by == "tokens" and cost_of is not None
-    costs = {name: _cost(rows, cost_of, rng) if by_tokens else 1.0 for name, rows in sources.items()}
+    by_tokens = phase.mix is not None and phase.mix_by == "tokens"
+    costs = {
+        name: _cost(rows, cost_of, rng) if by_tokens and cost_of else 1.0 for name, rows in sources.items()
+    }
     wanted = _counts(phase, weights, {name: len(rows) for name, rows in sources.items()}, costs)
     rows: list[PhaseRow] = []
     drawn: list[MixPart] = []
@@ -104,9 +102,9 @@ def draw_rows(
     return rows, drawn
 
 
-def _cost(rows: list[PhaseRow], cost_of: CostOf | None, rng: np.random.Generator) -> float:
+def _cost(rows: list[PhaseRow], cost_of: CostOf, rng: np.random.Generator) -> float:
     """A source's mean trained tokens per row, from a seeded sample (1 for an empty source)."""
-    if not rows or cost_of is None:
+    if not rows:
         return 1.0
     sample = rng.choice(len(rows), min(COST_SAMPLE, len(rows)), replace=False)
     return max(cost_of([rows[i] for i in sorted(sample.tolist())]), 1e-9)

@@ -14,6 +14,7 @@ from tuneloop.evaluate.fairness.skew import term_skew
 from tuneloop.evaluate.metrics import classification_metrics
 from tuneloop.evaluate.predict import Prediction
 from tuneloop.lexicons import BUILT_IN, Swapper
+from tuneloop.report.fairness import flip_rate_plot
 from tuneloop.report.html import build_report
 from tuneloop.run_dir import new_run_dir, update_record
 from tuneloop.spec import FairnessSpec, SliceSpec, load_spec
@@ -64,3 +65,12 @@ def test_fairness_section_shows_swaps_flips_groups_skew_and_gates(
     assert "Group metrics" in html and "difference" in html
     assert "PMI(term, label)" in html
     assert html.count("data:image/png;base64,") == before.count("data:image/png;base64,") + 1  # flip plot
+
+
+def test_a_stored_interval_a_rounding_error_past_the_rate_still_plots() -> None:
+    """Runs recorded before the Wilson bounds were made exact hold 0.0 with a low of 5.6e-17."""
+    families = {
+        "gender": {"flip_rate": 0.0, "flip_rate_ci": [5.551115123125783e-17, 0.354], "rows": 7},
+        "location": {"flip_rate": 0.43, "flip_rate_ci": [0.21, 0.67], "rows": 14},
+    }
+    assert flip_rate_plot(families, 0.1)  # a PNG, not a ValueError from matplotlib

@@ -14,6 +14,14 @@ def test_wilson_matches_statsmodels(k: int, n: int) -> None:
     assert wilson_interval(k, n) == pytest.approx(proportion_confint(k, n, method="wilson"), abs=1e-9)
 
 
+@pytest.mark.parametrize("n", range(1, 60))
+def test_the_interval_holds_the_rate_exactly_at_none_and_at_all(n: int) -> None:
+    """At 0 of 7 the formula gives 5.6e-17 as the lower bound; a plot of rate - low then failed."""
+    assert wilson_interval(0, n)[0] == 0.0 and wilson_interval(n, n)[1] == 1.0
+    low, high = wilson_interval(n // 3, n)
+    assert low <= n // 3 / n <= high
+
+
 def _example(text: str, label: str) -> Example:
     return Example(build_messages(text, label, None), label, "x")
 
