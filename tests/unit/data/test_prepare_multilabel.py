@@ -4,6 +4,7 @@ the report count rows per label and draw the co-occurrence."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections import Counter
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tuneloop.data.prepare import prepare_dataset
-from tuneloop.data.version import DatasetVersion
+from tuneloop.data.version import QUARANTINE, DatasetVersion
 from tuneloop.report.html import build_report
 from tuneloop.run_dir import new_run_dir, update_record
 from tuneloop.spec import load_spec
@@ -32,10 +33,24 @@ def prepared(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DatasetVer
 def test_the_sets_are_kept_and_the_test_file_stays_whole(prepared: tuple[Path, DatasetVersion]) -> None:
     _, version = prepared
     counts = version.manifest["counts"]
-    assert counts["read"] == 2071 and counts["quarantined"] == 1  # the test row listing a label twice
-    assert counts["splits"]["train"] + counts["splits"]["validation"] == 1039
-    assert counts["splits"]["test"] == 1031
-    assert abs(counts["splits"]["validation"] - 0.15 * 1039) <= 2
+    quarantined = [json.loads(line) for line in (version.path / QUARANTINE).read_text().splitlines()]
+    assert counts["read"] == 2071 and counts["quarantined"] == len(quarantined)
+    # the one test row listing a label twice, and copies of other rows: nothing else is set aside
+    assert [(q["file"], q["line"]) for q in quarantined if q["code"] == "duplicate_label"] == [
+        ("data/test.json", 384)
+    ]
+    assert {q["code"] for q in quarantined} <= {
+        "duplicate_label",
+        "duplicate",
+        "near_duplicate",
+        "leakage",
+        "near_leakage",
+    }
+    from_train = sum(q["file"] == "data/train.json" for q in quarantined)
+    assert counts["splits"]["train"] + counts["splits"]["validation"] == 1039 - from_train
+    assert counts["splits"]["test"] == 1032 - (len(quarantined) - from_train)
+    # iterative stratification fills label by label, so the share is near the asked one, not exact
+    assert abs(counts["splits"]["validation"] / (1039 - from_train) - 0.15) <= 0.01
     train = version.split("train")
     assert all(e.labels is not None for e in train)
     assert all(e.label == (", ".join(e.labels or ()) or "none") for e in train)
