@@ -28,6 +28,8 @@ class TaskCard:
     scoring: str = "loglik"  # evaluation.scoring; cards saved before it existed score by log-likelihood
     parsing: str = "lenient"  # evaluation.parsing: the headline rule under generation
     data_format: str | None = None  # the first source's format; None on cards saved before it was kept
+    min_labels: int = 0  # a multilabel answer's bounds; None: as many as there are labels
+    max_labels: int | None = None
 
     @classmethod
     def from_spec(cls, spec: ProjectSpec) -> TaskCard:
@@ -42,6 +44,8 @@ class TaskCard:
             scoring=spec.evaluation.scoring,
             parsing=spec.evaluation.parsing,
             data_format=spec.data.sources[0].format,
+            min_labels=spec.label_bounds[0],
+            max_labels=spec.label_bounds[1],
         )
 
     def save(self, model_dir: Path) -> None:

@@ -29,10 +29,13 @@ from tuneloop.annotate.store.names import normal_name
 from tuneloop.data.prepare import prepare_dataset
 from tuneloop.data.version import MANIFEST, DatasetVersion
 from tuneloop.errors import TuneloopError
-from tuneloop.spec import ProjectSpec
+from tuneloop.spec import ProjectSpec, refuse_multilabel
 
 
 def project_store(spec: ProjectSpec) -> Store:
+    """The project's store; every annotation command and the web app open it here, so a
+    multilabel project is refused in one place until its answers can be stored."""
+    refuse_multilabel(spec.objective.task, "annotation")
     return open_store(spec.store_url)
 
 

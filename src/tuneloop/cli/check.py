@@ -10,6 +10,8 @@ import typer
 from tuneloop.cli.support import JsonOpt, emit, guarded, out
 from tuneloop.errors import CheckFailed, TuneloopError
 
+PAIRS_SHOWN = 10  # label pairs printed for a multilabel task; --json lists them all
+
 
 @guarded
 def check(
@@ -72,3 +74,24 @@ def _print_report(report: dict[str, Any]) -> None:
         out.print(f"  … and {hidden} more (all of them with --json, or in a run's data/manifest.json)")
     if report.get("labels_without_examples"):
         out.print(f"labels without examples: {', '.join(report['labels_without_examples'])}")
+    sets = report["checks"].get("balance", {}).get("multilabel")
+    if sets:
+        _print_label_sets(sets)
+
+
+def _print_label_sets(sets: dict[str, Any]) -> None:
+    """A multilabel task's balance: rows per label and split (fewest first), set sizes, top pairs."""
+    from rich.table import Table
+
+    splits = [name for name in ("train", "validation", "test") if name in sets["split_counts"]]
+    table = Table("label", "rows", *splits, title="rows holding each label (fewest first)")
+    for label, n in sorted(sets["label_counts"].items(), key=lambda item: (item[1], item[0])):
+        table.add_row(label, str(n), *(str(sets["split_counts"][s].get(label, 0)) for s in splits))
+    out.print(table)
+    sizes = ", ".join(f"{k}: {n}" for k, n in sets["set_sizes"].items())
+    out.print(
+        f"labels per row: mean {sets['mean_labels']:g} ({sizes}); {sets['distinct_sets']} distinct sets",
+        highlight=False,
+    )
+    pairs = "; ".join(f"{a} + {b} {n}" for a, b, n in sets["cooccurrence"][:PAIRS_SHOWN])
+    out.print(f"most frequent pairs: {pairs}", highlight=False, markup=False)

@@ -38,7 +38,8 @@ def init(
         Path, typer.Argument(help="Where to create the project (must not exist or be empty).")
     ],
     example: Annotated[
-        str | None, typer.Option(help="Copy a runnable example project, e.g. banking77.")
+        str | None,
+        typer.Option(help="Copy a runnable example project: banking77, or nlupp-banking (multi-label)."),
     ] = None,
     labels_from: Annotated[
         Path | None,

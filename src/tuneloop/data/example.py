@@ -24,6 +24,11 @@ class Example:
     `id` is a hash of the content (messages, label and tools) only, so the same row read from two
     files, or on two days, gets the same id; `source` says where this copy came from. `tools`: the
     tools the row declares (`[{"type": "function", "function": {name, description, parameters}}]`).
+
+    `labels`: the label set of a multilabel row, in schema order (None for every other task); its
+    `label` is then the canonical answer (`label_text.canonical_answer`), the text the model
+    learns and what duplicate and conflict checks compare, so one field never disagrees with the
+    other: ingest sets both from one list.
     """
 
     messages: list[dict[str, Any]]
@@ -32,6 +37,7 @@ class Example:
     slices: dict[str, str] = field(default_factory=dict)
     id: str = ""
     tools: list[dict[str, Any]] = field(default_factory=list)
+    labels: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -63,12 +69,13 @@ class Example:
             "slices": sorted(self.slices.items()),
             "source": self.source,
             "tools": orjson.dumps(self.tools).decode() if self.tools else None,
+            "labels": None if self.labels is None else list(self.labels),
         }
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Example:
-        """The inverse of `to_row`; a row written before tool calls and weights existed (no `tools`
-        column, messages of role and content only) reads as the same example it always did."""
+        """The inverse of `to_row`; a row written before tool calls, weights and label sets existed
+        (no `tools` or `labels` column, messages of role and content only) reads as it always did."""
         slices = row.get("slices") or []
         return cls(
             messages=[_present(m) for m in row["messages"]],
@@ -77,6 +84,7 @@ class Example:
             slices=dict(slices),
             id=row["id"],
             tools=orjson.loads(row["tools"]) if row.get("tools") else [],
+            labels=None if row.get("labels") is None else tuple(row["labels"]),
         )
 
 

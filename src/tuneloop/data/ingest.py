@@ -19,11 +19,13 @@ from typing import Any
 from tuneloop.data.chat_rows import ChatRow, read_chat_row
 from tuneloop.data.example import Example, build_messages
 from tuneloop.data.findings import Finding, QuarantinedRow
+from tuneloop.data.label_sets import label_set
 from tuneloop.data.preference import NOT_TRAINED, not_trained, preference_of, refusal
 from tuneloop.data.readers import jsonl_records, records
 from tuneloop.data.row_problem import RowProblem
 from tuneloop.data.row_shapes import KNOWN_KEYS, alpaca_messages, row_shape, sharegpt_chat, unknown_keys
 from tuneloop.errors import TuneloopError
+from tuneloop.label_text import canonical_answer
 from tuneloop.spec import Source
 from tuneloop.task_card import TaskCard
 
@@ -172,8 +174,10 @@ def _shape(value: Any, source: Source, card: TaskCard) -> str:
 
 
 def _to_example(value: dict[str, Any], shape: str, source: Source, card: TaskCard, where: str) -> Example:
+    """One record as an Example. A multilabel row's set (data/label_sets.py) comes from its label
+    cell, or from a conversation's final answer; its answer becomes the canonical list."""
     tools: list[dict[str, Any]] = []
-    label: str | None
+    label: Any
     if shape == "preference":
         raise not_trained(preference_of(value, card.system))
     if shape in ("chat", "sharegpt"):
@@ -182,14 +186,23 @@ def _to_example(value: dict[str, Any], shape: str, source: Source, card: TaskCar
     elif shape == "alpaca":
         messages = alpaca_messages(value, card.system)
         label = messages[-1]["content"]
+    elif card.task == "multilabel":
+        text = _required_str(value, source.fields.text, "text")
+        messages = build_messages(text, "", card.system)
+        label = value.get(source.fields.label) if source.fields.label else None
     else:
         text = _required_str(value, source.fields.text, "text")
         label = _required_str(value, source.fields.label, "label") if source.fields.label else None
         messages = build_messages(text, label, card.system)
+    labels: tuple[str, ...] | None = None
     if card.task == "classify":
         label = _checked_label(label, card)
+    elif card.task == "multilabel":  # one form: the answer is rewritten as the canonical list
+        labels = label_set(label, card, source.fields.label_delimiter)
+        label = canonical_answer(labels)
+        messages = [*messages[:-1], {**messages[-1], "content": label}]
     slices = {name: str(value[name]) for name in source.fields.slices if value.get(name) not in (None, "")}
-    return Example(messages=messages, label=label, source=where, slices=slices, tools=tools)
+    return Example(messages=messages, label=label, source=where, slices=slices, tools=tools, labels=labels)
 
 
 def _required_str(row: dict[str, Any], key: str, role: str) -> str:

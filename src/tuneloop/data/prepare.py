@@ -1,7 +1,8 @@
 """Prepare: ingest every source, split, and write one `DatasetVersion`.
 
-With `splits.files` the validation and test sets come from their own files (ingested with the
-same rules); otherwise they are stratified fractions of the sources. Unlabeled domain text
+With `splits.files` the test set (and the validation set, where it names one) comes from its own
+file (ingested with the same rules); otherwise they are stratified fractions of the sources
+(iterative stratification for a multilabel task, data/multilabel_split.py). Unlabeled domain text
 (`data.unlabeled`) is read with the same rules, minus the label, into its own part, less the
 held-out general set.
 """
@@ -15,6 +16,7 @@ import numpy as np
 
 from tuneloop.data.example import Example
 from tuneloop.data.ingest import IngestResult, ingest_source, ingest_sources
+from tuneloop.data.multilabel_split import iterative_split
 from tuneloop.data.split import stratified_split
 from tuneloop.data.version import DatasetVersion, write_dataset_version
 from tuneloop.spec import ProjectSpec
@@ -45,20 +47,16 @@ def read_and_split(spec: ProjectSpec) -> tuple[IngestResult, dict[str, list[Exam
     files = spec.splits.files
     parts: dict[str, list[Example]]
     if files is None:
-        split = stratified_split(
-            result.examples,
-            spec.splits.validation,
-            spec.splits.test,
-            spec.seed,
-            stratify=spec.objective.task == "classify",
-        )
-        parts = split.parts
-        result.notes.extend(split.findings)  # labels kept in train: checked and reported like notes
+        parts = _split(spec, result, result.examples, spec.splits.test)
     else:
-        validation = ingest_source(files.validation, card, spec.root)
         test = ingest_source(files.test, card, spec.root)
-        parts = {"train": list(result.examples), "validation": validation.examples, "test": test.examples}
-        result.extend(validation)
+        if files.validation is None:  # validation: a share of the sources, as without files
+            parts = _split(spec, result, result.examples, 0.0)
+            parts["test"] = test.examples
+        else:
+            validation = ingest_source(files.validation, card, spec.root)
+            parts = {"train": list(result.examples), "validation": validation.examples, "test": test.examples}
+            result.extend(validation)
         result.extend(test)
     unlabeled = ingest_sources(spec.data.unlabeled, replace(card, task="text"), spec.root)
     parts["unlabeled"], parts["general"] = hold_out_general(
@@ -66,6 +64,20 @@ def read_and_split(spec: ProjectSpec) -> tuple[IngestResult, dict[str, list[Exam
     )
     result.extend(unlabeled)
     return result, parts
+
+
+def _split(
+    spec: ProjectSpec, result: IngestResult, examples: list[Example], test: float
+) -> dict[str, list[Example]]:
+    """Validation (and test) as shares of `examples`: iterative stratification for a multilabel
+    task, per label for classify, one shuffle otherwise. Labels a held-out split lacks are noted."""
+    if spec.objective.task == "multilabel":
+        split = iterative_split(examples, spec.splits.validation, test, spec.seed)
+    else:
+        classify = spec.objective.task == "classify"
+        split = stratified_split(examples, spec.splits.validation, test, spec.seed, stratify=classify)
+    result.notes.extend(split.findings)  # checked and reported like notes
+    return split.parts
 
 
 def hold_out_general(texts: list[Example], rows: int, seed: int) -> tuple[list[Example], list[Example]]:

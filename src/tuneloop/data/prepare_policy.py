@@ -34,7 +34,7 @@ from tuneloop.data.ingest import IngestResult
 from tuneloop.data.normalise import clean_text
 from tuneloop.data.version import DatasetVersion
 from tuneloop.errors import CheckFailed
-from tuneloop.spec import ProjectSpec
+from tuneloop.spec import LABELLED_TASKS, ProjectSpec
 from tuneloop.verdict import Verdict
 
 DROPPED_BY = {
@@ -80,11 +80,11 @@ def apply_policy(spec: ProjectSpec, result: IngestResult, parts: dict[str, list[
     kept: dict[str, list[Example]] = {name: [] for name in parts}
     redacted: Counter[str] = Counter()
     normalised = 0
-    classify = spec.objective.task == "classify"
+    labelled = spec.objective.task in LABELLED_TASKS
     for row in rows:
         if row.number in drop:
             continue
-        example, changed, kinds = _cleaned(row.example, quality.normalise, quality.pii == "redact", classify)
+        example, changed, kinds = _cleaned(row.example, quality.normalise, quality.pii == "redact", labelled)
         normalised += changed
         redacted.update(kinds)
         kept[row.split].append(example)
@@ -115,7 +115,8 @@ def apply_policy(spec: ProjectSpec, result: IngestResult, parts: dict[str, list[
 def quality_summary(report: QualityReport, findings: list[Finding]) -> dict[str, Any]:
     """What the report's data-quality plots need, taken from the checks' own summaries: counts only.
 
-    `slice_label_counts` ({slice: {value: {label: rows}}}) and the cluster sizes
+    `slice_label_counts` ({slice: {value: {label: rows}}}), a multilabel task's `label_sets`
+    (data/checks/label_sets.py; None for any other task) and the cluster sizes
     ({"size": clusters}) describe the rows as checked, before the policy removed any;
     `findings_by_code` ({code: {severity: n}}) counts `findings`: the checks' own, and the rows the
     policy removed for a reason no check gave (`rebalance_cap`), so a row removed as a duplicate
@@ -138,6 +139,7 @@ def quality_summary(report: QualityReport, findings: list[Finding]) -> dict[str,
             "near": duplicates.get("cluster_sizes", {}),
         },
         "findings_by_code": {code: dict(counts.most_common()) for code, counts in ranked},
+        "label_sets": balance.get("multilabel"),
         "skipped_checks": report.skipped,
     }
 
@@ -157,14 +159,15 @@ def _removed(finding: Finding) -> Finding:
 
 
 def _cleaned(
-    example: Example, normalise: bool, redact_pii: bool, classify: bool
+    example: Example, normalise: bool, redact_pii: bool, labelled: bool
 ) -> tuple[Example, bool, Counter[str]]:
+    """The example with its text normalised and PII redacted; an answer that is labels stays."""
     kinds: Counter[str] = Counter()
     messages = []
     normalised = False
     for message in example.messages:
         content = message["content"]
-        if message["role"] != "system" and not (classify and message["role"] == "assistant"):
+        if message["role"] != "system" and not (labelled and message["role"] == "assistant"):
             if normalise:
                 content = clean_text(content)
                 normalised |= content != message["content"]

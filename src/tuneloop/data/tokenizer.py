@@ -19,7 +19,7 @@ import orjson
 
 from tuneloop.data.example import Example
 from tuneloop.run_dir import TOKENIZERS_DIR, built_model_dir
-from tuneloop.spec import ProjectSpec, TinyModel
+from tuneloop.spec import LABELLED_TASKS, ProjectSpec, TinyModel
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -49,7 +49,7 @@ def build_fingerprint(sizes: TinyModel, texts: list[str], labels: list[str], see
 def tiny_build(spec: ProjectSpec, parts: dict[str, list[Example]]) -> tuple[list[str], list[str], str]:
     """What a `build: tiny` base model is built from: its corpus, its label tokens, its fingerprint."""
     corpus = base_model_corpus(spec, parts)
-    labels = spec.label_names if spec.objective.task == "classify" else []
+    labels = spec.label_names if spec.objective.task in LABELLED_TASKS else []
     return corpus, labels, build_fingerprint(spec.model.tiny, corpus, labels, spec.seed)
 
 

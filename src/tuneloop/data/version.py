@@ -6,6 +6,7 @@ Layout of a version directory:
     general.parquet                                   unlabeled text held out to measure forgetting
     quarantine.jsonl                                  every row that was not used, with its reason
     manifest.json                                     hash, counts, label counts and findings
+                                                      (a multilabel row counts for each of its labels)
 
 Training and evaluation read only this directory, so a model can always be traced to its data.
 """
@@ -56,6 +57,7 @@ _SCHEMA = pa.schema(
         ("slices", pa.map_(pa.string(), pa.string())),
         ("source", pa.string()),
         ("tools", pa.string()),
+        ("labels", pa.list_(pa.string())),
     ]
 )
 
@@ -119,10 +121,16 @@ def write_dataset_version(
             **({"upsampled_copies": copies} if copies else {}),
             "splits": {name: len(splits[name]) for name in PARTS},
         },
-        "label_counts": {name: dict(Counter(e.label for e in splits[name]).most_common()) for name in SPLITS},
+        "label_counts": {name: label_counts(splits[name]) for name in SPLITS},
         "findings_summary": summarize(findings),
         "findings": [f.to_dict() for f in findings],
         **(extra or {}),
     }
     (path / MANIFEST).write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
     return DatasetVersion(path, manifest)
+
+
+def label_counts(examples: list[Example]) -> dict[str | None, int]:
+    """Rows per label, most first: a multilabel row counts for each label it holds."""
+    counts = Counter(name for e in examples for name in (e.labels if e.labels is not None else (e.label,)))
+    return dict(counts.most_common())

@@ -41,7 +41,7 @@ from tuneloop.run_dir import (
     update_record,
     write_json,
 )
-from tuneloop.spec import ProjectSpec
+from tuneloop.spec import ProjectSpec, refuse_multilabel
 from tuneloop.spec.recorded import run_spec
 from tuneloop.task_card import TaskCard
 from tuneloop.verdict import Verdict
@@ -60,6 +60,7 @@ def evaluate_run(
     with `out_dir`, written there; the run's own record is left as it is.
     """
     spec, record = run_spec(run_dir), read_record(run_dir)
+    refuse_multilabel(spec.objective.task, "evaluation")
     if record.final_model is None:
         raise TuneloopError(f"{run_dir}: the run has no trained model yet (status: {record.status})")
     own = model_dir is None

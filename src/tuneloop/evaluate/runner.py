@@ -20,7 +20,7 @@ from tuneloop.evaluate.scoring_report import predict_by_card, scoring_of, scorin
 from tuneloop.evaluate.slices import overall_intervals, slice_metrics
 from tuneloop.models import load_for_inference
 from tuneloop.run_dir import EVAL_METRICS_FILE, PREDICTIONS_FILE
-from tuneloop.spec import FORMATS, Evaluation, FieldMap, Source
+from tuneloop.spec import FORMATS, Evaluation, FieldMap, Source, refuse_multilabel
 from tuneloop.spec.data import CONVERSATION_FORMATS
 from tuneloop.task_card import TaskCard
 from tuneloop.train.monitor import TASK_METRICS, TaskScorer
@@ -127,6 +127,7 @@ def evaluate_file(
 ) -> dict[str, Any]:
     """`tuneloop evaluate MODEL_DIR --data FILE`: the task card says how to read and score the file."""
     card = TaskCard.load(model_dir)
+    refuse_multilabel(card.task, "evaluation")
     if not data.is_file():
         raise TuneloopError(f"{data}: no such data file")
     fields = FieldMap(text=text_field or card.text_field, label=label_field or card.label_field or "label")

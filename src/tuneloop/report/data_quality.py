@@ -41,9 +41,12 @@ def data_quality_section(
     clusters = quality.get("duplicate_cluster_sizes")
     findings = findings_by_code(quality.get("findings_by_code") or {}, manifest.get("findings") or [])
     by_code = {entry["code"]: entry["severities"] for entry in findings}
+    sets = quality.get("label_sets")  # a multilabel task's co-occurrence and set sizes
     return {
         "length_plot": plots.length_histogram(lengths) if lengths else None,
         "label_plot": plots.label_distribution(label_counts, slices) if labelled else None,
+        "label_sets": sets,
+        "cooccurrence_plot": plots.label_cooccurrence(sets) if sets and sets["cooccurrence"] else None,
         "slices": sorted(slices),
         "clusters_recorded": clusters is not None,
         "cluster_plot": plots.duplicate_clusters(clusters) if clusters and any(clusters.values()) else None,

@@ -218,6 +218,30 @@ def label_distribution(
     return to_base64(fig)
 
 
+def label_cooccurrence(sets: dict[str, Any]) -> str:
+    """A multilabel task's co-occurrence: cell (row a, column b) is the share of the rows holding
+    a that also hold b, labels ordered by rows (most first), rows per label beside each name."""
+    counts = sets["label_counts"]
+    order = sorted(counts, key=lambda label: (-counts[label], label))
+    at = {label: i for i, label in enumerate(order)}
+    both = np.zeros((len(order), len(order)))
+    for a, b, n in sets["cooccurrence"]:
+        if a in at and b in at:
+            both[at[a], at[b]] = both[at[b], at[a]] = n
+    shares = both / np.array([max(counts[label], 1) for label in order], dtype=float)[:, None]
+    np.fill_diagonal(shares, np.nan)
+    size = max(4.0, 0.17 * len(order) + 1.5)
+    fig, ax = plt.subplots(figsize=(size + 1.5, size))
+    image = ax.imshow(shares, cmap="Purples", vmin=0, vmax=1, aspect="auto")
+    fontsize = 5 if len(order) > 30 else 7
+    names = [f"{_plain(label, 30)} ({counts[label]})" for label in order]
+    ax.set_xticks(range(len(order)), [_plain(label, 30) for label in order], rotation=90, fontsize=fontsize)
+    ax.set_yticks(range(len(order)), names, fontsize=fontsize)
+    ax.set(xlabel="also holds", ylabel="rows holding (rows)")
+    fig.colorbar(image, ax=ax, fraction=0.03, label="share of the row label's rows")
+    return to_base64(fig)
+
+
 def duplicate_clusters(sizes: dict[str, dict[str, int]]) -> str:
     """How many clusters of each size: exact copies (same normalised input) and near copies."""
     kinds = [(kind, counts) for kind, counts in sizes.items() if counts]

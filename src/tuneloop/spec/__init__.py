@@ -18,11 +18,13 @@ from tuneloop.spec.evaluation import (
     SliceSpec,
 )
 from tuneloop.spec.loading import SPEC_FILE, load_spec
-from tuneloop.spec.project import ProjectSpec
+from tuneloop.spec.project import LABELLED_TASKS, MULTILABEL_NOT_SCORED, ProjectSpec, refuse_multilabel
 from tuneloop.spec.training import Gate, LoraSpec, Phase, TinyModel, higher_is_better
 
 __all__ = [
     "FORMATS",
+    "LABELLED_TASKS",
+    "MULTILABEL_NOT_SCORED",
     "SPEC_FILE",
     "Evaluation",
     "EvaluationGate",
@@ -39,4 +41,5 @@ __all__ = [
     "TinyModel",
     "higher_is_better",
     "load_spec",
+    "refuse_multilabel",
 ]

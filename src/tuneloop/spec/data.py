@@ -18,10 +18,12 @@ _EXTENSION_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".json": "json", ".parqu
 
 
 class FieldMap(Strict):
-    """Which column (or JSON key) holds the text, the label and the slice tags."""
+    """Which column (or JSON key) holds the text, the label and the slice tags. A multilabel
+    label cell is a list (a JSON list, also as text), or text split at `label_delimiter`."""
 
     text: str = "text"
     label: str | None = "label"
+    label_delimiter: str | None = Field(default=None, min_length=1)
     slices: list[str] = Field(default_factory=list)
 
 
@@ -77,7 +79,10 @@ class DataSpec(Strict):
 
 
 class SplitFiles(Strict):
-    validation: Source
+    """The test set's file, and the validation set's; without one, validation is the share
+    `splits.validation` of the sources."""
+
+    validation: Source | None = None
     test: Source
 
 
@@ -126,6 +131,7 @@ class QualitySpec(Strict):
     cap_per_label: int | None = Field(default=None, gt=0)
     upsample_to: int | None = Field(default=None, gt=0)
     rare_label_share: float = Field(default=0.2, ge=0, le=1)
+    min_label_rows: int = Field(default=10, ge=1)  # multilabel: fewer rows holding a label is rare
     relevance_threshold: float = Field(default=0.05, ge=0, lt=1)
     max_error_rate: float = Field(default=0.05, ge=0, le=1)
     override: str | None = Field(default=None, min_length=1)

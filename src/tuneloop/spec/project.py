@@ -8,7 +8,8 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from tuneloop.label_text import label_key
+from tuneloop.errors import TuneloopError
+from tuneloop.label_text import NO_LABELS, SEPARATOR, label_key
 from tuneloop.spec.annotation import AnnotationSpec
 from tuneloop.spec.data import CONVERSATION_FORMATS, DataSpec, QualitySpec, Splits
 from tuneloop.spec.evaluation import Evaluation
@@ -17,11 +18,38 @@ from tuneloop.spec.training import ModelSpec, Phase
 
 
 class Objective(Strict):
+    """The task. A multilabel answer holds `min_labels` to `max_labels` (default: every label)
+    labels of the schema."""
+
     name: str = Field(min_length=1)
     description: str = ""
-    task: Literal["classify", "generate"] = "classify"
+    task: Literal["classify", "multilabel", "generate"] = "classify"
+    min_labels: int | None = Field(default=None, ge=0)
+    max_labels: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _bounds_for_multilabel(self) -> Objective:
+        given = [key for key in ("min_labels", "max_labels") if getattr(self, key) is not None]
+        if given and self.task != "multilabel":
+            raise ValueError(f"{given[0]} applies to task: multilabel only, not {self.task}")
+        return self
+
+    def bounds(self, labels: int) -> tuple[int, int]:
+        """(min_labels, max_labels) with the defaults filled in, for a schema of `labels` labels."""
+        return (self.min_labels or 0, labels if self.max_labels is None else self.max_labels)
 
 
+LABELLED_TASKS = ("classify", "multilabel")  # tasks whose answers are labels of the schema
+
+
+def refuse_multilabel(task: str, stage: str) -> None:
+    """Stop a stage that cannot handle multi-label answers yet, before it trains for nothing or
+    mis-scores: one clear error (exit 2)."""
+    if task == "multilabel":
+        raise TuneloopError(f"multi-label {stage} is not built yet (issue 15)")
+
+
+MULTILABEL_NOT_SCORED = "multi-label evaluation is not built yet (issue 15)"
 LABELS_HINT = (
     "list them under labels: (plain names, labels: [yes, no], or each with name: and description:), "
     "or start a project with the labels of a data file: tuneloop init DIR --labels-from FILE"
@@ -33,6 +61,7 @@ class Label(Strict):
 
     name: str = Field(min_length=1, pattern=r"^\S(.*\S)?$")
     description: str = ""
+    group: str | None = Field(default=None, min_length=1)  # e.g. an intent module's domain
 
     @model_validator(mode="before")
     @classmethod
@@ -96,9 +125,9 @@ class ProjectSpec(Strict):
     @classmethod
     def _labels_fit_the_task(cls, labels: list[Label], info: ValidationInfo) -> list[Label]:
         objective = info.data.get("objective")
-        if objective is not None and objective.task == "classify" and len(labels) < 2:
+        if objective is not None and objective.task in LABELLED_TASKS and len(labels) < 2:
             needs = "needs its labels and none are listed" if not labels else "needs at least 2 labels"
-            raise ValueError(f"a classify task {needs}: {LABELS_HINT}")
+            raise ValueError(f"a {objective.task} task {needs}: {LABELS_HINT}")
         names = [label.name for label in labels]
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
@@ -110,6 +139,8 @@ class ProjectSpec(Strict):
             other = seen.setdefault(label_key(name), name)
             if other != name:
                 raise ValueError(f"labels {other!r} and {name!r} differ only in case or punctuation")
+        if objective is not None and objective.task == "multilabel":
+            _label_sets_fit(objective, names)
         return labels
 
     @field_validator("annotation")
@@ -126,13 +157,25 @@ class ProjectSpec(Strict):
     @classmethod
     def _sources_fit_the_task(cls, data: DataSpec, info: ValidationInfo) -> DataSpec:
         objective = info.data.get("objective")
-        if objective is not None and objective.task == "classify":
-            for i, source in enumerate(data.sources):
-                if source.format not in CONVERSATION_FORMATS and source.fields.label is None:
-                    raise ValueError(
-                        f"sources[{i}].fields.label must name the label column of a classify task"
-                    )
+        task = objective.task if objective is not None else None
+        for i, source in enumerate(data.sources):
+            tabular = source.format not in CONVERSATION_FORMATS
+            if task in LABELLED_TASKS and tabular and source.fields.label is None:
+                raise ValueError(f"sources[{i}].fields.label must name the label column of a {task} task")
+            if source.fields.label_delimiter is not None and task != "multilabel":
+                raise ValueError(f"sources[{i}].fields.label_delimiter applies to task: multilabel only")
         return data
+
+    @field_validator("quality")
+    @classmethod
+    def _rebalance_per_label(cls, quality: QualitySpec, info: ValidationInfo) -> QualitySpec:
+        objective = info.data.get("objective")
+        if objective is not None and objective.task == "multilabel" and quality.rebalance != "none":
+            raise ValueError(
+                f"rebalance: {quality.rebalance} counts one label per row; a multilabel task takes "
+                "rebalance: none (its label balance is reported by tuneloop check)"
+            )
+        return quality
 
     @field_validator("evaluation")
     @classmethod
@@ -164,11 +207,21 @@ class ProjectSpec(Strict):
                 "its task metrics (accuracy, macro-F1), which need labels, and a generate task has "
                 "none; remove eval_every (and early_stopping) from it until tuneloop scores generated text"
             )
+        if objective is not None and objective.task == "multilabel" and watched:
+            raise ValueError(
+                f"phase {watched[0].name!r} has eval_every, but {MULTILABEL_NOT_SCORED}; remove "
+                "eval_every (and early_stopping) from it"
+            )
         return phases
 
     @property
     def label_names(self) -> list[str]:
         return [label.name for label in self.labels]
+
+    @property
+    def label_bounds(self) -> tuple[int, int]:
+        """How many labels a multilabel answer holds: (min_labels, max_labels), filled in."""
+        return self.objective.bounds(len(self.labels))
 
     @property
     def store_url(self) -> str:
@@ -178,3 +231,22 @@ class ProjectSpec(Strict):
     @property
     def output_path(self) -> Path:
         return self.output_dir if self.output_dir.is_absolute() else self.root / self.output_dir
+
+
+def _label_sets_fit(objective: Objective, names: list[str]) -> None:
+    """A multilabel schema: bounds within the label count; names that keep the canonical answer
+    (`label_text.canonical_answer`) readable: none holds its separator, none reads as the empty set."""
+    low, high = objective.bounds(len(names))
+    if not low <= high <= len(names):
+        raise ValueError(
+            f"objective.min_labels ({low}) and max_labels ({high}) must satisfy "
+            f"0 <= min_labels <= max_labels <= the number of labels ({len(names)})"
+        )
+    for name in names:
+        if SEPARATOR.strip() in name:
+            raise ValueError(
+                f"label {name!r} holds {SEPARATOR.strip()!r}, the separator of a multilabel answer "
+                f"(labels joined by {SEPARATOR!r}); rename it"
+            )
+        if label_key(name) == NO_LABELS:
+            raise ValueError(f"label {name!r} reads as {NO_LABELS!r}, the answer for no labels; rename it")

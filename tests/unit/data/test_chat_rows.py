@@ -214,5 +214,5 @@ def test_prepare_and_the_checks_keep_what_a_tool_row_says() -> None:
         != CheckedRow(1, replace(drone, messages=[system, question, land]), "f", 2).answer
     )
     messy = replace(drone, messages=[system, {"role": "user", "content": "Up  50 m!"}, takeoff], id="")
-    cleaned, normalised, _ = _cleaned(messy, normalise=True, redact_pii=True, classify=False)
+    cleaned, normalised, _ = _cleaned(messy, normalise=True, redact_pii=True, labelled=False)
     assert normalised and cleaned.tools == drone.tools and cleaned.messages[2] == takeoff

@@ -7,7 +7,9 @@ distinct word bigrams per bigram (on the first 20,000 rows) and length quantiles
 fewer rows than `quality.rare_label_share` of the median label (the model will seldom answer
 them), labels of the schema with no rows, and inputs far longer than the rest (a robust z-score of
 the log word count above 6 and more than 10x the median: pasted documents, merged rows). Rare
-labels are named only from 200 rows on, where a share means something.
+labels are named only from 200 rows on, where a share means something. A multilabel row counts
+for each label it holds; its co-occurrence and set sizes, and its own rare-label rule, are in
+`label_sets.py`.
 """
 
 from __future__ import annotations
@@ -21,9 +23,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tuneloop.data.checks import label_sets
 from tuneloop.data.checks.base import CheckedRow, CheckResult
 from tuneloop.data.checks.index import RowIndex
+from tuneloop.data.checks.label_sets import LabelSetPart
 from tuneloop.data.findings import Finding
+from tuneloop.spec import QualitySpec
 
 MAX_LABELS = 10_000  # more distinct answers than this: free text, not labels
 MIN_ROWS_FOR_RARE = 200  # in a smaller file a label's share is noise
@@ -41,8 +46,10 @@ class BalancePart:
     bigrams: set[int] = field(default_factory=set)
     bigram_total: int = 0
     rows: int = 0
+    sets: LabelSetPart = field(default_factory=LabelSetPart)  # multilabel rows only
 
     def merge(self, other: BalancePart) -> None:
+        self.sets.merge(other.sets)
         self.labels.update(other.labels)
         self.slices.update(other.slices)
         self.slice_labels.update(other.slice_labels)
@@ -57,15 +64,20 @@ class BalancePart:
 
 
 def observe(rows: Sequence[CheckedRow]) -> BalancePart:
-    part = BalancePart(rows=len(rows))
+    part = BalancePart(rows=len(rows), sets=label_sets.observe(rows))
     for row in rows:
         label = row.example.label
-        if label is not None and len(label) <= 100:
-            part.labels[label] += 1
+        # a multilabel row counts once for each of its labels; any other row, for its answer
+        names = (
+            row.example.labels if row.example.labels is not None else (label,) if label is not None else ()
+        )
+        for name in names:
+            if len(name) <= 100:
+                part.labels[name] += 1
         for name, value in row.example.slices.items():
             part.slices[(name, value)] += 1
-            if label is not None:
-                part.slice_labels[(name, value, label)] += 1
+            for each in names:
+                part.slice_labels[(name, value, each)] += 1
         if row.number < BIGRAM_ROWS:
             words = row.input_text.casefold().split()
             part.bigrams.update(zlib.crc32(f"{a} {b}".encode()) for a, b in itertools.pairwise(words))
@@ -92,26 +104,23 @@ def finish(
     index: RowIndex,
     labelled: bool,
     schema: tuple[str, ...] | None,
-    rare_share: float,
+    quality: QualitySpec,
     first_file: str,
 ) -> CheckResult:
+    """The summary and findings; a multilabel task's rare labels are those under
+    `quality.min_label_rows` (data/checks/label_sets.py), any other's those under
+    `quality.rare_label_share` of the median label."""
     result = CheckResult("balance")
     labels = dict(part.labels.most_common()) if labelled and "<free text>" not in part.labels else {}
     summary: dict[str, object] = {"rows": part.rows}
+    if part.sets.rows:
+        summary["multilabel"] = label_sets.summary(part.sets, schema)
+        result.findings += label_sets.rare_labels(part.sets, schema, quality.min_label_rows, first_file)
     if labels:
         summary["label_counts"] = labels
         summary["labels"] = distribution(labels)
-        median = float(np.median(list(labels.values())))
-        for label, n in labels.items():
-            if n < rare_share * median and part.rows >= MIN_ROWS_FOR_RARE:
-                result.findings.append(
-                    Finding(
-                        "rare_label", "warning", first_file, None,
-                        f"label {label!r} has {n} row(s), under {rare_share:.0%} of the median label "
-                        f"({median:g}); the model will seldom answer it",
-                        "add examples of it, or set quality.rebalance",
-                    )
-                )  # fmt: skip
+        if not part.sets.rows and part.rows >= MIN_ROWS_FOR_RARE:
+            result.findings += _rare_by_share(labels, quality.rare_label_share, first_file)
         for label in schema or ():
             if label not in labels:
                 result.findings.append(
@@ -141,6 +150,24 @@ def finish(
     summary.update(_length_outliers(index, result))
     result.summary = {**summary, **Counter(f.code for f in result.findings)}
     return result
+
+
+def _rare_by_share(labels: dict[str, int], share: float, first_file: str) -> list[Finding]:
+    """A `rare_label` warning for each label with fewer rows than `share` of the median label."""
+    median = float(np.median(list(labels.values())))
+    return [
+        Finding(
+            "rare_label",
+            "warning",
+            first_file,
+            None,
+            f"label {label!r} has {n} row(s), under {share:.0%} of the median label "
+            f"({median:g}); the model will seldom answer it",
+            "add examples of it, or set quality.rebalance",
+        )
+        for label, n in labels.items()
+        if n < share * median
+    ]
 
 
 def _length_outliers(index: RowIndex, result: CheckResult) -> dict[str, object]:

@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from tuneloop.data.example import Example
-from tuneloop.spec import ProjectSpec, QualitySpec
+from tuneloop.spec import LABELLED_TASKS, ProjectSpec, QualitySpec
 
 STANDALONE_MAX_TOKENS = 4096  # a file checked without a spec: a common context length
 CHARS_PER_TOKEN = 4  # the usual rule of thumb for English BPE, used when no tokenizer is at hand
@@ -25,7 +25,7 @@ CHARS_PER_TOKEN = 4  # the usual rule of thumb for English BPE, used when no tok
 class CheckSettings:
     quality: QualitySpec = field(default_factory=QualitySpec)
     labels: tuple[str, ...] | None = None  # the label schema, when a spec gives one
-    labelled: bool | None = None  # answers are labels (classify); None: decide from the data
+    labelled: bool | None = None  # answers are labels (classify, multilabel); None: decide from the data
     max_tokens: int = STANDALONE_MAX_TOKENS
     max_tokens_from: str = "the default context; no spec given"
     tokenizer: str | None = None  # a tokenizer.json; None: estimate from characters
@@ -45,11 +45,11 @@ class CheckSettings:
             limit, why = spec.quality.max_tokens, "quality.max_tokens"
         else:
             limit, why = min(sft), "the shortest max_length of the spec's phases (training cuts there)"
-        classify = spec.objective.task == "classify"
+        labelled = spec.objective.task in LABELLED_TASKS
         return cls(
             quality=spec.quality,
-            labels=tuple(spec.label_names) if classify else None,
-            labelled=classify,
+            labels=tuple(spec.label_names) if labelled else None,
+            labelled=labelled,
             max_tokens=limit,
             max_tokens_from=why,
             tokenizer=project_tokenizer(spec, parts),

@@ -310,7 +310,7 @@ def run_checks(
     if settings.runs("balance"):
         first_file = index.files[0] if index.files else ""
         results["balance"] = balance.finish(
-            part, index, labelled, settings.labels, settings.quality.rare_label_share, first_file
+            part, index, labelled, settings.labels, settings.quality, first_file
         )
     if settings.runs("relevance"):
         model = relevance.fit(relevance.sample_of(s.rows for s in shards())) if labelled else None

@@ -1,0 +1,96 @@
+"""The multilabel task in the spec: the example, the bounds, the names a canonical answer needs."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.unit.spec.projects import broken
+from tuneloop.errors import SpecError
+from tuneloop.spec import load_spec
+
+NLUPP = Path(__file__).resolve().parents[3] / "examples" / "nlupp-banking"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(NLUPP, tmp_path / "nlupp", ignore=shutil.ignore_patterns("runs")))
+
+
+def test_the_nlupp_example_is_a_multilabel_task_with_every_intent_described_and_grouped() -> None:
+    spec = load_spec(NLUPP)
+    assert spec.objective.task == "multilabel"
+    assert len(spec.labels) == 48 and all(label.description for label in spec.labels)
+    assert {label.group for label in spec.labels} == {"general", "banking"}
+    assert spec.label_bounds == (0, 48)
+    assert spec.data.sources[0].fields.label == "intents"
+    assert spec.splits.files is not None and spec.splits.files.validation is None
+    assert spec.splits.files.test.path == NLUPP / "data" / "test.json"
+
+
+def test_bounds_must_fit_the_labels(project: Path) -> None:
+    broken(project, "min_labels: 0", "min_labels: 3\n  max_labels: 2")
+    with pytest.raises(SpecError, match=r"^labels: .*min_labels \(3\) and max_labels \(2\) must satisfy "
+                       r"0 <= min_labels <= max_labels <= the number of labels \(48\)"):  # fmt: skip
+        load_spec(project)
+
+
+def test_max_labels_beyond_the_schema_is_refused(project: Path) -> None:
+    broken(project, "min_labels: 0", "max_labels: 49")
+    with pytest.raises(SpecError, match=r"max_labels \(49\) must satisfy"):
+        load_spec(project)
+
+
+def test_negative_bounds_are_refused_where_they_are_written(project: Path) -> None:
+    broken(project, "min_labels: 0", "min_labels: -1")
+    with pytest.raises(SpecError, match=r"^objective\.min_labels: must be >= 0 \(tuneloop\.yaml:\d+\)"):
+        load_spec(project)
+
+
+def test_a_label_holding_the_separator_is_refused(project: Path) -> None:
+    broken(project, "- name: affirm", '- name: "affirm, yes"')
+    with pytest.raises(
+        SpecError, match=r"label 'affirm, yes' holds ',', the separator of a multilabel answer"
+    ):
+        load_spec(project)
+
+
+def test_a_label_that_reads_as_the_empty_answer_is_refused(project: Path) -> None:
+    broken(project, "- name: affirm", "- name: None")
+    with pytest.raises(SpecError, match=r"label 'None' reads as 'none', the answer for no labels"):
+        load_spec(project)
+
+
+def test_bounds_on_a_classify_task_are_refused(project: Path) -> None:
+    broken(project, "task: multilabel", "task: classify")
+    with pytest.raises(
+        SpecError, match=r"^objective: min_labels applies to task: multilabel only, not classify"
+    ):
+        load_spec(project)
+
+
+def test_a_label_delimiter_needs_a_multilabel_task(project: Path) -> None:
+    broken(project, "min_labels: 0", "")
+    broken(project, "task: multilabel", "task: classify")
+    broken(project, "label: intents", "label: intents\n        label_delimiter: '|'")
+    with pytest.raises(
+        SpecError, match=r"sources\[0\]\.fields\.label_delimiter applies to task: multilabel only"
+    ):
+        load_spec(project)
+
+
+def test_rebalancing_per_label_is_refused_for_label_sets(project: Path) -> None:
+    broken(project, "min_label_rows: 10", "min_label_rows: 10\n  rebalance: upsample")
+    with pytest.raises(SpecError, match=r"^quality: rebalance: upsample counts one label per row"):
+        load_spec(project)
+
+
+def test_a_monitored_phase_is_refused_until_multilabel_scoring_exists(project: Path) -> None:
+    broken(project, "    weight_decay: 0.01", "    weight_decay: 0.01\n    eval_every: 50")
+    with pytest.raises(
+        SpecError,
+        match=r"phase 'task' has eval_every, but multi-label evaluation is not built yet \(issue 15\)",
+    ):
+        load_spec(project)
