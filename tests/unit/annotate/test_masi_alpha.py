@@ -55,7 +55,8 @@ def test_units_with_one_answer_are_ignored_as_nltk_does() -> None:
 
 
 @pytest.mark.parametrize(
-    ("x", "y"), [({"a"}, {"a"}), ({"a", "b"}, {"a"}), ({"a", "b"}, {"b", "c"}), ({"a"}, {"b"}), (set(), {"a"})]
+    ("x", "y"),
+    [({"a"}, {"a"}), ({"a", "b"}, {"a"}), ({"a", "b"}, {"b", "c"}), ({"a"}, {"b"}), (set(), {"a"})],
 )
 def test_masi_distance_is_nltks(x: set[str], y: set[str]) -> None:
     assert masi_distance(frozenset(x), frozenset(y)) == pytest.approx(nltk_masi(x, y), abs=1e-15)

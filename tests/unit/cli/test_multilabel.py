@@ -1,6 +1,7 @@
 """The NLU++ banking example end to end as far as multi-label goes today: `init` copies it, `check`
-shows its label balance, and every stage that cannot score or store label sets yet refuses it
-with one clear error (exit 2) instead of crashing or mis-scoring."""
+shows its label balance, simulated annotators label sets whose agreement and export work, and
+every stage that cannot score label sets yet refuses it with one clear error (exit 2) instead of
+crashing or mis-scoring."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tuneloop.cli import app
+from tuneloop.data.version import DatasetVersion
 from tuneloop.spec import load_spec
 from tuneloop.task_card import TaskCard
 
@@ -67,11 +69,34 @@ def test_run_refuses_before_it_starts_a_run(project: Path) -> None:
     assert not list((project / "runs").glob("run-*"))  # (check keeps its tokenizer under runs/)
 
 
-def test_annotation_refuses_a_multilabel_project(project: Path) -> None:
-    result = runner.invoke(app, ["annotate", "status", str(project)])
-    assert result.exit_code == 2
-    assert "multi-label annotation is not built yet (issue 15)" in result.output
-    assert not (project / "annotations.db").exists()
+def test_annotation_of_label_sets_simulated_agreed_on_and_exported(project: Path, tmp_path: Path) -> None:
+    simulated = runner.invoke(
+        app, ["annotate", "simulate", str(project), "--items", "40", "--annotators", "3", "--json"]
+    )
+    assert simulated.exit_code == 0, simulated.output
+    assert orjson.loads(simulated.stdout)["closed"] >= 40
+    result = runner.invoke(app, ["annotate", "agreement", str(project), "--json"])
+    report = orjson.loads(result.stdout)
+    assert report["level"] == "masi" and 0.3 < report["alpha"]["estimate"] < 1
+    assert report["alpha"]["low"] <= report["alpha"]["estimate"] <= report["alpha"]["high"]
+    names = set(load_spec(project).label_names)
+    assert report["per_label"] and {i["name"] for i in report["per_label"]} <= names
+    assert all(", " in p["labels"][0] or p["labels"][0] in names | {"none"} for p in report["confused"])
+    out = tmp_path / "annotated"
+    exported = runner.invoke(
+        app, ["annotate", "export", str(project), "--out", str(out), "--override", "demo"]
+    )
+    assert exported.exit_code == 0, exported.output
+    provenance = [orjson.loads(line) for line in (out / "label_provenance.jsonl").read_bytes().splitlines()]
+    decided = [p for p in provenance if p["label"] is not None]
+    assert decided and all(isinstance(p["label"], list) and set(p["label"]) <= names for p in decided)
+    train = DatasetVersion.load(out).split("train")
+    for record in decided:
+        row = train[record["row"]] if record["part"] == "train" else None
+        if row is not None:
+            assert row.labels == tuple(record["label"]) and row.label == (
+                ", ".join(record["label"]) or "none"
+            )
 
 
 def test_evaluating_a_multilabel_model_refuses(project: Path, tmp_path: Path) -> None:
