@@ -31,15 +31,16 @@ from tuneloop.spec import ProjectSpec
 from tuneloop.web.markdown import render_markdown
 from tuneloop.web.security import csrf_token
 
-templates = Jinja2Templates(directory=str(FilePath(__file__).with_name("templates")))
-templates.env.filters["markdown"] = render_markdown
-templates.env.filters["answer"] = shown_answer
-templates.env.globals["NAME_MAX"] = NAME_MAX  # the login form takes the names the store accepts
-
 
 def shown_answer(label: Any) -> Any:
     """A stored answer as people read it: a label set (a list) as its canonical answer text."""
     return canonical_answer(tuple(label)) if isinstance(label, list) else label
+
+
+templates = Jinja2Templates(directory=str(FilePath(__file__).with_name("templates")))
+templates.env.filters["markdown"] = render_markdown
+templates.env.filters["answer"] = shown_answer
+templates.env.globals["NAME_MAX"] = NAME_MAX  # the login form takes the names the store accepts
 
 
 NAV = (
