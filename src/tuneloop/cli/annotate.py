@@ -229,8 +229,9 @@ def guidelines_text(version: int | None) -> str:
 
 def _print_agreement(report: Any) -> None:
     a = report.alpha
+    over_sets = " over label sets (MASI distance)" if report.level == "masi" else ""
     out.print(
-        f"alpha {a.estimate:.3f} (95% CI {a.low:.3f} to {a.high:.3f}) over {report.items} items, "
+        f"alpha{over_sets} {a.estimate:.3f} (95% CI {a.low:.3f} to {a.high:.3f}) over {report.items} items, "
         f"{len(report.annotators)} annotators, {guidelines_text(report.guideline_version)}",
         highlight=False,
     )

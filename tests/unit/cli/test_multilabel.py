@@ -5,14 +5,18 @@ crashing or mis-scoring."""
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
+from jinja2 import Environment
 from typer.testing import CliRunner
 
 from tuneloop.cli import app
 from tuneloop.data.version import DatasetVersion
+from tuneloop.report.annotation import annotation_section
 from tuneloop.spec import load_spec
 from tuneloop.task_card import TaskCard
 
@@ -82,6 +86,12 @@ def test_annotation_of_label_sets_simulated_agreed_on_and_exported(project: Path
     names = set(load_spec(project).label_names)
     assert report["per_label"] and {i["name"] for i in report["per_label"]} <= names
     assert all(", " in p["labels"][0] or p["labels"][0] in names | {"none"} for p in report["confused"])
+    section = annotation_section(load_spec(project))
+    assert section is not None
+    shown = [i["estimate"] for i in section["label_table"] if i["estimate"] is not None]
+    assert shown == sorted(shown)  # lowest first
+    html = _annotation_html(section)
+    assert "alpha over whole label sets (MASI distance)" in html and 'id="label-alpha"' in html
     out = tmp_path / "annotated"
     exported = runner.invoke(
         app, ["annotate", "export", str(project), "--out", str(out), "--override", "demo"]
@@ -97,6 +107,14 @@ def test_annotation_of_label_sets_simulated_agreed_on_and_exported(project: Path
             assert row.labels == tuple(record["label"]) and row.label == (
                 ", ".join(record["label"]) or "none"
             )
+
+
+def _annotation_html(section: dict[str, Any]) -> str:
+    """The report template's annotation section, rendered alone."""
+    text = files("tuneloop.report").joinpath("templates/report.html.j2").read_text()
+    start = text.index('{% if annotation or phases %}<section id="annotation">')
+    end = text.index("</section>{% endif %}", start) + len("</section>{% endif %}")
+    return Environment(autoescape=True).from_string(text[start:end]).render(annotation=section)
 
 
 def test_evaluating_a_multilabel_model_refuses(project: Path, tmp_path: Path) -> None:
