@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from importlib.resources import files
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import orjson
@@ -15,6 +16,7 @@ from jinja2 import Environment
 from typer.testing import CliRunner
 
 from tuneloop.cli import app
+from tuneloop.cli.annotate import _gold_answer
 from tuneloop.data.version import DatasetVersion
 from tuneloop.report.annotation import annotation_section
 from tuneloop.spec import load_spec
@@ -92,6 +94,12 @@ def test_annotation_of_label_sets_simulated_agreed_on_and_exported(project: Path
     assert shown == sorted(shown)  # lowest first
     html = _annotation_html(section)
     assert "alpha over whole label sets (MASI distance)" in html and 'id="label-alpha"' in html
+    ls_file = tmp_path / "ls.json"
+    to_ls = runner.invoke(
+        app, ["annotate", "export", str(project), "--format", "label-studio", "--out", str(ls_file)]
+    )
+    assert to_ls.exit_code == 0, to_ls.output
+    assert 'choice="multiple"' in (tmp_path / "ls.label-config.xml").read_text()
     out = tmp_path / "annotated"
     exported = runner.invoke(
         app, ["annotate", "export", str(project), "--out", str(out), "--override", "demo"]
@@ -107,6 +115,13 @@ def test_annotation_of_label_sets_simulated_agreed_on_and_exported(project: Path
             assert row.labels == tuple(record["label"]) and row.label == (
                 ", ".join(record["label"]) or "none"
             )
+
+
+def test_a_gold_set_is_given_on_the_command_line_separated_by_commas() -> None:
+    multi = SimpleNamespace(label_schema=SimpleNamespace(kind="multi_label"))
+    assert _gold_answer(multi, "why, card ,") == ["why", "card"]
+    assert _gold_answer(multi, "none") == []
+    assert _gold_answer(SimpleNamespace(label_schema=SimpleNamespace(kind="single_label")), "a, b") == "a, b"
 
 
 def _annotation_html(section: dict[str, Any]) -> str:
