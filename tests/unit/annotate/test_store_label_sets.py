@@ -1,0 +1,48 @@
+"""A multi_label schema's answers: known labels, each once, within the schema's bounds, stored in
+schema order; the bounds themselves are checked when the schema is made."""
+
+from __future__ import annotations
+
+import pytest
+
+from tuneloop.annotate.store import Store, add_label_schema
+from tuneloop.annotate.store.errors import InvalidLabel, StoreError
+from tuneloop.annotate.store.labels import check_label, same_label
+
+LABELS = ["why", "card", "change", "pin"]
+
+
+def test_a_set_is_stored_in_schema_order_within_its_bounds(store: Store) -> None:
+    with store.begin() as s:
+        schema = add_label_schema(s, "modules", "multi_label", LABELS, bounds=(1, 2))
+        assert (schema.min_labels, schema.max_labels) == (1, 2)
+        assert check_label(schema, ["pin", "why"]) == ["why", "pin"]
+        assert check_label(schema, ("card",)) == ["card"]
+        with pytest.raises(InvalidLabel, match="pick at least 1 label"):
+            check_label(schema, [])
+        with pytest.raises(InvalidLabel, match=r"pick at most 2 label\(s\); this answer has 3"):
+            check_label(schema, ["why", "card", "pin"])
+        with pytest.raises(InvalidLabel, match="names each label once; why twice"):
+            check_label(schema, ["why", "why"])
+        with pytest.raises(InvalidLabel, match="cheque not among the labels"):
+            check_label(schema, ["cheque"])
+        with pytest.raises(InvalidLabel, match="is a list of labels"):
+            check_label(schema, "why, card")
+
+
+def test_without_bounds_any_subset_goes_and_sets_compare_as_sets(store: Store) -> None:
+    with store.begin() as s:
+        schema = add_label_schema(s, "open", "multi_label", LABELS)
+        assert check_label(schema, []) == [] and len(check_label(schema, LABELS[::-1])) == 4
+    assert same_label(["card", "why"], ["why", "card"]) and not same_label(["why"], ["why", "card"])
+    assert same_label("why", "why") and not same_label("why", ["why"])
+
+
+@pytest.mark.parametrize(
+    ("kind", "bounds"), [("single_label", (0, 1)), ("multi_label", (2, 1)), ("multi_label", (0, 5))]
+)
+def test_bounds_need_a_multi_label_schema_and_fit_its_labels(
+    store: Store, kind: str, bounds: tuple[int, int]
+) -> None:
+    with store.begin() as s, pytest.raises(StoreError, match="label bounds"):
+        add_label_schema(s, "bad", kind, LABELS, bounds=bounds)
