@@ -58,11 +58,19 @@ def task_schema(session: Session, spec: ProjectSpec, by: User) -> LabelSchema:
     labels = spec.label_names
     multilabel = spec.objective.task == "multilabel"
     kind, bounds = ("multi_label", spec.label_bounds) if multilabel else ("single_label", None)
+    dispute = spec.annotation.dispute_masi
     for schema in session.scalars(select(LabelSchema).where(LabelSchema.name == spec.objective.name)):
         stored = (schema.min_labels, schema.max_labels) if multilabel else None
-        if schema.labels == labels and schema.kind == kind and stored == bounds:
+        if (
+            schema.labels == labels
+            and schema.kind == kind
+            and stored == bounds
+            and schema.dispute_masi == dispute
+        ):
             return schema
-    return add_label_schema(session, spec.objective.name, kind, labels, bounds=bounds, by=by)
+    return add_label_schema(
+        session, spec.objective.name, kind, labels, bounds=bounds, dispute_masi=dispute, by=by
+    )
 
 
 def publish_spec_guidelines(session: Session, spec: ProjectSpec, by: User) -> GuidelineVersion:

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from sqlalchemy.orm import Session
 
+from tuneloop.annotate.alpha import masi_distance
 from tuneloop.annotate.store.errors import InvalidLabel, StoreError
 from tuneloop.annotate.store.models import OUTPUT_REVIEW, SCHEMA_KINDS, LabelSchema, User
 from tuneloop.annotate.store.repository import audit
@@ -35,12 +36,14 @@ def add_label_schema(
     labels: Sequence[str] = (),
     *,
     bounds: tuple[int, int] | None = None,
+    dispute_masi: float | None = None,
     by: User | None = None,
 ) -> LabelSchema:
     """`labels`: the choices of `single_label` and `multi_label`, the scale of `rating` (e.g. 1..5
     as strings); `free_text_correction` takes any non-empty text and needs none; `output_review`
     (a person's judgement of a model output, see `check_output_review`) needs none either.
-    `bounds` (multi_label only): how few and how many labels an answer holds."""
+    `bounds` and `dispute_masi` (multi_label only): how few and how many labels an answer holds,
+    and how far apart differing answers must be to need adjudication (see `sets_disputed`)."""
     if kind not in SCHEMA_KINDS:
         raise StoreError(f"label schema kind {kind!r} is not one of {', '.join(SCHEMA_KINDS)}")
     if kind not in FIXED_FORM and len(set(labels)) < 2:
@@ -50,9 +53,23 @@ def add_label_schema(
         raise StoreError(
             f"label bounds {bounds} need a multi_label schema and 0 <= min <= max <= {len(labels)} labels"
         )
-    schema = LabelSchema(name=name, kind=kind, labels=list(labels), min_labels=low, max_labels=high)
+    if dispute_masi is not None and (kind != "multi_label" or not 0 <= dispute_masi <= 1):
+        raise StoreError(f"dispute_masi {dispute_masi} needs a multi_label schema and a distance from 0 to 1")
+    schema = LabelSchema(
+        name=name, kind=kind, labels=list(labels), min_labels=low, max_labels=high, dispute_masi=dispute_masi
+    )
     session.add(schema)
-    audit(session, by, "schema.add", schema, name=name, kind=kind, labels=list(labels), bounds=bounds)
+    audit(
+        session,
+        by,
+        "schema.add",
+        schema,
+        name=name,
+        kind=kind,
+        labels=list(labels),
+        bounds=bounds,
+        dispute_masi=dispute_masi,
+    )
     return schema
 
 
@@ -110,6 +127,18 @@ def check_output_review(label: Any) -> dict[str, Any]:
     if correct and corrected is not None:
         raise InvalidLabel("output_review: an output judged correct takes no corrected output")
     return {"rating": rating, "correct": correct, "corrected": corrected.strip() if corrected else None}
+
+
+def sets_disputed(schema: LabelSchema, answers: list[list[str]]) -> bool:
+    """Whether differing label sets need an adjudicator: with `dispute_masi`, when two of them are
+    further apart than it (MASI distance) or a label was given by exactly half of the annotators
+    (a per-label tie, which the per-label majority cannot decide); without it, whenever they differ."""
+    if schema.dispute_masi is None:
+        return True
+    sets = [frozenset(answer) for answer in answers]
+    if any(2 * sum(label in s for s in sets) == len(sets) for label in set().union(*sets)):
+        return True
+    return any(masi_distance(a, b) > schema.dispute_masi for i, a in enumerate(sets) for b in sets[i + 1 :])
 
 
 def same_label(a: Any, b: Any) -> bool:

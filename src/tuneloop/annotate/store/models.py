@@ -94,7 +94,8 @@ class GuidelineVersion(Base):
 
 class LabelSchema(Base):
     """The answers an item takes. A multi_label answer holds `min_labels` to `max_labels` labels
-    (None: no bound); the other kinds leave both None."""
+    (None: no bound), and differing answers are disputed when two are further apart than
+    `dispute_masi` (None: whenever they differ); the other kinds leave all three None."""
 
     __tablename__ = "label_schemas"
     __table_args__ = (CheckConstraint(_one_of("kind", SCHEMA_KINDS), name="kind"),)
@@ -105,6 +106,7 @@ class LabelSchema(Base):
     labels: Mapped[list[str]] = mapped_column(JSON, default=list)
     min_labels: Mapped[int | None]
     max_labels: Mapped[int | None]
+    dispute_masi: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
