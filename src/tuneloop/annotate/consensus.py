@@ -109,7 +109,9 @@ def majority_set(data: MatrixLike) -> list[MajorityLabel]:
     matrix = ReliabilityMatrix.coerce(data)
     names = members(matrix)
     n = (~np.isnan(matrix.values)).sum(axis=0)
-    given = np.stack([np.nansum(presence(matrix, [name]).values, axis=0) for name in names])
+    given = np.array([np.nansum(presence(matrix, [name]).values, axis=0) for name in names]).reshape(
+        len(names), len(matrix.units)
+    )  # no label in any set: no rows
     out = []
     for u, unit in enumerate(matrix.units):
         chosen = tuple(names[i] for i in np.flatnonzero(2 * given[:, u] > n[u]))

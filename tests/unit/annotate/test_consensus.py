@@ -170,6 +170,8 @@ def test_majority_set_keeps_the_labels_more_than_half_gave() -> None:
     assert one.label == ("a", "b") and one.votes == 2 and one.n_ratings == 3
     assert two.label is None and two.tied == ("a", "b")
     assert three.label == () and three.votes == 2
+    (empty,) = majority_set(ReliabilityMatrix.from_records([(1, "x", ()), (1, "y", ())]))
+    assert empty.label == () and empty.votes == 2
 
 
 def test_dawid_skene_per_label_weighs_careful_annotators_where_majority_ties() -> None:
