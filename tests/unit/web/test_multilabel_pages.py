@@ -1,5 +1,5 @@
 """A multi_label item in the web app: checkboxes with keys, the set stored in schema order, the
-schema's bounds refused with a clear message, the undo button and adjudication of sets."""
+schema's bounds refused with a clear message, the undo button, adjudication of sets and the API."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.unit.web.conftest import WebProject, make_web_project, signed_in
+from tests.unit.web.conftest import WebProject, api_next, api_post, make_web_project, signed_in
 from tuneloop.annotate.store import add_label_schema, import_external_items
 from tuneloop.annotate.store.items import ExternalItem
 from tuneloop.annotate.store.models import Adjudication, Annotation
@@ -101,3 +101,15 @@ def test_a_disputed_set_is_adjudicated_as_a_set(make_project: Callable[..., Path
     with project.store.begin() as session:
         gold = session.scalar(select(Adjudication.label).where(Adjudication.item_id == first))
     assert gold == ["lost_card"]
+
+
+def test_the_api_says_an_item_takes_a_set_and_takes_one(make_project: Callable[..., Path]) -> None:
+    project, (first, _) = multi_project(make_project)
+    ann = signed_in(project, "ann")
+    _page_of(ann, first)
+    step = api_next(ann)
+    assert step["item"]["id"] == first and step["item"]["kind"] == "multi_label"
+    assert (step["item"]["min_labels"], step["item"]["max_labels"]) == (1, 2)
+    body = {"item_id": first, "request_id": "r-multi-1", "label": ["lost_card", "card_linking"]}
+    answered = api_post(ann, "/api/submit", body, step["csrf_token"])
+    assert answered.status_code == 200 and answered.json()["label"] == ["card_linking", "lost_card"]
