@@ -59,7 +59,7 @@ def bootstrap_alpha(
     rng = np.random.default_rng(seed)
     samples = np.empty(n_boot)
     block = max(1, BLOCK_CELLS // (k * k))
-    draw_block = max(1, BLOCK_CELLS // len(patterns))
+    draw_block = max(1, BLOCK_CELLS // max(len(patterns), k * k))  # bounds `resampled` too
     for start in range(0, n_boot, draw_block):
         size = min(draw_block, n_boot - start)
         draws = np.stack(

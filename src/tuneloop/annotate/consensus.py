@@ -4,6 +4,14 @@ Majority vote treats every annotator the same and reports a tie as a tie (no lab
 listed): breaking it by coin or by label order would hand a guess to training as if people agreed.
 Ties and low-support items are exactly the ones an adjudicator should see.
 
+A label set (a multilabel answer) is decided label by label (`majority_set`): a label is in the
+consensus set when more than half of the unit's annotators gave it. A label given by exactly half
+of them is a tie, and the unit is left for adjudication like a single-label tie. Dawid-Skene runs
+the same way, once per label on its present/absent decisions (`dawid_skene_sets`): an annotator's
+skill differs by label (one who over-tags `why` is not careless with `card`), so one confusion
+matrix per label and annotator fits what people do better than one over whole sets, of which a
+48-label schema has too many to estimate.
+
 Dawid & Skene (1979) estimate, by EM, one confusion matrix per annotator (how often they give label l
 when the truth is k) and the class priors, then weigh each vote by what it says about the truth: a
 careful annotator counts for more than a careless one, and one who systematically swaps two labels
@@ -19,6 +27,7 @@ from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
+from tuneloop.annotate.per_label import members, presence
 from tuneloop.annotate.reliability import AgreementError, MatrixLike, ReliabilityMatrix
 
 
@@ -91,6 +100,54 @@ def majority_vote(data: MatrixLike) -> list[MajorityLabel]:
         else:
             out.append(MajorityLabel(unit_id, None, int(top[u]), n, names))
     return out
+
+
+def majority_set(data: MatrixLike) -> list[MajorityLabel]:
+    """The consensus set of each unit of label-set ratings: the labels more than half of its
+    annotators gave (sorted); None with `tied` listing the labels exactly half gave, or for an
+    unrated unit. `votes` counts the ratings that are exactly the consensus set."""
+    matrix = ReliabilityMatrix.coerce(data)
+    names = members(matrix)
+    n = (~np.isnan(matrix.values)).sum(axis=0)
+    given = np.array([np.nansum(presence(matrix, [name]).values, axis=0) for name in names]).reshape(
+        len(names), len(matrix.units)
+    )  # no label in any set: no rows
+    out = []
+    for u, unit in enumerate(matrix.units):
+        chosen = tuple(names[i] for i in np.flatnonzero(2 * given[:, u] > n[u]))
+        tied = tuple(names[i] for i in np.flatnonzero(2 * given[:, u] == n[u])) if n[u] else ()
+        same = sum(
+            1
+            for value in matrix.values[:, u]
+            if not np.isnan(value) and set(matrix.label(value)) == set(chosen)
+        )
+        decided = None if tied or not n[u] else chosen
+        out.append(MajorityLabel(unit, decided, same if decided is not None else 0, int(n[u]), tied))
+    return out
+
+
+def dawid_skene_sets(data: MatrixLike, **options: Any) -> dict[Hashable, tuple[Any, ...] | None]:
+    """Each unit's label set by Dawid-Skene run per label on its present/absent decisions (labels
+    sorted); None where a label's posterior ties or the unit is unrated. `options` go to
+    `dawid_skene`."""
+    matrix = ReliabilityMatrix.coerce(data)
+    names = members(matrix)
+    chosen: dict[Hashable, list[Any] | None] = {unit: [] for unit in matrix.units}
+    for name in names:
+        binary = presence(matrix, [name])
+        if np.nanmin(binary.values) == np.nanmax(binary.values):  # one answer everywhere: nothing to weigh
+            rated = ~np.isnan(binary.values).all(axis=0)
+            value = float(np.nanmax(binary.values))
+            model_labels: list[Any] = [value if r else None for r in rated]
+        else:
+            model_labels = list(dawid_skene(binary, **options).label)
+        for unit, present in zip(matrix.units, model_labels, strict=True):
+            current = chosen[unit]
+            if current is None or present is None:
+                chosen[unit] = None
+            elif present == 1:
+                current.append(name)
+    return {unit: None if labels is None else tuple(labels) for unit, labels in chosen.items()}
 
 
 def dawid_skene(

@@ -11,6 +11,9 @@ decided, the share of annotators who gave it, who annotated, the guideline versi
 label it replaced. The export is refused (`CheckFailed`) when agreement is below the spec's gate,
 with the labels and annotators that drive the disagreement, unless a reason to override is given;
 the override and its reason are then recorded in the manifest.
+
+A multilabel item's label is a set: its consensus is decided per label (`consensus.majority_set`,
+or Dawid-Skene per label), and the row takes the set in schema order with its canonical answer.
 """
 
 from __future__ import annotations
@@ -24,14 +27,15 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tuneloop.annotate.consensus import dawid_skene, majority_vote
+from tuneloop.annotate.consensus import dawid_skene, dawid_skene_sets, majority_set, majority_vote
 from tuneloop.annotate.reliability import ReliabilityMatrix
 from tuneloop.annotate.store import export_records
 from tuneloop.annotate.store.models import Adjudication, Item
-from tuneloop.annotate.summary import AgreementReport, agreement_report
+from tuneloop.annotate.summary import AgreementReport, agreement_report, answer_reader
 from tuneloop.data.example import Example
 from tuneloop.data.version import MANIFEST, PARTS, DatasetVersion, write_dataset_version
 from tuneloop.errors import CheckFailed, TuneloopError
+from tuneloop.label_text import canonical_answer
 from tuneloop.spec import ProjectSpec
 
 PROVENANCE = "label_provenance.jsonl"
@@ -59,7 +63,7 @@ def export_dataset(
                 rows.append(example)
                 continue
             label = decision["label"]
-            relabelled = label is not None and label != example.label
+            relabelled = label is not None and _answer_text(label) != example.label
             new = _relabel(example, label) if relabelled else example
             rows.append(new)
             provenance.append(
@@ -73,7 +77,9 @@ def export_dataset(
     version.manifest["annotation"] = {
         "source_version": source.hash,
         "decided_by": dict(Counter(p["decided_by"] for p in provenance)),
-        "relabelled": sum(1 for p in provenance if p["label"] not in (None, p["source_label"])),
+        "relabelled": sum(
+            1 for p in provenance if p["label"] is not None and _answer_text(p["label"]) != p["source_label"]
+        ),
         "agreement": {"alpha": report.alpha.estimate, "low": report.alpha.low, "high": report.alpha.high},
         "gate_passed": report.passed,
         **({"override": override} if override is not None else {}),
@@ -92,12 +98,13 @@ def decide(session: Session, spec: ProjectSpec, dataset_hash: str) -> dict[tuple
     }
     if not items:
         raise TuneloopError(f"no closed items from dataset version {dataset_hash[:12]}: nothing to export")
+    answer = answer_reader(spec)
     votes: dict[int, list[tuple[str, Any, int]]] = defaultdict(list)
     for record in export_records(session, closed_only=True):
         if record.item in items:
-            votes[record.item].append((record.annotator, record.label, record.guideline_version))
+            votes[record.item].append((record.annotator, answer(record.label), record.guideline_version))
     gold: dict[int, Any] = {
-        i: label for i, label in session.execute(select(Adjudication.item_id, Adjudication.label))
+        i: answer(label) for i, label in session.execute(select(Adjudication.item_id, Adjudication.label))
     }
     consensus = _consensus(spec, votes)
     decisions = {}
@@ -119,12 +126,14 @@ def decide(session: Session, spec: ProjectSpec, dataset_hash: str) -> dict[tuple
 
 
 def _consensus(spec: ProjectSpec, votes: dict[int, list[tuple[str, Any, int]]]) -> dict[int, tuple[Any, str]]:
+    multilabel = spec.objective.task == "multilabel"
     matrix = ReliabilityMatrix.from_records(
         [(item, annotator, label) for item, answers in votes.items() for annotator, label, _ in answers],
-        labels=spec.label_names,
+        labels=None if multilabel else spec.label_names,
     )
+    in_order = answer_reader(spec)  # the per-label results come sorted by name
     out: dict[int, tuple[Any, str]] = {}
-    for vote in majority_vote(matrix):
+    for vote in majority_set(matrix) if multilabel else majority_vote(matrix):
         unanimous = vote.votes == vote.n_ratings
         how = (
             "unanimous"
@@ -133,18 +142,30 @@ def _consensus(spec: ProjectSpec, votes: dict[int, list[tuple[str, Any, int]]]) 
             if vote.label is not None
             else "tie: awaiting adjudication"
         )
-        out[int(vote.unit)] = (vote.label, how)  # type: ignore[call-overload]
+        label = in_order(vote.label) if multilabel and vote.label is not None else vote.label
+        out[int(vote.unit)] = (label, how)  # type: ignore[call-overload]
     if spec.annotation.consensus == "dawid_skene":
-        model = dawid_skene(matrix)
-        for unit, label in zip(model.units, model.label, strict=True):
+        if multilabel:
+            model = dawid_skene_sets(matrix)
+        else:
+            estimate = dawid_skene(matrix)
+            model = dict(zip(estimate.units, estimate.label, strict=True))
+        for unit, label in model.items():
             if out[int(unit)][1] != "unanimous" and label is not None:  # type: ignore[call-overload]
-                out[int(unit)] = (label, "dawid_skene")  # type: ignore[call-overload]
+                out[int(unit)] = (in_order(label) if multilabel else label, "dawid_skene")  # type: ignore[call-overload]
     return out
 
 
-def _relabel(example: Example, label: str) -> Example:
-    messages = [*example.messages[:-1], {"role": "assistant", "content": label}]
-    return replace(example, messages=messages, label=label, id="")
+def _answer_text(label: Any) -> str:
+    """A decided label as the row's answer text: a label set as its canonical answer."""
+    return canonical_answer(tuple(label)) if isinstance(label, tuple | list) else str(label)
+
+
+def _relabel(example: Example, label: Any) -> Example:
+    text = _answer_text(label)
+    labels = tuple(label) if example.labels is not None else None
+    messages = [*example.messages[:-1], {"role": "assistant", "content": text}]
+    return replace(example, messages=messages, label=text, labels=labels, id="")
 
 
 def _blocked(report: AgreementReport) -> str:

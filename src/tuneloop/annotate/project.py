@@ -29,13 +29,11 @@ from tuneloop.annotate.store.names import normal_name
 from tuneloop.data.prepare import prepare_dataset
 from tuneloop.data.version import MANIFEST, DatasetVersion
 from tuneloop.errors import TuneloopError
-from tuneloop.spec import ProjectSpec, refuse_multilabel
+from tuneloop.spec import ProjectSpec
 
 
 def project_store(spec: ProjectSpec) -> Store:
-    """The project's store; every annotation command and the web app open it here, so a
-    multilabel project is refused in one place until its answers can be stored."""
-    refuse_multilabel(spec.objective.task, "annotation")
+    """The project's store; every annotation command and the web app open it here."""
     return open_store(spec.store_url)
 
 
@@ -55,12 +53,24 @@ def find_user(session: Session, name: str) -> User:
 
 
 def task_schema(session: Session, spec: ProjectSpec, by: User) -> LabelSchema:
-    """The single-label schema of the spec's labels (a new one when the labels changed)."""
+    """The schema of the spec's labels: single_label, or multi_label with the spec's bounds for a
+    multilabel task (a new schema when the labels or bounds changed)."""
     labels = spec.label_names
+    multilabel = spec.objective.task == "multilabel"
+    kind, bounds = ("multi_label", spec.label_bounds) if multilabel else ("single_label", None)
+    dispute = spec.annotation.dispute_masi
     for schema in session.scalars(select(LabelSchema).where(LabelSchema.name == spec.objective.name)):
-        if schema.labels == labels:
+        stored = (schema.min_labels, schema.max_labels) if multilabel else None
+        if (
+            schema.labels == labels
+            and schema.kind == kind
+            and stored == bounds
+            and schema.dispute_masi == dispute
+        ):
             return schema
-    return add_label_schema(session, spec.objective.name, "single_label", labels, by=by)
+    return add_label_schema(
+        session, spec.objective.name, kind, labels, bounds=bounds, dispute_masi=dispute, by=by
+    )
 
 
 def publish_spec_guidelines(session: Session, spec: ProjectSpec, by: User) -> GuidelineVersion:

@@ -8,7 +8,10 @@ every report that shows them says so.
 Each one answers from the item's recorded label with its own reliability. A wrong answer is not
 uniform noise: with probability `CONFUSABLE_SHARE` it is one of the labels closest to the true one
 (TF-IDF similarity of the labels' names and descriptions, e.g. `card_arrival` and
-`card_delivery_estimate`), the way people err on similar intents; otherwise any other label. A
+`card_delivery_estimate`), the way people err on similar intents; otherwise any other label. On a
+multilabel item each true label is judged alone: kept with the person's reliability, else swapped
+for one of its close labels or left out; and with half the error rate a close label of a true one
+is added besides, so answers differ by a label or two, as people's sets do. A
 simulated expert (reliability `EXPERT_RELIABILITY`, role reviewer, never one of the annotators)
 adjudicates the disputed items.
 """
@@ -62,8 +65,32 @@ class Confuser:
             for i, label in enumerate(self.labels)
         }
         self.rng = np.random.default_rng(seed)
+        self.bounds = spec.label_bounds
 
-    def answer(self, truth: str, reliability: float) -> str:
+    def answer(self, truth: str | tuple[str, ...], reliability: float) -> str | list[str]:
+        """One answer to an item whose recorded answer is `truth` (a label, or a label set)."""
+        if isinstance(truth, tuple):
+            return self.answer_set(truth, reliability)
+        return self.answer_one(truth, reliability)
+
+    def answer_set(self, truth: tuple[str, ...], reliability: float) -> list[str]:
+        """A label set near `truth`, within the spec's bounds, in schema order."""
+        given: set[str] = set()
+        for label in truth:
+            if self.rng.random() < reliability:
+                given.add(label)
+            elif self.rng.random() < CONFUSABLE_SHARE / 2:
+                given.add(str(self.rng.choice(self.neighbours[label])))
+        if truth and self.rng.random() < (1 - reliability) / 2:
+            given.add(str(self.rng.choice(self.neighbours[str(self.rng.choice(truth))])))
+        low, high = self.bounds
+        for label in [*truth, *self.labels]:  # too few: the truth first, then any label
+            if len(given) >= low:
+                break
+            given.add(label)
+        return [label for label in self.labels if label in given][:high]
+
+    def answer_one(self, truth: str, reliability: float) -> str:
         if self.rng.random() < reliability:
             return truth
         if self.rng.random() < CONFUSABLE_SHARE:
@@ -128,10 +155,13 @@ def simulated_user(session: Any, name: str, role: str) -> User:
     return user
 
 
-def _truth(version: DatasetVersion) -> dict[str, str]:
-    """The recorded label of every row, by the item key the store gives it."""
+def _truth(version: DatasetVersion) -> dict[str, str | tuple[str, ...]]:
+    """The recorded label (a multilabel row: its label set) of every row, by the item key the
+    store gives it."""
     return {
-        f"dataset:{version.hash}:{part}:{row}": example.label
+        f"dataset:{version.hash}:{part}:{row}": example.labels
+        if example.labels is not None
+        else example.label
         for part in ("train", "validation", "test")
         for row, example in enumerate(version.split(part))
         if example.label is not None

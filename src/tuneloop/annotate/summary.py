@@ -7,10 +7,15 @@ of annotators, and the label pairs people split on most, with example texts. The
 `drivers` names the labels and annotators that pull agreement down.
 
 Only closed items count: an open item's answers are still blind to each other and incomplete.
+
+A multilabel answer is a set, so there the overall alpha compares whole sets by the MASI distance
+(`level: masi`), each label's alpha is that of its own present/absent decision, and the figures per
+annotator, per pair and the confused pairs compare exact sets (written as the canonical answer).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -18,14 +23,17 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tuneloop.annotate.alpha import MASI
 from tuneloop.annotate.bootstrap import ConfidenceInterval, bootstrap_alpha
 from tuneloop.annotate.confusions import confused_pairs
 from tuneloop.annotate.per_annotator import agreement_per_annotator, pairwise_agreement
+from tuneloop.annotate.per_label import members, presence
 from tuneloop.annotate.reliability import ReliabilityMatrix
 from tuneloop.annotate.store import export_records
 from tuneloop.annotate.store.models import Adjudication, Item
 from tuneloop.annotate.store.repository import latest_guidelines
 from tuneloop.errors import TuneloopError
+from tuneloop.label_text import canonical_answer
 from tuneloop.spec import ProjectSpec
 from tuneloop.verdict import Verdict
 
@@ -61,6 +69,7 @@ class AgreementReport:
     per_annotator: list[dict[str, Any]]
     pairs: dict[str, Any]
     confused: list[dict[str, Any]]
+    level: str = "nominal"  # of the overall alpha: masi over the label sets of a multilabel task
     gate: list[Verdict] = field(default_factory=list)
 
     @property
@@ -94,22 +103,25 @@ def agreement_report(session: Session, spec: ProjectSpec, seed: int = 0) -> Agre
     if not records:
         raise TuneloopError("no closed items yet: agreement needs items every annotator has answered")
     texts: dict[Any, str] = {item: text for item, text in session.execute(select(Item.id, Item.text))}
-    matrix = ReliabilityMatrix.from_records(
-        [(r.item, r.annotator, r.label) for r in records], labels=spec.label_names
-    )
-    gold = _gold(session, matrix)
+    answer = answer_reader(spec)
+    ratings = [(r.item, r.annotator, answer(r.label)) for r in records]
+    gold = {item: answer(label) for item, label in _gold(session, {r.item for r in records})}
+    multilabel = spec.objective.task == "multilabel"
+    labels = sorted({*(r[2] for r in ratings), *gold.values()}) if multilabel else spec.label_names
+    matrix = ReliabilityMatrix.from_records(ratings, labels=labels)
     per_annotator = agreement_per_annotator(matrix, gold=matrix.gold_vector(gold) if gold else None)
     pairs = pairwise_agreement(matrix)
+    level = MASI if multilabel else "nominal"
     report = AgreementReport(
         items=len(matrix.units),
         annotators=[str(c) for c in matrix.coders],
         ratings=len(records),
         guideline_version=(g.version if (g := latest_guidelines(session)) else None),
-        alpha=Interval.of("alpha", bootstrap_alpha(matrix, n_boot=BOOTSTRAP, seed=seed)),
+        alpha=Interval.of("alpha", bootstrap_alpha(matrix, level, n_boot=BOOTSTRAP, seed=seed)),
         per_label=[
             _binary_alpha(matrix, label, [label], seed)
             for label in spec.label_names
-            if label in _used(matrix)
+            if label in members(matrix)
         ],
         per_group=[
             _binary_alpha(matrix, name, labels, seed) for name, labels in spec.annotation.label_groups.items()
@@ -123,42 +135,48 @@ def agreement_report(session: Session, spec: ProjectSpec, seed: int = 0) -> Agre
         },
         confused=[
             {
-                "labels": list(pair.labels),
+                "labels": [_shown(label) for label in pair.labels],
                 "units": pair.units,
                 "examples": [texts[unit] for unit in pair.examples],
             }
             for pair in confused_pairs(matrix, top=CONFUSED_LISTED)
         ],
+        level=level,
     )
     report.gate = agreement_verdicts(spec, report)
     return report
 
 
-def _used(matrix: ReliabilityMatrix) -> set[Any]:
-    codes = np.unique(matrix.values[~np.isnan(matrix.values)]).astype(int)
-    return {matrix.label(code) for code in codes}
+def answer_reader(spec: ProjectSpec) -> Callable[[Any], Any]:
+    """How a stored answer is rated: a label as it is, or a label set as a tuple in schema order
+    (one value per distinct set, so exact-set figures and the MASI distance see sets)."""
+    if spec.objective.task != "multilabel":
+        return lambda label: label
+    names = spec.label_names
+    return lambda label: tuple(name for name in names if name in set(label))
+
+
+def _shown(label: Any) -> Any:
+    return canonical_answer(label) if isinstance(label, tuple) else label
 
 
 def _binary_alpha(matrix: ReliabilityMatrix, name: str, labels: list[str], seed: int) -> Interval:
     """Alpha of "one of `labels`" against the rest: do people agree on when this label applies?"""
-    assert matrix.labels is not None
-    codes = [matrix.labels.index(label) for label in labels if label in matrix.labels]
-    binary = np.where(np.isnan(matrix.values), np.nan, np.isin(matrix.values, codes).astype(float))
-    given = int(np.isin(matrix.values, codes).sum())
-    if given == 0 or np.nanmin(binary) == np.nanmax(binary):
+    binary = presence(matrix, labels)
+    given = int(np.nansum(binary.values))
+    if given == 0 or np.nanmin(binary.values) == np.nanmax(binary.values):
         return Interval(name, float("nan"), float("nan"), float("nan"), given)
-    ci = bootstrap_alpha(ReliabilityMatrix(binary, matrix.coders, matrix.units), n_boot=BOOTSTRAP, seed=seed)
+    ci = bootstrap_alpha(binary, n_boot=BOOTSTRAP, seed=seed)
     return Interval.of(name, ci, given)
 
 
-def _gold(session: Session, matrix: ReliabilityMatrix) -> dict[Any, Any]:
-    """Adjudicated labels of the matrix's items: what each annotator is measured against."""
-    units = set(matrix.units)
-    return {
-        item: label
+def _gold(session: Session, units: set[Any]) -> list[tuple[Any, Any]]:
+    """Adjudicated labels of the rated items: what each annotator is measured against."""
+    return [
+        (item, label)
         for item, label in session.execute(select(Adjudication.item_id, Adjudication.label))
         if item in units
-    }
+    ]
 
 
 def agreement_verdicts(spec: ProjectSpec, report: AgreementReport) -> list[Verdict]:

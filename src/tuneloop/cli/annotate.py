@@ -14,6 +14,7 @@ import typer
 
 from tuneloop.cli.support import JsonOpt, ProjectArg, emit, guarded, out
 from tuneloop.errors import CheckFailed, TuneloopError
+from tuneloop.label_text import NO_LABELS
 
 annotate_app = typer.Typer(
     no_args_is_help=True, help="Annotate with standards: import, agree, adjudicate, export."
@@ -229,8 +230,9 @@ def guidelines_text(version: int | None) -> str:
 
 def _print_agreement(report: Any) -> None:
     a = report.alpha
+    over_sets = " over label sets (MASI distance)" if report.level == "masi" else ""
     out.print(
-        f"alpha {a.estimate:.3f} (95% CI {a.low:.3f} to {a.high:.3f}) over {report.items} items, "
+        f"alpha{over_sets} {a.estimate:.3f} (95% CI {a.low:.3f} to {a.high:.3f}) over {report.items} items, "
         f"{len(report.annotators)} annotators, {guidelines_text(report.guideline_version)}",
         highlight=False,
     )
@@ -289,7 +291,8 @@ def annotate_adjudicate(
         else:
             if label is None:
                 raise TuneloopError("--label: the gold label of the item")
-            decision = adjudicate(session, expert, get(session, Item, item), label, note)
+            disputed = get(session, Item, item)
+            decision = adjudicate(session, expert, disputed, _gold_answer(disputed, label), note)
             payload = {"item": item, "label": decision.label, "adjudicator": expert.name, "note": note}
     if json_out:
         emit(payload)
@@ -302,6 +305,15 @@ def annotate_adjudicate(
         out.print(
             f"item {item}: gold label {payload['label']} set by {payload['adjudicator']}", highlight=False
         )
+
+
+def _gold_answer(item: Any, label: str) -> Any:
+    """`--label` as the item takes it: for a multi_label item the labels separated by commas
+    (`none` for no label), else the one label; the store checks it."""
+    if item.label_schema.kind != "multi_label":
+        return label
+    names = [name.strip() for name in label.split(",") if name.strip()]
+    return [] if names == [NO_LABELS] else names
 
 
 @annotate_app.command("export")
@@ -361,9 +373,27 @@ def _export_file(spec: Any, path: Path, file_format: str, json_out: bool) -> Non
     with project_store(spec).begin() as session:
         if file_format == "label-studio":
             written = {"tasks": export_label_studio(session, path)}
+            written |= _label_studio_config(session, spec, path)
         else:
             written = {"users": export_argilla(session, path)}
     if json_out:
         emit({"path": str(path), "format": file_format, **written})
     else:
-        out.print(f"wrote {path} for {file_format}", highlight=False)
+        config = f" and its labelling config {written['config']}" if "config" in written else ""
+        out.print(f"wrote {path}{config} for {file_format}", highlight=False)
+
+
+def _label_studio_config(session: Any, spec: Any, path: Path) -> dict[str, str]:
+    """The project's labelling config beside a Label Studio export (`<Choices choice="multiple">`
+    for a multilabel project), so a Label Studio project made from it reads the labels back."""
+    from sqlalchemy import select
+
+    from tuneloop.annotate.interop import label_studio_config
+    from tuneloop.annotate.store.models import LabelSchema
+
+    schema = session.scalar(select(LabelSchema).where(LabelSchema.name == spec.objective.name))
+    if schema is None or schema.kind not in ("single_label", "multi_label"):
+        return {}
+    config = path.with_name(f"{path.stem}.label-config.xml")
+    config.write_text(label_studio_config(schema), encoding="utf-8")
+    return {"config": str(config)}

@@ -3,9 +3,11 @@
 Shown when the project's store holds closed items: alpha with its interval and the gate verdicts,
 alpha per label with intervals (a plot: the labels people apply least consistently are where the
 guidelines need work), an annotator x annotator kappa heatmap, the most-confused label pairs with
-example texts, and the guideline version. It reflects the store when the report is built, read
-from a snapshot (`Store.read`) so that annotators working meanwhile never wait for it. A missing
-SQLite file is not created just to find it empty.
+example texts, and the guideline version. For a multilabel project the alpha is over whole label
+sets (MASI distance), and a table lists each label's present/absent alpha, lowest first. It
+reflects the store when the report is built, read from a snapshot (`Store.read`) so that
+annotators working meanwhile never wait for it. A missing SQLite file is not created just to find
+it empty.
 """
 
 from __future__ import annotations
@@ -53,6 +55,9 @@ def annotation_section(spec: ProjectSpec, opened: Store | None = None) -> dict[s
         "simulated": simulated,
         "label_plot": plots.label_agreement(
             [(i["name"], i["estimate"], i["low"], i["high"]) for i in data["per_label"]]
+        ),
+        "label_table": sorted(
+            data["per_label"], key=lambda i: (i["estimate"] is None, i["estimate"] or 0.0, i["name"])
         ),
         "pairs_plot": plots.annotator_heatmap(
             data["pairs"]["annotators"], np.array(report.pairs["kappa"], dtype=float)

@@ -34,6 +34,10 @@ class AnnotationSpec(Strict):
     consensus: Literal["majority", "dawid_skene"] = "majority"
     gate: AgreementGate = Field(default_factory=AgreementGate)
     label_groups: dict[str, list[str]] = Field(default_factory=dict)
+    # multilabel only: answers that differ go to adjudication when two of them are further apart
+    # than this MASI distance (or a label ties); closer ones are decided per label. None: any
+    # difference goes to adjudication.
+    dispute_masi: float | None = Field(default=None, ge=0, le=1)
 
     @model_validator(mode="after")
     def _groups_are_not_empty(self) -> AnnotationSpec:

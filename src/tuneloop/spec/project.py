@@ -151,6 +151,11 @@ class ProjectSpec(Strict):
             unknown = [label for label in labels if label not in known]
             if unknown:
                 raise ValueError(f"label_groups.{group}: not labels of the spec: {', '.join(unknown)}")
+        objective = info.data.get("objective")
+        if annotation.dispute_masi is not None and objective is not None and objective.task != "multilabel":
+            raise ValueError(
+                f"dispute_masi compares label sets: it applies to task: multilabel, not {objective.task}"
+            )
         return annotation
 
     @field_validator("data")

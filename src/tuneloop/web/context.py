@@ -26,13 +26,22 @@ from tuneloop.annotate.store.models import MAX_ID, User
 from tuneloop.annotate.store.names import NAME_MAX
 from tuneloop.annotate.store.users import CAN_ADJUDICATE, CAN_ANNOTATE, CAN_REVIEW, require_role
 from tuneloop.errors import TuneloopError
+from tuneloop.label_text import canonical_answer
 from tuneloop.spec import ProjectSpec
 from tuneloop.web.markdown import render_markdown
 from tuneloop.web.security import csrf_token
 
+
+def shown_answer(label: Any) -> Any:
+    """A stored answer as people read it: a label set (a list) as its canonical answer text."""
+    return canonical_answer(tuple(label)) if isinstance(label, list) else label
+
+
 templates = Jinja2Templates(directory=str(FilePath(__file__).with_name("templates")))
 templates.env.filters["markdown"] = render_markdown
+templates.env.filters["answer"] = shown_answer
 templates.env.globals["NAME_MAX"] = NAME_MAX  # the login form takes the names the store accepts
+
 
 NAV = (
     ("/annotate", "Annotate", CAN_ANNOTATE),

@@ -4,6 +4,8 @@ Each page carries a fresh `request_id` for its submission, so a resent form (a d
 retry after a dropped connection) records one answer, not two. A model output sampled for review
 (`output_review` item, from `tuneloop review sample`) gets the review form instead of the labels:
 a rating 1-5, correct or not, and an optional corrected output; the store checks the answer.
+A multi_label item gets checkboxes: each label's key toggles it (digits, then letters that no
+other command uses, `MULTI_KEYS`), Enter submits the ticked set, and the store checks its bounds.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from tuneloop.annotate.store import (
     undo_last,
 )
 from tuneloop.annotate.store.assign import suggestion_for, undoable
-from tuneloop.annotate.store.models import OUTPUT_REVIEW
+from tuneloop.annotate.store.models import MULTI_LABEL, OUTPUT_REVIEW
 from tuneloop.annotate.store.progress import day_progress
 from tuneloop.annotate.store.users import CAN_ANNOTATE
 from tuneloop.annotate.store.visibility import item_for
@@ -32,6 +34,14 @@ from tuneloop.web.context import FormId, PathId, render, signed_in, web
 
 router = APIRouter()
 ANNOTATE = (CAN_ANNOTATE, "annotate")
+SINGLE_KEYS = "123456789"
+MULTI_KEYS = "123456789abcdefghijklmopqrtvwxz"  # not n, s, u, y: verdicts, skip and undo keep theirs
+
+
+def label_keys(kind: str, labels: list[str]) -> list[str]:
+    """The key of each label on the page, "" past the last key (found with `/` instead)."""
+    keys = MULTI_KEYS if kind == MULTI_LABEL else SINGLE_KEYS
+    return [keys[i] if i < len(keys) else "" for i in range(len(labels))]
 
 
 @router.get("/annotate")
@@ -40,10 +50,15 @@ def queue(request: Request) -> Response:
     spec = web(request).spec
     with signed_in(request, *ANNOTATE) as (session, user):
         item = claim_next(session, user, route_by_skill=spec.annotation.route_by_skill)
+        schema = item.label_schema if item is not None else None
+        labels = schema.labels if schema is not None else []
         page: dict[str, Any] = {
             "item": item,
-            "labels": item.label_schema.labels if item is not None else [],
-            "reviewing": item is not None and item.label_schema.kind == OUTPUT_REVIEW,
+            "labels": labels,
+            "keys": label_keys(schema.kind, labels) if schema is not None else [],
+            "multi": schema is not None and schema.kind == MULTI_LABEL,
+            "bounds": (schema.min_labels, schema.max_labels) if schema is not None else (None, None),
+            "reviewing": schema is not None and schema.kind == OUTPUT_REVIEW,
             "suggestion": suggestion_for(item, spec.annotation.suggestions) if item is not None else None,
             "guidelines": current_guidelines(session),
             "progress": day_progress(session, user),
@@ -58,6 +73,7 @@ def submit_answer(
     item_id: FormId,
     request_id: Annotated[str, Form(min_length=8, max_length=64)],
     label: Annotated[str | None, Form(max_length=500)] = None,
+    labels: Annotated[list[str] | None, Form()] = None,
     rating: Annotated[int | None, Form()] = None,
     correct: Annotated[str | None, Form(max_length=3)] = None,
     corrected: Annotated[str | None, Form(max_length=5000)] = None,
@@ -65,7 +81,9 @@ def submit_answer(
     with signed_in(request, *ANNOTATE) as (session, user):
         item = item_for(session, user, item_id)
         answer: Any = label
-        if item.label_schema.kind == OUTPUT_REVIEW:  # the store's check_label says what is missing
+        if item.label_schema.kind == MULTI_LABEL:  # no box ticked sends no field: the empty set
+            answer = labels or []
+        elif item.label_schema.kind == OUTPUT_REVIEW:  # the store's check_label says what is missing
             verdict = {"yes": True, "no": False}.get(correct or "", correct)
             answer = {"rating": rating, "correct": verdict, "corrected": (corrected or "").strip() or None}
         submit(

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from tuneloop.annotate.store import annotations_visible_to, claim_next, skip, submit, undo_last
+from tuneloop.annotate.store.models import Item
 from tuneloop.annotate.store.users import CAN_ANNOTATE
 from tuneloop.annotate.store.visibility import item_for
 from tuneloop.web.context import BodyId, PathId, signed_in, web
@@ -42,10 +43,22 @@ def next_item(request: Request) -> dict[str, Any]:
     spec = web(request).spec
     with signed_in(request, *ANNOTATE) as (session, user):
         item = claim_next(session, user, route_by_skill=spec.annotation.route_by_skill)
-        found = (
-            None if item is None else {"id": item.id, "text": item.text, "labels": item.label_schema.labels}
-        )
+        found = None if item is None else _shown(item)
     return {"item": found, "csrf_token": csrf_token(web(request).secret, request.state.session_token)}
+
+
+def _shown(item: Item) -> dict[str, Any]:
+    """An item as a client needs it: a multi_label item takes a list of `min_labels` to
+    `max_labels` labels (None: unbounded)."""
+    schema = item.label_schema
+    return {
+        "id": item.id,
+        "text": item.text,
+        "labels": schema.labels,
+        "kind": schema.kind,
+        "min_labels": schema.min_labels,
+        "max_labels": schema.max_labels,
+    }
 
 
 @router.post("/submit")

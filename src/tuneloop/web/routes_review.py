@@ -1,17 +1,18 @@
 """The reviewer's queue (accept, or correct with a reason) and the adjudication queue (the
 disagreeing answers side by side, then the gold label with a note). The services refuse a
-reviewer's own items; these routes only show the queues and pass the choice on."""
+reviewer's own items; these routes only show the queues and pass the choice on: one label, or for a
+multi_label item the selected set."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from tuneloop.annotate.store import adjudicate, disagreements, items_needing_review, review
-from tuneloop.annotate.store.models import Annotation, Item
+from tuneloop.annotate.store.models import MULTI_LABEL, Annotation, Item
 from tuneloop.annotate.store.repository import current_annotations, get
 from tuneloop.annotate.store.review import unreviewed_answers
 from tuneloop.annotate.store.users import CAN_ADJUDICATE, CAN_REVIEW
@@ -35,10 +36,13 @@ def review_answer(
     annotation_id: PathId,
     verdict: Annotated[Literal["accept", "correct"], Form()],
     label: Annotated[str | None, Form(max_length=500)] = None,
+    labels: Annotated[list[str] | None, Form()] = None,
     reason: Annotated[str | None, Form(max_length=2000)] = None,
 ) -> Response:
     with signed_in(request, CAN_REVIEW, "review") as (session, user):
-        review(session, user, get(session, Annotation, annotation_id), verdict, label=label, reason=reason)
+        answer = get(session, Annotation, annotation_id)
+        corrected = _answer(answer.item, label, labels) if verdict == "correct" else label
+        review(session, user, answer, verdict, label=corrected, reason=reason)
     return RedirectResponse("/review", status_code=303)
 
 
@@ -55,9 +59,17 @@ def adjudication_queue(request: Request) -> Response:
 def adjudicate_item(
     request: Request,
     item_id: PathId,
-    label: Annotated[str, Form(max_length=500)],
+    label: Annotated[str | None, Form(max_length=500)] = None,
+    labels: Annotated[list[str] | None, Form()] = None,
     note: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
     with signed_in(request, CAN_ADJUDICATE, "adjudicate") as (session, user):
-        adjudicate(session, user, get(session, Item, item_id), label, note)
+        item = get(session, Item, item_id)
+        adjudicate(session, user, item, _answer(item, label, labels), note)
     return RedirectResponse("/adjudicate", status_code=303)
+
+
+def _answer(item: Item, label: str | None, labels: list[str] | None) -> Any:
+    """The form's answer: the selected set of a multi_label item (none selected: the empty set),
+    else the one label; the store checks it."""
+    return (labels or []) if item.label_schema.kind == MULTI_LABEL else label

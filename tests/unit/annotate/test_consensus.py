@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 
 from tuneloop.annotate.confusions import ConfusedPair, confused_pairs
-from tuneloop.annotate.consensus import MajorityLabel, dawid_skene, majority_vote
+from tuneloop.annotate.consensus import (
+    MajorityLabel,
+    dawid_skene,
+    dawid_skene_sets,
+    majority_set,
+    majority_vote,
+)
 from tuneloop.annotate.reliability import AgreementError, ReliabilityMatrix
 
 N = None
@@ -145,3 +151,41 @@ def test_confused_pairs_counts_units_and_gives_examples() -> None:
     assert all(p.units == 1 and p.examples == ("t3",) for p in pairs[1:])
     assert confused_pairs(matrix, top=1) == [ConfusedPair(("card", "refund"), 3, 4, ("t1", "t2", "t3"))]
     assert confused_pairs([[1, 2], [1, 2]]) == []
+
+
+def test_majority_set_keeps_the_labels_more_than_half_gave() -> None:
+    sets = ReliabilityMatrix.from_records(
+        [
+            (1, "x", ("a", "b")),
+            (1, "y", ("a",)),
+            (1, "z", ("a", "b")),  # b by 2 of 3: in
+            (2, "x", ("a",)),
+            (2, "y", ("b",)),  # a and b each by half: a tie
+            (3, "x", ()),
+            (3, "y", ()),
+            (3, "z", ("c",)),  # c by 1 of 3: out, the empty set
+        ]
+    )
+    one, two, three = majority_set(sets)
+    assert one.label == ("a", "b") and one.votes == 2 and one.n_ratings == 3
+    assert two.label is None and two.tied == ("a", "b")
+    assert three.label == () and three.votes == 2
+    (empty,) = majority_set(ReliabilityMatrix.from_records([(1, "x", ()), (1, "y", ())]))
+    assert empty.label == () and empty.votes == 2
+
+
+def test_dawid_skene_per_label_weighs_careful_annotators_where_majority_ties() -> None:
+    # Two careful and two careless annotators: majority ties 2-2 on many labels; Dawid-Skene,
+    # per label, trusts the careful pair.
+    rng = np.random.default_rng(0)
+    truth = [tuple(label for label in "abc" if rng.random() < 0.4) for _ in range(200)]
+    records = []
+    for unit, labels in enumerate(truth):
+        for coder, flip in (("good", 0.03), ("fair", 0.08), ("bad", 0.35), ("worse", 0.4)):
+            answer = tuple(label for label in "abc" if (label in labels) != (rng.random() < flip))
+            records.append((unit, coder, answer))
+    matrix = ReliabilityMatrix.from_records(records)
+    decided = dawid_skene_sets(matrix)
+    right = sum(decided[unit] == labels for unit, labels in enumerate(truth))
+    majority = sum(v.label == labels for v, labels in zip(majority_set(matrix), truth, strict=True))
+    assert right >= 160 and majority < 100

@@ -8,6 +8,7 @@ import pytest
 
 from tests.unit.annotate.ratings import N
 from tuneloop.annotate.per_label import alpha_per_label
+from tuneloop.annotate.reliability import ReliabilityMatrix
 
 
 def test_alpha_per_label() -> None:
@@ -19,3 +20,18 @@ def test_alpha_per_label() -> None:
     binary = np.where(np.isnan(data), np.nan, data == 2)
     expected = krippendorff.alpha(reliability_data=binary, level_of_measurement="nominal")
     assert rows[2].alpha == pytest.approx(expected)
+
+
+def test_alpha_per_label_of_label_sets_is_alpha_of_each_presence() -> None:
+    sets = [
+        [("a", "b"), ("a",), (), ("b", "c")],
+        [("a",), ("a",), ("c",), ("b", "c")],
+        [("a", "b"), N, (), ("c",)],
+    ]
+    rows = {row.label: row for row in alpha_per_label(ReliabilityMatrix.from_array(sets))}
+    assert set(rows) == {"a", "b", "c"}
+    for label in "abc":
+        binary = [[np.nan if s is None else float(label in s) for s in coder] for coder in sets]
+        expected = krippendorff.alpha(reliability_data=binary, level_of_measurement="nominal")
+        assert rows[label].alpha == pytest.approx(expected, abs=1e-12)
+    assert rows["a"].n_ratings == 5 and rows["c"].n_ratings == 4

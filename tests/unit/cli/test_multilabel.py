@@ -1,16 +1,24 @@
 """The NLU++ banking example end to end as far as multi-label goes today: `init` copies it, `check`
-shows its label balance, and every stage that cannot score or store label sets yet refuses it
-with one clear error (exit 2) instead of crashing or mis-scoring."""
+shows its label balance, simulated annotators label sets whose agreement and export work, and
+every stage that cannot score label sets yet refuses it with one clear error (exit 2) instead of
+crashing or mis-scoring."""
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import orjson
 import pytest
+from jinja2 import Environment
 from typer.testing import CliRunner
 
 from tuneloop.cli import app
+from tuneloop.cli.annotate import _gold_answer
+from tuneloop.data.version import DatasetVersion
+from tuneloop.report.annotation import annotation_section
 from tuneloop.spec import load_spec
 from tuneloop.task_card import TaskCard
 
@@ -67,11 +75,61 @@ def test_run_refuses_before_it_starts_a_run(project: Path) -> None:
     assert not list((project / "runs").glob("run-*"))  # (check keeps its tokenizer under runs/)
 
 
-def test_annotation_refuses_a_multilabel_project(project: Path) -> None:
-    result = runner.invoke(app, ["annotate", "status", str(project)])
-    assert result.exit_code == 2
-    assert "multi-label annotation is not built yet (issue 15)" in result.output
-    assert not (project / "annotations.db").exists()
+def test_annotation_of_label_sets_simulated_agreed_on_and_exported(project: Path, tmp_path: Path) -> None:
+    simulated = runner.invoke(
+        app, ["annotate", "simulate", str(project), "--items", "40", "--annotators", "3", "--json"]
+    )
+    assert simulated.exit_code == 0, simulated.output
+    assert orjson.loads(simulated.stdout)["closed"] >= 40
+    result = runner.invoke(app, ["annotate", "agreement", str(project), "--json"])
+    report = orjson.loads(result.stdout)
+    assert report["level"] == "masi" and 0.3 < report["alpha"]["estimate"] < 1
+    assert report["alpha"]["low"] <= report["alpha"]["estimate"] <= report["alpha"]["high"]
+    names = set(load_spec(project).label_names)
+    assert report["per_label"] and {i["name"] for i in report["per_label"]} <= names
+    assert all(", " in p["labels"][0] or p["labels"][0] in names | {"none"} for p in report["confused"])
+    section = annotation_section(load_spec(project))
+    assert section is not None
+    shown = [i["estimate"] for i in section["label_table"] if i["estimate"] is not None]
+    assert shown == sorted(shown)  # lowest first
+    html = _annotation_html(section)
+    assert "alpha over whole label sets (MASI distance)" in html and 'id="label-alpha"' in html
+    ls_file = tmp_path / "ls.json"
+    to_ls = runner.invoke(
+        app, ["annotate", "export", str(project), "--format", "label-studio", "--out", str(ls_file)]
+    )
+    assert to_ls.exit_code == 0, to_ls.output
+    assert 'choice="multiple"' in (tmp_path / "ls.label-config.xml").read_text()
+    out = tmp_path / "annotated"
+    exported = runner.invoke(
+        app, ["annotate", "export", str(project), "--out", str(out), "--override", "demo"]
+    )
+    assert exported.exit_code == 0, exported.output
+    provenance = [orjson.loads(line) for line in (out / "label_provenance.jsonl").read_bytes().splitlines()]
+    decided = [p for p in provenance if p["label"] is not None]
+    assert decided and all(isinstance(p["label"], list) and set(p["label"]) <= names for p in decided)
+    train = DatasetVersion.load(out).split("train")
+    for record in decided:
+        row = train[record["row"]] if record["part"] == "train" else None
+        if row is not None:
+            assert row.labels == tuple(record["label"]) and row.label == (
+                ", ".join(record["label"]) or "none"
+            )
+
+
+def test_a_gold_set_is_given_on_the_command_line_separated_by_commas() -> None:
+    multi = SimpleNamespace(label_schema=SimpleNamespace(kind="multi_label"))
+    assert _gold_answer(multi, "why, card ,") == ["why", "card"]
+    assert _gold_answer(multi, "none") == []
+    assert _gold_answer(SimpleNamespace(label_schema=SimpleNamespace(kind="single_label")), "a, b") == "a, b"
+
+
+def _annotation_html(section: dict[str, Any]) -> str:
+    """The report template's annotation section, rendered alone."""
+    text = files("tuneloop.report").joinpath("templates/report.html.j2").read_text()
+    start = text.index('{% if annotation or phases %}<section id="annotation">')
+    end = text.index("</section>{% endif %}", start) + len("</section>{% endif %}")
+    return Environment(autoescape=True).from_string(text[start:end]).render(annotation=section)
 
 
 def test_evaluating_a_multilabel_model_refuses(project: Path, tmp_path: Path) -> None:

@@ -94,3 +94,13 @@ def test_a_monitored_phase_is_refused_until_multilabel_scoring_exists(project: P
         match=r"phase 'task' has eval_every, but multi-label evaluation is not built yet \(issue 15\)",
     ):
         load_spec(project)
+
+
+def test_a_dispute_distance_is_read_and_needs_label_sets(project: Path) -> None:
+    spec = project / "tuneloop.yaml"
+    spec.write_text(spec.read_text() + "\nannotation:\n  dispute_masi: 0.4\n")
+    assert load_spec(project).annotation.dispute_masi == 0.4
+    broken(project, "min_labels: 0", "")
+    broken(project, "task: multilabel", "task: classify")
+    with pytest.raises(SpecError, match=r"^annotation: dispute_masi compares label sets: .* not classify"):
+        load_spec(project)

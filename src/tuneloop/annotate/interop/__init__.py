@@ -12,7 +12,11 @@ What both share (the parsed records, skipping what cannot be read, loading them 
 
 from tuneloop.annotate.interop.argilla import export_argilla, import_argilla
 from tuneloop.annotate.interop.common import ImportReport, InteropError, Skipped
-from tuneloop.annotate.interop.label_studio import export_label_studio, import_label_studio
+from tuneloop.annotate.interop.label_studio import (
+    export_label_studio,
+    import_label_studio,
+    label_studio_config,
+)
 
 __all__ = [
     "ImportReport",
@@ -22,4 +26,5 @@ __all__ = [
     "export_label_studio",
     "import_argilla",
     "import_label_studio",
+    "label_studio_config",
 ]

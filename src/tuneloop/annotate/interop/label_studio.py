@@ -35,23 +35,43 @@ adjudicated item is written as a prediction with `model_version` `tuneloop-adjud
 not as an annotation: the annotations stay the independent judgements agreement is measured on,
 and the adjudicator, who by the store's rules never annotated the item, does not become one of
 its annotators when the file comes back.
+
+`label_studio_config` writes the labelling config such a project needs: `<Choices>` with
+`choice="single"` for `single_label` and `choice="multiple"` for `multi_label` (Label Studio's
+checkboxes, https://labelstud.io/tags/choices), so its answers come back as this module reads them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from html import escape
 from pathlib import Path
 from typing import Any
 
 import orjson
 from sqlalchemy.orm import Session
 
-from tuneloop.annotate.interop.common import ImportReport, items_for_export, load
+from tuneloop.annotate.interop.common import ImportReport, InteropError, items_for_export, load
 from tuneloop.annotate.interop.label_studio_tasks import RESULT_TYPE, SOURCE, read_label_studio
 from tuneloop.annotate.store.items import DEFAULT_OVERLAP
 from tuneloop.annotate.store.models import LabelSchema, User
 
 GOLD_MODEL = "tuneloop-adjudication"
+CHOICE = {"single_label": "single", "multi_label": "multiple"}
+
+
+def label_studio_config(
+    schema: LabelSchema, from_name: str = "label", to_name: str = "text", text_field: str = "text"
+) -> str:
+    """The Label Studio labelling config (XML) of a single_label or multi_label schema."""
+    if schema.kind not in CHOICE:
+        raise InteropError(f"a Label Studio config is written for label choices, not a {schema.kind} schema")
+    choices = "\n".join(f'    <Choice value="{escape(label, quote=True)}"/>' for label in schema.labels)
+    return (
+        f'<View>\n  <Text name="{escape(to_name, quote=True)}" value="${escape(text_field, quote=True)}"/>\n'
+        f'  <Choices name="{escape(from_name, quote=True)}" toName="{escape(to_name, quote=True)}" '
+        f'choice="{CHOICE[schema.kind]}" showInLine="false">\n{choices}\n  </Choices>\n</View>\n'
+    )
 
 
 def import_label_studio(

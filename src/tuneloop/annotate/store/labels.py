@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from sqlalchemy.orm import Session
 
+from tuneloop.annotate.alpha import masi_distance
 from tuneloop.annotate.store.errors import InvalidLabel, StoreError
 from tuneloop.annotate.store.models import OUTPUT_REVIEW, SCHEMA_KINDS, LabelSchema, User
 from tuneloop.annotate.store.repository import audit
@@ -29,23 +30,52 @@ def cut(text: str) -> str:
 
 
 def add_label_schema(
-    session: Session, name: str, kind: str, labels: Sequence[str] = (), *, by: User | None = None
+    session: Session,
+    name: str,
+    kind: str,
+    labels: Sequence[str] = (),
+    *,
+    bounds: tuple[int, int] | None = None,
+    dispute_masi: float | None = None,
+    by: User | None = None,
 ) -> LabelSchema:
     """`labels`: the choices of `single_label` and `multi_label`, the scale of `rating` (e.g. 1..5
     as strings); `free_text_correction` takes any non-empty text and needs none; `output_review`
-    (a person's judgement of a model output, see `check_output_review`) needs none either."""
+    (a person's judgement of a model output, see `check_output_review`) needs none either.
+    `bounds` and `dispute_masi` (multi_label only): how few and how many labels an answer holds,
+    and how far apart differing answers must be to need adjudication (see `sets_disputed`)."""
     if kind not in SCHEMA_KINDS:
         raise StoreError(f"label schema kind {kind!r} is not one of {', '.join(SCHEMA_KINDS)}")
     if kind not in FIXED_FORM and len(set(labels)) < 2:
         raise StoreError(f"a {kind} schema needs at least 2 distinct labels")
-    schema = LabelSchema(name=name, kind=kind, labels=list(labels))
+    low, high = bounds if bounds is not None else (None, None)
+    if bounds is not None and (kind != "multi_label" or not 0 <= bounds[0] <= bounds[1] <= len(labels)):
+        raise StoreError(
+            f"label bounds {bounds} need a multi_label schema and 0 <= min <= max <= {len(labels)} labels"
+        )
+    if dispute_masi is not None and (kind != "multi_label" or not 0 <= dispute_masi <= 1):
+        raise StoreError(f"dispute_masi {dispute_masi} needs a multi_label schema and a distance from 0 to 1")
+    schema = LabelSchema(
+        name=name, kind=kind, labels=list(labels), min_labels=low, max_labels=high, dispute_masi=dispute_masi
+    )
     session.add(schema)
-    audit(session, by, "schema.add", schema, name=name, kind=kind, labels=list(labels))
+    audit(
+        session,
+        by,
+        "schema.add",
+        schema,
+        name=name,
+        kind=kind,
+        labels=list(labels),
+        bounds=bounds,
+        dispute_masi=dispute_masi,
+    )
     return schema
 
 
 def check_label(schema: LabelSchema, label: Any) -> Any:
-    """The label in its stored form (multi-label sorted), or `InvalidLabel` saying what fits."""
+    """The label in its stored form (a multi-label set as a list in schema order), or
+    `InvalidLabel` saying what fits."""
     allowed = ", ".join(schema.labels)
     if schema.kind in ("single_label", "rating"):
         value = str(label) if schema.kind == "rating" and isinstance(label, int) else label
@@ -53,17 +83,31 @@ def check_label(schema: LabelSchema, label: Any) -> Any:
             raise InvalidLabel(f"{shown(label)} is not one of the {schema.kind} labels: {allowed}")
         return value
     if schema.kind == "multi_label":
-        if not isinstance(label, list | tuple) or not all(isinstance(v, str) for v in label):
-            raise InvalidLabel(f"a multi_label answer is a list of labels, not {shown(label)}")
-        unknown = sorted(set(label) - set(schema.labels))
-        if unknown:
-            raise InvalidLabel(f"{cut(', '.join(unknown))} not among the labels: {allowed}")
-        return sorted(set(label))
+        return check_label_set(schema, label)
     if schema.kind == OUTPUT_REVIEW:
         return check_output_review(label)
     if not isinstance(label, str) or not label.strip():
         raise InvalidLabel("a free_text_correction answer is non-empty text")
     return label
+
+
+def check_label_set(schema: LabelSchema, label: Any) -> list[str]:
+    """A multi_label answer: known labels, none twice, within the schema's bounds; in schema order,
+    so one set has one stored form whatever order it was ticked in."""
+    if not isinstance(label, list | tuple) or not all(isinstance(v, str) for v in label):
+        raise InvalidLabel(f"a multi_label answer is a list of labels, not {shown(label)}")
+    unknown = sorted(set(label) - set(schema.labels))
+    if unknown:
+        raise InvalidLabel(f"{cut(', '.join(unknown))} not among the labels: {', '.join(schema.labels)}")
+    twice = sorted({v for v in label if label.count(v) > 1})
+    if twice:
+        raise InvalidLabel(f"a multi_label answer names each label once; {cut(', '.join(twice))} twice")
+    n = len(label)
+    if schema.min_labels is not None and n < schema.min_labels:
+        raise InvalidLabel(f"pick at least {schema.min_labels} label(s); this answer has {n}")
+    if schema.max_labels is not None and n > schema.max_labels:
+        raise InvalidLabel(f"pick at most {schema.max_labels} label(s); this answer has {n}")
+    return [name for name in schema.labels if name in label]
 
 
 def check_output_review(label: Any) -> dict[str, Any]:
@@ -85,6 +129,21 @@ def check_output_review(label: Any) -> dict[str, Any]:
     return {"rating": rating, "correct": correct, "corrected": corrected.strip() if corrected else None}
 
 
+def sets_disputed(schema: LabelSchema, answers: list[list[str]]) -> bool:
+    """Whether differing label sets need an adjudicator: with `dispute_masi`, when two of them are
+    further apart than it (MASI distance) or a label was given by exactly half of the annotators
+    (a per-label tie, which the per-label majority cannot decide); without it, whenever they differ."""
+    if schema.dispute_masi is None:
+        return True
+    sets = [frozenset(answer) for answer in answers]
+    if any(2 * sum(label in s for s in sets) == len(sets) for label in set().union(*sets)):
+        return True
+    return any(masi_distance(a, b) > schema.dispute_masi for i, a in enumerate(sets) for b in sets[i + 1 :])
+
+
 def same_label(a: Any, b: Any) -> bool:
-    """Labels compare by value: stored multi-labels are sorted, so JSON equality is enough."""
+    """Labels compare by value; a multi-label set (a list) compares as a set, whatever order it was
+    stored in."""
+    if isinstance(a, list) and isinstance(b, list):
+        return sorted(map(str, a)) == sorted(map(str, b))
     return bool(orjson.dumps(a, option=orjson.OPT_SORT_KEYS) == orjson.dumps(b, option=orjson.OPT_SORT_KEYS))

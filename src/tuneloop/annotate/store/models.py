@@ -34,7 +34,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ROLES = ("admin", "annotator", "reviewer")
 OUTPUT_REVIEW = "output_review"  # a person's judgement of a model output, not a label of data
-SCHEMA_KINDS = ("single_label", "multi_label", "rating", "free_text_correction", OUTPUT_REVIEW)
+MULTI_LABEL = "multi_label"  # an answer is a set of labels
+SCHEMA_KINDS = ("single_label", MULTI_LABEL, "rating", "free_text_correction", OUTPUT_REVIEW)
 SOURCE_KINDS = ("dataset", "model_output")
 VERDICTS = ("accept", "correct")
 MAX_ID = 2**31 - 1  # ids are PostgreSQL integers; a larger one names no row on any engine
@@ -92,6 +93,10 @@ class GuidelineVersion(Base):
 
 
 class LabelSchema(Base):
+    """The answers an item takes. A multi_label answer holds `min_labels` to `max_labels` labels
+    (None: no bound), and differing answers are disputed when two are further apart than
+    `dispute_masi` (None: whenever they differ); the other kinds leave all three None."""
+
     __tablename__ = "label_schemas"
     __table_args__ = (CheckConstraint(_one_of("kind", SCHEMA_KINDS), name="kind"),)
 
@@ -99,6 +104,9 @@ class LabelSchema(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(30))
     labels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    min_labels: Mapped[int | None]
+    max_labels: Mapped[int | None]
+    dispute_masi: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

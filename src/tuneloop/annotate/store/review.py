@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from tuneloop.annotate.store.errors import NotAllowed, StoreError, WrongState
 from tuneloop.annotate.store.guidelines import current_guidelines
-from tuneloop.annotate.store.labels import check_label, same_label
-from tuneloop.annotate.store.models import Annotation, Item, Review, User
+from tuneloop.annotate.store.labels import check_label, same_label, sets_disputed
+from tuneloop.annotate.store.models import MULTI_LABEL, Annotation, Item, Review, User
 from tuneloop.annotate.store.repository import (
     adjudication_of,
     annotators_of,
@@ -33,9 +33,13 @@ from tuneloop.annotate.store.users import CAN_REVIEW, require_role
 
 
 def is_disputed(session: Session, item: Item) -> bool:
-    """A closed item whose current answers are not all the same label."""
+    """A closed item whose current answers are not all the same label (for label sets: that
+    differ as `sets_disputed` says)."""
     labels = [a.label for a in current_annotations(session, item)]
-    return item.closed_at is not None and any(not same_label(labels[0], other) for other in labels[1:])
+    differ = item.closed_at is not None and any(not same_label(labels[0], other) for other in labels[1:])
+    if differ and item.label_schema.kind == MULTI_LABEL:
+        return sets_disputed(item.label_schema, labels)
+    return differ
 
 
 def items_needing_review(session: Session, reviewer: User) -> list[Item]:

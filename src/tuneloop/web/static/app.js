@@ -9,8 +9,24 @@
   const filter = document.getElementById("label-filter");
   const undoForm = document.getElementById("undo-form");
 
+  const multi = document.querySelector("#labels.multi") !== null;
+
   function radios() {
-    return Array.from(document.querySelectorAll('#labels input[type="radio"]'));
+    return Array.from(document.querySelectorAll('#labels input[type="radio"], #labels input[type="checkbox"]'));
+  }
+
+  // A multi_label item: a label's key (its data-key) ticks or unticks its checkbox.
+  function keyed(key) {
+    if (!multi) return null;
+    for (const choice of document.querySelectorAll("#labels .choice")) {
+      if (choice.dataset.key === key) return choice.querySelector("input");
+    }
+    return null;
+  }
+
+  function toggle(box) {
+    box.checked = !box.checked;
+    box.focus();
   }
 
   function pick(radio) {
@@ -21,7 +37,7 @@
 
   function typing(target) {
     return target instanceof HTMLElement &&
-      (target.matches("textarea, select") || (target.matches("input") && target.type !== "radio"));
+      (target.matches("textarea, select") || (target.matches("input") && target.type !== "radio" && target.type !== "checkbox"));
   }
 
   function openSkip() {
@@ -40,10 +56,16 @@
         choice.hidden = !match;
         if (match && first === null && wanted !== "") first = choice.querySelector("input");
       }
-      if (first) first.checked = true;
+      if (first && !multi) first.checked = true;
     });
     filter.addEventListener("keydown", function (event) {
-      if (event.key === "Enter") {
+      if (event.key === "Enter" && multi) {
+        event.preventDefault();  // tick the first match, then show every label again
+        const first = Array.from(document.querySelectorAll("#labels .choice")).find((c) => !c.hidden);
+        if (first && filter.value.trim() !== "") toggle(first.querySelector("input"));
+        filter.value = "";
+        filter.dispatchEvent(new Event("input"));
+      } else if (event.key === "Enter") {
         event.preventDefault();
         if (form.querySelector('input[name="label"]:checked')) form.requestSubmit();
       } else if (event.key === "Escape") {
@@ -71,7 +93,14 @@
       if (event.key === "u" && undoForm) undoForm.requestSubmit();
       return;
     }
-    if (/^[1-9]$/.test(event.key)) {
+    const box = keyed(event.key);
+    if (box) {
+      event.preventDefault();
+      toggle(box);
+    } else if (multi && event.key === "Enter") {
+      event.preventDefault();
+      form.requestSubmit();  // any set, the empty one too: the store checks the bounds
+    } else if (/^[1-9]$/.test(event.key)) {
       event.preventDefault();
       pick(radios()[Number(event.key) - 1]);
     } else if (event.key === "/" && filter) {
