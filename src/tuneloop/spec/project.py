@@ -99,7 +99,7 @@ class ProjectSpec(Strict):
     splits: Splits = Field(default_factory=Splits)
     model: ModelSpec
     phases: list[Phase] = Field(min_length=1)
-    evaluation: Evaluation = Field(default_factory=Evaluation)
+    evaluation: Evaluation = Field(default_factory=Evaluation, validate_default=True)
     annotation: AnnotationSpec = Field(default_factory=AnnotationSpec)
     tracking: Tracking = Field(default_factory=Tracking)
     quality: QualitySpec = Field(default_factory=QualitySpec)
@@ -176,6 +176,12 @@ class ProjectSpec(Strict):
                 "rebalance: none (its label balance is reported by tuneloop check)"
             )
         return quality
+
+    @field_validator("evaluation")
+    @classmethod
+    def _metrics_fit_the_task(cls, evaluation: Evaluation, info: ValidationInfo) -> Evaluation:
+        objective = info.data.get("objective")
+        return evaluation if objective is None else evaluation.fit_task(objective.task)
 
     @field_validator("evaluation")
     @classmethod
