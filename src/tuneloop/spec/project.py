@@ -49,7 +49,10 @@ def refuse_multilabel(task: str, stage: str) -> None:
         raise TuneloopError(f"multi-label {stage} is not built yet (issue 15)")
 
 
-MULTILABEL_NOT_SCORED = "multi-label evaluation is not built yet (issue 15)"
+MULTILABEL_NOT_SCORED = (
+    "a multilabel phase is watched by its loss: scoring label sets during training is not built yet "
+    "(issue 15)"
+)
 LABELS_HINT = (
     "list them under labels: (plain names, labels: [yes, no], or each with name: and description:), "
     "or start a project with the labels of a data file: tuneloop init DIR --labels-from FILE"
