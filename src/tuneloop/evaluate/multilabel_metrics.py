@@ -95,7 +95,7 @@ def set_metric_values(data: Indicators, rows: np.ndarray, metrics: Sequence[str]
     weights = _row_counts(rows, len(data))
     tp, fp, fn = _counts(data, weights)
     tp_all, fp_all, fn_all = _counts(data, np.ones((1, len(data))))
-    present = data.gold.any(axis=0) | data.predicted.any(axis=0)
+    present = np.asarray(data.gold.any(axis=0) | data.predicted.any(axis=0))
     drawn, n_labels = rows.shape[1], max(data.gold.shape[1], 1)
     micro_tp, micro_fp, micro_fn = tp.sum(axis=1), fp.sum(axis=1), fn.sum(axis=1)
     formulas = {
