@@ -49,7 +49,7 @@ def refuse_multilabel(task: str, stage: str) -> None:
         raise TuneloopError(f"multi-label {stage} is not built yet (issue 15)")
 
 
-MULTILABEL_NOT_SCORED = (
+MULTILABEL_NOT_MONITORED = (
     "a multilabel phase is watched by its loss: scoring label sets during training is not built yet "
     "(issue 15)"
 )
@@ -218,7 +218,7 @@ class ProjectSpec(Strict):
             )
         if objective is not None and objective.task == "multilabel" and watched:
             raise ValueError(
-                f"phase {watched[0].name!r} has eval_every, but {MULTILABEL_NOT_SCORED}; remove "
+                f"phase {watched[0].name!r} has eval_every, but {MULTILABEL_NOT_MONITORED}; remove "
                 "eval_every (and early_stopping) from it"
             )
         return phases

@@ -87,3 +87,16 @@ def test_the_threshold_maximises_micro_f1_and_ties_go_to_one_half() -> None:
     assert curve is not None and curve["recall"][0] == 1.0
     assert 0 < curve["average_precision"] <= 1
     assert np.all(np.diff(curve["thresholds"]) > 0)
+
+
+def test_generation_alone_predicts_the_parsed_answer_without_scores(tiny: tuple[Any, Any]) -> None:
+    model, tokenizer = tiny
+    examples = [_example(r["text"], ("refund",)) for r in ROWS[:2]]
+    predictions = predict_label_sets(
+        model, tokenizer, examples, LABELS, (0, 3), scoring="generate", show_progress=False
+    )
+    for p in predictions:
+        assert p.label_scores is None
+        assert p.predicted_labels == p.answer_labels
+        assert p.predicted == (None if p.answer_labels is None else canonical_answer(p.answer_labels))
+        assert set(p.parsed or {}) == {"strict", "lenient"}
