@@ -131,12 +131,16 @@ def evaluation_intervals(
 
 
 def read_predictions(path: Path) -> list[Prediction]:
-    """Predictions written by `evaluate_examples` (keys this version does not know are ignored)."""
+    """Predictions written by `evaluate_examples` (keys this version does not know are ignored;
+    label sets, JSON lists on disk, read back as tuples)."""
     known = {f.name for f in fields(Prediction)}
+    sets = ("gold_labels", "predicted_labels", "answer_labels")
+    rows = [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
     return [
-        Prediction(**{k: v for k, v in orjson.loads(line).items() if k in known})
-        for line in path.read_bytes().splitlines()
-        if line.strip()
+        Prediction(
+            **{k: tuple(v) if k in sets and v is not None else v for k, v in row.items() if k in known}
+        )
+        for row in rows
     ]
 
 

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import orjson
 import pytest
 from sklearn.metrics import (
     accuracy_score,
@@ -15,6 +18,7 @@ from tuneloop.evaluate.compare import paired_tests
 from tuneloop.evaluate.intervals import with_intervals
 from tuneloop.evaluate.multilabel_metrics import SET_METRICS, encode_rows, indicators, label_set_metrics
 from tuneloop.evaluate.predict import Prediction
+from tuneloop.evaluate.runner import read_predictions
 from tuneloop.label_text import canonical_answer
 
 LABELS = [f"l{i}" for i in range(7)]
@@ -107,3 +111,11 @@ def test_bootstrap_intervals_hold_the_point_estimate_and_paired_tests_see_a_bett
     assert tests["micro_f1"]["difference"] > 0 and tests["micro_f1"]["p"] < 0.001
     assert tests["micro_f1"]["test"] == "paired bootstrap"
     assert tests["exact_set"]["test"] == "McNemar exact"
+
+
+def test_predictions_written_and_read_back_keep_their_sets(tmp_path: Path) -> None:
+    gold, predicted = _random(3, n=4)
+    written = _predictions(gold, predicted, np.array([False, True, False, False]))
+    path = tmp_path / "predictions.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(p.to_dict()) + b"\n" for p in written))
+    assert read_predictions(path) == written
