@@ -135,13 +135,12 @@ def read_predictions(path: Path) -> list[Prediction]:
     label sets, JSON lists on disk, read back as tuples)."""
     known = {f.name for f in fields(Prediction)}
     sets = ("gold_labels", "predicted_labels", "answer_labels")
-    rows = [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
-    return [
-        Prediction(
-            **{k: tuple(v) if k in sets and v is not None else v for k, v in row.items() if k in known}
-        )
-        for row in rows
+    rows: list[dict[str, Any]] = [
+        orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()
     ]
+    for row in rows:
+        row.update({k: tuple(row[k]) for k in sets if row.get(k) is not None})
+    return [Prediction(**{k: v for k, v in row.items() if k in known}) for row in rows]
 
 
 def trained_shape(card: TaskCard, data: Path) -> str | None:
