@@ -28,16 +28,14 @@ from tuneloop.evaluate.run import evaluate_run
 from tuneloop.evaluate.runner import phase_scorer
 from tuneloop.report.build import build
 from tuneloop.run_dir import REPORT_FILE, new_run_dir, read_record, update_record
-from tuneloop.spec import SPEC_FILE, ProjectSpec, refuse_multilabel
+from tuneloop.spec import SPEC_FILE, ProjectSpec
 from tuneloop.spec.recorded import run_spec
 from tuneloop.train.phases import GateFailed
 from tuneloop.train.run import resume_phases, run_phases, start_resume
 
 
 def run_round(spec: ProjectSpec, console: Console) -> tuple[Path, Path]:
-    """Every stage in order; the run directory and its report. A multilabel task is refused
-    before anything runs: it could be trained, but not yet evaluated."""
-    refuse_multilabel(spec.objective.task, "evaluation")
+    """Every stage in order; the run directory and its report."""
     run_dir = train_round(spec, console, report_on_gate=True)
     if not is_main():  # under accelerate launch, one process evaluates and reports
         return run_dir, run_dir / REPORT_FILE

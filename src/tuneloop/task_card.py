@@ -30,6 +30,8 @@ class TaskCard:
     data_format: str | None = None  # the first source's format; None on cards saved before it was kept
     min_labels: int = 0  # a multilabel answer's bounds; None: as many as there are labels
     max_labels: int | None = None
+    threshold: float = 0.5  # a multilabel set's presence threshold; evaluation sets the tuned one
+    threshold_source: str | None = None  # where `threshold` was tuned (None: the default 0.5)
 
     @classmethod
     def from_spec(cls, spec: ProjectSpec) -> TaskCard:

@@ -115,14 +115,13 @@ def _evaluate_file(
     from tuneloop.evaluate.run import headline
     from tuneloop.evaluate.runner import evaluate_file
     from tuneloop.run_dir import resolve_model_dir
-    from tuneloop.spec import Evaluation
 
     model = resolve_model_dir(model_dir)
     payload = evaluate_file(model, data, text_field, label_field, data_format, out_dir, console=err)
     if json_out:
         emit(payload)
     else:
-        print_headline(str(data), headline(payload, Evaluation().metrics))
+        print_headline(str(data), headline(payload, list(payload["ci"])))  # the task's judged metrics
 
 
 def _refuse_with_run(**options: Any) -> None:

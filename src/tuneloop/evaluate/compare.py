@@ -2,9 +2,9 @@
 
 The other models are the base model (where phase 1 started), each earlier phase and the previous
 round's final model. On the same rows a paired test is far more sensitive than comparing two
-intervals: accuracy by McNemar's exact test (only the rows where exactly one model is right
-count), the macro metrics by a paired bootstrap (one set of resampled rows for both models, its
-standard error in a Wald test).
+intervals: accuracy (and a multilabel task's exact-set match) by McNemar's exact test (only the
+rows where exactly one model is right count), the macro and micro metrics by a paired bootstrap
+(one set of resampled rows for both models, its standard error in a Wald test).
 Every difference gets a paired-bootstrap 95% interval; both models' macro metrics of a resample
 run over the labels of the rows compared, a label the resample misses at each model's value on
 all of them (`intervals.metric_values`), so the interval holds the observed difference. The
@@ -26,14 +26,8 @@ from scipy.stats import binomtest, norm
 
 from tuneloop.data.example import Example
 from tuneloop.errors import TuneloopError
-from tuneloop.evaluate.intervals import (
-    Encoded,
-    encode,
-    judged_metrics,
-    metric_values,
-    percentile_interval,
-    resample_rows,
-)
+from tuneloop.evaluate.intervals import Scored, judged_metrics, percentile_interval, resample_rows
+from tuneloop.evaluate.multilabel_metrics import encode_rows
 from tuneloop.evaluate.predict import Prediction
 from tuneloop.evaluate.runner import evaluate_examples, read_predictions
 from tuneloop.evaluate.slices import slice_groups
@@ -42,6 +36,7 @@ from tuneloop.spec import Evaluation
 from tuneloop.task_card import TaskCard
 
 OVERALL = "overall"
+EXACT_METRICS = ("accuracy", "exact_set")  # a row is right or wrong: McNemar's exact test
 
 
 @dataclass(frozen=True)
@@ -94,21 +89,21 @@ def holm(p_values: Sequence[float]) -> list[float]:
 
 
 def paired_tests(
-    current: Encoded, other: Encoded, metrics: Sequence[str], resamples: int, seed: int
+    current: Scored, other: Scored, metrics: Sequence[str], resamples: int, seed: int
 ) -> list[dict[str, Any]]:
     """One test per metric of `current` against `other` on the same rows (before Holm)."""
     everything = np.arange(len(current))[None, :]
-    mine, theirs = metric_values(current, everything, metrics), metric_values(other, everything, metrics)
+    mine, theirs = current.values(everything, metrics), other.values(everything, metrics)
     differences: dict[str, list[np.ndarray]] = {m: [] for m in metrics}
     for rows in resample_rows(len(current), resamples, seed):
-        a, b = metric_values(current, rows, metrics), metric_values(other, rows, metrics)
+        a, b = current.values(rows, metrics), other.values(rows, metrics)
         for m in metrics:
             differences[m].append(a[m] - b[m])
-    right_mine, right_theirs = current.gold == current.predicted, other.gold == other.predicted
+    right_mine, right_theirs = current.right, other.right
     out = []
     for m in metrics:
         spread = np.concatenate(differences[m])
-        if m == "accuracy":
+        if m in EXACT_METRICS:
             test = "McNemar exact"
             p = mcnemar_p(int(np.sum(right_mine & ~right_theirs)), int(np.sum(~right_mine & right_theirs)))
         else:
@@ -157,7 +152,7 @@ def compare_predictions(
             f"first missing id: {missing[0] if missing else '-'}); re-run the evaluation"
         )
     paired = [other_by_id[p.id] for p in current]
-    mine, theirs = encode(current, labels), encode(paired, labels)
+    mine, theirs = encode_rows(current, labels), encode_rows(paired, labels)
     metrics = judged_metrics(evaluation)
     scopes: list[tuple[str, np.ndarray]] = [(OVERALL, np.arange(len(current)))]
     for spec in evaluation.slices:

@@ -1,6 +1,6 @@
-"""Bootstrap confidence intervals for the classification metrics, vectorised over resamples.
+"""Bootstrap confidence intervals for the evaluation metrics, vectorised over resamples.
 
-Every metric in `spec.Metric` follows from three counts per label (gold, predicted, correct), so
+Every classification metric follows from three counts per label (gold, predicted, correct), so
 a thousand resamples of a thousand rows cost a few `bincount`s instead of a thousand sklearn calls.
 On all the rows the numbers equal `metrics.classification_metrics`: macro averages run over the
 schema's labels present in the gold data, and an invalid output is wrong. A resample is scored over
@@ -8,14 +8,15 @@ that same label set, the point estimate's: a label the resample happens to miss 
 is 0/0 there) counts with its value in the point estimate. Dropping it instead would average over
 fewer labels than the estimate does, a bias that can put the whole interval beside the estimate.
 Drawing one index matrix for two models scored on the same rows gives the paired bootstrap of
-`compare.py`.
+`compare.py`. The resampling, the intervals and the paired tests take any `Scored` rows: the
+classify task's `Encoded` here, the label sets of `multilabel_metrics.Indicators`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -24,6 +25,23 @@ from tuneloop.spec import Evaluation
 
 CONFIDENCE = 0.95
 _CELLS_PER_CHUNK = 2_000_000  # resamples x rows held in memory at once
+
+
+class Scored(Protocol):
+    """Scored rows of one model: what resampling, intervals and paired tests need of them."""
+
+    def __len__(self) -> int: ...
+
+    def subset(self, mask: np.ndarray) -> Scored: ...
+
+    def values(self, rows: np.ndarray, metrics: Sequence[str]) -> dict[str, np.ndarray]:
+        """Each metric over each row of the index matrix `rows` (resamples x sample size)."""
+        ...
+
+    @property
+    def right(self) -> np.ndarray:
+        """Per row, whether the answer is wholly right (McNemar's test counts these)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -43,6 +61,13 @@ class Encoded:
 
     def subset(self, mask: np.ndarray) -> Encoded:
         return Encoded(self.gold[mask], self.predicted[mask], self.n_labels, self.schema)
+
+    def values(self, rows: np.ndarray, metrics: Sequence[str]) -> dict[str, np.ndarray]:
+        return metric_values(self, rows, metrics)
+
+    @property
+    def right(self) -> np.ndarray:
+        return np.asarray((self.gold == self.predicted) & (self.predicted != self.n_labels))
 
 
 def encode(predictions: Sequence[Prediction], labels: Sequence[str]) -> Encoded:
@@ -68,22 +93,25 @@ def metric_values(data: Encoded, rows: np.ndarray, metrics: Sequence[str]) -> di
     `rows` leaves its ratio 0/0."""
     correct, gold_n, predicted_n, hits = _label_counts(data, rows)
     _, gold_all, predicted_all, hits_all = _label_counts(data, np.arange(len(data))[None, :])
-    present = gold_all[0, : data.schema] > 0
-    labels_present = max(int(present.sum()), 1)
-
-    def macro(
-        numerator: np.ndarray, denominator: np.ndarray, on_all: tuple[np.ndarray, np.ndarray]
-    ) -> np.ndarray:
-        ratio = np.where(denominator > 0, _ratio(numerator, denominator), _ratio(*on_all))
-        return np.asarray(ratio[:, : data.schema][:, present].sum(axis=1) / labels_present)
-
+    present = (gold_all[0] > 0) & (np.arange(data.n_labels) < data.schema)
     formulas = {
         "accuracy": lambda: correct.mean(axis=1),
-        "macro_recall": lambda: macro(hits, gold_n, (hits_all, gold_all)),
-        "macro_precision": lambda: macro(hits, predicted_n, (hits_all, predicted_all)),
-        "macro_f1": lambda: macro(2 * hits, gold_n + predicted_n, (2 * hits_all, gold_all + predicted_all)),
+        "macro_recall": lambda: macro_average(hits, gold_n, (hits_all, gold_all), present),
+        "macro_precision": lambda: macro_average(hits, predicted_n, (hits_all, predicted_all), present),
+        "macro_f1": lambda: macro_average(
+            2 * hits, gold_n + predicted_n, (2 * hits_all, gold_all + predicted_all), present
+        ),
     }
     return {metric: formulas[metric]() for metric in metrics}
+
+
+def macro_average(
+    numerator: np.ndarray, denominator: np.ndarray, on_all: tuple[np.ndarray, np.ndarray], present: np.ndarray
+) -> np.ndarray:
+    """Per resample, the mean over the labels of `present` (a mask over the columns) of numerator /
+    denominator; a label whose ratio is 0/0 in a resample counts at its value on all the rows."""
+    ratio = np.where(denominator > 0, ratio_of(numerator, denominator), ratio_of(*on_all))
+    return np.asarray(ratio[:, present].sum(axis=1) / max(int(present.sum()), 1))
 
 
 def _label_counts(data: Encoded, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -101,7 +129,8 @@ def _label_counts(data: Encoded, rows: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return correct, per_label(gold), per_label(predicted), per_label(gold, correct)
 
 
-def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+def ratio_of(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """numerator / denominator, 0 where the denominator is 0."""
     return np.divide(numerator, denominator, out=np.zeros_like(numerator), where=denominator > 0)
 
 
@@ -114,9 +143,9 @@ def resample_rows(n: int, resamples: int, seed: int) -> Iterator[np.ndarray]:
 
 
 def bootstrap_samples(
-    data: Encoded, metrics: Sequence[str], resamples: int, seed: int
+    data: Scored, metrics: Sequence[str], resamples: int, seed: int
 ) -> dict[str, np.ndarray]:
-    parts = [metric_values(data, rows, metrics) for rows in resample_rows(len(data), resamples, seed)]
+    parts = [data.values(rows, metrics) for rows in resample_rows(len(data), resamples, seed)]
     return {m: np.concatenate([p[m] for p in parts]) for m in metrics}
 
 
@@ -126,11 +155,11 @@ def percentile_interval(samples: np.ndarray) -> list[float]:
     return [float(low), float(high)]
 
 
-def with_intervals(data: Encoded, metrics: Sequence[str], resamples: int, seed: int) -> dict[str, Any]:
+def with_intervals(data: Scored, metrics: Sequence[str], resamples: int, seed: int) -> dict[str, Any]:
     """The metrics of `data` with a percentile bootstrap 95% interval each; None when empty."""
     if len(data) == 0:
         return {"n": 0, **dict.fromkeys(metrics), "ci": dict.fromkeys(metrics)}
-    point = metric_values(data, np.arange(len(data))[None, :], metrics)
+    point = data.values(np.arange(len(data))[None, :], metrics)
     samples = bootstrap_samples(data, metrics, resamples, seed)
     return {
         "n": len(data),

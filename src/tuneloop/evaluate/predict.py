@@ -5,6 +5,7 @@ shared prompt pass (see scoring.py): `output` is the top label and `probabilitie
 `scoring="generate"` generates greedily and parses the output by both rules (see parsing.py):
 `output` is the raw text, `parsed` holds the label under each rule, and `predicted` is the one
 under `parsing`. An output that maps to no label is invalid: wrong, and counted in the invalid rate.
+A multilabel task's predictions carry label sets as well (`label_sets.py`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,13 @@ class Prediction:
     slices: dict[str, str] = field(default_factory=dict)
     probabilities: dict[str, float] | None = None  # per label, when scored by log-likelihood
     parsed: dict[str, str | None] | None = None  # the label under each parsing rule, when generated
+    # A multilabel task (label_sets.py; None otherwise): the gold set and the predicted set in
+    # schema order (None: the output is no valid set), the generated answer's set under the
+    # headline parsing rule (None: invalid), and each label's presence probability (loglik).
+    gold_labels: tuple[str, ...] | None = None
+    predicted_labels: tuple[str, ...] | None = None
+    answer_labels: tuple[str, ...] | None = None
+    label_scores: dict[str, float] | None = None
 
     @property
     def correct(self) -> bool:
@@ -47,7 +55,11 @@ class Prediction:
         return self.probabilities.get(self.predicted)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        if self.gold_labels is None:  # classify keeps the file it always wrote
+            for key in ("gold_labels", "predicted_labels", "answer_labels", "label_scores"):
+                del out[key]
+        return out
 
 
 def predict_labels(
@@ -63,21 +75,41 @@ def predict_labels(
     parsing: Rule = "lenient",
 ) -> list[Prediction]:
     """Predict a label for each example in batches (left padding), by `scoring`."""
+    predict_batch = (
+        _by_loglik(tokenizer, examples, labels)
+        if scoring == "loglik"
+        else _by_generation(labels, max_new_tokens, parsing, tokenizer)
+    )
+    return in_batches(
+        model, tokenizer, examples, predict_batch, batch_size, f"predict ({scoring})", console, show_progress
+    )
+
+
+BatchPredictor = Callable[[torch.nn.Module, list[Example]], list[Prediction]]
+
+
+def in_batches(
+    model: torch.nn.Module,
+    tokenizer: Any,
+    examples: list[Example],
+    predict_batch: BatchPredictor,
+    batch_size: int,
+    title: str,
+    console: Console | None = None,
+    show_progress: bool = True,
+) -> list[Prediction]:
+    """`predict_batch` over the examples in batches, in inference mode, the tokenizer padding on
+    the left, with a progress bar titled `title`."""
     model.eval()
     side, tokenizer.padding_side = tokenizer.padding_side, "left"
     out: list[Prediction] = []
     progress = Progress(
-        TextColumn(f"[bold]predict ({scoring})"),
+        TextColumn(f"[bold]{title}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=console or Console(stderr=True),
         disable=not show_progress,  # inside training, the phase's own bar is the live display
-    )
-    predict_batch = (
-        _by_loglik(tokenizer, examples, labels)
-        if scoring == "loglik"
-        else _by_generation(labels, max_new_tokens, parsing, tokenizer)
     )
     try:
         with progress, torch.inference_mode():
@@ -89,9 +121,6 @@ def predict_labels(
     finally:
         tokenizer.padding_side = side
     return out
-
-
-BatchPredictor = Callable[[torch.nn.Module, list[Example]], list[Prediction]]
 
 
 def _by_loglik(tokenizer: Any, examples: list[Example], labels: list[str]) -> BatchPredictor:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ from tuneloop.run_dir import (
     update_record,
     write_json,
 )
-from tuneloop.spec import ProjectSpec, refuse_multilabel
+from tuneloop.spec import LABELLED_TASKS, ProjectSpec
 from tuneloop.spec.recorded import run_spec
 from tuneloop.task_card import TaskCard
 from tuneloop.verdict import Verdict
@@ -60,11 +61,10 @@ def evaluate_run(
     with `out_dir`, written there; the run's own record is left as it is.
     """
     spec, record = run_spec(run_dir), read_record(run_dir)
-    refuse_multilabel(spec.objective.task, "evaluation")
     if record.final_model is None:
         raise TuneloopError(f"{run_dir}: the run has no trained model yet (status: {record.status})")
     own = model_dir is None
-    if spec.objective.task != "classify":
+    if spec.objective.task not in LABELLED_TASKS:
         task = spec.objective.task
         console.print(f"evaluation of {task!r} tasks is not supported yet; the model is trained")
         if own:
@@ -75,23 +75,41 @@ def evaluate_run(
     target = run_dir / EVAL_DIR if own else out_dir
     loaded = load_for_inference(model)
     results = {}
+    card = run_card(run_dir, spec)
     for split in splits:
         examples = dataset.split(split)
         if examples:
             results[split] = evaluate_examples(
                 model,
                 examples,
-                TaskCard.from_spec(spec),
+                card,
                 spec.evaluation,
                 target / split if target else None,
                 spec.evaluation.batch_size,
                 console,
                 loaded,
                 seed=spec.seed,
+                tune=split == "validation" and card.task == "multilabel",
             )
+            card = tuned_card(card, results[split], split)
     if own:
         _record_and_judge(run_dir, spec, dataset, results, loaded, console)
     return results
+
+
+def run_card(run_dir: Path, spec: ProjectSpec) -> TaskCard:
+    """The task card the run's evaluation scores with: a multilabel task's at the threshold its
+    validation split was tuned to, when that split has been evaluated."""
+    card = TaskCard.from_spec(spec)
+    validation = read_json(eval_dir(run_dir, "validation") / EVAL_METRICS_FILE)
+    return tuned_card(card, validation, "validation") if validation else card
+
+
+def tuned_card(card: TaskCard, metrics: dict[str, Any], split: str) -> TaskCard:
+    """After the validation split of a multilabel task, the card that decides label sets at the
+    threshold tuned there: the later splits, comparisons and fairness swaps all use it."""
+    tuned = (metrics.get("threshold") or {}).get("tuned_on") == "these rows"
+    return replace(card, threshold=metrics["threshold"]["value"], threshold_source=split) if tuned else card
 
 
 def _record_and_judge(
@@ -129,16 +147,18 @@ def add_baselines(
     started = time.perf_counter()
     baselines = fit_baselines(train, spec.label_names, spec.seed)
     console.print(
-        f"baselines: majority label {baselines.majority!r} and TF-IDF logistic regression, fitted on "
+        f"baselines: majority {'set' if task == 'multilabel' else 'label'} {baselines.majority!r} and TF-IDF "
+        "logistic regression, fitted on "
         f"{len(train)} train rows in {time.perf_counter() - started:.1f} s"
     )
     for split, metrics in results.items():
         split_dir = eval_dir(run_dir, split)
         model = read_predictions(split_dir / PREDICTIONS_FILE)
         metrics["baselines"] = baselines.report(model, spec.label_names, spec.evaluation, spec.seed, task)
-        metrics["collapse"] = collapse_alarm(model, metrics["baselines"]["majority"])
+        if task == "classify":  # the alarm's checks count single labels
+            metrics["collapse"] = collapse_alarm(model, metrics["baselines"]["majority"])
         write_json(split_dir / EVAL_METRICS_FILE, metrics)
-        for reason in metrics["collapse"]["reasons"]:
+        for reason in (metrics.get("collapse") or {}).get("reasons", []):
             console.print(f"[bold red]collapse alarm ({split}):[/] {reason}", highlight=False)
 
 
@@ -149,7 +169,7 @@ def compare_run(run_dir: Path, spec: ProjectSpec, examples: list[Example], conso
     assert record.base_model is not None
     targets = comparison_targets(record.base_model, record.phases or [], previous_round(run_dir))
     current = read_predictions(split_dir / PREDICTIONS_FILE)
-    card = TaskCard.from_spec(spec)
+    card = run_card(run_dir, spec)
     compare_models(targets, examples, card, spec.evaluation, current, split_dir, spec.seed, console)
 
 
@@ -163,7 +183,7 @@ def assess_fairness(
     result = fairness_report(
         model,
         tokenizer,
-        TaskCard.from_spec(spec),
+        run_card(run_dir, spec),
         dataset.split(spec.evaluation.gate_split),
         dataset.split("train"),
         spec.evaluation,
@@ -187,13 +207,18 @@ def run_verdicts(run_dir: Path) -> list[Verdict]:
 
 def headline(metrics: dict[str, Any], chosen: Sequence[str]) -> dict[str, Any]:
     """The numbers people look at first: the size, the spec's `evaluation.metrics`, the invalid
-    rate, then (the run's own evaluation) each baseline's accuracy, macro-F1 and chosen metrics,
-    and whether the collapse alarm was raised, with its reasons."""
+    rate (a multilabel task: the threshold and the micro-F1 at 0.5), then (the run's own
+    evaluation) each baseline's headline and chosen metrics (classify: accuracy and macro-F1;
+    multilabel: micro- and macro-F1), and whether the collapse alarm was raised, with its reasons."""
     out = {"n": metrics["n"], **{k: metrics[k] for k in chosen}, "invalid_rate": metrics["invalid_rate"]}
-    shown = list(dict.fromkeys([*HEADLINE_METRICS, *chosen]))
+    if metrics.get("threshold"):  # a multilabel task's presence threshold, and what 0.5 gave
+        out["threshold"] = metrics["threshold"]["value"]
+        out["micro_f1_at_0.5"] = metrics["threshold"]["at_0.5"]["micro_f1"]
+    shown = list(dict.fromkeys([*(m for task in HEADLINE_METRICS.values() for m in task), *chosen]))
     if "baselines" in metrics:
         out["baselines"] = {
-            name: {k: baseline[k] for k in shown} for name, baseline in metrics["baselines"].items()
+            name: {k: baseline[k] for k in shown if k in baseline}
+            for name, baseline in metrics["baselines"].items()
         }
     if "collapse" in metrics:
         out["collapse"] = {k: metrics["collapse"][k] for k in ("alarm", "reasons")}

@@ -15,12 +15,14 @@ from tuneloop.data.findings import summarize
 from tuneloop.data.ingest import ingest_source
 from tuneloop.errors import TuneloopError
 from tuneloop.evaluate.metrics import classification_metrics
+from tuneloop.evaluate.multilabel_metrics import label_set_metrics
 from tuneloop.evaluate.predict import Prediction, predict_labels
-from tuneloop.evaluate.scoring_report import predict_by_card, scoring_of, scoring_report
+from tuneloop.evaluate.scoring_report import predict_by_card, scoring_of, scoring_report, set_scoring_report
 from tuneloop.evaluate.slices import overall_intervals, slice_metrics
+from tuneloop.evaluate.thresholds import decided_at, threshold_report, tune_threshold
 from tuneloop.models import load_for_inference
 from tuneloop.run_dir import EVAL_METRICS_FILE, PREDICTIONS_FILE
-from tuneloop.spec import FORMATS, Evaluation, FieldMap, Source, refuse_multilabel
+from tuneloop.spec import FORMATS, LABELLED_TASKS, Evaluation, FieldMap, Source
 from tuneloop.spec.data import CONVERSATION_FORMATS
 from tuneloop.task_card import TaskCard
 from tuneloop.train.monitor import TASK_METRICS, TaskScorer
@@ -36,11 +38,16 @@ def evaluate_examples(
     console: Console | None = None,
     loaded: tuple[Any, Any] | None = None,
     seed: int = 0,
+    tune: bool = False,
 ) -> dict[str, Any]:
     """Score `examples` with the model in `model_dir` (or the already `loaded` model and tokenizer);
-    `evaluation` (default: the spec defaults) names the slices, metrics and bootstrap size."""
-    if card.task != "classify":
-        raise TuneloopError(f"evaluation of {card.task!r} tasks is not supported yet; only classify")
+    `evaluation` (default: the spec defaults) names the slices, metrics and bootstrap size. A
+    multilabel task's sets are decided at the card's threshold, or, with `tune`, at the one tuned
+    on these rows (`thresholds.py`; metrics.json keeps the value)."""
+    if card.task not in LABELLED_TASKS:
+        raise TuneloopError(
+            f"evaluation of {card.task!r} tasks is not supported yet; only classify and multilabel"
+        )
     if not examples:
         raise TuneloopError("nothing to evaluate: no readable labelled rows")
     unlabelled = sum(e.label is None for e in examples)
@@ -49,11 +56,18 @@ def evaluate_examples(
     model, tokenizer = loaded or load_for_inference(model_dir)
     predictions = predict_by_card(model, tokenizer, examples, card, batch_size, console)
     scoring, parsing = scoring_of(card)
+    evaluation = evaluation or Evaluation.for_task(card.task)
+    if card.task == "multilabel":
+        predictions, metrics = _label_set_metrics(predictions, card, tune)
+        metrics |= set_scoring_report(predictions, card, scoring, parsing)
+    else:
+        metrics = classification_metrics(predictions, card.labels) | scoring_report(
+            predictions, scoring, parsing
+        )
     report = {
         "model": model_dir,
-        **classification_metrics(predictions, card.labels),
-        **scoring_report(predictions, scoring, parsing),
-        **evaluation_intervals(predictions, card.labels, evaluation or Evaluation(), seed),
+        **metrics,
+        **evaluation_intervals(predictions, card.labels, evaluation, seed),
     }
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -62,6 +76,24 @@ def evaluate_examples(
                 fh.write(orjson.dumps(p.to_dict()) + b"\n")
         (out_dir / EVAL_METRICS_FILE).write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
     return report
+
+
+def _label_set_metrics(
+    predictions: list[Prediction], card: TaskCard, tune: bool
+) -> tuple[list[Prediction], dict[str, Any]]:
+    """The predictions decided at the card's threshold (or the one tuned on them) and their
+    metrics, with the threshold and the precision-recall curve."""
+    bounds = (card.min_labels, len(card.labels) if card.max_labels is None else card.max_labels)
+    threshold = tune_threshold(predictions, card.labels) if tune else card.threshold
+    scored = any(p.label_scores is not None for p in predictions)
+    if tune and scored:
+        predictions = decided_at(predictions, card.labels, bounds, threshold)
+    metrics = label_set_metrics(predictions, card.labels)
+    if scored:
+        metrics |= threshold_report(
+            predictions, card.labels, bounds, threshold, "these rows" if tune else card.threshold_source
+        )
+    return predictions, metrics
 
 
 def phase_scorer(labels: list[str], evaluation: Evaluation) -> TaskScorer:
@@ -99,13 +131,16 @@ def evaluation_intervals(
 
 
 def read_predictions(path: Path) -> list[Prediction]:
-    """Predictions written by `evaluate_examples` (keys this version does not know are ignored)."""
+    """Predictions written by `evaluate_examples` (keys this version does not know are ignored;
+    label sets, JSON lists on disk, read back as tuples)."""
     known = {f.name for f in fields(Prediction)}
-    return [
-        Prediction(**{k: v for k, v in orjson.loads(line).items() if k in known})
-        for line in path.read_bytes().splitlines()
-        if line.strip()
+    sets = ("gold_labels", "predicted_labels", "answer_labels")
+    rows: list[dict[str, Any]] = [
+        orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()
     ]
+    for row in rows:
+        row.update({k: tuple(row[k]) for k in sets if row.get(k) is not None})
+    return [Prediction(**{k: v for k, v in row.items() if k in known}) for row in rows]
 
 
 def trained_shape(card: TaskCard, data: Path) -> str | None:
@@ -127,7 +162,6 @@ def evaluate_file(
 ) -> dict[str, Any]:
     """`tuneloop evaluate MODEL_DIR --data FILE`: the task card says how to read and score the file."""
     card = TaskCard.load(model_dir)
-    refuse_multilabel(card.task, "evaluation")
     if not data.is_file():
         raise TuneloopError(f"{data}: no such data file")
     fields = FieldMap(text=text_field or card.text_field, label=label_field or card.label_field or "label")

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from tuneloop.evaluate.intervals import encode, judged_metrics, with_intervals
+from tuneloop.evaluate.intervals import judged_metrics, with_intervals
+from tuneloop.evaluate.multilabel_metrics import encode_rows
 from tuneloop.evaluate.predict import Prediction
 from tuneloop.spec import Evaluation, SliceSpec
 
@@ -64,7 +65,7 @@ def slice_metrics(
     predictions: list[Prediction], labels: list[str], evaluation: Evaluation, seed: int = 0
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """Per slice, per group: n, `too_small`, each judged metric and its interval under `ci`."""
-    data, metrics = encode(predictions, labels), judged_metrics(evaluation)
+    data, metrics = encode_rows(predictions, labels), judged_metrics(evaluation)
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for spec in evaluation.slices:
         out[spec.name] = {
@@ -81,7 +82,7 @@ def overall_intervals(
     predictions: list[Prediction], labels: list[str], evaluation: Evaluation, seed: int = 0
 ) -> dict[str, list[float] | None]:
     """The interval of each judged metric over all rows."""
-    data, metrics = encode(predictions, labels), judged_metrics(evaluation)
+    data, metrics = encode_rows(predictions, labels), judged_metrics(evaluation)
     ci: dict[str, list[float] | None] = with_intervals(data, metrics, evaluation.bootstrap, seed)["ci"]
     return ci
 

@@ -2,8 +2,9 @@
 
 The report reads top-down: the verdict first (status, headline metrics beside the baselines, the
 base model and the previous round, the collapse alarm, every gate), then the training curves, the
-weakest classes and slices, the evaluation in depth, fairness and annotation, then the data and
-its findings grouped by code, and the setup last.
+weakest classes (a multilabel task: the labels worst first, missed and extra labels, the
+precision-recall curve, invalid outputs) and slices, the evaluation in depth, fairness and
+annotation, then the data and its findings grouped by code, and the setup last.
 It is one static file: plots are embedded PNGs and there is no script, so it opens offline and can
 be attached to a ticket. All text from data or spec is escaped by Jinja2.
 """
@@ -26,6 +27,7 @@ from tuneloop.report.annotation import annotation_section
 from tuneloop.report.data_quality import data_quality_section
 from tuneloop.report.evaluation import evaluation_section
 from tuneloop.report.fairness import fairness_section
+from tuneloop.report.label_sets import label_set_section
 from tuneloop.report.verdict import verdict_section
 from tuneloop.report.weak_spots import worst_classes, worst_slices
 from tuneloop.run_dir import (
@@ -71,8 +73,13 @@ def _context(run_dir: Path, record: RunRecord) -> dict[str, Any]:
         "focus_split": split,
         "worst_classes": worst_classes(focus),
         "worst_slices": worst_slices(focus, spec.evaluation.metrics[0]),
-        "recall_plot": plots.per_class_recall(focus["per_class"]) if focus and focus["per_class"] else None,
-        "confusion_plot": plots.confusion_heatmap(focus["confusion"]) if focus and focus["n"] else None,
+        "recall_plot": plots.per_class_recall(focus["per_class"])
+        if focus and focus.get("per_class")
+        else None,
+        "confusion_plot": plots.confusion_heatmap(focus["confusion"])
+        if focus and "confusion" in focus
+        else None,
+        "label_sets": label_set_section(focus),
         "evaluation_depth": evaluation_section(run_dir, record, spec, evaluation),
         "fairness": fairness_section(run_dir, spec.evaluation.fairness.max_flip_rate),
         "annotation": annotation,

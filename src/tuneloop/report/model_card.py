@@ -16,6 +16,7 @@ from tuneloop.data.version import MANIFEST
 from tuneloop.evaluate.compare import OVERALL, read_comparisons
 from tuneloop.evaluate.fairness.assessment import read_fairness
 from tuneloop.evaluate.run import read_evaluation
+from tuneloop.report import label_sets
 from tuneloop.report.evaluation import baseline_rows, judged
 from tuneloop.run_dir import (
     MODEL_CARD_FILE,
@@ -56,6 +57,7 @@ def model_card(run_dir: Path) -> str:
         _phases(record, spec),
         _evaluation(evaluation, spec),
         _baselines(evaluation.get(split) if split else None, comparisons, split, spec),
+        _label_sets(evaluation.get(split) if split else None, split),
         _slices(evaluation.get(split) if split else None, split),
         _comparisons(comparisons),
         _gates(record),
@@ -169,6 +171,49 @@ def _baselines(
         "(accuracy: McNemar's exact test).\n\n"
         + _table(["model", *names, f"this model - it ({metric})"], rows)
     )
+
+
+def _label_sets(metrics: dict[str, Any] | None, split: str | None) -> str:
+    """The model card's section: threshold, the worst labels, invalid outputs."""
+    section = label_sets.label_set_section(metrics)
+    if section is None or metrics is None:
+        return ""
+    lines = [f"## Labels ({split})", ""]
+    threshold = section["threshold"]
+    if threshold:
+        half = threshold["at_0.5"]
+        lines += [
+            f"Label sets decided at presence threshold {threshold['value']:.3f} "
+            f"({'tuned on ' + threshold['tuned_on'] if threshold['tuned_on'] else 'the default'}); at 0.5: "
+            f"micro-F1 {half['micro_f1']:.3f}, exact set {half['exact_set']:.3f}.",
+            "",
+        ]
+    rows = [
+        [
+            row["label"],
+            f"{row['precision']:.3f}",
+            f"{row['recall']:.3f}",
+            f"{row['f1']:.3f}",
+            str(row["support"]),
+            str(row["missed"]),
+            str(row["extra"]),
+        ]
+        for row in section["labels"][: label_sets.SHOWN_LABELS]
+    ]
+    header = ["label (worst F1 first)", "precision", "recall", "F1", "support", "missed", "extra"]
+    lines.append(_table(header, rows))
+    invalid = section["invalid"]
+    if invalid and invalid["count"]:
+        reasons = ", ".join(f"{kind}: {n}" for kind, n in invalid["by_problem"].items())
+        lines += [
+            "",
+            f"{invalid['count']} generated answers were no valid label set ({reasons}); the first:",
+            "",
+        ]
+        lines += [
+            f"- `{row['output']}`: {row['problem']}" for row in invalid["rows"][: label_sets.SHOWN_INVALID]
+        ]
+    return "\n".join(lines)
 
 
 def _slices(metrics: dict[str, Any] | None, split: str | None) -> str:
@@ -293,7 +338,8 @@ def _limitations(
             items.append(f"failing gate {v.gate} [{v.scope}]: {v.detail}")
     if metrics and metrics.get("invalid_rate"):
         items.append(
-            f"{_pct(metrics['invalid_rate'])} of outputs on {split} were not a label (counted wrong)"
+            f"{_pct(metrics['invalid_rate'])} of outputs on {split} were not a label"
+            + (" set (listed under Labels)" if "per_label" in metrics else " (counted wrong)")
         )
     if metrics is None:
         items.append("the model was not evaluated")

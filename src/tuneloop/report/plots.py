@@ -319,3 +319,18 @@ def comparison_differences(targets: list[dict[str, Any]], metric: str) -> str:
     )
     ax.grid(axis="x", alpha=0.3)
     return to_base64(fig)
+
+
+def precision_recall(curve: dict[str, Any], marks: dict[str, tuple[float, float]]) -> str:
+    """The micro-averaged precision-recall curve of a multilabel task's presence scores, with
+    the (recall, precision) of each named threshold marked (0.5, the tuned one)."""
+    fig, ax = plt.subplots(figsize=(5.5, 4.2))
+    ax.plot(
+        curve["recall"], curve["precision"], color="#204a87", label=f"AP {curve['average_precision']:.3f}"
+    )
+    for (name, (recall, precision)), colour in zip(marks.items(), ("#f57900", "#4e9a06"), strict=False):
+        ax.plot(recall, precision, "o", color=colour, label=name)
+    ax.set(xlim=(0, 1.02), ylim=(0, 1.02), xlabel="micro recall", ylabel="micro precision")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower left")
+    return to_base64(fig)

@@ -23,6 +23,11 @@ METRIC_NAMES = {
     "macro_f1": "macro-F1",
     "macro_recall": "macro recall",
     "macro_precision": "macro precision",
+    "micro_f1": "micro-F1",
+    "micro_precision": "micro precision",
+    "micro_recall": "micro recall",
+    "exact_set": "exact set",
+    "hamming_loss": "Hamming loss",
     "invalid_rate": "invalid outputs",
 }
 BASELINES = {"majority": "majority class", "tfidf_logreg": "TF-IDF logistic regression"}

@@ -18,13 +18,13 @@ from tuneloop.spec.evaluation import (
     SliceSpec,
 )
 from tuneloop.spec.loading import SPEC_FILE, load_spec
-from tuneloop.spec.project import LABELLED_TASKS, MULTILABEL_NOT_SCORED, ProjectSpec, refuse_multilabel
+from tuneloop.spec.project import LABELLED_TASKS, MULTILABEL_NOT_MONITORED, ProjectSpec, refuse_multilabel
 from tuneloop.spec.training import Gate, LoraSpec, Phase, TinyModel, higher_is_better
 
 __all__ = [
     "FORMATS",
     "LABELLED_TASKS",
-    "MULTILABEL_NOT_SCORED",
+    "MULTILABEL_NOT_MONITORED",
     "SPEC_FILE",
     "Evaluation",
     "EvaluationGate",

@@ -38,8 +38,29 @@ class SliceSpec(Strict):
         return self
 
 
-Metric = Literal["accuracy", "macro_f1", "macro_recall", "macro_precision"]
-_DEFAULT_METRICS: list[Metric] = ["accuracy", "macro_f1", "macro_recall"]
+Metric = Literal[
+    "accuracy",
+    "macro_f1",
+    "macro_recall",
+    "macro_precision",
+    "micro_f1",
+    "micro_precision",
+    "micro_recall",
+    "exact_set",
+    "hamming_loss",
+]
+#: The metrics each labelled task kind is scored by (macro_f1 is both kinds'); a metric of the
+#: other kind is refused in `evaluation.metrics` and in the gates, by name.
+METRICS_OF_TASK: dict[str, tuple[str, ...]] = {
+    "classify": ("accuracy", "macro_f1", "macro_recall", "macro_precision"),
+    "multilabel": ("micro_f1", "macro_f1", "exact_set", "hamming_loss", "micro_precision", "micro_recall"),
+}
+DEFAULT_METRICS: dict[str, list[Metric]] = {
+    "classify": ["accuracy", "macro_f1", "macro_recall"],
+    "multilabel": ["micro_f1", "macro_f1", "exact_set"],
+}
+#: Lower is better: a floor, a drop or a win over a baseline would read it the wrong way round.
+NOT_GATED = ("hamming_loss",)
 
 
 #: The baselines fitted on the train split beside every model (`evaluate/baselines.py`): the
@@ -118,7 +139,7 @@ class OutputReviewSpec(Strict):
 
 
 class Evaluation(Strict):
-    metrics: list[Metric] = Field(default_factory=lambda: list(_DEFAULT_METRICS))
+    metrics: list[Metric] = Field(default_factory=lambda: list(DEFAULT_METRICS["classify"]))
     slices: list[SliceSpec] = Field(default_factory=list)
     # loglik: each label's log-likelihood after one shared prompt pass (probabilities included);
     # generate: greedy generation, each output mapped to a label by `parsing` (both rules reported).
@@ -132,3 +153,39 @@ class Evaluation(Strict):
     review: OutputReviewSpec | None = None
     max_new_tokens: int = Field(default=16, gt=0)
     batch_size: int = Field(default=64, gt=0)
+
+    @model_validator(mode="after")
+    def _gates_read_higher_as_better(self) -> Evaluation:
+        for i, gate in enumerate(self.gates):
+            if gate.metric in NOT_GATED:
+                raise ValueError(
+                    f"gates[{i}].metric {gate.metric}: lower is better, so no gate reads it; "
+                    "gate on micro_f1 or exact_set instead"
+                )
+        return self
+
+    @classmethod
+    def for_task(cls, task: str) -> Evaluation:
+        """The defaults for a task kind (a multilabel task is scored by micro-F1 first)."""
+        return cls(metrics=list(DEFAULT_METRICS.get(task, DEFAULT_METRICS["classify"])))
+
+    def fit_task(self, task: str) -> Evaluation:
+        """These settings checked against the task kind: its default metrics when none were
+        written, and a clear error for a metric (or a gate's) of another kind."""
+        if task not in METRICS_OF_TASK:
+            return self
+        checked = (
+            self
+            if "metrics" in self.model_fields_set
+            else self.model_copy(update={"metrics": list(DEFAULT_METRICS[task])})
+        )
+        named = [("metrics", m) for m in checked.metrics] + [
+            (f"gates[{i}].metric", g.metric) for i, g in enumerate(checked.gates)
+        ]
+        for where, metric in named:
+            if metric not in METRICS_OF_TASK[task]:
+                raise ValueError(
+                    f"{where}: {metric} is not a metric of a {task} task; its metrics are "
+                    f"{', '.join(METRICS_OF_TASK[task])}"
+                )
+        return checked

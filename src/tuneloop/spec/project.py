@@ -49,7 +49,10 @@ def refuse_multilabel(task: str, stage: str) -> None:
         raise TuneloopError(f"multi-label {stage} is not built yet (issue 15)")
 
 
-MULTILABEL_NOT_SCORED = "multi-label evaluation is not built yet (issue 15)"
+MULTILABEL_NOT_MONITORED = (
+    "a multilabel phase is watched by its loss: scoring label sets during training is not built yet "
+    "(issue 15)"
+)
 LABELS_HINT = (
     "list them under labels: (plain names, labels: [yes, no], or each with name: and description:), "
     "or start a project with the labels of a data file: tuneloop init DIR --labels-from FILE"
@@ -99,7 +102,7 @@ class ProjectSpec(Strict):
     splits: Splits = Field(default_factory=Splits)
     model: ModelSpec
     phases: list[Phase] = Field(min_length=1)
-    evaluation: Evaluation = Field(default_factory=Evaluation)
+    evaluation: Evaluation = Field(default_factory=Evaluation, validate_default=True)
     annotation: AnnotationSpec = Field(default_factory=AnnotationSpec)
     tracking: Tracking = Field(default_factory=Tracking)
     quality: QualitySpec = Field(default_factory=QualitySpec)
@@ -184,6 +187,12 @@ class ProjectSpec(Strict):
 
     @field_validator("evaluation")
     @classmethod
+    def _metrics_fit_the_task(cls, evaluation: Evaluation, info: ValidationInfo) -> Evaluation:
+        objective = info.data.get("objective")
+        return evaluation if objective is None else evaluation.fit_task(objective.task)
+
+    @field_validator("evaluation")
+    @classmethod
     def _slices_exist_in_the_data(cls, evaluation: Evaluation, info: ValidationInfo) -> Evaluation:
         data = info.data.get("data")
         if data is None:
@@ -214,7 +223,7 @@ class ProjectSpec(Strict):
             )
         if objective is not None and objective.task == "multilabel" and watched:
             raise ValueError(
-                f"phase {watched[0].name!r} has eval_every, but {MULTILABEL_NOT_SCORED}; remove "
+                f"phase {watched[0].name!r} has eval_every, but {MULTILABEL_NOT_MONITORED}; remove "
                 "eval_every (and early_stopping) from it"
             )
         return phases

@@ -1,7 +1,6 @@
-"""The NLU++ banking example end to end as far as multi-label goes today: `init` copies it, `check`
-shows its label balance, simulated annotators label sets whose agreement and export work, and
-every stage that cannot score label sets yet refuses it with one clear error (exit 2) instead of
-crashing or mis-scoring."""
+"""The NLU++ banking example end to end: `init` copies it, `check` shows its label balance, `run`
+trains, evaluates (label sets, threshold, baselines) and reports a small cut of it, and simulated
+annotators label sets whose agreement and export work."""
 
 from __future__ import annotations
 
@@ -13,17 +12,18 @@ from typing import Any
 import orjson
 import pytest
 from jinja2 import Environment
+from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
+from tests.conftest import TINY_SIZES
 from tuneloop.cli import app
 from tuneloop.cli.annotate import _gold_answer
 from tuneloop.data.version import DatasetVersion
+from tuneloop.evaluate.multilabel_metrics import SET_METRICS
 from tuneloop.report.annotation import annotation_section
 from tuneloop.spec import load_spec
-from tuneloop.task_card import TaskCard
 
 runner = CliRunner()
-REFUSAL = "multi-label evaluation is not built yet (issue 15)"
 
 
 @pytest.fixture(scope="module")
@@ -66,13 +66,6 @@ def test_check_shows_the_label_balance_and_the_one_bad_row(project: Path) -> Non
     plain = runner.invoke(app, ["check", str(project)])
     assert "rows holding each label (fewest first)" in plain.output
     assert "most frequent pairs:" in plain.output
-
-
-def test_run_refuses_before_it_starts_a_run(project: Path) -> None:
-    result = runner.invoke(app, ["run", str(project)])
-    assert result.exit_code == 2
-    assert REFUSAL in result.output and "Traceback" not in result.output
-    assert not list((project / "runs").glob("run-*"))  # (check keeps its tokenizer under runs/)
 
 
 def test_annotation_of_label_sets_simulated_agreed_on_and_exported(project: Path, tmp_path: Path) -> None:
@@ -132,10 +125,57 @@ def _annotation_html(section: dict[str, Any]) -> str:
     return Environment(autoescape=True).from_string(text[start:end]).render(annotation=section)
 
 
-def test_evaluating_a_multilabel_model_refuses(project: Path, tmp_path: Path) -> None:
-    model = tmp_path / "model"
-    model.mkdir()
-    TaskCard.from_spec(load_spec(project)).save(model)
-    result = runner.invoke(app, ["evaluate", str(model), "--data", str(project / "data" / "test.json")])
-    assert result.exit_code == 2
-    assert REFUSAL in result.output and "Traceback" not in result.output
+@pytest.fixture(scope="module")
+def small_run(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example cut to 160 train and 40 test rows, a tiny model and a few steps, run once."""
+    small = tmp_path_factory.mktemp("ml") / "small"
+    (small / "data").mkdir(parents=True)
+    for name, rows in (("train.json", 160), ("test.json", 40)):
+        records = orjson.loads((project / "data" / name).read_bytes())[:rows]
+        (small / "data" / name).write_bytes(orjson.dumps(records))
+    (small / "guidelines.md").write_text((project / "guidelines.md").read_text())
+    yaml = YAML()
+    spec = yaml.load((project / "tuneloop.yaml").read_text())
+    spec["model"]["tiny"] = dict(TINY_SIZES)
+    spec["evaluation"] = {"bootstrap": 100, "gates": [{"metric": "micro_f1", "beats": "majority"}]}
+    for phase in spec["phases"]:
+        phase.update({"epochs": 1, "max_steps": 3, "batch_size": 16, "logging_steps": 1})
+    with (small / "tuneloop.yaml").open("w") as fh:
+        yaml.dump(spec, fh)
+    result = runner.invoke(app, ["run", str(small)])
+    assert "Traceback" not in result.output, result.output
+    return small / "runs" / "run-001"
+
+
+def test_run_evaluates_label_sets_beside_the_baselines_and_reports_them(small_run: Path) -> None:
+    validation = orjson.loads((small_run / "eval" / "validation" / "metrics.json").read_bytes())
+    test = orjson.loads((small_run / "eval" / "test" / "metrics.json").read_bytes())
+    for key in (*SET_METRICS, "invalid_rate", "per_label", "pr_curve", "invalid_outputs"):
+        assert key in test, key
+    assert validation["threshold"]["tuned_on"] == "these rows"
+    assert test["threshold"] == {
+        **test["threshold"],
+        "value": validation["threshold"]["value"],
+        "tuned_on": "validation",
+    }
+    assert set(test["ci"]) == {"micro_f1", "macro_f1", "exact_set"}
+    assert set(test["baselines"]) == {"majority", "tfidf_logreg"}
+    assert test["baselines"]["tfidf_logreg"]["tests"][0]["metric"] == "micro_f1"
+    assert test["invalid_outputs"]["count"] == round(test["invalid_rate"] * test["n"])
+    record = orjson.loads((small_run / "run.json").read_bytes())
+    (verdict,) = record["evaluation_gates"]
+    assert verdict["gate"] == "micro_f1 beats majority (p < 0.05)"
+    report = (small_run / "report.html").read_text()
+    assert "Labels (test)" in report and "micro-averaged precision-recall curve" in report
+    assert "TF-IDF logistic regression" in report
+    card = (small_run / "MODEL_CARD.md").read_text()
+    assert "## Labels (test)" in card and "label (worst F1 first)" in card
+
+
+def test_evaluate_scores_a_multilabel_model_on_a_file(small_run: Path, tmp_path: Path) -> None:
+    data = small_run.parent.parent / "data" / "test.json"
+    result = runner.invoke(app, ["evaluate", str(small_run), "--data", str(data), "--json"])
+    assert result.exit_code == 0, result.output
+    payload = orjson.loads(result.stdout)
+    assert payload["n"] == 40 and payload["threshold"]["value"] == 0.5  # no validation split to tune on
+    assert 0 <= payload["micro_f1"] <= 1

@@ -87,11 +87,48 @@ def test_rebalancing_per_label_is_refused_for_label_sets(project: Path) -> None:
         load_spec(project)
 
 
-def test_a_monitored_phase_is_refused_until_multilabel_scoring_exists(project: Path) -> None:
+def test_a_monitored_phase_is_refused_until_multilabel_monitoring_exists(project: Path) -> None:
     broken(project, "    weight_decay: 0.01", "    weight_decay: 0.01\n    eval_every: 50")
     with pytest.raises(
+        SpecError, match=r"phase 'task' has eval_every, but a multilabel phase is watched by its loss"
+    ):
+        load_spec(project)
+
+
+def test_a_multilabel_task_is_scored_by_set_metrics_by_default(project: Path) -> None:
+    assert load_spec(project).evaluation.metrics == ["micro_f1", "macro_f1", "exact_set"]
+
+
+def test_its_gates_take_set_metrics_and_refuse_classify_ones(project: Path) -> None:
+    spec = project / "tuneloop.yaml"
+    text = spec.read_text()
+    spec.write_text(
+        text
+        + "evaluation:\n  gates:\n    - {metric: micro_f1, min: 0.7}\n"
+        + "    - {metric: exact_set, beats: tfidf_logreg}\n"
+    )
+    assert [g.metric for g in load_spec(project).evaluation.gates] == ["micro_f1", "exact_set"]
+    spec.write_text(text + "evaluation:\n  gates:\n    - {metric: accuracy, min: 0.7}\n")
+    with pytest.raises(
         SpecError,
-        match=r"phase 'task' has eval_every, but multi-label evaluation is not built yet \(issue 15\)",
+        match=r"evaluation: gates\[0\]\.metric: accuracy is not a metric of a multilabel task; "
+        r"its metrics are micro_f1, macro_f1, exact_set",
+    ):
+        load_spec(project)
+    spec.write_text(text + "evaluation:\n  metrics: [micro_f1, macro_recall]\n")
+    with pytest.raises(SpecError, match=r"metrics: macro_recall is not a metric of a multilabel task"):
+        load_spec(project)
+    spec.write_text(text + "evaluation:\n  gates:\n    - {metric: hamming_loss, min: 0.1}\n")
+    with pytest.raises(SpecError, match=r"hamming_loss: lower is better, so no gate reads it"):
+        load_spec(project)
+
+
+def test_a_classify_task_refuses_set_metrics(tmp_path: Path) -> None:
+    from tests.conftest import build_project
+
+    project = build_project(tmp_path / "p", evaluation={"metrics": ["accuracy", "micro_f1"]})
+    with pytest.raises(
+        SpecError, match=r"metrics: micro_f1 is not a metric of a classify task; its metrics are accuracy"
     ):
         load_spec(project)
 
