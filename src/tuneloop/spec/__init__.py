@@ -18,7 +18,7 @@ from tuneloop.spec.evaluation import (
     SliceSpec,
 )
 from tuneloop.spec.loading import SPEC_FILE, load_spec
-from tuneloop.spec.project import LABELLED_TASKS, MULTILABEL_NOT_MONITORED, ProjectSpec, refuse_multilabel
+from tuneloop.spec.project import LABELLED_TASKS, MULTILABEL_NOT_MONITORED, ProjectSpec
 from tuneloop.spec.training import Gate, LoraSpec, Phase, TinyModel, higher_is_better
 
 __all__ = [
@@ -41,5 +41,4 @@ __all__ = [
     "TinyModel",
     "higher_is_better",
     "load_spec",
-    "refuse_multilabel",
 ]

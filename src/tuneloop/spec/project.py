@@ -8,7 +8,6 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from tuneloop.errors import TuneloopError
 from tuneloop.label_text import NO_LABELS, SEPARATOR, label_key
 from tuneloop.spec.annotation import AnnotationSpec
 from tuneloop.spec.data import CONVERSATION_FORMATS, DataSpec, QualitySpec, Splits
@@ -40,13 +39,6 @@ class Objective(Strict):
 
 
 LABELLED_TASKS = ("classify", "multilabel")  # tasks whose answers are labels of the schema
-
-
-def refuse_multilabel(task: str, stage: str) -> None:
-    """Stop a stage that cannot handle multi-label answers yet, before it trains for nothing or
-    mis-scores: one clear error (exit 2)."""
-    if task == "multilabel":
-        raise TuneloopError(f"multi-label {stage} is not built yet (issue 15)")
 
 
 MULTILABEL_NOT_MONITORED = (
