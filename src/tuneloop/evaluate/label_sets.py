@@ -7,8 +7,8 @@ is the prediction, and an invalid output predicts no valid set (scored as the em
 
 `scoring: loglik` (the default) then scores, against the same prompt, the canonical answer S and,
 for every label L, the answer with L flipped (S with L added, or S without it), each a whole
-answer ending in the end-of-answer token, in one `scoring.score_batch` call per prompt (its
-candidate list is that prompt's own answers). The presence score of L is
+answer ending in the end-of-answer token, in one `scoring.score_answers` call per batch (each
+prompt against its own candidates, their shared prefixes fed once). The presence score of L is
 
     p(L) = sigmoid(log p(S with L) - log p(S without L))
 
@@ -34,7 +34,7 @@ from rich.console import Console
 from tuneloop.data.example import Example
 from tuneloop.evaluate.parsing import Rule
 from tuneloop.evaluate.predict import BatchPredictor, Prediction, generate_answers, in_batches
-from tuneloop.evaluate.scoring import label_answers, score_batch
+from tuneloop.evaluate.scoring import label_answers, score_answers
 from tuneloop.evaluate.set_parsing import LabelSetParser
 from tuneloop.label_text import canonical_answer
 
@@ -80,11 +80,15 @@ def predict_label_sets(
                 predicted_labels=answer,
                 answer_labels=answer,
             )
-            if scoring == "loglik":
-                scores = presence_scores(model, tokenizer, e.prompt_messages, labels, answer or ())
-                prediction = decide(replace(prediction, label_scores=scores), labels, bounds, threshold)
             out.append(prediction)
-        return out
+        if scoring != "loglik":
+            return out
+        prompts = [e.prompt_messages for e in batch]
+        scores = presence_scores(model, tokenizer, prompts, labels, [p.answer_labels or () for p in out])
+        return [
+            decide(replace(p, label_scores=s), labels, bounds, threshold)
+            for p, s in zip(out, scores, strict=True)
+        ]
 
     batches: BatchPredictor = predict
     title = f"predict label sets ({scoring})"
@@ -105,22 +109,28 @@ def answer_budget(tokenizer: Any, labels: list[str], bounds: tuple[int, int], ma
 def presence_scores(
     model: torch.nn.Module,
     tokenizer: Any,
-    prompt: list[dict[str, Any]],
+    prompts: list[list[dict[str, Any]]],
     labels: list[str],
-    answer: tuple[str, ...],
-) -> dict[str, float]:
-    """p(L) for every label: the sigmoid of the log-likelihood of the answer with L against the
-    answer without it, the other labels as in `answer`."""
-    chosen = set(answer)
-    flipped = [tuple(x for x in labels if (x in chosen) != (x == label)) for label in labels]
-    candidates = [canonical_answer(answer), *(canonical_answer(s) for s in flipped)]
-    scores = score_batch(model, tokenizer, [prompt], label_answers(tokenizer, candidates, prompt))[0]
-    own = scores.logprobs[candidates[0]]
-    out = {}
-    for label, candidate in zip(labels, candidates[1:], strict=True):
-        other = scores.logprobs[candidate]
-        with_label, without = (own, other) if label in chosen else (other, own)
-        out[label] = _sigmoid(with_label - without)
+    answers: list[tuple[str, ...]],
+) -> list[dict[str, float]]:
+    """p(L) for every label of each prompt: the sigmoid of the log-likelihood of the prompt's answer
+    with L against the answer without it, the other labels as in its answer. One call scores the
+    whole batch, each prompt against its own candidates."""
+    candidates = []
+    for answer in answers:
+        chosen = set(answer)
+        flipped = [tuple(x for x in labels if (x in chosen) != (x == label)) for label in labels]
+        candidates.append([canonical_answer(answer), *(canonical_answer(s) for s in flipped)])
+    token_ids = [label_answers(tokenizer, c, p).token_ids for c, p in zip(candidates, prompts, strict=True)]
+    totals = score_answers(model, tokenizer, prompts, token_ids).tolist()
+    out = []
+    for answer, total in zip(answers, totals, strict=True):
+        own, chosen = total[0], set(answer)
+        scores = {}
+        for label, other in zip(labels, total[1:], strict=True):
+            with_label, without = (own, other) if label in chosen else (other, own)
+            scores[label] = _sigmoid(with_label - without)
+        out.append(scores)
     return out
 
 
