@@ -43,55 +43,56 @@ def test_max_labels_beyond_the_schema_is_refused(project: Path) -> None:
         load_spec(project)
 
 
-def test_negative_bounds_are_refused_where_they_are_written(project: Path) -> None:
-    broken(project, "min_labels: 0", "min_labels: -1")
-    with pytest.raises(SpecError, match=r"^objective\.min_labels: must be >= 0 \(tuneloop\.yaml:\d+\)"):
-        load_spec(project)
-
-
-def test_a_label_holding_the_separator_is_refused(project: Path) -> None:
-    broken(project, "- name: affirm", '- name: "affirm, yes"')
-    with pytest.raises(
-        SpecError, match=r"label 'affirm, yes' holds ',', the separator of a multilabel answer"
-    ):
-        load_spec(project)
-
-
-def test_a_label_that_reads_as_the_empty_answer_is_refused(project: Path) -> None:
-    broken(project, "- name: affirm", "- name: None")
-    with pytest.raises(SpecError, match=r"label 'None' reads as 'none', the answer for no labels"):
-        load_spec(project)
-
-
-def test_bounds_on_a_classify_task_are_refused(project: Path) -> None:
-    broken(project, "task: multilabel", "task: classify")
-    with pytest.raises(
-        SpecError, match=r"^objective: min_labels applies to task: multilabel only, not classify"
-    ):
-        load_spec(project)
-
-
-def test_a_label_delimiter_needs_a_multilabel_task(project: Path) -> None:
-    broken(project, "min_labels: 0", "")
-    broken(project, "task: multilabel", "task: classify")
-    broken(project, "label: intents", "label: intents\n        label_delimiter: '|'")
-    with pytest.raises(
-        SpecError, match=r"sources\[0\]\.fields\.label_delimiter applies to task: multilabel only"
-    ):
-        load_spec(project)
-
-
-def test_rebalancing_per_label_is_refused_for_label_sets(project: Path) -> None:
-    broken(project, "min_label_rows: 10", "min_label_rows: 10\n  rebalance: upsample")
-    with pytest.raises(SpecError, match=r"^quality: rebalance: upsample counts one label per row"):
-        load_spec(project)
-
-
-def test_a_monitored_phase_is_refused_until_multilabel_monitoring_exists(project: Path) -> None:
-    broken(project, "    weight_decay: 0.01", "    weight_decay: 0.01\n    eval_every: 50")
-    with pytest.raises(
-        SpecError, match=r"phase 'task' has eval_every, but a multilabel phase is watched by its loss"
-    ):
+@pytest.mark.parametrize(
+    ("edits", "message"),
+    [
+        pytest.param(
+            [("min_labels: 0", "min_labels: -1")],
+            r"^objective\.min_labels: must be >= 0 \(tuneloop\.yaml:\d+\)",
+            id="negative bounds, where they are written",
+        ),
+        pytest.param(
+            [("- name: affirm", '- name: "affirm, yes"')],
+            r"label 'affirm, yes' holds ',', the separator of a multilabel answer",
+            id="a label holding the separator",
+        ),
+        pytest.param(
+            [("- name: affirm", "- name: None")],
+            r"label 'None' reads as 'none', the answer for no labels",
+            id="a label reading as the empty answer",
+        ),
+        pytest.param(
+            [("task: multilabel", "task: classify")],
+            r"^objective: min_labels applies to task: multilabel only, not classify",
+            id="bounds on a classify task",
+        ),
+        pytest.param(
+            [
+                ("min_labels: 0", ""),
+                ("task: multilabel", "task: classify"),
+                ("label: intents", "label: intents\n        label_delimiter: '|'"),
+            ],
+            r"sources\[0\]\.fields\.label_delimiter applies to task: multilabel only",
+            id="a label delimiter without a multilabel task",
+        ),
+        pytest.param(
+            [("min_label_rows: 10", "min_label_rows: 10\n  rebalance: upsample")],
+            r"^quality: rebalance: upsample counts one label per row",
+            id="rebalancing per label for label sets",
+        ),
+        pytest.param(
+            [("    weight_decay: 0.01", "    weight_decay: 0.01\n    eval_every: 50")],
+            r"phase 'task' has eval_every, but a multilabel phase is watched by its loss",
+            id="a monitored phase, until multilabel monitoring exists",
+        ),
+    ],
+)
+def test_a_broken_multilabel_spec_is_refused_with_its_reason(
+    project: Path, edits: list[tuple[str, str]], message: str
+) -> None:
+    for old, new in edits:
+        broken(project, old, new)
+    with pytest.raises(SpecError, match=message):
         load_spec(project)
 
 
