@@ -54,23 +54,37 @@ def find_user(session: Session, name: str) -> User:
 
 def task_schema(session: Session, spec: ProjectSpec, by: User) -> LabelSchema:
     """The schema of the spec's labels: single_label, or multi_label with the spec's bounds for a
-    multilabel task (a new schema when the labels or bounds changed)."""
+    multilabel task. The store keeps one schema per `objective.name`; a spec whose labels, kind,
+    bounds or `dispute_masi` changed after that schema was stored is refused (its answers were
+    given against the old choices), naming what changed, and the store is left as it was."""
     labels = spec.label_names
     multilabel = spec.objective.task == "multilabel"
     kind, bounds = ("multi_label", spec.label_bounds) if multilabel else ("single_label", None)
     dispute = spec.annotation.dispute_masi
-    for schema in session.scalars(select(LabelSchema).where(LabelSchema.name == spec.objective.name)):
-        stored = (schema.min_labels, schema.max_labels) if multilabel else None
-        if (
-            schema.labels == labels
-            and schema.kind == kind
-            and stored == bounds
-            and schema.dispute_masi == dispute
-        ):
-            return schema
-    return add_label_schema(
-        session, spec.objective.name, kind, labels, bounds=bounds, dispute_masi=dispute, by=by
-    )
+    schema = session.scalar(select(LabelSchema).where(LabelSchema.name == spec.objective.name))
+    if schema is None:
+        return add_label_schema(
+            session, spec.objective.name, kind, labels, bounds=bounds, dispute_masi=dispute, by=by
+        )
+    stored_bounds = (schema.min_labels, schema.max_labels) if schema.kind == "multi_label" else None
+    changed = [
+        f"{what}: stored {old!r}, the spec says {new!r}"
+        for what, old, new in (
+            ("kind", schema.kind, kind),
+            ("labels", schema.labels, labels),
+            ("label bounds", stored_bounds, bounds),
+            ("dispute_masi", schema.dispute_masi, dispute),
+        )
+        if old != new
+    ]
+    if changed:
+        raise TuneloopError(
+            f"the annotation store already holds label schema {schema.name!r}, and the spec no longer "
+            f"matches it ({'; '.join(changed)}); its answers were given against the stored choices. "
+            "Restore the spec, or set objective.name to a new name to annotate under a new schema "
+            "(the store keeps the old one)"
+        )
+    return schema
 
 
 def publish_spec_guidelines(session: Session, spec: ProjectSpec, by: User) -> GuidelineVersion:

@@ -8,6 +8,7 @@ from pathlib import Path
 import orjson
 import pyarrow.parquet as pq
 import pytest
+from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
 from tuneloop.annotate.project import find_user, project_store
@@ -260,3 +261,25 @@ def test_status_before_any_guidelines_says_so_not_vnone(make_project: Callable[.
     result = runner.invoke(app, ["annotate", "status", str(make_project(rows=30, labels=3))])
     assert result.exit_code == 0, result.output
     assert "no guidelines published yet" in result.stdout and "vNone" not in result.stdout
+
+
+def test_a_spec_whose_labels_changed_under_a_stored_schema_is_refused_and_nothing_is_lost(
+    make_project: Callable[..., Path],
+) -> None:
+    project = make_project(rows=60, labels=3, annotation={"overlap": 2})
+    assert _json(["annotate", "simulate", str(project), "--items", "6", "--annotators", "2"])["closed"] >= 6
+    before = _json(["annotate", "status", str(project)])
+    yaml = YAML()
+    spec = yaml.load((project / "tuneloop.yaml").read_text())
+    dropped = spec["labels"].pop()["name"]
+    with (project / "tuneloop.yaml").open("w") as fh:
+        yaml.dump(spec, fh)
+    result = runner.invoke(app, ["annotate", "import", str(project), "--limit", "3"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "already holds label schema" in result.output and "labels: stored" in result.output
+    assert dropped in result.output and "objective.name" in result.output
+    assert _json(["annotate", "status", str(project)]) == before  # nothing added, nothing lost
+    spec["labels"].append({"name": dropped})  # restored: the stored schema is the spec's again
+    with (project / "tuneloop.yaml").open("w") as fh:
+        yaml.dump(spec, fh)
+    assert runner.invoke(app, ["annotate", "import", str(project), "--limit", "3"]).exit_code == 0
