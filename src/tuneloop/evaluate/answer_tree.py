@@ -66,27 +66,36 @@ class TreeBatch:
 
 
 def tree_batch(trees: Sequence[AnswerTree], pad: int, device: torch.device) -> TreeBatch:
-    """Stack the trees; a padding node sees only itself, so its attention row is never empty."""
-    examples = len(trees)
+    """Stack the trees; a padding node sees only itself, so its attention row is never empty. A
+    tree given for several prompts (a classify batch shares one) is laid out once."""
     nodes = max(len(tree.tokens) for tree in trees)
     answers = max(len(tree.steps) for tree in trees)
     width = max((len(path) for tree in trees for path in tree.steps), default=0)
-    tokens = torch.full((examples, nodes), pad, dtype=torch.long)
-    depths = torch.zeros((examples, nodes), dtype=torch.long)
-    seen = torch.eye(nodes, dtype=torch.bool).repeat(examples, 1, 1)
-    node = torch.zeros((examples, answers, width), dtype=torch.long)
-    target = torch.zeros((examples, answers, width), dtype=torch.long)
-    counted = torch.zeros((examples, answers, width), dtype=torch.bool)
-    for e, tree in enumerate(trees):
-        n = len(tree.tokens)
-        tokens[e, :n] = torch.tensor(tree.tokens, dtype=torch.long)
-        depths[e, :n] = torch.tensor(tree.depths, dtype=torch.long)
-        for i, parent in enumerate(tree.parents):
-            if parent >= 0:
-                seen[e, i] |= seen[e, parent]  # ancestors come first, so the parent's row is whole
-        for a, path in enumerate(tree.steps):
-            if path:
-                node[e, a, : len(path)] = torch.tensor([i for i, _ in path])
-                target[e, a, : len(path)] = torch.tensor([t for _, t in path])
-                counted[e, a, : len(path)] = True
-    return TreeBatch(*(t.to(device) for t in (tokens, depths, seen, node, target, counted)))
+    laid_out: dict[int, tuple[torch.Tensor, ...]] = {}
+    for tree in trees:
+        if id(tree) not in laid_out:
+            laid_out[id(tree)] = _laid_out(tree, nodes, answers, width, pad)
+    rows = [laid_out[id(tree)] for tree in trees]
+    return TreeBatch(*(torch.stack(parts).to(device) for parts in zip(*rows, strict=True)))
+
+
+def _laid_out(tree: AnswerTree, nodes: int, answers: int, width: int, pad: int) -> tuple[torch.Tensor, ...]:
+    """One tree's tensors, padded to `nodes` nodes and `answers` x `width` steps."""
+    n = len(tree.tokens)
+    tokens = torch.full((nodes,), pad, dtype=torch.long)
+    depths = torch.zeros(nodes, dtype=torch.long)
+    tokens[:n] = torch.tensor(tree.tokens, dtype=torch.long)
+    depths[:n] = torch.tensor(tree.depths, dtype=torch.long)
+    seen = torch.eye(nodes, dtype=torch.bool)
+    for i, parent in enumerate(tree.parents):
+        if parent >= 0:
+            seen[i] |= seen[parent]  # ancestors come first, so the parent's row is whole
+    node = torch.zeros((answers, width), dtype=torch.long)
+    target = torch.zeros((answers, width), dtype=torch.long)
+    counted = torch.zeros((answers, width), dtype=torch.bool)
+    for a, path in enumerate(tree.steps):
+        if path:
+            node[a, : len(path)] = torch.tensor([i for i, _ in path])
+            target[a, : len(path)] = torch.tensor([t for _, t in path])
+            counted[a, : len(path)] = True
+    return tokens, depths, seen, node, target, counted

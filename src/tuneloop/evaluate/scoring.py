@@ -124,7 +124,8 @@ def score_answers(
     total = first.gather(-1, first_ids)
     trees: dict[int, AnswerTree] = {}  # a classify batch shares one answer list: one tree
     for candidates in answers:
-        trees.setdefault(id(candidates), answer_tree(candidates))
+        if id(candidates) not in trees:
+            trees[id(candidates)] = answer_tree(candidates)
     if any(tree.tokens for tree in trees.values()):
         batch = tree_batch([trees[id(c)] for c in answers], tokenizer.pad_token_id, device)
         total = total + _rest_logprobs(model, out.cache, mask, positions[:, -1:] + 1, batch, first.shape[-1])
