@@ -121,8 +121,12 @@ def presence_scores(
         chosen = set(answer)
         flipped = [tuple(x for x in labels if (x in chosen) != (x == label)) for label in labels]
         candidates.append([canonical_answer(answer), *(canonical_answer(s) for s in flipped)])
-    token_ids = [label_answers(tokenizer, c, p).token_ids for c, p in zip(candidates, prompts, strict=True)]
-    totals = score_answers(model, tokenizer, prompts, token_ids).tolist()
+    # An answer's tokens do not depend on the prompt (classify reads its labels' off one prompt
+    # too), so each distinct candidate of the batch is tokenized once.
+    distinct = sorted({answer for c in candidates for answer in c})
+    read = label_answers(tokenizer, distinct, prompts[0])
+    ids = dict(zip(read.labels, read.token_ids, strict=True))
+    totals = score_answers(model, tokenizer, prompts, [[ids[a] for a in c] for c in candidates]).tolist()
     out = []
     for answer, total in zip(answers, totals, strict=True):
         own, chosen = total[0], set(answer)
