@@ -59,7 +59,7 @@ def train_round(spec: ProjectSpec, console: Console, report_on_gate: bool = Fals
     try:
         with failure_recorded(run_dir):
             dataset = prepare(spec, run_dir, console)
-            run_phases(spec, run_dir, dataset, console, phase_scorer(spec.label_names, spec.evaluation))
+            run_phases(spec, run_dir, dataset, console, phase_scorer(spec))
     except GateFailed as exc:
         if not report_on_gate or not is_main():
             raise
@@ -73,7 +73,7 @@ def resume_round(run_dir: Path, console: Console) -> None:
     spec = run_spec(run_dir)
     start_resume(run_dir, console)
     with failure_recorded(run_dir):
-        resume_phases(run_dir, console, phase_scorer(spec.label_names, spec.evaluation))
+        resume_phases(run_dir, console, phase_scorer(spec))
 
 
 def start_run(spec: ProjectSpec, console: Console) -> Path:

@@ -16,16 +16,17 @@ from tuneloop.data.ingest import ingest_source
 from tuneloop.errors import TuneloopError
 from tuneloop.evaluate.metrics import classification_metrics
 from tuneloop.evaluate.multilabel_metrics import label_set_metrics
-from tuneloop.evaluate.predict import Prediction, predict_labels
+from tuneloop.evaluate.predict import Prediction
 from tuneloop.evaluate.scoring_report import predict_by_card, scoring_of, scoring_report, set_scoring_report
 from tuneloop.evaluate.slices import overall_intervals, slice_metrics
 from tuneloop.evaluate.thresholds import decided_at, threshold_report, tune_threshold
 from tuneloop.models import load_for_inference
 from tuneloop.run_dir import EVAL_METRICS_FILE, PREDICTIONS_FILE
-from tuneloop.spec import FORMATS, LABELLED_TASKS, Evaluation, FieldMap, Source
+from tuneloop.spec import FORMATS, LABELLED_TASKS, Evaluation, FieldMap, ProjectSpec, Source
 from tuneloop.spec.data import CONVERSATION_FORMATS
+from tuneloop.spec.training import MONITORED_METRICS
 from tuneloop.task_card import TaskCard
-from tuneloop.train.monitor import TASK_METRICS, TaskScorer
+from tuneloop.train.monitor import TaskScorer
 
 
 def evaluate_examples(
@@ -96,24 +97,20 @@ def _label_set_metrics(
     return predictions, metrics
 
 
-def phase_scorer(labels: list[str], evaluation: Evaluation) -> TaskScorer:
-    """How a training phase's monitor scores its validation subset: the same label scoring
-    (`evaluation.scoring`) and metrics as this module, without progress bars."""
+def phase_scorer(spec: ProjectSpec) -> TaskScorer:
+    """How a training phase's monitor scores its validation subset: the predictions `tuneloop
+    evaluate` makes (the task card's scoring; label sets at the default threshold, since the tuned
+    one comes from validation after training) and the task's monitored metrics, without bars."""
+    card = TaskCard.from_spec(spec)
+    measured = MONITORED_METRICS[card.task]
 
     def score(model: Any, tokenizer: Any, examples: list[Example], batch_size: int) -> dict[str, float]:
-        predictions = predict_labels(
-            model,
-            tokenizer,
-            examples,
-            labels,
-            evaluation.max_new_tokens,
-            batch_size,
-            show_progress=False,
-            scoring=evaluation.scoring,
-            parsing=evaluation.parsing,
-        )
-        metrics = classification_metrics(predictions, labels)
-        return {key: metrics[key] for key in TASK_METRICS}
+        predictions = predict_by_card(model, tokenizer, examples, card, batch_size, show_progress=False)
+        if card.task == "multilabel":
+            metrics = label_set_metrics(predictions, card.labels)
+        else:
+            metrics = classification_metrics(predictions, card.labels)
+        return {key: metrics[key] for key in measured}
 
     return score
 

@@ -50,9 +50,11 @@ def predict_by_card(
     card: TaskCard,
     batch_size: int,
     console: Console | None = None,
+    show_progress: bool = True,
 ) -> list[Prediction]:
-    """Predictions by the card's scoring and parsing: the evaluation of a saved model and its
-    fairness swaps score the same way, so their predictions compare row by row."""
+    """Predictions by the card's scoring and parsing: the evaluation of a saved model, its
+    fairness swaps and a training phase's monitor score the same way, so their predictions compare
+    row by row (the monitor without a bar: the phase's own bar is the live display)."""
     scoring, parsing = scoring_of(card)
     if card.task == "multilabel":
         bounds = (card.min_labels, len(card.labels) if card.max_labels is None else card.max_labels)
@@ -66,6 +68,7 @@ def predict_by_card(
             card.max_new_tokens,
             batch_size,
             console,
+            show_progress,
             scoring=scoring,
             parsing=parsing,
         )
@@ -77,6 +80,7 @@ def predict_by_card(
         card.max_new_tokens,
         batch_size,
         console,
+        show_progress,
         scoring=scoring,
         parsing=parsing,
     )

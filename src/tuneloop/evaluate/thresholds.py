@@ -7,7 +7,9 @@ cut. `tune_threshold` picks, on the validation split's scores, the threshold of 
 the one nearest 0.5. The test split is then decided at that threshold, and its metrics at 0.5 are
 kept beside (`at_0.5`), so the gain of tuning is a number, not a claim. The curve pools every
 (row, label) pair the same way (scikit-learn's `precision_recall_curve` on the flattened
-matrices) and keeps at most `CURVE_POINTS` points for the report's plot.
+matrices) and keeps at most `CURVE_POINTS` points for the report's plot; each label with a gold
+row gets its own curve (at most `LABEL_CURVE_POINTS` points) and average precision, since a
+pooled curve hides the rare labels that a single threshold serves worst.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from tuneloop.evaluate.predict import Prediction
 
 DEFAULT = 0.5
 CURVE_POINTS = 200
+LABEL_CURVE_POINTS = 50
 _TIE = 1e-12
 
 
@@ -55,19 +58,30 @@ def tune_threshold(predictions: list[Prediction], labels: list[str]) -> float:
 
 def precision_recall(predictions: list[Prediction], labels: list[str]) -> dict[str, Any] | None:
     """The micro-averaged precision-recall curve (at most `CURVE_POINTS` points) and its average
-    precision; None without scores or without a gold label to find."""
+    precision, and under `labels` each label's own (for labels with a gold row); None without
+    scores or without a gold label to find."""
     scores = score_matrix(predictions, labels)
-    gold = indicators(predictions, labels).gold.ravel() if scores is not None else None
+    gold = indicators(predictions, labels).gold if scores is not None else None
     if scores is None or gold is None or not gold.any():
         return None
-    precision, recall, cuts = precision_recall_curve(gold, scores.ravel())
-    keep = np.unique(np.linspace(0, len(cuts) - 1, min(CURVE_POINTS, len(cuts))).round().astype(int))
-    return {
+    per_label = {
+        label: _curve(gold[:, i], scores[:, i], LABEL_CURVE_POINTS)
+        for i, label in enumerate(labels)
+        if gold[:, i].any()
+    }
+    return {**_curve(gold.ravel(), scores.ravel(), CURVE_POINTS, thresholds=True), "labels": per_label}
+
+
+def _curve(gold: np.ndarray, scores: np.ndarray, points: int, thresholds: bool = False) -> dict[str, Any]:
+    """One precision-recall curve thinned to `points` points, with its average precision."""
+    precision, recall, cuts = precision_recall_curve(gold, scores)
+    keep = np.unique(np.linspace(0, len(cuts) - 1, min(points, len(cuts))).round().astype(int))
+    curve = {
         "precision": precision[keep].tolist(),
         "recall": recall[keep].tolist(),
-        "thresholds": cuts[keep].tolist(),
-        "average_precision": float(average_precision_score(gold, scores.ravel())),
+        "average_precision": float(average_precision_score(gold, scores)),
     }
+    return curve | ({"thresholds": cuts[keep].tolist()} if thresholds else {})
 
 
 def decided_at(

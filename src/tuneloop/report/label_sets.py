@@ -11,13 +11,19 @@ from tuneloop.report import plots
 
 SHOWN_LABELS = 15  # labels in the model card's table (the report shows every label)
 SHOWN_INVALID = 10  # invalid outputs the model card lists
+PLOTTED_LABELS = 5  # labels of lowest average precision drawn beside the pooled curve
 
 
 def worst_labels(metrics: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every label scored, lowest F1 first (the larger support first on a tie)."""
+    """Every label scored, lowest F1 first (the larger support first on a tie), with its average
+    precision where the presence scores have a curve for it (None otherwise)."""
     per_label = metrics.get("per_label") or {}
+    curves = (metrics.get("pr_curve") or {}).get("labels") or {}
     ranked = sorted(per_label.items(), key=lambda item: (item[1]["f1"], -item[1]["support"], item[0]))
-    return [{"label": label, **values} for label, values in ranked]
+    return [
+        {"label": label, **values, "average_precision": (curves.get(label) or {}).get("average_precision")}
+        for label, values in ranked
+    ]
 
 
 def label_set_section(metrics: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -34,6 +40,14 @@ def label_set_section(metrics: dict[str, Any] | None) -> dict[str, Any] | None:
     return {
         "labels": worst_labels(metrics),
         "threshold": threshold,
-        "pr_plot": plots.precision_recall(curve, marks) if curve else None,
+        "pr_plot": plots.precision_recall(curve, marks, _lowest_ap(curve)) if curve else None,
         "invalid": metrics.get("invalid_outputs"),
     }
+
+
+def _lowest_ap(curve: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The `PLOTTED_LABELS` label curves of lowest average precision (curves from before per-label
+    curves were kept have none)."""
+    labels = curve.get("labels") or {}
+    ranked = sorted(labels, key=lambda label: (labels[label]["average_precision"], label))
+    return {label: labels[label] for label in ranked[:PLOTTED_LABELS]}

@@ -321,16 +321,24 @@ def comparison_differences(targets: list[dict[str, Any]], metric: str) -> str:
     return to_base64(fig)
 
 
-def precision_recall(curve: dict[str, Any], marks: dict[str, tuple[float, float]]) -> str:
+def precision_recall(
+    curve: dict[str, Any], marks: dict[str, tuple[float, float]], worst: dict[str, dict[str, Any]]
+) -> str:
     """The micro-averaged precision-recall curve of a multilabel task's presence scores, with
-    the (recall, precision) of each named threshold marked (0.5, the tuned one)."""
-    fig, ax = plt.subplots(figsize=(5.5, 4.2))
-    ax.plot(
+    the (recall, precision) of each named threshold marked (0.5, the tuned one), and beside it
+    the curves of the `worst` labels (lowest average precision), which the pooled curve hides."""
+    fig, (pooled, labels) = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True)
+    pooled.plot(
         curve["recall"], curve["precision"], color="#204a87", label=f"AP {curve['average_precision']:.3f}"
     )
     for (name, (recall, precision)), colour in zip(marks.items(), ("#f57900", "#4e9a06"), strict=False):
-        ax.plot(recall, precision, "o", color=colour, label=name)
-    ax.set(xlim=(0, 1.02), ylim=(0, 1.02), xlabel="micro recall", ylabel="micro precision")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="lower left")
+        pooled.plot(recall, precision, "o", color=colour, label=name)
+    pooled.set(title="all labels pooled", xlabel="micro recall", ylabel="precision")
+    for label, own in worst.items():
+        labels.plot(own["recall"], own["precision"], label=f"{label} (AP {own['average_precision']:.2f})")
+    labels.set(title=f"the {len(worst)} labels of lowest AP", xlabel="recall")
+    for ax in (pooled, labels):
+        ax.set(xlim=(0, 1.02), ylim=(0, 1.02))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="lower left")
     return to_base64(fig)

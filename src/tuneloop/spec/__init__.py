@@ -18,13 +18,12 @@ from tuneloop.spec.evaluation import (
     SliceSpec,
 )
 from tuneloop.spec.loading import SPEC_FILE, load_spec
-from tuneloop.spec.project import LABELLED_TASKS, MULTILABEL_NOT_MONITORED, ProjectSpec
+from tuneloop.spec.project import LABELLED_TASKS, ProjectSpec
 from tuneloop.spec.training import Gate, LoraSpec, Phase, TinyModel, higher_is_better
 
 __all__ = [
     "FORMATS",
     "LABELLED_TASKS",
-    "MULTILABEL_NOT_MONITORED",
     "SPEC_FILE",
     "Evaluation",
     "EvaluationGate",

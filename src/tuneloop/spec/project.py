@@ -13,7 +13,7 @@ from tuneloop.spec.annotation import AnnotationSpec
 from tuneloop.spec.data import CONVERSATION_FORMATS, DataSpec, QualitySpec, Splits
 from tuneloop.spec.evaluation import Evaluation
 from tuneloop.spec.strict import Strict
-from tuneloop.spec.training import ModelSpec, Phase
+from tuneloop.spec.training import MONITORED_METRICS, ModelSpec, Phase
 
 
 class Objective(Strict):
@@ -41,10 +41,6 @@ class Objective(Strict):
 LABELLED_TASKS = ("classify", "multilabel")  # tasks whose answers are labels of the schema
 
 
-MULTILABEL_NOT_MONITORED = (
-    "a multilabel phase is watched by its loss: scoring label sets during training is not built yet "
-    "(issue 15)"
-)
 LABELS_HINT = (
     "list them under labels: (plain names, labels: [yes, no], or each with name: and description:), "
     "or start a project with the labels of a data file: tuneloop init DIR --labels-from FILE"
@@ -213,11 +209,16 @@ class ProjectSpec(Strict):
                 "its task metrics (accuracy, macro-F1), which need labels, and a generate task has "
                 "none; remove eval_every (and early_stopping) from it until tuneloop scores generated text"
             )
-        if objective is not None and objective.task == "multilabel" and watched:
-            raise ValueError(
-                f"phase {watched[0].name!r} has eval_every, but {MULTILABEL_NOT_MONITORED}; remove "
-                "eval_every (and early_stopping) from it"
-            )
+        if objective is None:
+            return phases
+        measured = MONITORED_METRICS.get(objective.task, ())
+        for phase in watched:
+            unmeasured = [m for m in phase.watched_metrics if m not in (*measured, "loss")]
+            if unmeasured:
+                raise ValueError(
+                    f"phase {phase.name!r} watches {unmeasured[0]}, which a {objective.task} task's "
+                    f"monitor does not measure; it measures {', '.join(measured)} and loss"
+                )
         return phases
 
     @property

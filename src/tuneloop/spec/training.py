@@ -42,8 +42,24 @@ class ModelSpec(Strict):
         return self
 
 
-MonitorMetric = Literal["accuracy", "macro_f1", "macro_recall", "invalid_rate", "loss"]
-LOWER_IS_BETTER = ("invalid_rate", "loss")
+MonitorMetric = Literal[
+    "accuracy",
+    "macro_f1",
+    "macro_recall",
+    "macro_precision",
+    "micro_f1",
+    "exact_set",
+    "hamming_loss",
+    "invalid_rate",
+    "loss",
+]
+LOWER_IS_BETTER = ("invalid_rate", "hamming_loss", "loss")
+#: What a monitored sft phase measures on its validation subset, by task (besides the loss); the
+#: first is what "best" means unless `early_stopping.metric` says otherwise.
+MONITORED_METRICS: dict[str, tuple[str, ...]] = {
+    "classify": ("accuracy", "macro_f1", "macro_recall", "macro_precision", "invalid_rate"),
+    "multilabel": ("micro_f1", "macro_f1", "exact_set", "hamming_loss", "invalid_rate"),
+}
 
 
 def higher_is_better(metric: str) -> bool:
@@ -51,7 +67,7 @@ def higher_is_better(metric: str) -> bool:
     return metric not in LOWER_IS_BETTER
 
 
-VAL_GATE_METRICS = ("accuracy", "macro_f1", "macro_recall", "macro_precision", "invalid_rate", "loss")
+VAL_GATE_METRICS = (*dict.fromkeys(m for ms in MONITORED_METRICS.values() for m in ms), "loss")
 GENERAL_METRICS = ("loss", "token_accuracy")
 _GATE = re.compile(
     r"^(val|general)\.(\w+)\s*(>=|<=|>|<)\s*(?:(previous)(?:\s*([+-])\s*([0-9.]+))?|([0-9.]+))$"
@@ -67,7 +83,7 @@ _GATE_HELP = (
 class EarlyStopping(Strict):
     """Stop a phase when `metric` on the validation subset has not improved for `patience` evaluations."""
 
-    metric: MonitorMetric = "accuracy"
+    metric: MonitorMetric | None = None  # None: the task's headline metric (MONITORED_METRICS)
     patience: int = Field(default=3, gt=0)
     min_delta: float = Field(default=0.0, ge=0)
 
@@ -214,9 +230,7 @@ class Phase(Strict):
     @model_validator(mode="after")
     def _monitoring_fits_the_kind(self) -> Phase:
         val_gates = [g for g in self.gate if g.set == "val"]
-        watched = [g.metric for g in val_gates] + (
-            [self.early_stopping.metric] if self.early_stopping else []
-        )
+        watched = self.watched_metrics
         if (self.early_stopping or val_gates) and self.eval_every is None:
             raise ValueError(
                 "early_stopping and val.* gates need eval_every (how often to evaluate, in steps)"
@@ -228,8 +242,14 @@ class Phase(Strict):
         return self
 
     @property
-    def selection_metric(self) -> str:
-        """What "best" means when a phase keeps its best evaluation."""
-        if self.early_stopping is not None:
+    def watched_metrics(self) -> list[str]:
+        """The validation metrics the spec names for this phase: its val gates' and early stopping's."""
+        named = self.early_stopping.metric if self.early_stopping else None
+        return [g.metric for g in self.gate if g.set == "val"] + ([named] if named else [])
+
+    def selection_metric(self, task: str) -> str:
+        """What "best" means when a phase of a `task` keeps its best evaluation: the early-stopping
+        metric, else the task's headline metric for an sft phase, else the loss."""
+        if self.early_stopping is not None and self.early_stopping.metric is not None:
             return self.early_stopping.metric
-        return "accuracy" if self.kind == "sft" else "loss"
+        return MONITORED_METRICS[task][0] if self.kind == "sft" and task in MONITORED_METRICS else "loss"

@@ -2,11 +2,12 @@
 
 Every `eval_every` steps the trainer computes the validation loss; `PhaseMonitor` then scores the
 same subset with the evaluator `tuneloop evaluate` uses (the spec's `evaluation.scoring`: label
-log-likelihoods by default, or generated answers mapped to labels) and
-puts accuracy, macro-F1, macro recall and the invalid rate into the trainer's metrics, so the best
-checkpoint is chosen by the task metric, not by loss. It also raises two alarms, recorded as
-events: validation loss rising while training loss falls, and the watched metric falling for
-several evaluations in a row.
+log-likelihoods by default, or generated answers mapped to labels; label sets by presence scores
+at the default threshold) and puts the task's metrics (`spec.training.MONITORED_METRICS`: accuracy,
+macro-F1, ... for one label; micro-F1, exact set, Hamming loss, ... for label sets) into the
+trainer's metrics, so the best checkpoint is chosen by the task metric, not by loss. It also
+raises two alarms, recorded as events: validation loss rising while training loss falls, and the
+watched metric falling for several evaluations in a row.
 """
 
 from __future__ import annotations
@@ -21,10 +22,9 @@ from transformers import TrainerCallback, TrainerControl, TrainerState, Training
 from tuneloop.data.example import Example
 from tuneloop.spec import Phase, higher_is_better
 
-TASK_METRICS = ("accuracy", "macro_f1", "macro_recall", "invalid_rate")
 #: Scores a model on examples as `tuneloop evaluate` would: (model, tokenizer, examples, batch size)
-#: → each of TASK_METRICS. The evaluate stage makes it (`evaluate.runner.phase_scorer`) and the
-#: round hands it down, so training never imports the later stage.
+#: → each of the task's MONITORED_METRICS. The evaluate stage makes it (`evaluate.runner.phase_scorer`)
+#: and the round hands it down, so training never imports the later stage.
 TaskScorer = Callable[[Any, Any, list[Example], int], dict[str, float]]
 RISES_IN_A_ROW = 2  # validation-loss rises (with training loss falling) that make an overfitting alarm
 
@@ -44,11 +44,12 @@ class PhaseMonitor(TrainerCallback):
     loss) and keeps the records, events and the best evaluation."""
 
     def __init__(
-        self, phase: Phase, examples: list[Example], tokenizer: Any, score: TaskScorer | None
+        self, phase: Phase, task: str, examples: list[Example], tokenizer: Any, score: TaskScorer | None
     ) -> None:
         if phase.kind == "sft" and phase.eval_every and score is None:
             raise ValueError(f"phase {phase.name!r} is monitored: it needs a task scorer")
         self.phase = phase
+        self.metric = phase.selection_metric(task)
         self.examples = examples
         self.tokenizer = tokenizer
         self.score = score
@@ -62,7 +63,7 @@ class PhaseMonitor(TrainerCallback):
     @property
     def best(self) -> dict[str, Any] | None:
         """The evaluation whose checkpoint the phase keeps."""
-        metric = self.phase.selection_metric
+        metric = self.metric
         scored = [r for r in self.records if r.get(metric) is not None]
         if not scored:
             return None
@@ -111,9 +112,9 @@ class PhaseMonitor(TrainerCallback):
         }
         if self.phase.kind == "sft" and model is not None and self.score is not None:
             scores = self.score(model, self.tokenizer, self.examples, self.phase.batch_size)
-            for key in TASK_METRICS:
-                record[key] = scores[key]
-                metrics[f"eval_{key}"] = scores[key]  # the trainer picks the best checkpoint by these
+            for key, value in scores.items():
+                record[key] = value
+                metrics[f"eval_{key}"] = value  # the trainer picks the best checkpoint by these
         self.records.append(record)
         state.log_history.append(dict(record))  # saved with each checkpoint, so a resume keeps it
         self._alarms(record)
@@ -127,7 +128,7 @@ class PhaseMonitor(TrainerCallback):
         ):
             message = f"validation loss rose {RISES_IN_A_ROW} evaluations in a row while training loss fell"
             self._event(record["step"], "overfitting", message)
-        metric = self.phase.selection_metric
+        metric = self.metric
         window = self.phase.early_stopping.patience if self.phase.early_stopping else RISES_IN_A_ROW
         recent = self.records[-(window + 1) :]
         lower = not higher_is_better(metric)
@@ -142,10 +143,10 @@ class PhaseMonitor(TrainerCallback):
 
     def _early_stop(self, record: dict[str, Any], control: TrainerControl) -> None:
         rule = self.phase.early_stopping
-        if rule is None or record.get(rule.metric) is None:
+        if rule is None or record.get(self.metric) is None:
             return
-        value = float(record[rule.metric])
-        sign = 1 if higher_is_better(rule.metric) else -1
+        value = float(record[self.metric])
+        sign = 1 if higher_is_better(self.metric) else -1
         gain = float("inf") if self._best is None else sign * (value - self._best)
         if gain > rule.min_delta:
             self._best, self._since_best = value, 0
@@ -156,7 +157,7 @@ class PhaseMonitor(TrainerCallback):
             self._event(
                 record["step"],
                 "early_stop",
-                f"validation {rule.metric} has not improved for {rule.patience} evaluations",
+                f"validation {self.metric} has not improved for {rule.patience} evaluations",
             )
 
     def _event(self, step: int, kind: str, message: str) -> None:

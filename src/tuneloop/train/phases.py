@@ -157,7 +157,7 @@ def _setup(
         raise TuneloopError(f"phase {phase.name!r}: eval_every needs validation rows, and the split has none")
     general = general_texts(parts, spec.data.general_rows)
     before = previous_general or measure_general(model, tokenizer, general, phase.max_length)
-    monitor = PhaseMonitor(phase, watched, tokenizer, score)
+    monitor = PhaseMonitor(phase, spec.objective.task, watched, tokenizer, score)
     trainer = SFTTrainer(
         model=model,
         args=training_config(spec, phase, out_dir),

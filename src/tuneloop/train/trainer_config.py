@@ -53,7 +53,7 @@ def training_config(spec: ProjectSpec, phase: Phase, out_dir: Path) -> SFTConfig
         dataloader_pin_memory=not on_cpu,
         ddp_find_unused_parameters=False,  # every weight trains; skips a graph walk per step
         use_cpu=on_cpu,  # also makes a multi-process launch on CPU use gloo (accelerate's MULTI_CPU)
-        **_monitoring(phase),
+        **_monitoring(phase, spec.objective.task),
     )
 
 
@@ -118,7 +118,7 @@ def _linear_names(model: PreTrainedModel) -> list[str]:
     )
 
 
-def _monitoring(phase: Phase) -> dict[str, Any]:
+def _monitoring(phase: Phase, task: str) -> dict[str, Any]:
     """Checkpoints (for resuming) every `save_every` steps, or at each evaluation with `eval_every`,
     where the best checkpoint by the phase's metric is the one kept."""
     if phase.eval_every is None:
@@ -132,7 +132,7 @@ def _monitoring(phase: Phase) -> dict[str, Any]:
         "save_steps": phase.eval_every,
         "save_total_limit": 1,
         "load_best_model_at_end": True,
-        "metric_for_best_model": phase.selection_metric,
-        "greater_is_better": higher_is_better(phase.selection_metric),
+        "metric_for_best_model": phase.selection_metric(task),
+        "greater_is_better": higher_is_better(phase.selection_metric(task)),
         "per_device_eval_batch_size": phase.batch_size,
     }

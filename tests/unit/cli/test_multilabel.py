@@ -140,6 +140,8 @@ def small_run(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     spec["evaluation"] = {"bootstrap": 100, "gates": [{"metric": "micro_f1", "beats": "majority"}]}
     for phase in spec["phases"]:
         phase.update({"epochs": 1, "max_steps": 3, "batch_size": 16, "logging_steps": 1})
+    watched = {"eval_every": 3, "eval_rows": 8, "gate": ["val.micro_f1 >= 0"]}
+    spec["phases"][-1].update(watched)  # the task phase, watched by its set metrics
     with (small / "tuneloop.yaml").open("w") as fh:
         yaml.dump(spec, fh)
     result = runner.invoke(app, ["run", str(small)])
@@ -170,6 +172,20 @@ def test_run_evaluates_label_sets_beside_the_baselines_and_reports_them(small_ru
     assert "TF-IDF logistic regression" in report
     card = (small_run / "MODEL_CARD.md").read_text()
     assert "## Labels (test)" in card and "label (worst F1 first)" in card
+
+
+def test_a_label_set_phase_is_watched_by_its_set_metrics_and_gated_on_them(small_run: Path) -> None:
+    record = orjson.loads((small_run / "run.json").read_bytes())
+    task = record["phases"][-1]
+    metrics = small_run / "phases" / f"{len(record['phases'])}-{task['name']}" / "metrics.jsonl"
+    (evaluation,) = [r for r in map(orjson.loads, metrics.read_bytes().splitlines()) if r["kind"] == "eval"]
+    assert evaluation["step"] == 3 and evaluation["loss"] > 0
+    for key in ("micro_f1", "macro_f1", "exact_set", "hamming_loss", "invalid_rate"):
+        assert 0 <= evaluation[key] <= 1, key
+    assert "accuracy" not in evaluation
+    assert task["gates"] == [
+        {"gate": "val.micro_f1 >= 0", "actual": evaluation["micro_f1"], "threshold": 0.0, "passed": True}
+    ]
 
 
 def test_evaluate_scores_a_multilabel_model_on_a_file(small_run: Path, tmp_path: Path) -> None:

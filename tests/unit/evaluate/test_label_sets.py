@@ -6,6 +6,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from sklearn.metrics import average_precision_score
 
 from tests.conftest import TINY_SIZES, banking_rows
 from tuneloop.data.example import Example, build_messages
@@ -87,6 +88,24 @@ def test_the_threshold_maximises_micro_f1_and_ties_go_to_one_half() -> None:
     assert curve is not None and curve["recall"][0] == 1.0
     assert 0 < curve["average_precision"] <= 1
     assert np.all(np.diff(curve["thresholds"]) > 0)
+
+
+def test_each_label_with_a_gold_row_gets_its_own_curve_and_average_precision() -> None:
+    rows = [
+        _scored({"card": 0.4, "refund": 0.1, "transfer": 0.05}, ("card",)),
+        _scored({"card": 0.35, "refund": 0.3, "transfer": 0.2}, ("card",)),
+        _scored({"card": 0.1, "refund": 0.45, "transfer": 0.0}, ("refund",)),
+        _scored({"card": 0.05, "refund": 0.5, "transfer": 0.1}, ("card",)),
+    ]
+    curve = precision_recall(rows, LABELS)
+    assert curve is not None and set(curve["labels"]) == {"card", "refund"}  # no row holds transfer
+    card = curve["labels"]["card"]
+    assert card["average_precision"] == pytest.approx((1 + 1 + 3 / 4) / 3)  # the third hit ranks fourth
+    assert card["average_precision"] == pytest.approx(
+        average_precision_score([1, 1, 0, 1], [0.4, 0.35, 0.1, 0.05])
+    )
+    assert curve["labels"]["refund"]["average_precision"] == pytest.approx(0.5)  # ranked second of the two
+    assert card["recall"][0] == 1.0 and len(card["precision"]) == len(card["recall"])
 
 
 def test_generation_alone_predicts_the_parsed_answer_without_scores(tiny: tuple[Any, Any]) -> None:

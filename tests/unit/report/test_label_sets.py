@@ -77,10 +77,16 @@ def _run(tmp_path: Path) -> Path:
 
 
 def test_the_report_shows_labels_worst_first_the_curve_and_the_invalid_outputs(tmp_path: Path) -> None:
-    html = build_report(_run(tmp_path)).read_text()
+    run_dir = _run(tmp_path)
+    html = build_report(run_dir).read_text()
     section = html[html.index("<h2>Labels (test)</h2>") :]
     table = section[: section.index("Invalid outputs")]
     assert table.index("<td>why</td>") < table.index("<td>card</td>")  # why misses a third: worst F1
+    curves = orjson.loads((run_dir / "eval" / "test" / "metrics.json").read_bytes())["pr_curve"]["labels"]
+    why_ap = curves["why"]["average_precision"]
+    assert 0 < why_ap < 1  # the rows whose answer was invalid hold why, scored like rows without it
+    why_row = table[table.index("<td>why</td>") :].split("</tr>")[0]
+    assert f'<td class="num">{why_ap:.3f}</td>' in why_row
     assert "missed: “message 2”" in table and "extra: “message 1”" in table
     assert "micro-averaged precision-recall curve" in section
     assert "10 generated answers were no valid label set" in section

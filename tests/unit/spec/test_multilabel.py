@@ -81,9 +81,15 @@ def test_max_labels_beyond_the_schema_is_refused(project: Path) -> None:
             id="rebalancing per label for label sets",
         ),
         pytest.param(
-            [("    weight_decay: 0.01", "    weight_decay: 0.01\n    eval_every: 50")],
-            r"phase 'task' has eval_every, but a multilabel phase is watched by its loss",
-            id="a monitored phase, until multilabel monitoring exists",
+            [
+                (
+                    "    weight_decay: 0.01",
+                    "    weight_decay: 0.01\n    eval_every: 50\n    gate: ['val.accuracy > 0.5']",
+                )
+            ],
+            r"phase 'task' watches accuracy, which a multilabel task's monitor does not measure; "
+            r"it measures micro_f1, macro_f1, exact_set, hamming_loss, invalid_rate and loss",
+            id="a monitored phase watching a one-label metric",
         ),
     ],
 )

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from tests.unit.spec.projects import EXAMPLE, broken, line_of
 from tuneloop.errors import SpecError
 from tuneloop.spec import Phase, load_spec
+from tuneloop.spec.training import EarlyStopping
 
 
 def test_model_needs_exactly_one_of_base_or_build(make_project: Callable[..., Path]) -> None:
@@ -29,7 +30,10 @@ def test_gates_are_parsed_and_checked() -> None:
         True,
         False,
     ]
-    assert phase.selection_metric == "accuracy"
+    assert phase.selection_metric("classify") == "accuracy"
+    assert phase.selection_metric("multilabel") == "micro_f1"
+    stopped = phase.model_copy(update={"early_stopping": EarlyStopping(metric="hamming_loss")})
+    assert stopped.selection_metric("multilabel") == "hamming_loss"
 
 
 def test_a_general_set_gate_compares_with_the_previous_model() -> None:

@@ -1,0 +1,169 @@
+"""Has what the model is asked moved away from what it learnt from? Two tests, each calibrated.
+
+**Inputs: a domain classifier.** Mix the training inputs (label 0) and the served inputs (label 1)
+and ask a TF-IDF logistic regression to tell them apart, cross-validated: the out-of-fold ROC AUC
+is near 0.5 when the two come from one distribution and rises as they part. "Near" is measured,
+not guessed: the same classifier is refitted on the same texts with the 0/1 labels shuffled
+`permutations` times, and drift is an AUC above the 95th percentile of those shuffled AUCs (the
+rule Evidently's text drift uses, with shuffled labels instead of random scores, so the
+cross-validation's own bias is in the null as well). The percentile is the permutation test's
+order statistic, not an interpolated one: drift is p = (1 + shuffled AUCs at or above the
+observed) / (1 + permutations) <= 5%. Under no drift the observed AUC is one more draw from the
+shuffled distribution, so the false-alarm rate is at most the level, whatever the data (exactly
+5% at 19 or 39 shuffles; an interpolated percentile of 19 shuffles alarms about twice as often);
+`tests/unit/feedback/test_drift.py` checks it on replays of BANKING77. The TF-IDF is fitted
+once on all texts, unsupervised, so every shuffle sees the same features. The words that most
+mark the served side are kept, for the person who reads the report.
+
+**Answers: the predicted label distribution** against the training labels: total variation
+distance and a chi-squared test of homogeneity, with the labels whose share moved most. For label
+sets each label held counts once (the test then treats label occurrences as independent, an
+approximation the report states).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from scipy.stats import chi2_contingency
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import KFold
+
+from tuneloop.errors import TuneloopError
+
+LEVEL = 0.05  # the false-alarm rate each test is calibrated to
+PERMUTATIONS = 50
+FOLDS = 5
+MAX_ROWS = 2000  # per side, sampled: the AUC is as telling on 2,000 rows and costs a fraction
+MIN_ROWS = 20  # per side: below it the AUC's null is too wide to call anything
+TOP_TERMS = 10
+MOVED_LABELS = 10
+
+
+@dataclass(frozen=True)
+class DomainDrift:
+    """The domain classifier's verdict on `reference` (training) against `current` (served) inputs."""
+
+    auc: float
+    threshold: float  # the AUC to exceed: the shuffled AUCs' order statistic at (1 - LEVEL)
+    p_value: float  # (1 + shuffled AUCs at or above the observed) / (1 + permutations)
+    drifted: bool
+    reference: int
+    current: int
+    permutations: int
+    marking_terms: list[str]  # the n-grams that most mark served inputs
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class LabelShift:
+    """The predicted labels of served answers against the training labels."""
+
+    distance: float  # total variation distance of the two label distributions
+    p_value: float | None  # chi-squared test of homogeneity; None when one label is all there is
+    drifted: bool
+    training: int
+    served: int
+    moved: list[dict[str, Any]]  # label, training share, served share, largest change first
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def domain_drift(
+    reference: Sequence[str],
+    current: Sequence[str],
+    permutations: int = PERMUTATIONS,
+    seed: int = 0,
+    folds: int = FOLDS,
+) -> DomainDrift:
+    """Whether `current` inputs drifted from `reference` ones, by the shuffled-label domain test."""
+    rng = np.random.default_rng(seed)
+    ref, cur = _sample(reference, rng), _sample(current, rng)
+    for side, rows in (("training", ref), ("served", cur)):
+        if len(rows) < MIN_ROWS:
+            raise TuneloopError(f"drift needs at least {MIN_ROWS} {side} inputs; there are {len(rows)}")
+    if permutations < round(1 / LEVEL) - 1:
+        raise TuneloopError(f"permutations must be at least {round(1 / LEVEL) - 1} for a {LEVEL:.0%} test")
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
+    features = vectorizer.fit_transform([*ref, *cur])
+    side = np.array([0] * len(ref) + [1] * len(cur))
+    # Folds drawn without the labels: stratifying on the observed labels would favour them over
+    # every shuffle (a CV AUC's downward bias under no signal comes from unbalanced folds), and the
+    # test then alarms about twice as often as its level.
+    splits = list(KFold(folds, shuffle=True, random_state=seed).split(features))
+    observed = _cv_auc(features, side, splits)
+    shuffled = np.sort([_cv_auc(features, rng.permutation(side), splits) for _ in range(permutations)])
+    p_value = float((1 + np.sum(shuffled >= observed)) / (1 + permutations))
+    rank = min(permutations, math.ceil((1 - LEVEL) * (permutations + 1)))  # p <= LEVEL beyond it
+    return DomainDrift(
+        auc=observed,
+        threshold=float(shuffled[rank - 1]),
+        p_value=p_value,
+        drifted=p_value <= LEVEL,
+        reference=len(ref),
+        current=len(cur),
+        permutations=permutations,
+        marking_terms=_marking_terms(features, side, vectorizer.get_feature_names_out()),
+    )
+
+
+def label_shift(training: Sequence[Sequence[str]], served: Sequence[Sequence[str]]) -> LabelShift:
+    """Whether the labels served (one label set per answer; a one-label task's sets hold one)
+    are distributed as the training labels are."""
+    before = Counter(label for labels in training for label in labels)
+    after = Counter(label for labels in served for label in labels)
+    if not before or not after:
+        raise TuneloopError("label shift needs labels on both sides: training rows and served answers")
+    labels = sorted(set(before) | set(after))
+    table = np.array([[before[label] for label in labels], [after[label] for label in labels]])
+    shares = table / table.sum(axis=1, keepdims=True)
+    p_value = float(chi2_contingency(table).pvalue) if len(labels) > 1 else None
+    change = shares[1] - shares[0]
+    moved = [
+        {"label": labels[i], "training_share": float(shares[0, i]), "served_share": float(shares[1, i])}
+        for i in np.argsort(-np.abs(change), kind="stable")[:MOVED_LABELS]
+    ]
+    return LabelShift(
+        distance=float(np.abs(change).sum() / 2),
+        p_value=p_value,
+        drifted=p_value is not None and p_value < LEVEL,
+        training=int(table[0].sum()),
+        served=int(table[1].sum()),
+        moved=moved,
+    )
+
+
+def _sample(texts: Sequence[str], rng: np.random.Generator) -> list[str]:
+    rows = [t for t in texts if t and t.strip()]
+    if len(rows) <= MAX_ROWS:
+        return rows
+    return [rows[i] for i in sorted(rng.choice(len(rows), MAX_ROWS, replace=False))]
+
+
+def _classifier() -> LogisticRegression:
+    return LogisticRegression(C=1.0, solver="liblinear", random_state=0)
+
+
+def _cv_auc(features: Any, side: np.ndarray, splits: list[tuple[np.ndarray, np.ndarray]]) -> float:
+    """The out-of-fold ROC AUC (the same folds for every shuffle: only the labels move)."""
+    scores = np.empty(len(side))
+    for train, held_out in splits:
+        scores[held_out] = (
+            _classifier().fit(features[train], side[train]).decision_function(features[held_out])
+        )
+    return float(roc_auc_score(side, scores))
+
+
+def _marking_terms(features: Any, side: np.ndarray, names: np.ndarray) -> list[str]:
+    weights = _classifier().fit(features, side).coef_[0]
+    return [str(names[i]) for i in np.argsort(-weights)[:TOP_TERMS] if weights[i] > 0]
