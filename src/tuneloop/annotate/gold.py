@@ -100,8 +100,8 @@ def decide(session: Session, spec: ProjectSpec, dataset_hash: str) -> dict[tuple
 
 
 def decide_items(session: Session, spec: ProjectSpec, items: dict[int, Item]) -> dict[int, dict[str, Any]]:
-    """Each of `items` (closed, by id) that has answers: its label and how it was decided. An
-    adjudicated one also names its adjudicator and the guideline version of the adjudication."""
+    """Each of `items` (closed, by id) that has answers or an adjudication: its label and how it was
+    decided. An adjudicated one also names its adjudicator and its guideline version."""
     answer = answer_reader(spec)
     votes: dict[int, list[tuple[str, Any, int]]] = defaultdict(list)
     for record in export_records(session, closed_only=True):
@@ -113,12 +113,13 @@ def decide_items(session: Session, spec: ProjectSpec, items: dict[int, Item]) ->
             select(Adjudication.item_id, Adjudication.label, User.name, GuidelineVersion.version)
             .join(User, User.id == Adjudication.adjudicator_id)
             .join(GuidelineVersion, GuidelineVersion.id == Adjudication.guideline_version_id)
-            .where(Adjudication.item_id.in_(list(votes)))
         )
+        if item_id in items
     }
     consensus = _consensus(spec, votes) if votes else {}
     decisions = {}
-    for item_id, answers in votes.items():
+    for item_id in sorted(votes.keys() | gold.keys()):
+        answers = votes.get(item_id, [])  # none: a reviewed label issue of a row nobody annotated
         adjudicated = {}
         if item_id in gold:
             label, adjudicator, version = gold[item_id]
@@ -130,7 +131,7 @@ def decide_items(session: Session, spec: ProjectSpec, items: dict[int, Item]) ->
         decisions[item_id] = {
             "label": label,
             "decided_by": how,
-            "agreement": (given.count(label) / len(given)) if label is not None else None,
+            "agreement": (given.count(label) / len(given)) if label is not None and given else None,
             "annotators": sorted(a[0] for a in answers),
             "agreeing": sorted(a[0] for a in answers if a[1] == label),
             "guideline_versions": sorted({a[2] for a in answers}),

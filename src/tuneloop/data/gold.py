@@ -3,7 +3,8 @@
 The annotation store decides labels (an adjudicator's gold label, or the annotators' agreement);
 this module is what the data stage does with them, handed down as values (`GoldLabel`) because
 data comes before annotate in the pipeline. Each decided label is matched to the rows whose input
-text is the item's text:
+text is the item's text, both normalised as `quality.normalise` writes them (`clean_text`: the
+store holds the normalised text people saw, the sources may not):
 
 - a row in any split (train, validation or test) takes the decided label in place of its source
   label (`overridden`), or keeps it when the two agree (`unchanged`). A row never changes split:
@@ -29,6 +30,7 @@ from typing import Any
 import orjson
 
 from tuneloop.data.example import Example, build_messages
+from tuneloop.data.normalise import clean_text
 from tuneloop.label_text import canonical_answer
 
 PROVENANCE = "label_provenance.jsonl"
@@ -96,25 +98,25 @@ def relabel(example: Example, label: str | Sequence[str]) -> Example:
 
 def apply_gold(parts: dict[str, list[Example]], gold: GoldLabels, system: str | None) -> GoldApplied:
     """`parts` with each gold label applied to the rows of its text, or added to train."""
-    by_text = {g.text: g for g in gold.labels}
+    by_text = {clean_text(g.text): g for g in gold.labels}
     out = dict(parts)
     provenance: list[dict[str, Any]] = []
     matched: set[str] = set()
     for part in LABELLED_PARTS:
         rows = []
         for example in parts.get(part, []):
-            decided = by_text.get(example.text)
+            decided = by_text.get(clean_text(example.text))
             if decided is None or example.label is None:
                 rows.append(example)
                 continue
-            matched.add(example.text)
+            matched.add(clean_text(example.text))
             changed = answer_text(decided.label) != example.label
             new = relabel(example, decided.label) if changed else example
             rows.append(new)
             provenance.append(_record(new, part, example.label, decided, changed and "overridden"))
         out[part] = rows
-    for decided in by_text.values():
-        if decided.text not in matched:
+    for key, decided in by_text.items():
+        if key not in matched:
             added = _added_row(decided, system)
             out["train"] = [*out["train"], added]
             provenance.append(_record(added, "train", None, decided, "added"))

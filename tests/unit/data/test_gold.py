@@ -79,9 +79,13 @@ def test_prepare_applies_gold_before_the_policy_and_never_moves_a_row(tmp_path: 
     other = next(name for name in spec.label_names if name != test_row.label)
     gold = _gold(
         GoldLabel(1, test_row.text, other, "adjudicated", ("ada",), (1,)),
-        GoldLabel(2, plain.split("validation")[0].text, other, "adjudicated", ("ada",), (1,)),
+        GoldLabel(
+            2, plain.split("validation")[0].text.replace(" ", "  "), other, "adjudicated", ("ada",), (1,)
+        ),
         GoldLabel(3, "a text no source holds", other, "adjudicated", ("ada",), (1,)),
-        GoldLabel(4, f"  {test_row.text} ", other, "adjudicated", ("ada",), (1,)),  # a test input, respaced
+        GoldLabel(
+            4, f"{test_row.text.upper()}!", other, "adjudicated", ("ada",), (1,)
+        ),  # a test input, shouted
         withheld={"tied": 2},
     )
     version = prepare_dataset(spec, tmp_path / "gold", gold)
@@ -89,6 +93,7 @@ def test_prepare_applies_gold_before_the_policy_and_never_moves_a_row(tmp_path: 
     before = {part: [e.text for e in plain.split(part)] for part in ("train", "validation", "test")}
     assert texts["test"] == before["test"] and texts["validation"] == before["validation"]
     assert version.split("test")[0].label == other
+    assert version.split("validation")[0].label == other  # matched as people saw it: spaces normalised
     assert "a text no source holds" in texts["train"]
     quarantined = [
         orjson.loads(line) for line in (tmp_path / "gold" / "quarantine.jsonl").read_bytes().splitlines()
@@ -96,7 +101,7 @@ def test_prepare_applies_gold_before_the_policy_and_never_moves_a_row(tmp_path: 
     assert [(q["code"], q["file"]) for q in quarantined] == [
         ("leakage", "annotation:item 4")
     ]  # never trained
-    assert f"  {test_row.text} " not in texts["train"]
+    assert f"{test_row.text.upper()}!" not in texts["train"]
     counts = version.manifest["counts"]
     assert counts["kept"] + counts["quarantined"] == counts["read"] == plain.manifest["counts"]["read"] + 2
     assert version.manifest["gold"]["by_part"] == {"test": 1, "validation": 1, "train": 2}
