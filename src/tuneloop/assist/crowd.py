@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from cleanlab.multiannotator import get_label_quality_multiannotator
 
 from tuneloop.assist.label_issues import Suspect
@@ -44,19 +43,17 @@ def crowd_quality(
     `probs[i]`: a model's out-of-fold probabilities for item i over `classes`."""
     index = {label: i for i, label in enumerate(classes)}
     people = sorted({name for given in answers for name, label in given.items() if label in index})
-    matrix = pd.DataFrame(
-        [[index.get(given.get(name, ""), np.nan) for name in people] for given in answers], columns=people
-    )
+    matrix = np.array([[index.get(given.get(name, ""), np.nan) for name in people] for given in answers])
     result = get_label_quality_multiannotator(matrix, probs, verbose=False)
     items, stats = result["label_quality"], result["annotator_stats"]
     annotators = [
         {
-            "annotator": str(name),
+            "annotator": people[int(column)],
             "quality": float(row["annotator_quality"]),
             "agreement_with_consensus": float(row["agreement_with_consensus"]),
             "items": int(row["num_examples_labeled"]),
         }
-        for name, row in stats.iterrows()
+        for column, row in stats.iterrows()
     ]
     return CrowdQuality(
         [classes[int(c)] for c in items["consensus_label"]],
