@@ -1,8 +1,8 @@
 """The reviewer's queue (accept, or correct with a reason), the adjudication queue (the
 disagreeing answers side by side, then the gold label with a note) and the label-issue queue (a
-suspect label with the finder's reason: keep it, or set another, which becomes the gold label). The services refuse a
-reviewer's own items; these routes only show the queues and pass the choice on: one label, or for a
-multi_label item the selected set."""
+suspect label with the finder's reason: keep it, or set another, which becomes the gold label).
+The services refuse a reviewer's own items; these routes only show the queues and pass the
+choice on: one label, or for a multi_label item the selected set."""
 
 from __future__ import annotations
 
