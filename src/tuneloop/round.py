@@ -1,7 +1,7 @@
 """One round of the loop, stage by stage, as `tuneloop run` does it:
 
     start_run          runs/run-NNN/ with the spec and guidelines it runs under (run_dir.py)
-    data.run           prepare: the DatasetVersion, the data gate
+    data.run           prepare: the DatasetVersion (the store's gold labels applied), the data gate
     train.run          the base model, then every phase in order, each with its gate
     evaluate.run       validation and test, comparisons, fairness, every gate's verdict
     report.build       report.html and MODEL_CARD.md
@@ -22,6 +22,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from tuneloop.annotate.training_labels import training_gold
 from tuneloop.data.run import prepare
 from tuneloop.distributed import agree, is_main
 from tuneloop.evaluate.run import evaluate_run
@@ -58,7 +59,7 @@ def train_round(spec: ProjectSpec, console: Console, report_on_gate: bool = Fals
     run_dir = start_run(spec, console)
     try:
         with failure_recorded(run_dir):
-            dataset = prepare(spec, run_dir, console)
+            dataset = prepare(spec, run_dir, console, training_gold(spec) if is_main() else None)
             run_phases(spec, run_dir, dataset, console, phase_scorer(spec))
     except GateFailed as exc:
         if not report_on_gate or not is_main():

@@ -19,7 +19,6 @@ or Dawid-Skene per label), and the row takes the set in schema order with its ca
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,15 +29,13 @@ from sqlalchemy.orm import Session
 from tuneloop.annotate.consensus import dawid_skene, dawid_skene_sets, majority_set, majority_vote
 from tuneloop.annotate.reliability import ReliabilityMatrix
 from tuneloop.annotate.store import export_records
-from tuneloop.annotate.store.models import Adjudication, Item
+from tuneloop.annotate.store.models import Adjudication, GuidelineVersion, Item, User
 from tuneloop.annotate.summary import AgreementReport, agreement_report, answer_reader
 from tuneloop.data.example import Example
+from tuneloop.data.gold import answer_text, relabel, write_provenance
 from tuneloop.data.version import MANIFEST, PARTS, DatasetVersion, write_dataset_version
 from tuneloop.errors import CheckFailed, TuneloopError
-from tuneloop.label_text import canonical_answer
 from tuneloop.spec import ProjectSpec
-
-PROVENANCE = "label_provenance.jsonl"
 
 
 def export_dataset(
@@ -63,22 +60,20 @@ def export_dataset(
                 rows.append(example)
                 continue
             label = decision["label"]
-            relabelled = label is not None and _answer_text(label) != example.label
-            new = _relabel(example, label) if relabelled else example
+            relabelled = label is not None and answer_text(label) != example.label
+            new = relabel(example, label) if relabelled else example
             rows.append(new)
             provenance.append(
                 {"id": new.id, "part": part, "row": row, "source_label": example.label, **decision}
             )
         parts[part] = rows
     version = write_dataset_version(parts, [], read=sum(len(r) for r in parts.values()), path=out_dir)
-    with (out_dir / PROVENANCE).open("wb") as fh:
-        for record in provenance:
-            fh.write(orjson.dumps(record) + b"\n")
+    write_provenance(out_dir, provenance)
     version.manifest["annotation"] = {
         "source_version": source.hash,
         "decided_by": dict(Counter(p["decided_by"] for p in provenance)),
         "relabelled": sum(
-            1 for p in provenance if p["label"] is not None and _answer_text(p["label"]) != p["source_label"]
+            1 for p in provenance if p["label"] is not None and answer_text(p["label"]) != p["source_label"]
         ),
         "agreement": {"alpha": report.alpha.estimate, "low": report.alpha.low, "high": report.alpha.high},
         "gate_passed": report.passed,
@@ -98,29 +93,49 @@ def decide(session: Session, spec: ProjectSpec, dataset_hash: str) -> dict[tuple
     }
     if not items:
         raise TuneloopError(f"no closed items from dataset version {dataset_hash[:12]}: nothing to export")
+    return {
+        (items[item_id].part or "", items[item_id].row_id or 0): decision
+        for item_id, decision in decide_items(session, spec, items).items()
+    }
+
+
+def decide_items(session: Session, spec: ProjectSpec, items: dict[int, Item]) -> dict[int, dict[str, Any]]:
+    """Each of `items` (closed, by id) that has answers or an adjudication: its label and how it was
+    decided. An adjudicated one also names its adjudicator and its guideline version."""
     answer = answer_reader(spec)
     votes: dict[int, list[tuple[str, Any, int]]] = defaultdict(list)
     for record in export_records(session, closed_only=True):
         if record.item in items:
             votes[record.item].append((record.annotator, answer(record.label), record.guideline_version))
-    gold: dict[int, Any] = {
-        i: answer(label) for i, label in session.execute(select(Adjudication.item_id, Adjudication.label))
+    gold = {
+        item_id: (answer(label), adjudicator, version)
+        for item_id, label, adjudicator, version in session.execute(
+            select(Adjudication.item_id, Adjudication.label, User.name, GuidelineVersion.version)
+            .join(User, User.id == Adjudication.adjudicator_id)
+            .join(GuidelineVersion, GuidelineVersion.id == Adjudication.guideline_version_id)
+        )
+        if item_id in items
     }
-    consensus = _consensus(spec, votes)
+    consensus = _consensus(spec, votes) if votes else {}
     decisions = {}
-    for item_id, answers in votes.items():
-        item = items[item_id]
+    for item_id in sorted(votes.keys() | gold.keys()):
+        answers = votes.get(item_id, [])  # none: a reviewed label issue of a row nobody annotated
+        adjudicated = {}
         if item_id in gold:
-            label, how = gold[item_id], "adjudicated"
+            label, adjudicator, version = gold[item_id]
+            how = "adjudicated"
+            adjudicated = {"adjudicator": adjudicator, "adjudication_guideline_version": version}
         else:
             label, how = consensus[item_id]
         given = [a[1] for a in answers]
-        decisions[(item.part or "", item.row_id or 0)] = {
+        decisions[item_id] = {
             "label": label,
             "decided_by": how,
-            "agreement": (given.count(label) / len(given)) if label is not None else None,
+            "agreement": (given.count(label) / len(given)) if label is not None and given else None,
             "annotators": sorted(a[0] for a in answers),
+            "agreeing": sorted(a[0] for a in answers if a[1] == label),
             "guideline_versions": sorted({a[2] for a in answers}),
+            **adjudicated,
         }
     return decisions
 
@@ -154,18 +169,6 @@ def _consensus(spec: ProjectSpec, votes: dict[int, list[tuple[str, Any, int]]]) 
             if out[int(unit)][1] != "unanimous" and label is not None:  # type: ignore[call-overload]
                 out[int(unit)] = (in_order(label) if multilabel else label, "dawid_skene")  # type: ignore[call-overload]
     return out
-
-
-def _answer_text(label: Any) -> str:
-    """A decided label as the row's answer text: a label set as its canonical answer."""
-    return canonical_answer(tuple(label)) if isinstance(label, tuple | list) else str(label)
-
-
-def _relabel(example: Example, label: Any) -> Example:
-    text = _answer_text(label)
-    labels = tuple(label) if example.labels is not None else None
-    messages = [*example.messages[:-1], {"role": "assistant", "content": text}]
-    return replace(example, messages=messages, label=text, labels=labels, id="")
 
 
 def _blocked(report: AgreementReport) -> str:

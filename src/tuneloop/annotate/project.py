@@ -37,6 +37,13 @@ def project_store(spec: ProjectSpec) -> Store:
     return open_store(spec.store_url)
 
 
+def has_store(spec: ProjectSpec) -> bool:
+    """Whether the project has a store to read: a SQLite store whose file exists, or a server's.
+    Asking never creates one (opening a store would)."""
+    url = spec.store_url
+    return not url.startswith("sqlite:///") or Path(url.removeprefix("sqlite:///")).is_file()
+
+
 def operator(session: Session) -> User:
     """The CLI's own admin account, created on first use."""
     name = f"cli:{getpass.getuser()}"

@@ -8,7 +8,7 @@ progress bars and messages go to stderr.
 This module builds the typer `app` (the console script `tuneloop = "tuneloop.cli:app"`) and
 registers the commands, one module per kind of work: `project` (init), `check`, `base_models`
 (base-model build, import, fetch), `train`, `evaluate`, `report`, `run`, `annotate`, `users`,
-`review` and `serve`; `support` holds what they share.
+`review`, `assist` and `serve`; `support` holds what they share.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import typer
 
 from tuneloop.cli import (
     annotate,
+    assist,
     base_models,
     check,
     evaluate,
@@ -37,6 +38,7 @@ app.add_typer(base_models.base_model_app, name="base-model")
 app.add_typer(annotate.annotate_app, name="annotate")
 app.add_typer(users.users_app, name="users")
 app.add_typer(review.review_app, name="review")
+app.add_typer(assist.assist_app, name="assist")
 for command in (serve.serve, project.init, check.check, train.train, evaluate.evaluate, report.report):
     app.command()(command)
 app.command("run")(run.run_command)

@@ -4,7 +4,8 @@ With `splits.files` the test set (and the validation set, where it names one) co
 file (ingested with the same rules); otherwise they are stratified fractions of the sources
 (iterative stratification for a multilabel task, data/multilabel_split.py). Unlabeled domain text
 (`data.unlabeled`) is read with the same rules, minus the label, into its own part, less the
-held-out general set.
+held-out general set. People's decided labels from the annotation store (`data/gold.py`), when
+the round hands them down, are applied to the split rows before the quality policy runs.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from tuneloop.data.example import Example
+from tuneloop.data.gold import GoldLabels, apply_gold, write_provenance
 from tuneloop.data.ingest import IngestResult, ingest_source, ingest_sources
 from tuneloop.data.multilabel_split import iterative_split
 from tuneloop.data.split import stratified_split
@@ -23,21 +25,29 @@ from tuneloop.spec import ProjectSpec
 from tuneloop.task_card import TaskCard
 
 
-def prepare_dataset(spec: ProjectSpec, path: Path) -> DatasetVersion:
-    """Read, split, apply the spec's `quality:` policy (data/prepare_policy.py) and write the version."""
+def prepare_dataset(spec: ProjectSpec, path: Path, gold: GoldLabels | None = None) -> DatasetVersion:
+    """Read, split, apply the gold labels (when given, even none), then the spec's `quality:` policy
+    (data/prepare_policy.py), and write the version; the gold labels' provenance goes beside it."""
     from tuneloop.data.prepare_policy import apply_policy  # the checks import this module's reader
 
     result, splits = read_and_split(spec)
+    applied = None if gold is None else apply_gold(splits, gold, spec.prompt.system)
+    if applied is not None:
+        splits = applied.parts
+        result.read += applied.summary()["added"]  # an added row is read from the store
     policy = apply_policy(spec, result, splits)
-    return write_dataset_version(
+    version = write_dataset_version(
         policy.parts,
         policy.quarantined,
         result.read,
         path,
         policy.findings,
-        policy.manifest(),
+        {**policy.manifest(), **({"gold": applied.summary()} if applied is not None else {})},
         copies=sum(policy.actions.get("rebalance_upsampled", {}).values()),
     )
+    if applied is not None:
+        write_provenance(path, applied.provenance)
+    return version
 
 
 def read_and_split(spec: ProjectSpec) -> tuple[IngestResult, dict[str, list[Example]]]:

@@ -1,6 +1,9 @@
 """The data stage of a round: the run's `DatasetVersion`, its counts shown, the data gate judged.
 
-    prepare(spec, run_dir, console)      what `tuneloop run` and `tuneloop train` call first
+    prepare(spec, run_dir, console, gold)  what `tuneloop run` and `tuneloop train` call first
+
+`gold` is the annotation store's decided labels (`annotate/training_labels.py`), handed down by the
+round because the data stage comes before annotate; None when the project has none.
 
 Under `accelerate launch` the main process writes the version and the others read it back, so
 every process trains on the same rows.
@@ -9,9 +12,11 @@ every process trains on the same rows.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
+from tuneloop.data.gold import CHANGES, GoldLabels
 from tuneloop.data.prepare import prepare_dataset
 from tuneloop.data.prepare_policy import data_gate
 from tuneloop.data.split import SPLITS
@@ -22,12 +27,16 @@ from tuneloop.run_dir import data_dir, update_record
 from tuneloop.spec import ProjectSpec
 
 
-def prepare(spec: ProjectSpec, run_dir: Path, console: Console) -> DatasetVersion:
-    """Write the run's dataset version and record the data gate (it refuses too many error rows,
-    exit 1); a version with no training row left stops here."""
+def prepare(
+    spec: ProjectSpec, run_dir: Path, console: Console, gold: GoldLabels | None = None
+) -> DatasetVersion:
+    """Write the run's dataset version (with the gold labels applied) and record the data gate (it
+    refuses too many error rows, exit 1); a version with no training row left stops here."""
     with main_first():  # the main process writes the dataset version, the others read it
         dataset = (
-            prepare_dataset(spec, data_dir(run_dir)) if is_main() else DatasetVersion.load(data_dir(run_dir))
+            prepare_dataset(spec, data_dir(run_dir), gold)
+            if is_main()
+            else DatasetVersion.load(data_dir(run_dir))
         )
     counts = dataset.manifest["counts"]
     console.print(
@@ -35,10 +44,23 @@ def prepare(spec: ProjectSpec, run_dir: Path, console: Console) -> DatasetVersio
         f"→ {split_sizes(spec, counts['splits'])}"
         + (f", unlabeled text {counts['splits']['unlabeled']}" if counts["splits"]["unlabeled"] else "")
     )
+    if "gold" in dataset.manifest:
+        console.print(f"gold labels from the annotation store: {gold_counts(dataset.manifest['gold'])}")
     update_record(run_dir, data_gate=data_gate(spec, dataset).to_dict())
     if not dataset.split("train"):
         raise TuneloopError("no usable training rows: every row was quarantined (run `tuneloop check`)")
     return dataset
+
+
+def gold_counts(summary: dict[str, Any]) -> str:
+    """`overridden 12, added 3, unchanged 85 (adjudicated 20, agreed 80)`, and what was withheld."""
+    kinds = {kind: sum(summary["by_kind"][kind].values()) for kind in summary["by_kind"]}
+    withheld = ", ".join(f"{why.replace('_', ' ')} {n}" for why, n in summary["withheld"].items())
+    return (
+        ", ".join(f"{change} {summary[change]}" for change in CHANGES)
+        + f" ({', '.join(f'{kind} {n}' for kind, n in kinds.items())})"
+        + (f"; withheld: {withheld}" if withheld else "")
+    )
 
 
 def split_sizes(spec: ProjectSpec, splits: dict[str, int]) -> str:

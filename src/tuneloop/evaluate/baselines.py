@@ -8,33 +8,25 @@ intervals, and compared with the model by the same paired tests as any other mod
 - `majority`: the train split's most common label for every row (a tie goes to the label first
   in the spec). A model that does not beat it has learnt nothing that counting labels would not.
 - `tfidf_logreg`: a logistic regression over TF-IDF features of the input text (word 1-2-grams
-  and char_wb 2-5-grams, sublinear tf), seeded: what an afternoon without a GPU gives. On
-  BANKING77 it reaches about 0.90 accuracy.
+  and char_wb 2-5-grams, sublinear tf, `assist/tfidf.py`, which the label-issue finder uses too),
+  seeded: what an afternoon without a GPU gives. On BANKING77 it reaches about 0.90 accuracy.
 
 A multilabel task gets the same two, on label sets: the train split's most common set for every
 row, and one logistic regression per label (one-vs-rest) over the same features, each label
 present where its regression gives it at least 0.5. A label no train row holds is never predicted.
-
-The regression is fitted by saga with a loose tolerance (0.03, the largest relative change of
-the weights over an epoch): lbfgs needs tens of seconds on BANKING77's 8,000 train rows (scipy's
-L-BFGS-B alone costs about 0.3 s an iteration at 77 labels x 40,000 features), while saga stops
-after about 9 epochs in a few seconds, as accurate as the converged fit to within a point.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.multiclass import OneVsRestClassifier
-from sklearn.pipeline import Pipeline, make_pipeline, make_union
+from sklearn.pipeline import Pipeline
 
+from tuneloop.assist.tfidf import fit_quietly, tfidf_classifier
 from tuneloop.data.example import Example
 from tuneloop.evaluate.compare import OVERALL, compare_predictions
 from tuneloop.evaluate.intervals import judged_metrics
@@ -138,19 +130,9 @@ def fit_baselines(train: Sequence[Example], labels: Sequence[str], seed: int) ->
         return _fit_set_baselines(rows, labels, majority, seed)
     if len(set(gold)) < 2:
         return Baselines(majority, None)
-    model = make_pipeline(_features(), _regression(seed))
+    model = tfidf_classifier(seed)
     model.fit(texts, gold)
     return Baselines(majority, model)
-
-
-def _features() -> Any:
-    words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True)
-    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)
-    return make_union(words, chars)
-
-
-def _regression(seed: int) -> LogisticRegression:
-    return LogisticRegression(C=10.0, solver="saga", tol=0.03, max_iter=100, random_state=seed)
 
 
 def _fit_set_baselines(rows: list[Example], labels: Sequence[str], majority: str, seed: int) -> Baselines:
@@ -163,10 +145,7 @@ def _fit_set_baselines(rows: list[Example], labels: Sequence[str], majority: str
         present[r, [index[label] for label in e.labels or ()]] = 1
     if len({e.label for e in rows}) < 2:
         return Baselines(majority, None, majority_labels, tuple(labels))
-    model = make_pipeline(_features(), OneVsRestClassifier(_regression(seed)))
-    with warnings.catch_warnings():  # a label no train row holds: a constant "absent", said once above
-        warnings.filterwarnings("ignore", message="Label .* is present in all training examples")
-        model.fit([e.text for e in rows], present)
+    model = fit_quietly(tfidf_classifier(seed, multilabel=True), [e.text for e in rows], present)
     return Baselines(majority, model, majority_labels, tuple(labels))
 
 

@@ -12,12 +12,12 @@ it empty.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sqlalchemy import select
 
+from tuneloop.annotate.project import has_store
 from tuneloop.annotate.simulate import SKILL
 from tuneloop.annotate.status import store_status
 from tuneloop.annotate.store import Store, open_store
@@ -30,10 +30,9 @@ from tuneloop.spec import ProjectSpec
 
 def annotation_section(spec: ProjectSpec, opened: Store | None = None) -> dict[str, Any] | None:
     """The section's data, from `opened` (the web app's store) or the spec's store."""
-    url = spec.store_url
-    if opened is None and url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+    if opened is None and not has_store(spec):
         return None
-    store = opened or open_store(url)
+    store = opened or open_store(spec.store_url)
     try:
         with store.read() as session:
             if not closed_items(session):  # reviews of model outputs are not data labels

@@ -2,7 +2,8 @@
 
 Input lengths are counted from the run's Parquet parts (one vectorised pass over the `messages`
 column); everything else comes from `data/manifest.json` (`label_counts`, `actions`,
-`class_weights`, the findings, and the `quality` summary `prepare` records) and `run.json`
+`class_weights`, the findings, the `quality` summary `prepare` records, and `gold`: the rows the
+annotation store's decided labels overrode, added or left unchanged) and `run.json`
 (`data_gate`). The findings are grouped by code: a count, the severities and an example sentence
 per code, and the first FINDINGS_SHOWN rows of each kept to be folded under it, so that a thousand
 duplicates do not push everything else out of sight.
@@ -56,6 +57,7 @@ def data_quality_section(
         "class_weights": manifest.get("class_weights"),
         "skipped_checks": quality.get("skipped_checks") or {},
         "gate": record.data_gate,
+        "gold": manifest.get("gold"),
     }
 
 

@@ -31,6 +31,9 @@ class AnnotationSpec(Strict):
     overlap: int = Field(default=2, ge=2)
     route_by_skill: bool = False
     suggestions: bool = False  # show the model's stored suggestion with each item (web app)
+    # a round trains on the store's adjudicated and agreed labels in place of the sources' labels
+    # (annotate/training_labels.py); false: the sources' labels alone, as if no one had annotated
+    gold_feeds_training: bool = True
     consensus: Literal["majority", "dawid_skene"] = "majority"
     gate: AgreementGate = Field(default_factory=AgreementGate)
     label_groups: dict[str, list[str]] = Field(default_factory=dict)

@@ -47,6 +47,7 @@ NAV = (
     ("/annotate", "Annotate", CAN_ANNOTATE),
     ("/review", "Review", CAN_REVIEW),
     ("/adjudicate", "Adjudicate", CAN_ADJUDICATE),
+    ("/review/issues", "Label issues", CAN_ADJUDICATE),
     ("/admin", "Dashboard", ("admin",)),
 )
 

@@ -1,7 +1,8 @@
-"""The reviewer's queue (accept, or correct with a reason) and the adjudication queue (the
-disagreeing answers side by side, then the gold label with a note). The services refuse a
-reviewer's own items; these routes only show the queues and pass the choice on: one label, or for a
-multi_label item the selected set."""
+"""The reviewer's queue (accept, or correct with a reason), the adjudication queue (the
+disagreeing answers side by side, then the gold label with a note) and the label-issue queue (a
+suspect label with the finder's reason: keep it, or set another, which becomes the gold label).
+The services refuse a reviewer's own items; these routes only show the queues and pass the
+choice on: one label, or for a multi_label item the selected set."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from tuneloop.annotate.store import adjudicate, disagreements, items_needing_review, review
-from tuneloop.annotate.store.models import MULTI_LABEL, Annotation, Item
+from tuneloop.annotate.store.label_issues import open_issues, resolve_issue
+from tuneloop.annotate.store.models import MULTI_LABEL, Annotation, Item, LabelIssue
 from tuneloop.annotate.store.repository import current_annotations, get
 from tuneloop.annotate.store.review import unreviewed_answers
 from tuneloop.annotate.store.users import CAN_ADJUDICATE, CAN_REVIEW
@@ -67,6 +69,30 @@ def adjudicate_item(
         item = get(session, Item, item_id)
         adjudicate(session, user, item, _answer(item, label, labels), note)
     return RedirectResponse("/adjudicate", status_code=303)
+
+
+@router.get("/review/issues")
+def label_issue_queue(request: Request) -> Response:
+    with signed_in(request, CAN_ADJUDICATE, "review label issues") as (session, user):
+        queue = open_issues(session, user)
+        issue = queue[0] if queue else None
+        return render(request, "label_issue.html", user, issue=issue, waiting=len(queue))
+
+
+@router.post("/review/issues/{issue_id}")
+def review_label_issue(
+    request: Request,
+    issue_id: PathId,
+    verdict: Annotated[Literal["keep", "correct"], Form()],
+    label: Annotated[str | None, Form(max_length=500)] = None,
+    labels: Annotated[list[str] | None, Form()] = None,
+    note: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    with signed_in(request, CAN_ADJUDICATE, "review label issues") as (session, user):
+        issue = get(session, LabelIssue, issue_id)
+        decided = issue.given_label if verdict == "keep" else _answer(issue.item, label, labels)
+        resolve_issue(session, user, issue, decided, note)
+    return RedirectResponse("/review/issues", status_code=303)
 
 
 def _answer(item: Item, label: str | None, labels: list[str] | None) -> Any:

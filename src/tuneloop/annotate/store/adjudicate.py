@@ -46,13 +46,24 @@ def adjudicate(session: Session, adjudicator: User, item: Item, label: Any, note
     locked = lock_item(session, item.id)  # this session's copy; concurrent decisions take turns
     if locked is None:
         raise NotFound(f"no items row with id {item.id}")
-    item = locked
+    if not is_disputed(session, locked):
+        if adjudication_of(session, locked) is not None:
+            raise WrongState(f"item {locked.id} is already adjudicated")
+        raise WrongState(f"item {locked.id} is not in dispute (open, or its annotators agree)")
+    return record_adjudication(session, adjudicator, locked, label, note)
+
+
+def record_adjudication(
+    session: Session, adjudicator: User, item: Item, label: Any, note: str, **detail: Any
+) -> Adjudication:
+    """Write the gold label of `item` (locked by the caller), with the annotations it overrides and
+    the audit entry; for a disputed item (`adjudicate`) and a reviewed label issue alike. The
+    adjudicator never annotated the item, and an item is adjudicated once."""
+    require_role(adjudicator, CAN_ADJUDICATE, "adjudicate")
     if adjudicator.id in annotators_of(session, item):
         raise NotAllowed(f"{adjudicator.name} annotated item {item.id} and cannot adjudicate it")
     if adjudication_of(session, item) is not None:
         raise WrongState(f"item {item.id} is already adjudicated")
-    if not is_disputed(session, item):
-        raise WrongState(f"item {item.id} is not in dispute (open, or its annotators agree)")
     value = check_label(item.label_schema, label)
     guidelines = current_guidelines(session)
     decision = Adjudication(
@@ -77,5 +88,6 @@ def adjudicate(session: Session, adjudicator: User, item: Item, label: Any, note
         label=value,
         guideline_version=guidelines.version,
         overridden=[a.id for a in overridden],
+        **detail,
     )
     return decision

@@ -38,6 +38,7 @@ MULTI_LABEL = "multi_label"  # an answer is a set of labels
 SCHEMA_KINDS = ("single_label", MULTI_LABEL, "rating", "free_text_correction", OUTPUT_REVIEW)
 SOURCE_KINDS = ("dataset", "model_output")
 VERDICTS = ("accept", "correct")
+ISSUE_STATES = ("open", "kept", "corrected")  # a suspect label: waiting, the label stood, it changed
 MAX_ID = 2**31 - 1  # ids are PostgreSQL integers; a larger one names no row on any engine
 
 # Named constraints, so migrations can refer to them on every engine (SQLite batch mode needs names).
@@ -265,6 +266,33 @@ class AdjudicationOverride(Base):
 
     adjudication_id: Mapped[int] = mapped_column(ForeignKey("adjudications.id"), primary_key=True)
     annotation_id: Mapped[int] = mapped_column(ForeignKey("annotations.id"), primary_key=True)
+
+
+class LabelIssue(Base):
+    """A label a finder suspects (cleanlab's confident learning, or CROWDLAB over the item's
+    annotators), waiting for a reviewer: the label given, the one suggested, the finder's score of
+    the given label (lower: more suspect) and which method. The reviewer's decision is an
+    adjudication of the item (`adjudication_id`), so it becomes the item's gold label."""
+
+    __tablename__ = "label_issues"
+    __table_args__ = (
+        CheckConstraint(_one_of("state", ISSUE_STATES), name="state"),
+        UniqueConstraint("item_id", "method"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    method: Mapped[str] = mapped_column(String(50))
+    given_label: Mapped[Any] = mapped_column(JSON)
+    suggested_label: Mapped[Any] = mapped_column(JSON)
+    score: Mapped[float] = mapped_column(Float)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    found_at: Mapped[datetime] = mapped_column(default=utcnow)
+    adjudication_id: Mapped[int | None] = mapped_column(ForeignKey("adjudications.id"))
+
+    item: Mapped[Item] = relationship()
+    adjudication: Mapped[Adjudication | None] = relationship()
 
 
 class AuditEntry(Base):

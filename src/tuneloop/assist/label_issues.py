@@ -1,0 +1,99 @@
+"""Likely wrong labels, from out-of-fold probabilities: cleanlab's confident learning.
+
+`cleanlab.filter.find_label_issues` estimates, from the probabilities a model gives each row when
+it did not see it, how often each label is given in place of each other, and flags the rows the
+estimate says are mislabelled (`prune_by_noise_rate`), ranked by self-confidence (the probability
+of the given label; lower: more suspect). For label sets the same runs with `multi_label=True` on
+one-vs-rest probabilities, each row's score then being cleanlab's multilabel quality score.
+
+The flagged list is capped at `max_share` of the rows, most suspect first, because people review
+it: the cap is what a round of review can take. Where the probabilities come from is the caller's
+choice: `tfidf.out_of_fold` (a cross-validated TF-IDF regression), or a trained model's held-out
+label scores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from cleanlab.filter import find_label_issues
+from cleanlab.multilabel_classification.rank import get_label_quality_scores as multilabel_scores
+from cleanlab.rank import get_label_quality_scores
+
+from tuneloop.errors import TuneloopError
+
+CONFIDENT_LEARNING = "confident_learning"
+MAX_SHARE = 0.25
+
+
+@dataclass(frozen=True)
+class Suspect:
+    """One flagged row: its index, the label given and the one suggested (for label sets: tuples
+    in schema order), the score of the given label (0..1, lower: more suspect), how it was found."""
+
+    row: int
+    given: str | tuple[str, ...]
+    suggested: str | tuple[str, ...]
+    score: float
+    method: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def label_suspects(
+    given: Sequence[str], probs: np.ndarray, classes: Sequence[str], max_share: float = MAX_SHARE
+) -> list[Suspect]:
+    """Rows whose given label (one of `classes`, the probability columns) looks wrong, most
+    suspect first, at most `max_share` of the rows."""
+    index = {label: i for i, label in enumerate(classes)}
+    _check(probs, len(given), len(classes), max_share)
+    labels = np.array([index[label] for label in given])
+    ranked = find_label_issues(labels, probs, return_indices_ranked_by="self_confidence", n_jobs=1)
+    scores = get_label_quality_scores(labels, probs)
+    masked = probs.copy()
+    masked[np.arange(len(labels)), labels] = -1  # the suggestion: the likeliest other label
+    return [
+        Suspect(int(r), given[r], classes[int(masked[r].argmax())], float(scores[r]), CONFIDENT_LEARNING)
+        for r in ranked[: _cap(len(given), max_share)]
+    ]
+
+
+def label_set_suspects(
+    given: Sequence[tuple[str, ...]], probs: np.ndarray, labels: Sequence[str], max_share: float = MAX_SHARE
+) -> list[Suspect]:
+    """Rows whose label set looks wrong, from one-vs-rest probabilities (one column per label);
+    the suggestion is the set of labels whose probability is at least 0.5."""
+    index = {label: i for i, label in enumerate(labels)}
+    _check(probs, len(given), len(labels), max_share)
+    sets = [[index[label] for label in row] for row in given]
+    ranked = find_label_issues(
+        sets, probs, multi_label=True, return_indices_ranked_by="self_confidence", n_jobs=1
+    )
+    scores = multilabel_scores(sets, probs)
+    return [
+        Suspect(
+            int(r),
+            tuple(given[r]),
+            tuple(label for label, p in zip(labels, probs[r], strict=True) if p >= 0.5),
+            float(scores[r]),
+            CONFIDENT_LEARNING,
+        )
+        for r in ranked[: _cap(len(given), max_share)]
+    ]
+
+
+def _cap(rows: int, max_share: float) -> int:
+    return int(np.floor(rows * max_share))
+
+
+def _check(probs: np.ndarray, rows: int, columns: int, max_share: float) -> None:
+    if probs.shape != (rows, columns):
+        raise TuneloopError(
+            f"label issues: probabilities of shape {probs.shape}, expected ({rows}, {columns})"
+        )
+    if not 0 < max_share <= 1:
+        raise TuneloopError(f"label issues: --max-share is a share of the rows in (0, 1], not {max_share}")
