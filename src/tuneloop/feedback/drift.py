@@ -89,9 +89,9 @@ def domain_drift(
     """Whether `current` inputs drifted from `reference` ones, by the shuffled-label domain test."""
     rng = np.random.default_rng(seed)
     ref, cur = _sample(reference, rng), _sample(current, rng)
-    for side, rows in (("training", ref), ("served", cur)):
+    for name, rows in (("training", ref), ("served", cur)):
         if len(rows) < MIN_ROWS:
-            raise TuneloopError(f"drift needs at least {MIN_ROWS} {side} inputs; there are {len(rows)}")
+            raise TuneloopError(f"drift needs at least {MIN_ROWS} {name} inputs; there are {len(rows)}")
     if permutations < round(1 / LEVEL) - 1:
         raise TuneloopError(f"permutations must be at least {round(1 / LEVEL) - 1} for a {LEVEL:.0%} test")
     vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
