@@ -48,6 +48,9 @@ def test_init_lists_and_copies_the_example_with_its_notice(project: Path, tmp_pa
     assert spec.objective.task == "multilabel" and len(spec.labels) == 48
     guidelines = (project / "guidelines.md").read_text()
     assert all(f"- **{name}**:" in guidelines for name in spec.label_names)  # a rule for every module
+    real = load_spec(project / "smollm2-lora.yaml")  # the real-model recipe: same labels, monitored
+    assert real.label_names == spec.label_names and real.model.base == "models/smollm2-135m-instruct"
+    assert real.phases[0].selection_metric(real.objective.task) == "micro_f1"
 
 
 def test_check_shows_the_label_balance_and_the_one_bad_row(project: Path) -> None:
