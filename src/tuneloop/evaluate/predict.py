@@ -156,9 +156,14 @@ def _by_generation(labels: list[str], max_new_tokens: int, parsing: Rule, tokeni
 
 
 def generate_answers(
-    model: torch.nn.Module, tokenizer: Any, batch: list[Example], max_new_tokens: int
+    model: torch.nn.Module,
+    tokenizer: Any,
+    batch: list[Example],
+    max_new_tokens: int,
+    temperature: float = 0.0,
 ) -> list[str]:
-    """Greedy answers to a batch of prompts; the tokenizer must pad on the left."""
+    """Answers to a batch of prompts, greedy (evaluation), or sampled at `temperature` when it is
+    above 0 (a served request's); the tokenizer must pad on the left."""
     encoded = tokenizer.apply_chat_template(
         [e.prompt_messages for e in batch],
         add_generation_prompt=True,
@@ -169,7 +174,7 @@ def generate_answers(
     generated = model.generate(  # type: ignore[operator]
         **encoded,
         max_new_tokens=max_new_tokens,
-        do_sample=False,
+        **({"do_sample": True, "temperature": temperature} if temperature > 0 else {"do_sample": False}),
         pad_token_id=tokenizer.pad_token_id,
         eos_token_id=tokenizer.eos_token_id,
     )
