@@ -17,7 +17,7 @@ from typing import Any
 from rich.console import Console
 
 from tuneloop.data.example import Example
-from tuneloop.evaluate.predict import Prediction, generate_answers, in_batches
+from tuneloop.evaluate.predict import Prediction, generate_tokens, in_batches
 from tuneloop.evaluate.scoring_report import predict_by_card
 from tuneloop.label_text import canonical_answer
 from tuneloop.serving.served import ServedModel
@@ -52,14 +52,17 @@ def answer_batch(served: ServedModel, queries: list[Query]) -> list[Answer]:
     examples = [as_example(card, q.messages) for q in queries]
     if card.task in LABELLED_TASKS:
         predictions = predict_by_card(served.model, tokenizer, examples, card, len(examples), QUIET)
-        texts = [(label_answer(card, p), "stop") for p in predictions]
+        texts = [
+            (text, "stop", len(_tokens(tokenizer, text)))
+            for text in (label_answer(card, p) for p in predictions)
+        ]
         extras: list[dict[str, Any] | None] = [label_extension(card, p) for p in predictions]
     else:
         texts = _generated(served, queries, examples)
         extras = [None] * len(queries)
     return [
-        Answer(text, finish, _count(tokenizer, e), len(_tokens(tokenizer, text)), extra)
-        for (text, finish), e, extra in zip(texts, examples, extras, strict=True)
+        Answer(text, finish, _count(tokenizer, e), used, extra)
+        for (text, finish, used), e, extra in zip(texts, examples, extras, strict=True)
     ]
 
 
@@ -86,36 +89,37 @@ def label_extension(card: TaskCard, p: Prediction) -> dict[str, Any]:
     return {"label": p.predicted, "probabilities": p.probabilities}
 
 
-def _generated(served: ServedModel, queries: list[Query], examples: list[Example]) -> list[tuple[str, str]]:
-    """Generated answers, one pass per (max_tokens, temperature) group, each cut at its stops."""
+def _generated(
+    served: ServedModel, queries: list[Query], examples: list[Example]
+) -> list[tuple[str, str, int]]:
+    """Generated answers, one pass per (max_tokens, temperature) group, each cut at its stops:
+    (text, finish reason, tokens generated)."""
     groups: dict[tuple[int, float], list[int]] = defaultdict(list)
     for i, q in enumerate(queries):
         groups[(q.max_tokens or served.target.card.max_new_tokens, q.temperature)].append(i)
-    out: list[tuple[str, str]] = [("", "stop")] * len(queries)
+    out: list[tuple[str, str, int]] = [("", "stop", 0)] * len(queries)
+    tokenizer = served.tokenizer
     for (budget, temperature), members in groups.items():
 
         def generate(
             model: Any, batch: list[Example], budget: int = budget, t: float = temperature
-        ) -> list[Prediction]:
-            texts = generate_answers(model, served.tokenizer, batch, budget, t)
-            return [Prediction(e.id, e.text, None, text, None) for e, text in zip(batch, texts, strict=True)]
+        ) -> list[list[int]]:
+            return generate_tokens(model, tokenizer, batch, budget, t)
 
         chosen = [examples[i] for i in members]
-        found = in_batches(
-            served.model, served.tokenizer, chosen, generate, len(chosen), "serve", QUIET, False
-        )
-        for i, p in zip(members, found, strict=True):
-            out[i] = cut_at_stop(p.output, queries[i].stop, budget, len(_tokens(served.tokenizer, p.output)))
+        found = in_batches(served.model, tokenizer, chosen, generate, len(chosen), "serve", QUIET, False)
+        for i, ids in zip(members, found, strict=True):
+            ran_out = len(ids) == budget and ids[-1] != tokenizer.eos_token_id
+            text = tokenizer.decode(ids, skip_special_tokens=True).strip()
+            out[i] = (*cut_at_stop(text, queries[i].stop, "length" if ran_out else "stop"), len(ids))
     return out
 
 
-def cut_at_stop(text: str, stops: tuple[str, ...], budget: int, used: int) -> tuple[str, str]:
-    """The text up to its first stop sequence (finish "stop"), or whole: "length" when it used the
-    whole token budget."""
+def cut_at_stop(text: str, stops: tuple[str, ...], finish: str) -> tuple[str, str]:
+    """The text up to its first stop sequence (finish "stop"), or whole with the finish reason
+    generation gave ("length": it ran out of tokens)."""
     at = min((i for s in stops if (i := text.find(s)) >= 0), default=-1)
-    if at >= 0:
-        return text[:at], "stop"
-    return text, "length" if used >= budget else "stop"
+    return (text[:at], "stop") if at >= 0 else (text, finish)
 
 
 def _tokens(tokenizer: Any, text: str) -> list[int]:

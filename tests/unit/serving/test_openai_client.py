@@ -31,7 +31,9 @@ def logged(served: Served, response_id: str) -> ServedRequest | None:
 def test_chat_answers_a_label_with_every_labels_probability(client: openai.OpenAI, served: Served) -> None:
     labels = load_spec(served.project).label_names
     response = client.chat.completions.create(model=served.model, messages=QUESTION)  # type: ignore[arg-type]
-    assert response.id.startswith("chatcmpl-") and response.model == served.model == "banking77-intents-run-001"
+    assert (
+        response.id.startswith("chatcmpl-") and response.model == served.model == "banking77-intents-run-001"
+    )
     answer = response.choices[0].message.content
     extension = (response.model_extra or {})["tuneloop"]
     assert answer in labels and extension["label"] == answer
