@@ -15,6 +15,7 @@ import pytest
 import uvicorn
 
 from tests.conftest import TINY_SIZES, banking_rows, build_project
+from tests.unit.annotate.conftest import store, store_url
 from tuneloop.annotate.store import Store, open_store
 from tuneloop.run_dir import phase_dir, update_record
 from tuneloop.serving.keys import add_key
@@ -82,3 +83,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     server.should_exit = True
     thread.join(10)
     store.close()
+
+
+__all__ = ["store", "store_url"]
