@@ -129,6 +129,7 @@ def _tokens(tokenizer: Any, text: str) -> list[int]:
 
 def _count(tokenizer: Any, example: Example) -> int:
     """The prompt's length in tokens, chat template included."""
-    return len(
-        tokenizer.apply_chat_template(example.prompt_messages, add_generation_prompt=True, tokenize=True)
+    encoded = tokenizer.apply_chat_template(
+        example.prompt_messages, add_generation_prompt=True, tokenize=True, return_dict=True
     )
+    return len(encoded["input_ids"])
