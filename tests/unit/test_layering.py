@@ -1,7 +1,8 @@
 """Imports go one way, down the pipeline: a module never imports a later stage.
 
 The order (docs/ARCHITECTURE.md): the run record and shared types, spec, data, annotate, assist,
-model loading, train, evaluate, report, feedback, the orchestrator, then the CLI and the web app.
+model loading, train, evaluate, report, feedback, serving (the served model), the orchestrator,
+then the CLI and the web app.
 Every `import` in `src/` is read, at module level and inside functions, with no exceptions list;
 only modules of the same stage or an earlier one may be named.
 """
@@ -29,6 +30,7 @@ STAGES: tuple[tuple[str, ...], ...] = (
     ("evaluate",),
     ("report",),
     ("feedback",),
+    ("serving",),
     ("round",),
     ("cli", "web", "__main__", "__init__"),
 )

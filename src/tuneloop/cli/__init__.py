@@ -8,7 +8,7 @@ progress bars and messages go to stderr.
 This module builds the typer `app` (the console script `tuneloop = "tuneloop.cli:app"`) and
 registers the commands, one module per kind of work: `project` (init), `check`, `base_models`
 (base-model build, import, fetch), `train`, `evaluate`, `report`, `run`, `annotate`, `users`,
-`review`, `assist` and `serve`; `support` holds what they share.
+`review`, `assist`, `serve`, `serve_model`, `keys` and `feedback`; `support` holds what they share.
 """
 
 from __future__ import annotations
@@ -23,11 +23,14 @@ from tuneloop.cli import (
     base_models,
     check,
     evaluate,
+    feedback,
+    keys,
     project,
     report,
     review,
     run,
     serve,
+    serve_model,
     train,
     users,
 )
@@ -39,9 +42,12 @@ app.add_typer(annotate.annotate_app, name="annotate")
 app.add_typer(users.users_app, name="users")
 app.add_typer(review.review_app, name="review")
 app.add_typer(assist.assist_app, name="assist")
+app.add_typer(keys.keys_app, name="keys")
+app.add_typer(feedback.feedback_app, name="feedback")
 for command in (serve.serve, project.init, check.check, train.train, evaluate.evaluate, report.report):
     app.command()(command)
 app.command("run")(run.run_command)
+app.command("serve-model")(serve_model.serve_model)
 
 
 @app.callback()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import torch
 from rich.console import Console
@@ -85,6 +85,7 @@ def predict_labels(
     )
 
 
+T = TypeVar("T")
 BatchPredictor = Callable[[torch.nn.Module, list[Example]], list[Prediction]]
 
 
@@ -92,17 +93,17 @@ def in_batches(
     model: torch.nn.Module,
     tokenizer: Any,
     examples: list[Example],
-    predict_batch: BatchPredictor,
+    predict_batch: Callable[[torch.nn.Module, list[Example]], list[T]],
     batch_size: int,
     title: str,
     console: Console | None = None,
     show_progress: bool = True,
-) -> list[Prediction]:
+) -> list[T]:
     """`predict_batch` over the examples in batches, in inference mode, the tokenizer padding on
-    the left, with a progress bar titled `title`."""
+    the left, with a progress bar titled `title` (predictions, or a served batch's tokens)."""
     model.eval()
     side, tokenizer.padding_side = tokenizer.padding_side, "left"
-    out: list[Prediction] = []
+    out: list[T] = []
     progress = Progress(
         TextColumn(f"[bold]{title}"),
         BarColumn(),
@@ -159,6 +160,20 @@ def generate_answers(
     model: torch.nn.Module, tokenizer: Any, batch: list[Example], max_new_tokens: int
 ) -> list[str]:
     """Greedy answers to a batch of prompts; the tokenizer must pad on the left."""
+    answers = generate_tokens(model, tokenizer, batch, max_new_tokens)
+    return [text.strip() for text in tokenizer.batch_decode(answers, skip_special_tokens=True)]
+
+
+def generate_tokens(
+    model: torch.nn.Module,
+    tokenizer: Any,
+    batch: list[Example],
+    max_new_tokens: int,
+    temperature: float = 0.0,
+) -> list[list[int]]:
+    """Each prompt's new tokens up to and including its end-of-answer token (none: it ran out of
+    `max_new_tokens`), greedy, or sampled at `temperature` above 0 (a served request); the
+    tokenizer must pad on the left."""
     encoded = tokenizer.apply_chat_template(
         [e.prompt_messages for e in batch],
         add_generation_prompt=True,
@@ -169,9 +184,12 @@ def generate_answers(
     generated = model.generate(  # type: ignore[operator]
         **encoded,
         max_new_tokens=max_new_tokens,
-        do_sample=False,
+        **({"do_sample": True, "temperature": temperature} if temperature > 0 else {"do_sample": False}),
         pad_token_id=tokenizer.pad_token_id,
         eos_token_id=tokenizer.eos_token_id,
     )
-    new_tokens = generated[:, encoded["input_ids"].shape[1] :]
-    return [text.strip() for text in tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
+    rows: list[list[int]] = generated[:, encoded["input_ids"].shape[1] :].tolist()
+    ends = [
+        row.index(tokenizer.eos_token_id) + 1 if tokenizer.eos_token_id in row else len(row) for row in rows
+    ]
+    return [row[:end] for row, end in zip(rows, ends, strict=True)]

@@ -12,6 +12,7 @@ from tuneloop.label_text import NO_LABELS, SEPARATOR, label_key
 from tuneloop.spec.annotation import AnnotationSpec
 from tuneloop.spec.data import CONVERSATION_FORMATS, DataSpec, QualitySpec, Splits
 from tuneloop.spec.evaluation import Evaluation
+from tuneloop.spec.serving import ServingSpec
 from tuneloop.spec.strict import Strict
 from tuneloop.spec.training import MONITORED_METRICS, ModelSpec, Phase
 
@@ -92,6 +93,7 @@ class ProjectSpec(Strict):
     phases: list[Phase] = Field(min_length=1)
     evaluation: Evaluation = Field(default_factory=Evaluation, validate_default=True)
     annotation: AnnotationSpec = Field(default_factory=AnnotationSpec)
+    serving: ServingSpec = Field(default_factory=ServingSpec)
     tracking: Tracking = Field(default_factory=Tracking)
     quality: QualitySpec = Field(default_factory=QualitySpec)
     output_dir: Path = Path("runs")

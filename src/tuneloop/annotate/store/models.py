@@ -337,3 +337,56 @@ class LoginAttempt(Base):
     user_name: Mapped[str] = mapped_column(String(200))
     client: Mapped[str] = mapped_column(String(100), index=True)
     succeeded: Mapped[bool] = mapped_column(Boolean)
+
+
+class ApiKey(Base):
+    """A client of the served model (`tuneloop keys add`). Only the SHA-256 of the token is kept
+    (see serving/keys.py for why not argon2); a revoked key stays, so old log rows keep its name."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+
+class ServedRequest(Base):
+    """One answered request of `tuneloop serve-model`: what was asked, what was answered, by which
+    model, for whom and how fast; committed before the answer leaves the server."""
+
+    __tablename__ = "served_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[str] = mapped_column(String(64), unique=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    endpoint: Mapped[str] = mapped_column(String(50))
+    model: Mapped[str] = mapped_column(String(200))  # the served model id and its version below
+    run: Mapped[str | None] = mapped_column(String(200))
+    round: Mapped[int | None]
+    model_dir: Mapped[str] = mapped_column(Text)
+    key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    latency_ms: Mapped[float] = mapped_column(Float)
+    redacted: Mapped[bool] = mapped_column(Boolean, default=False)  # PII replaced before storing
+
+
+class ServedFeedback(Base):
+    """A rating of a served answer (`POST /v1/feedback`, tied to its logged request) or of one
+    answered elsewhere (`tuneloop feedback import`: prompt and response kept here instead)."""
+
+    __tablename__ = "served_feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("served_requests.id"), index=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
+    rating: Mapped[str] = mapped_column(String(10))  # up, down, or 1..5
+    correction: Mapped[str | None] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(Text)
+    prompt: Mapped[str | None] = mapped_column(Text)  # imported rows only
+    answer: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(500))  # "api", or FILE:LINE of an import
