@@ -102,7 +102,7 @@ def phase_scorer(spec: ProjectSpec) -> TaskScorer:
     evaluate` makes (the task card's scoring; label sets at the default threshold, since the tuned
     one comes from validation after training) and the task's monitored metrics, without bars."""
     card = TaskCard.from_spec(spec)
-    measured = MONITORED_METRICS[card.task]
+    measured = MONITORED_METRICS.get(card.task, ())  # a generate task's phases are never monitored
 
     def score(model: Any, tokenizer: Any, examples: list[Example], batch_size: int) -> dict[str, float]:
         predictions = predict_by_card(model, tokenizer, examples, card, batch_size, show_progress=False)

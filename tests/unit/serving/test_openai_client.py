@@ -6,6 +6,7 @@ written before the answer arrives."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import openai
 import pytest
@@ -100,5 +101,7 @@ def test_requests_arriving_together_share_a_batch(served: Served) -> None:
             )
         return [(a.model_extra or {})["tuneloop"]["batch"] for a in answers]
 
-    batches = asyncio.run(ask_many())
+    # Its own thread and event loop: a browser test's playwright may hold this thread's loop.
+    with ThreadPoolExecutor(1) as pool:
+        batches = pool.submit(asyncio.run, ask_many()).result()
     assert max(batches) > 1 and len(batches) == 8
