@@ -63,27 +63,11 @@ def _labels(items: dict[int, Item], decisions: dict[int, dict[str, Any]], gate_p
             withheld["tied"] += 1
         elif how in AGREED and not gate_passed:
             withheld["agreed_below_gate"] += 1
-        elif how == "adjudicated":
-            labels.append(
-                GoldLabel(
-                    item_id,
-                    items[item_id].text,
-                    decision["label"],
-                    "adjudicated",
-                    (decision["adjudicator"],),
-                    (decision["adjudication_guideline_version"],),
-                )
-            )
         else:
-            agreeing = tuple(sorted(decision["agreeing"]))
-            labels.append(
-                GoldLabel(
-                    item_id,
-                    items[item_id].text,
-                    decision["label"],
-                    "agreed",
-                    agreeing,
-                    tuple(decision["guideline_versions"]),
-                )
+            kind, who, versions = (
+                ("adjudicated", (decision["adjudicator"],), (decision["adjudication_guideline_version"],))
+                if how == "adjudicated"
+                else ("agreed", tuple(sorted(decision["agreeing"])), tuple(decision["guideline_versions"]))
             )
+            labels.append(GoldLabel(item_id, items[item_id].text, decision["label"], kind, who, versions))
     return GoldLabels(labels, dict(withheld), gate_passed)
