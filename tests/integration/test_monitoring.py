@@ -37,6 +37,7 @@ def _records(run_dir: Path, phase: str) -> list[dict[str, Any]]:
     return [orjson.loads(line) for line in path.read_bytes().splitlines()]
 
 
+@pytest.mark.slow  # minutes on 2 cores: the slow tier (.ci/run) runs it
 def test_task_metrics_during_training_pick_the_kept_model_and_gate_the_phase(
     make_project: Callable[..., Path],
 ) -> None:
@@ -86,6 +87,7 @@ def test_early_stopping_ends_a_phase_and_is_an_event(make_project: Callable[...,
     assert [(e["step"], e["kind"]) for e in task["events"]] == [(50, "early_stop")]
 
 
+@pytest.mark.slow  # minutes on 2 cores: the slow tier (.ci/run) runs it
 def test_the_last_step_is_evaluated_even_off_the_schedule(make_project: Callable[..., Path]) -> None:
     project = make_project(
         rows=120, labels=3, phases=_phases({"max_steps": 60, "gate": "val.accuracy >= 0.0"})

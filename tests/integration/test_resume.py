@@ -62,6 +62,7 @@ def _task_phase(run_dir: Path) -> dict[str, Any]:
     return orjson.loads((run_dir / "run.json").read_bytes())["phases"][1]
 
 
+@pytest.mark.slow  # minutes on 2 cores: the slow tier (.ci/run) runs it
 def test_a_killed_phase_resumes_to_the_same_result(tmp_path: Path) -> None:
     interrupted = _project(tmp_path / "a")
     killed_at = _kill_mid_phase(interrupted)
