@@ -8,7 +8,8 @@ progress bars and messages go to stderr.
 This module builds the typer `app` (the console script `tuneloop = "tuneloop.cli:app"`) and
 registers the commands, one module per kind of work: `project` (init), `check`, `base_models`
 (base-model build, import, fetch), `train`, `evaluate`, `report`, `run`, `annotate`, `users`,
-`review`, `assist`, `serve`, `serve_model`, `keys` and `feedback`; `support` holds what they share.
+`review`, `assist`, `serve`, `serve_model`, `keys`, `feedback` and `monitor`; `support` holds what
+they share.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tuneloop.cli import (
     evaluate,
     feedback,
     keys,
+    monitor,
     project,
     report,
     review,
@@ -48,6 +50,7 @@ for command in (serve.serve, project.init, check.check, train.train, evaluate.ev
     app.command()(command)
 app.command("run")(run.run_command)
 app.command("serve-model")(serve_model.serve_model)
+app.command("monitor")(monitor.monitor)
 
 
 @app.callback()
