@@ -49,6 +49,7 @@ class ServedRow:
     response_id: str
     at: datetime
     model: str
+    run: str | None  # the run whose model answered, when it was a run's
     text: str  # the input the model answered: the last user turn, or the prompt
     answer: str
     labels: tuple[str, ...] | None  # the decoded label (set); None for a task without labels
@@ -104,6 +105,7 @@ def _row(request: ServedRequest, ratings: list[Rating]) -> ServedRow:
         response_id=request.response_id,
         at=as_utc(request.at),
         model=request.model,
+        run=request.run,
         text=input_text(request.request),
         answer=answer_text(request.response),
         labels=answered_labels(extension),

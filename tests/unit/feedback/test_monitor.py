@@ -10,41 +10,25 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import orjson
 import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import EXAMPLE, banking_rows, build_project
+from tests.unit.feedback.served import LABELS, project_with_run, rate, serve
 from tuneloop.annotate.store import open_store
 from tuneloop.annotate.store.models import utcnow
 from tuneloop.cli import app
-from tuneloop.data.prepare import prepare_dataset
 from tuneloop.errors import TuneloopError
 from tuneloop.evaluate.predict import Prediction
 from tuneloop.feedback.monitor import answered, confidence_of, monitor
 from tuneloop.feedback.served_log import answer_confidence, parse_since, read_served
-from tuneloop.run_dir import PREDICTIONS_FILE, data_dir, eval_dir, latest_monitor, update_record
-from tuneloop.serving.feedback import Feedback, record_feedback
-from tuneloop.serving.log import log_request
+from tuneloop.run_dir import PREDICTIONS_FILE, eval_dir, latest_monitor
 from tuneloop.spec import load_spec
 
 runner = CliRunner()
-LABELS = 4
 APP = [{"name": "app", "keywords": ["app"]}]  # about a tenth of these messages name the app
-
-
-def project_with_run(root: Path, slices: list[dict[str, Any]]) -> Path:
-    """A BANKING77 project of 240 rows of 4 intents, with runs/run-001 holding its DatasetVersion.
-    Each slice group adds a domain test (and, through Holm, shuffles to every test): the tests
-    that need none have none, so each stays a few seconds."""
-    project = build_project(root / "project", rows=240, labels=LABELS, evaluation={"slices": slices})
-    spec = load_spec(project)
-    run_dir = spec.output_path / "run-001"
-    prepare_dataset(spec, data_dir(run_dir))
-    update_record(run_dir, project=str(project), spec=spec.model_dump(mode="json"), status="trained")
-    return project
 
 
 @pytest.fixture(scope="module")
@@ -64,41 +48,6 @@ def in_distribution(rows: list[dict[str, str]], n: int) -> list[tuple[str, str]]
 def other_intents(rows: list[dict[str, str]], n: int) -> list[tuple[str, str]]:
     intents = {r["category"] for r in banking_rows(240, LABELS)}
     return [(r["text"], "card_arrival") for r in rows if r["category"] not in intents][:n]
-
-
-def serve(project: Path, traffic: list[tuple[str, str]], confidence: float, days_ago: float = 0) -> list[str]:
-    """Log each (text, answered label) as `tuneloop serve-model` logs an answer; the response ids."""
-    store = open_store(load_spec(project).store_url)
-    ids = []
-    for i, (text, label) in enumerate(traffic):
-        rid = f"chatcmpl-{days_ago}-{i}"
-        extension = {
-            "run": "run-001",
-            "label": label,
-            "probabilities": {label: confidence, "other": 1 - confidence},
-        }
-        response = {"id": rid, "choices": [{"message": {"content": label}}], "tuneloop": extension}
-        request = {"model": "m", "messages": [{"role": "user", "content": text}]}
-        row = {
-            "model": "m",
-            "run": "run-001",
-            "round": 1,
-            "model_dir": "/m",
-            "key_id": None,
-            "endpoint": "chat",
-        }
-        at = utcnow() - timedelta(days=days_ago)
-        log_request(store, False, request, response, response_id=rid, latency_ms=2.0, at=at, **row)
-        ids.append(rid)
-    store.close()
-    return ids
-
-
-def rate(project: Path, ratings: list[tuple[str, Any, str | None]]) -> None:
-    store = open_store(load_spec(project).store_url)
-    for rid, rating, correction in ratings:
-        record_feedback(store, Feedback(response_id=rid, rating=rating, correction=correction), None, False)
-    store.close()
 
 
 @pytest.fixture
