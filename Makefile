@@ -69,6 +69,7 @@ bench: install
 	$(PY) benchmarks/label_scoring.py --model $(DEMO_DIR)/runs/run-001/phases/2-task/model  # after make demo
 	$(PY) benchmarks/bootstrap_intervals.py
 	$(PY) benchmarks/annotate_load.py
+	$(PY) benchmarks/serve_load.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import random
 import shutil
 import signal
@@ -38,12 +37,19 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
+from load_common import (
+    Latencies,
+    free_port,
+    kill_and_restart,
+    load_line,
+    record,
+    start_tuneloop,
+    wait_ready,
+)
 from rich.progress import Progress
 from ruamel.yaml import YAML
 from sqlalchemy import create_engine, func, select, text
@@ -75,10 +81,7 @@ class Ack:
 
 
 @dataclass
-class Stats:
-    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    sent_at: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    retried: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+class Stats(Latencies):
     refused: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     acks: list[Ack] = field(default_factory=list)
 
@@ -107,14 +110,6 @@ class LoadResult:
     elapsed: float
     restart_window: tuple[float, float]  # from the kill to 5 s after the server is back
     load: tuple[float, float]  # the machine's 1-minute load average at the start and the end
-
-    def percentile(self, kind: str, q: float, steady: bool = False) -> float:
-        """Latency percentile in ms; `steady` leaves out requests sent in the restart window."""
-        values = np.array(self.stats.latencies.get(kind, []))
-        if steady and len(values):
-            sent = np.array(self.stats.sent_at[kind])
-            values = values[(sent < self.restart_window[0]) | (sent > self.restart_window[1])]
-        return float(np.percentile(values, q)) * 1000 if len(values) else float("nan")
 
 
 # --- setting up ---------------------------------------------------------------------------------
@@ -170,32 +165,7 @@ def fresh_database(url: str) -> Iterator[str]:
 
 
 def start_server(project: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = os.environ | {"PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    command = [sys.executable, "-m", "tuneloop", "serve", str(project), "--port", str(port)]
-    with log.open("ab") as out:
-        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-
-
-async def wait_ready(base: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(base_url=base) as client:
-        while True:
-            try:
-                if (await client.get("/login")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the server at {base} did not come up within {timeout:.0f} s")
-            await asyncio.sleep(0.1)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return start_tuneloop(["serve", str(project), "--port", str(port)], log)
 
 
 # --- the simulated annotators -------------------------------------------------------------------
@@ -211,22 +181,8 @@ class Annotator:
         self.csrf = ""
 
     async def call(self, kind: str, send: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
-        """Send until the server answers; a transport error (the server was killed) is retried
-        unchanged, which is safe because every request here is idempotent."""
-        first = True
-        while True:
-            started = time.perf_counter()
-            try:
-                response = await send()
-            except httpx.TransportError:
-                first = False
-                self.stats.retried[kind] += 1
-                await asyncio.sleep(0.2)
-                continue
-            if first:
-                self.stats.latencies[kind].append(time.perf_counter() - started)
-                self.stats.sent_at[kind].append(time.monotonic())
-            return response
+        """Send until the server answers; every request here is idempotent, so a retry is safe."""
+        return await self.stats.timed(kind, send, (httpx.TransportError,))
 
     async def login(self) -> None:
         page = await self.call("login_form", lambda: self.client.get("/login"))
@@ -324,7 +280,7 @@ async def drive(options: argparse.Namespace, project: Path, log: Path) -> LoadRe
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = start_server(project, port, log)
-    await wait_ready(base)
+    await wait_ready(base, "/login")
     stats = Stats()
     load_before = os.getloadavg()[0]
     started = time.monotonic()
@@ -336,13 +292,12 @@ async def drive(options: argparse.Namespace, project: Path, log: Path) -> LoadRe
     spread, rng = min(10.0, options.seconds * 0.2), random.Random(options.seed)
     workers = [asyncio.create_task(p.work(deadline, rng.uniform(0, spread))) for p in people]
     await asyncio.sleep(options.seconds * options.kill_at)
-    server.send_signal(signal.SIGKILL)
-    server.wait()
-    killed = time.monotonic()
-    at_kill = verify(project, list(stats.acks))
-    server = start_server(project, port, log)
-    await wait_ready(base)
-    downtime = time.monotonic() - killed
+    server, (killed, downtime), at_kill = await kill_and_restart(
+        server,
+        lambda: start_server(project, port, log),
+        lambda: wait_ready(base, "/login"),
+        lambda: verify(project, list(stats.acks)),
+    )
     try:
         await asyncio.gather(*workers)
     finally:
@@ -381,17 +336,8 @@ def summary(result: LoadResult) -> str:
         f"{o.think_min}-{o.think_max} s before each submit, undo {UNDO_RATE:.0%} of answers after 0.2-0.6 s; "
         f"SIGKILL at {o.kill_at:.0%} of the run, back in {result.downtime:.1f} s.",
         "",
-        "| request | answered first try | p50 ms | p95 ms | p99 ms | p99 ms outside the restart window "
-        "| retries while the server was down |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        *result.stats.table(("login", "next", "submit", "undo"), result.restart_window),
     ]
-    for kind in ("login", "next", "submit", "undo"):
-        count = len(result.stats.latencies.get(kind, []))
-        lines.append(
-            f"| {kind} | {count} | {result.percentile(kind, 50):.1f} | {result.percentile(kind, 95):.1f} | "
-            f"{result.percentile(kind, 99):.1f} | {result.percentile(kind, 99, steady=True):.1f} | "
-            f"{result.stats.retried.get(kind, 0)} |"
-        )
     answered = sum(len(v) for k, v in result.stats.latencies.items())
     end, kill = result.at_end, result.at_kill
     lines += [
@@ -403,8 +349,7 @@ def summary(result: LoadResult) -> str:
         f"wrongly superseded {kill.wrongly_superseded}, items over k {kill.items_over_k}.",
         f"At the end: {end.acknowledged} acknowledged, lost {end.lost}, duplicated {end.duplicated}, "
         f"wrongly superseded {end.wrongly_superseded}, items over k {end.items_over_k}.",
-        f"Machine load average (1 min) {result.load[0]:.1f} at the start, {result.load[1]:.1f} at the end, "
-        f"on {os.cpu_count()} cores shared with other work.",
+        load_line(result.load),
     ]
     return "\n".join(lines)
 
@@ -443,17 +388,9 @@ def main(argv: list[str] | None = None) -> None:
     text_ = summary(result)
     print(text_)
     if not options.no_record:
-        from results import replace_section
-
-        host = (
-            f"{platform.machine()}, {os.cpu_count()} CPU cores (shared with other work), "
-            f"Python {platform.python_version()}; the load generator runs on the same machine"
-        )
         engine = make_url(options.store_url).get_backend_name() if options.store_url else "sqlite"
-        marker = f"{MARKER} ({engine})"
         note = "Target: p99 < 100 ms on both engines for next/submit/undo, zero lost."
-        ran = f"Run {datetime.now(UTC).date()}: `{command(argv)}`."
-        replace_section(marker, f"{marker}\n\n{ran}\n\n{text_}\n\n{note} {host}.\n")
+        record(f"{MARKER} ({engine})", command(argv), text_, note)
     assert result.at_kill.ok and result.at_end.ok, "acknowledged annotations were lost or duplicated"
 
 

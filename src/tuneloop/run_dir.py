@@ -14,6 +14,7 @@ to the orchestrator. One round leaves:
     <output_dir>/run-NNN/eval/SPLIT/comparisons.json, fairness.json
     <output_dir>/run-NNN/review/                   sample.jsonl, results.json, candidates.jsonl
     <output_dir>/run-NNN/report.html, MODEL_CARD.md
+    <output_dir>/monitor/YYYYMMDDTHHMMSSZ/          monitor.json and monitor.html of `tuneloop monitor`
 
 `run.json` is written whole to a temporary file and renamed, so a reader (or a kill) never sees
 half a record; under `accelerate launch` only the main process writes it.
@@ -24,6 +25,7 @@ from __future__ import annotations
 import re
 import shutil
 from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +55,9 @@ REVIEW_RESULTS_FILE = "results.json"
 REVIEW_CANDIDATES_FILE = "candidates.jsonl"
 REPORT_FILE = "report.html"
 MODEL_CARD_FILE = "MODEL_CARD.md"
+MONITOR_DIR = "monitor"  # under the project's output_dir: the served traffic is the project's
+MONITOR_FILE = "monitor.json"
+MONITOR_REPORT_FILE = "monitor.html"
 BASE_MODELS_DIR = "base-model"
 TOKENIZERS_DIR = "tokenizers"  # a tiny build's tokenizer trained alone, for the data checks
 _RUN_NAME = re.compile(r"run-(\d+)")
@@ -221,6 +226,30 @@ def compare_dir(split_dir: Path, name: str) -> Path:
 
 def review_dir(run_dir: Path) -> Path:
     return run_dir / REVIEW_DIR
+
+
+def monitor_dir(output_dir: Path, at: datetime) -> Path:
+    """A new folder for one `tuneloop monitor` check, named by its time (UTC); a second check in
+    the same second gets a numbered suffix."""
+    base = output_dir / MONITOR_DIR / at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path, n = base, 1
+    while path.exists():
+        n += 1
+        path = base.with_name(f"{base.name}-{n}")
+    return path
+
+
+def latest_monitor(output_dir: Path) -> dict[str, Any] | None:
+    """What the newest `tuneloop monitor` check found, if any has run."""
+    home = output_dir / MONITOR_DIR
+    checks = sorted(home.glob(f"*/{MONITOR_FILE}"), key=_check_order) if home.is_dir() else []
+    found: dict[str, Any] | None = read_json(checks[-1]) if checks else None
+    return found
+
+
+def _check_order(path: Path) -> tuple[str, int]:
+    stamp, _, n = path.parent.name.partition("-")
+    return stamp, int(n) if n.isdigit() else 1
 
 
 def built_model_dir(output_dir: Path, fingerprint: str) -> Path:

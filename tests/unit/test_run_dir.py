@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -8,14 +9,18 @@ import pytest
 
 from tuneloop.errors import TuneloopError
 from tuneloop.run_dir import (
+    MONITOR_FILE,
     RUN_FILE,
     RunRecord,
+    latest_monitor,
     latest_unfinished_run,
+    monitor_dir,
     new_run_dir,
     previous_round,
     read_record,
     resolve_model_dir,
     update_record,
+    write_json,
 )
 from tuneloop.spec import load_spec
 from tuneloop.spec.recorded import run_spec
@@ -95,3 +100,15 @@ def test_evaluation_gates_are_verdicts_in_the_record_and_their_records_on_file(t
         {"gate": "accuracy >= 0.7", "scope": "overall", "passed": False, "detail": "0.61 [0.55, 0.66]"}
     ]
     assert read_record(tmp_path).evaluation_gates == [verdict]
+
+
+def test_monitor_checks_get_folders_of_their_own_and_the_newest_is_found(tmp_path: Path) -> None:
+    assert latest_monitor(tmp_path) is None
+    at = datetime(2026, 12, 2, 7, 5, 9, tzinfo=UTC)
+    first = monitor_dir(tmp_path, at)
+    write_json(first / MONITOR_FILE, {"n": 1})
+    second = monitor_dir(tmp_path, at)  # the same second: a numbered folder beside it
+    write_json(second / MONITOR_FILE, {"n": 2})
+    assert (first.name, second.name) == ("20261202T070509Z", "20261202T070509Z-2")
+    write_json(monitor_dir(tmp_path, datetime(2026, 12, 1, tzinfo=UTC)) / MONITOR_FILE, {"n": 0})
+    assert latest_monitor(tmp_path) == {"n": 2}

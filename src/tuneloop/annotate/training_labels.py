@@ -6,7 +6,8 @@ is decided as the export decides it (`gold.decide_items`): an adjudicator's gold
 `adjudicated`; the annotators' consensus (unanimous, majority or Dawid-Skene) as `agreed`, and only
 while agreement passes the spec's gate (`annotation.gate`), since a consensus of people who do not
 agree is not evidence. A tie waiting for adjudication is withheld. The labels go down to the data
-stage as values (`data/gold.py: GoldLabel`), which applies them.
+stage as values (`data/gold.py: GoldLabel`), which applies them; an item routed from the model's
+use (`tuneloop round next`) carries its origin along, so the data's provenance can name it.
 
 A project without a store (no `annotations.db` file, no `annotation.store_url`) costs nothing: no
 store is opened or created, and the round prepares its data as before.
@@ -21,6 +22,7 @@ from sqlalchemy import select
 
 from tuneloop.annotate.gold import decide_items
 from tuneloop.annotate.project import has_store, project_store
+from tuneloop.annotate.store.items import item_origin
 from tuneloop.annotate.store.models import Item, LabelSchema
 from tuneloop.annotate.summary import agreement_report
 from tuneloop.data.gold import GoldLabel, GoldLabels
@@ -69,5 +71,7 @@ def _labels(items: dict[int, Item], decisions: dict[int, dict[str, Any]], gate_p
                 if how == "adjudicated"
                 else ("agreed", tuple(sorted(decision["agreeing"])), tuple(decision["guideline_versions"]))
             )
-            labels.append(GoldLabel(item_id, items[item_id].text, decision["label"], kind, who, versions))
+            item = items[item_id]
+            origin = item_origin(item.source_key)
+            labels.append(GoldLabel(item_id, item.text, decision["label"], kind, who, versions, origin))
     return GoldLabels(labels, dict(withheld), gate_passed)

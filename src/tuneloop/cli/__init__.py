@@ -8,7 +8,8 @@ progress bars and messages go to stderr.
 This module builds the typer `app` (the console script `tuneloop = "tuneloop.cli:app"`) and
 registers the commands, one module per kind of work: `project` (init), `check`, `base_models`
 (base-model build, import, fetch), `train`, `evaluate`, `report`, `run`, `annotate`, `users`,
-`review`, `assist`, `serve`, `serve_model`, `keys` and `feedback`; `support` holds what they share.
+`review`, `assist`, `serve`, `serve_model`, `keys`, `feedback`, `monitor` and `next_round`
+(`round next`); `support` holds what they share.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from tuneloop.cli import (
     evaluate,
     feedback,
     keys,
+    monitor,
+    next_round,
     project,
     report,
     review,
@@ -44,10 +47,12 @@ app.add_typer(review.review_app, name="review")
 app.add_typer(assist.assist_app, name="assist")
 app.add_typer(keys.keys_app, name="keys")
 app.add_typer(feedback.feedback_app, name="feedback")
+app.add_typer(next_round.round_app, name="round")
 for command in (serve.serve, project.init, check.check, train.train, evaluate.evaluate, report.report):
     app.command()(command)
 app.command("run")(run.run_command)
 app.command("serve-model")(serve_model.serve_model)
+app.command("monitor")(monitor.monitor)
 
 
 @app.callback()

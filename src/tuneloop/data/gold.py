@@ -15,8 +15,9 @@ store holds the normalised text people saw, the sources may not):
 
 Every applied label is recorded per row (`label_provenance.jsonl` beside the version) with how it
 was decided (`adjudicated` or `agreed`), who decided it (the adjudicator, or the agreeing
-annotators), the guideline versions and the source label it replaced; the manifest's `gold` key
-counts the rows each kind changed.
+annotators), the guideline versions, the source label it replaced and, for an input that came
+back from the model's use (`tuneloop round next`), its `origin`; the manifest's `gold` key counts
+the rows each kind changed and the rows per origin (`by_origin`), the lineage the report shows.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class GoldLabel:
     kind: str  # adjudicated | agreed
     by: tuple[str, ...]  # the adjudicator, or the annotators who gave the label
     guideline_versions: tuple[int, ...]
+    origin: str | None = None  # feedback_correction, thumbs_down, ...: routed from the model's use
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,10 @@ class GoldApplied:
                 for kind in KINDS
             },
             "by_part": dict(Counter(p["part"] for p in self.provenance if p["change"] != "unchanged")),
+            "by_origin": {
+                origin: dict(Counter(p["change"] for p in self.provenance if p.get("origin") == origin))
+                for origin in sorted({p["origin"] for p in self.provenance if p.get("origin")})
+            },
             "withheld": self.gold.withheld,
             "agreement_gate_passed": self.gold.agreement_gate_passed,
         }
@@ -143,6 +149,7 @@ def _record(
         "decided_by": decided.kind,
         "by": list(decided.by),
         "guideline_versions": list(decided.guideline_versions),
+        **({"origin": decided.origin} if decided.origin else {}),
     }
 
 

@@ -56,9 +56,13 @@ def gold_counts(summary: dict[str, Any]) -> str:
     """`overridden 12, added 3, unchanged 85 (adjudicated 20, agreed 80)`, and what was withheld."""
     kinds = {kind: sum(summary["by_kind"][kind].values()) for kind in summary["by_kind"]}
     withheld = ", ".join(f"{why.replace('_', ' ')} {n}" for why, n in summary["withheld"].items())
+    origins = ", ".join(
+        f"{origin.replace('_', ' ')} {sum(n.values())}" for origin, n in summary.get("by_origin", {}).items()
+    )
     return (
         ", ".join(f"{change} {summary[change]}" for change in CHANGES)
         + f" ({', '.join(f'{kind} {n}' for kind, n in kinds.items())})"
+        + (f"; from the model's use: {origins}" if origins else "")
         + (f"; withheld: {withheld}" if withheld else "")
     )
 

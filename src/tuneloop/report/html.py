@@ -42,12 +42,18 @@ from tuneloop.run_dir import (
 from tuneloop.spec.recorded import run_spec
 
 
+def render(template: str, **context: Any) -> str:
+    """A page of report/templates, autoescaped (text from data or spec never becomes markup); every
+    page shares `style.html.j2`."""
+    env = Environment(loader=PackageLoader("tuneloop.report", "templates"), autoescape=True)
+    return env.get_template(template).render(**context)
+
+
 def build_report(run_dir: Path) -> Path:
     record = read_record(run_dir)
     if record == RunRecord():
         raise TuneloopError(f"{run_dir}: not a run directory (no {RUN_FILE})")
-    env = Environment(loader=PackageLoader("tuneloop.report", "templates"), autoescape=True)
-    html = env.get_template("report.html.j2").render(**_context(run_dir, record))
+    html = render("report.html.j2", **_context(run_dir, record))
     path = run_dir / REPORT_FILE
     path.write_text(html, encoding="utf-8")
     return path

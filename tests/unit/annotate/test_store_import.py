@@ -8,7 +8,7 @@ import pytest
 
 from tests.unit.annotate.conftest import World
 from tuneloop.annotate.store import StoreError, import_items, import_model_outputs
-from tuneloop.annotate.store.items import ModelOutput
+from tuneloop.annotate.store.items import FeedbackItem, ModelOutput, import_feedback_items, item_origin
 from tuneloop.data.example import Example, build_messages
 from tuneloop.data.version import DatasetVersion, write_dataset_version
 
@@ -45,3 +45,31 @@ def test_model_outputs_are_keyed_by_model_run_and_phase(world: World) -> None:
         assert import_model_outputs(s, [out], world.schema) == []  # the same output again adds nothing
         with pytest.raises(StoreError, match="overlap must be >= 2"):
             import_model_outputs(s, [out], world.schema, overlap=1)
+
+
+def test_inputs_from_the_models_use_are_routed_once_per_reference_with_their_suggestion(world: World) -> None:
+    routed = [
+        FeedbackItem("feedback_correction", "chatcmpl-1", "where is my card", "m", "run-1", "card_arrival"),
+        FeedbackItem(
+            "low_confidence", "chatcmpl-1", "where is my card", suggestion="card_lost", confidence=0.3
+        ),
+        FeedbackItem("low_confidence", "chatcmpl-2", "rate?", suggestion="no such label", confidence=0.4),
+        FeedbackItem("review_candidate", "run-1/p7", "lost it", suggestion="card_lost"),
+    ]
+    with world.store.begin() as s:
+        items = import_feedback_items(s, routed, world.schema, overlap=3)
+        assert [(item_origin(i.source_key), i.external_id, i.suggestion_label) for i in items] == [
+            ("feedback_correction", "chatcmpl-1", "card_arrival"),  # the first origin of a reference wins
+            ("low_confidence", "chatcmpl-2", None),  # a suggestion that fits no label is left out
+            ("review_candidate", "run-1/p7", "card_lost"),
+        ]
+        assert items[0].suggestion_confidence is None and items[0].closed_at is None
+        assert items[0].source_key == "feedback:feedback_correction:chatcmpl-1" and items[0].overlap == 3
+        later = [
+            FeedbackItem("thumbs_down", "chatcmpl-2", "rate?"),
+            FeedbackItem("thumbs_down", "chatcmpl-3", "hi"),
+        ]
+        assert [i.external_id for i in import_feedback_items(s, later, world.schema)] == ["chatcmpl-3"]
+        with pytest.raises(StoreError, match="unknown origin guess"):
+            import_feedback_items(s, [FeedbackItem("guess", "x", "y")], world.schema)
+    assert item_origin("dataset:abc:train:0") is None and item_origin("feedback:nonsense:1") is None

@@ -1,7 +1,11 @@
-"""Importing items: rows of a DatasetVersion part, or outputs of a trained model to be judged.
+"""Importing items: rows of a DatasetVersion part, outputs of a trained model to be judged, or
+inputs that came back from the model's use (`tuneloop round next`).
 
 Imports are idempotent: an item is keyed by its source (`source_key`), so importing the same part
-twice adds nothing, and a re-run of an import after a crash adds only what is missing.
+twice adds nothing, and a re-run of an import after a crash adds only what is missing. An input
+from the model's use is keyed `feedback:ORIGIN:REF`, so the item says where it came from
+(`item_origin`), and `REF` (the served response id, or `RUN/PREDICTION_ID` of a review candidate)
+is its external id: one item per reference, whatever origin it was first routed under.
 """
 
 from __future__ import annotations
@@ -14,12 +18,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tuneloop.annotate.store.errors import StoreError
-from tuneloop.annotate.store.labels import check_label
+from tuneloop.annotate.store.labels import InvalidLabel, check_label
 from tuneloop.annotate.store.models import Item, LabelSchema, User
 from tuneloop.annotate.store.repository import audit, get
 from tuneloop.data.version import PARTS, DatasetVersion
 
 DEFAULT_OVERLAP = 2
+FEEDBACK = "feedback"
+#: Where an input from the model's use came from: a client's correction of a served answer, a
+#: served answer rated down, a corrected output of the human review, a low-confidence answer.
+FEEDBACK_ORIGINS = ("feedback_correction", "thumbs_down", "review_candidate", "low_confidence")
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,27 @@ class ExternalItem:
     key: str
     text: str
     overlap: int = DEFAULT_OVERLAP
+
+
+@dataclass(frozen=True)
+class FeedbackItem:
+    """An input that came back from the model's use, for people to label. `suggestion` (a label in
+    the schema's stored form, or None) is shown as the item's suggestion, never taken as its label."""
+
+    origin: str
+    ref: str
+    text: str
+    model: str | None = None
+    run: str | None = None
+    suggestion: Any = None
+    confidence: float | None = None
+
+
+def item_origin(source_key: str) -> str | None:
+    """The origin of an item routed from the model's use; None for any other item."""
+    kind, _, rest = source_key.partition(":")
+    origin = rest.partition(":")[0]
+    return origin if kind == FEEDBACK and origin in FEEDBACK_ORIGINS else None
 
 
 def import_items(
@@ -99,6 +128,62 @@ def import_model_outputs(
         for out in outputs
     ]
     return _add_new(session, items, schema, overlap, by, source="model outputs")
+
+
+def import_feedback_items(
+    session: Session,
+    items: Iterable[FeedbackItem],
+    schema: LabelSchema,
+    *,
+    overlap: int = DEFAULT_OVERLAP,
+    by: User | None = None,
+) -> list[Item]:
+    """Add each input once per reference, in the order given (the claim queue is oldest first),
+    with its suggestion; a reference already routed, under any origin, is left as it is."""
+    given = list(items)
+    unknown = sorted({i.origin for i in given} - set(FEEDBACK_ORIGINS))
+    if unknown:
+        raise StoreError(
+            f"unknown origin {', '.join(unknown)}; expected one of {', '.join(FEEDBACK_ORIGINS)}"
+        )
+    refs = list(dict.fromkeys(i.ref for i in given))
+    routed: set[str] = set()
+    for start in range(0, len(refs), 500):  # bounded IN lists
+        chunk = refs[start : start + 500]
+        routed |= set(
+            session.scalars(
+                select(Item.external_id).where(
+                    Item.source_key.startswith(f"{FEEDBACK}:"), Item.external_id.in_(chunk)
+                )
+            )
+        )
+    fresh = {i.ref: i for i in reversed(given) if i.ref not in routed}  # the first of each ref wins
+    rows = [
+        Item(
+            external_id=i.ref,
+            text=i.text,
+            source_key=f"{FEEDBACK}:{i.origin}:{i.ref}",
+            source_kind="dataset",
+            model=i.model,
+            run=i.run,
+            suggestion_label=(label := _fitting(schema, i.suggestion)),
+            suggestion_confidence=i.confidence if label is not None else None,
+        )
+        for ref in refs
+        if (i := fresh.get(ref)) is not None
+    ]
+    return _add_new(session, rows, schema, overlap, by, source="feedback")
+
+
+def _fitting(schema: LabelSchema, label: Any) -> Any:
+    """A suggestion in its stored form, or None where it does not fit the schema (a correction
+    that names no label, a set beyond the bounds): the item is still routed, without it."""
+    if label is None:
+        return None
+    try:
+        return check_label(schema, label)
+    except InvalidLabel:
+        return None
 
 
 def import_external_items(
