@@ -222,7 +222,8 @@ def adjust(scopes: dict[str, dict[str, Any]], labels: dict[str, Any]) -> list[st
     tested = [(name, s) for name, s in scopes.items() if s["status"] == "tested"]
     if labels["status"] == "tested":
         tested.append((LABELS, labels))
-    for (_, result), adjusted in zip(tested, holm([r["p_value"] or 1.0 for _, r in tested]), strict=True):
+    p_values = [1.0 if r["p_value"] is None else r["p_value"] for _, r in tested]  # None: one label only
+    for (_, result), adjusted in zip(tested, holm(p_values), strict=True):
         result["p_holm"] = adjusted
         result["drifted"] = adjusted <= LEVEL
     return [name for name, result in tested if result["drifted"]]

@@ -23,7 +23,8 @@ from tuneloop.annotate.store.models import utcnow
 from tuneloop.cli import app
 from tuneloop.errors import TuneloopError
 from tuneloop.evaluate.predict import Prediction
-from tuneloop.feedback.monitor import answered, confidence_of, monitor
+from tuneloop.feedback.monitor import LABELS as LABEL_TEST
+from tuneloop.feedback.monitor import adjust, answered, confidence_of, monitor
 from tuneloop.feedback.served_log import answer_confidence, parse_since, read_served
 from tuneloop.run_dir import PREDICTIONS_FILE, eval_dir, latest_monitor
 from tuneloop.spec import load_spec
@@ -211,3 +212,14 @@ def test_replays_of_in_distribution_traffic_rarely_alarm_however_many_slices(
         assert found["served"]["requests"] == 60 and found["tests"]["count"] >= 3
         alarms += found["drift"]
     assert alarms <= 2
+
+
+def test_a_p_value_of_zero_is_drift_after_holm_and_none_is_no_evidence() -> None:
+    """A chi-squared p-value can underflow to exactly 0.0; it must stay the strongest evidence, not
+    read as missing (a label test with one label only has p None)."""
+    scopes = {"overall": {"status": "tested", "p_value": 0.5}, "few": {"status": "too_few", "p_value": None}}
+    labels = {"status": "tested", "p_value": 0.0}
+    assert adjust(scopes, labels) == [LABEL_TEST]
+    assert labels["p_holm"] == 0.0 and labels["drifted"] and not scopes["overall"]["drifted"]
+    alone = {"status": "tested", "p_value": None}
+    assert adjust({}, alone) == [] and alone["p_holm"] == 1.0
