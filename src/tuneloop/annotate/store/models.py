@@ -118,8 +118,9 @@ class Item(Base):
     `model:MODEL:RUN:PHASE:ID`) so uniqueness per source holds on every engine, where a unique
     constraint over nullable columns would not. `overlap` is k, fixed when the item is imported, so
     changing the spec later never reopens or closes items behind the annotators' backs.
-    `suggestion_label`/`suggestion_confidence` are a model's pre-label, filled by the
-    human-in-the-loop step and shown only where the spec enables suggestions.
+    `suggestion_label`/`suggestion_confidence` are a model's pre-label and its calibrated
+    probability (`tuneloop assist suggest`), with every label's probability, the agent, the model
+    version and when (`suggestions.py`); shown only where the spec enables suggestions.
     """
 
     __tablename__ = "items"
@@ -144,6 +145,10 @@ class Item(Base):
     overlap: Mapped[int]
     suggestion_label: Mapped[Any] = mapped_column(JSON, nullable=True)
     suggestion_confidence: Mapped[float | None] = mapped_column(Float)
+    suggestion_probabilities: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    suggestion_agent: Mapped[str | None] = mapped_column(String(200))
+    suggestion_model: Mapped[str | None] = mapped_column(String(500))
+    suggested_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
 

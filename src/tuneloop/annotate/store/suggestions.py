@@ -1,0 +1,103 @@
+"""A model's suggestions on open items: the label (or label set), its calibrated probability, every
+label's probability, which agent and model version made it, and when.
+
+`tuneloop assist suggest` writes one round of them at a time: `replace_suggestions` gives each
+scored item the new model's suggestion and takes the suggestion off every other open item of the
+schema, so no item shows a stale suggestion from an older model beside fresh ones. What was
+replaced is kept in the audit entry (counts, agent and model), never silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tuneloop.annotate.store.errors import StoreError
+from tuneloop.annotate.store.labels import check_label
+from tuneloop.annotate.store.models import Annotation, Item, LabelSchema, User, utcnow
+from tuneloop.annotate.store.repository import audit
+
+SUGGESTIBLE = ("single_label", "multi_label")
+
+
+@dataclass(frozen=True)
+class NewSuggestion:
+    """One item's suggestion: a label or a label set (a list), the calibrated probability of it
+    (for a set: of the whole set), and each label's calibrated probability."""
+
+    item_id: int
+    label: Any
+    probability: float
+    probabilities: dict[str, float]
+
+
+def open_items(session: Session, schema: LabelSchema) -> list[Item]:
+    """The schema's items still taking answers, by id: what suggestions are for."""
+    query = select(Item).where(Item.label_schema_id == schema.id, Item.closed_at.is_(None))
+    return list(session.scalars(query.order_by(Item.id)))
+
+
+def replace_suggestions(
+    session: Session,
+    schema: LabelSchema,
+    suggestions: Sequence[NewSuggestion],
+    agent: str,
+    model_version: str,
+    *,
+    by: User | None = None,
+) -> dict[str, int]:
+    """Store the new suggestions and clear every other open item's: counts of items suggested,
+    replaced (they held an older one) and cleared (an older one, and none from this model)."""
+    if schema.kind not in SUGGESTIBLE:
+        raise StoreError(f"schema {schema.name!r} ({schema.kind}) takes no suggestions; only labels or label sets")
+    given = {s.item_id: s for s in suggestions}
+    replaced = cleared = 0
+    now = utcnow()
+    for item in open_items(session, schema):
+        new = given.pop(item.id, None)
+        had = item.suggestion_label is not None
+        if new is None:
+            cleared += had
+            _set(item, None, None, None, None, None, None)
+            continue
+        if not 0.0 <= new.probability <= 1.0:
+            raise StoreError(f"item {item.id}: suggestion probability {new.probability} is not within 0..1")
+        replaced += had
+        label = check_label(schema, new.label)
+        _set(item, label, new.probability, dict(new.probabilities), agent, model_version, now)
+    if given:
+        raise StoreError(
+            f"items {sorted(given)[:5]} are not open items of schema {schema.name!r}; no suggestion stored"
+        )
+    counts = {"suggested": len(suggestions), "replaced": replaced, "cleared": cleared}
+    audit(session, by, "items.suggest", ("items", schema.name), agent=agent, model=model_version, **counts)
+    return counts
+
+
+def _set(
+    item: Item,
+    label: Any,
+    probability: float | None,
+    probabilities: dict[str, float] | None,
+    agent: str | None,
+    model: str | None,
+    at: Any,
+) -> None:
+    item.suggestion_label, item.suggestion_confidence = label, probability
+    item.suggestion_probabilities, item.suggestion_agent = probabilities, agent
+    item.suggestion_model, item.suggested_at = model, at
+
+
+def suggestion_counts(session: Session, schema: LabelSchema) -> dict[str, int]:
+    """Open items with a suggestion, and answers given with one on screen."""
+    suggested = sum(i.suggestion_label is not None for i in open_items(session, schema))
+    shown = session.scalars(
+        select(Annotation.id)
+        .join(Item, Item.id == Annotation.item_id)
+        .where(Item.label_schema_id == schema.id, Annotation.suggestion_shown.is_(True))
+    )
+    return {"open_with_suggestion": suggested, "answers_shown_one": len(list(shown))}
