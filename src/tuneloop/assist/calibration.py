@@ -38,7 +38,8 @@ def expected_calibration_error(confidence: Any, correct: Any, bins: int = BINS) 
         raise TuneloopError(
             f"calibration error: {conf.size} confidences and {hit.size} outcomes; need as many, at least one"
         )
-    index = np.clip(np.ceil(np.round(conf * bins, 9)).astype(int) - 1, 0, bins - 1)  # 0.2 * 15 is 3.0000000000000004
+    # rounded first: 0.2 * 15 is 3.0000000000000004 in floating point, which is bin 3, not 2
+    index = np.clip(np.ceil(np.round(conf * bins, 9)).astype(int) - 1, 0, bins - 1)
     error = 0.0
     for k in range(bins):
         members = index == k
@@ -63,7 +64,7 @@ def scaled(probs: np.ndarray, temperature: float, multilabel: bool) -> np.ndarra
     logits = np.log(p) / temperature
     logits -= logits.max(axis=1, keepdims=True)
     exp = np.exp(logits)
-    return exp / exp.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
+    return exp / exp.sum(axis=1, keepdims=True)
 
 
 def _nll(probs: np.ndarray, targets: np.ndarray, multilabel: bool) -> float:

@@ -4,13 +4,16 @@ It learns from the store's gold labels so far (adjudicated and agreed, `training
 fewer than `MIN_GOLD` of them, or fewer than two labels among them, the sources' training labels
 are added (a gold label wins where both hold a text), and the source says so (`trained_on`).
 Its held-out rows for calibration are its own out-of-fold probabilities (`tfidf.out_of_fold`), so
-the temperature is fitted on rows each fold model never saw; the model that scores the open items
-is fitted on every row.
+the temperature is fitted on rows each fold model never saw. An open item whose text it was fitted
+on (a source row people now annotate) gets that row's out-of-fold probabilities, never the full
+model's, which would mostly repeat the source label back at near-certainty; other texts are
+scored by the model fitted on every row.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -42,13 +45,11 @@ def labelled_texts(spec: ProjectSpec) -> tuple[list[str], list[str | tuple[str, 
 
 
 def tfidf_source(spec: ProjectSpec) -> ProbabilitySource:
-    """The baseline suggester of the project, fitted and ready to score."""
-    if spec.objective.task not in ("classify", "multilabel"):
-        raise TuneloopError(
-            f"assist suggest: a {spec.objective.task!r} task takes no suggestions; only classify and multilabel"
-        )
+    """The baseline suggester of the project (classify or multilabel), fitted and ready to score."""
     texts, labels, trained_on = labelled_texts(spec)
-    return fitted_source(texts, labels, spec.label_names, spec.objective.task == "multilabel", spec.seed, trained_on)
+    return fitted_source(
+        texts, labels, spec.label_names, spec.objective.task == "multilabel", spec.seed, trained_on
+    )
 
 
 def fitted_source(
@@ -71,7 +72,9 @@ def fitted_source(
     else:
         classes = [name for name in names if name in set(labels)]
         if len(classes) < 2:
-            raise TuneloopError("assist suggest: the labelled texts hold one label; nothing to choose between")
+            raise TuneloopError(
+                "assist suggest: the labelled texts hold one label; nothing to choose between"
+            )
         targets = np.array([classes.index(str(label)) for label in labels])
     held_out = out_of_fold(texts, targets, seed)
     model = fit_quietly(tfidf_classifier(seed, multilabel), texts, targets)
@@ -83,6 +86,19 @@ def fitted_source(
         held_out=held_out,
         held_out_targets=targets,
         held_out_source=f"{FOLDS}-fold out-of-fold probabilities",
-        score=lambda batch: np.asarray(model.predict_proba(batch), dtype=float),
+        score=lambda batch: _unseen(batch, list(texts), held_out, model),
         trained_on=trained_on,
     )
+
+
+def _unseen(batch: list[str], fitted: list[str], held_out: np.ndarray, model: Any) -> np.ndarray:
+    """Probabilities from a model that did not see the text: out-of-fold for a fitted text."""
+    row = {text: i for i, text in enumerate(fitted)}
+    probs = np.zeros((len(batch), held_out.shape[1]))
+    new = [i for i, text in enumerate(batch) if text not in row]
+    for i, text in enumerate(batch):
+        if text in row:
+            probs[i] = held_out[row[text]]
+    if new:
+        probs[new] = np.asarray(model.predict_proba([batch[i] for i in new]), dtype=float)
+    return probs

@@ -26,13 +26,14 @@ def suggest_open_items(spec: ProjectSpec, source: ProbabilitySource | None = Non
     suggester, what it learned from and the calibration error before and after."""
     if spec.objective.task not in ("classify", "multilabel"):
         raise TuneloopError(
-            f"assist suggest: a {spec.objective.task!r} task takes no suggestions; only classify and multilabel"
+            f"assist suggest: a {spec.objective.task!r} task takes no suggestions; "
+            "only classify and multilabel do"
         )
     source = source or tfidf_source(spec)
     if source.multilabel != (spec.objective.task == "multilabel"):
         raise TuneloopError(
-            f"assist suggest: {source.model_version} answers {'label sets' if source.multilabel else 'one label'}, "
-            f"the project a {spec.objective.task} task"
+            f"assist suggest: {source.model_version} answers "
+            f"{'label sets' if source.multilabel else 'one label'}, the project a {spec.objective.task} task"
         )
     store = project_store(spec)
     try:

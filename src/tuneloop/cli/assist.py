@@ -113,4 +113,6 @@ def suggest(
         highlight=False,
     )
     for s in report["suggestions"]:
-        out.print(f"  item {s['item']}: {s['label']} ({s['probability']:.0%}) {s['text'][:60]!r}", highlight=False)
+        out.print(
+            f"  item {s['item']}: {s['label']} ({s['probability']:.0%}) {s['text'][:60]!r}", highlight=False
+        )

@@ -22,7 +22,10 @@ def test_a_new_model_replaces_every_suggestion_and_leaves_no_stale_one(world: Wo
         counts = replace_suggestions(
             s,
             world.schema,
-            [NewSuggestion(first, "card_arrival", 0.7, PROBS), NewSuggestion(second, "card_lost", 0.6, PROBS)],
+            [
+                NewSuggestion(first, "card_arrival", 0.7, PROBS),
+                NewSuggestion(second, "card_lost", 0.6, PROBS),
+            ],
             "tfidf-logreg",
             "tfidf:gold:40 rows",
             by=world.admin,
@@ -50,7 +53,7 @@ def test_bad_suggestions_are_refused_and_nothing_is_stored(world: World) -> None
     first = world.items[0].id
     with world.store.begin() as s, pytest.raises(InvalidLabel):
         replace_suggestions(s, world.schema, [NewSuggestion(first, "nope", 0.5, {})], "a", "m")
-    with world.store.begin() as s, pytest.raises(StoreError, match="not within 0..1"):
+    with world.store.begin() as s, pytest.raises(StoreError, match=r"not within 0\.\.1"):
         replace_suggestions(s, world.schema, [NewSuggestion(first, "card_lost", 1.5, {})], "a", "m")
     with world.store.begin() as s, pytest.raises(StoreError, match="not open items"):
         replace_suggestions(s, world.schema, [NewSuggestion(10**6, "card_lost", 0.5, {})], "a", "m")

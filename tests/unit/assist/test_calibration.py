@@ -17,8 +17,8 @@ def test_ece_matches_the_hand_computed_value() -> None:
     confidence = [0.1, 0.25, 0.3, 0.9, 0.95, 1.0]
     correct = [0, 1, 0, 1, 1, 0]
     assert expected_calibration_error(confidence, correct) == pytest.approx(2.2 / 6)
-    # a boundary value stays in its own bin: 0.2 * 15 is 3.0000000000000004 in floating point
-    assert expected_calibration_error([0.2, 0.21], [1, 0], bins=15) == pytest.approx(0.5 * 0.8 + 0.5 * 0.21)  # one bin: 0.295
+    # 0.2 stays in its bin (0.2 * 15 is 3.0000000000000004); in one bin with 0.21 it would be 0.295
+    assert expected_calibration_error([0.2, 0.21], [1, 0], bins=15) == pytest.approx(0.4 + 0.105)
     assert expected_calibration_error([0.8] * 10, [1] * 8 + [0] * 2) == pytest.approx(0.0)
 
 

@@ -25,9 +25,7 @@ def test_one_label_suggests_the_top_label_with_its_calibrated_probability() -> N
     (first, second), calibration = suggest(source, ["x", "y"])
     assert first.label == "b" and second.label == "a"
     assert first.probability == pytest.approx(first.probabilities["b"], abs=1e-6)
-    assert first.probability == pytest.approx(
-        calibration.apply(np.array([[0.1, 0.6, 0.3]]), False)[0, 1]
-    )
+    assert first.probability == pytest.approx(calibration.apply(np.array([[0.1, 0.6, 0.3]]), False)[0, 1])
     assert sum(first.probabilities.values()) == pytest.approx(1.0, abs=1e-5)
 
 
@@ -49,3 +47,15 @@ def test_a_source_of_the_wrong_shape_is_refused() -> None:
 def test_margin_is_the_gap_between_the_top_two_or_the_closest_call() -> None:
     assert margin({"a": 0.5, "b": 0.3, "c": 0.2}, False) == pytest.approx(0.2)
     assert margin({"a": 0.9, "b": 0.45}, True) == pytest.approx(0.1)
+
+
+def test_the_baseline_scores_a_text_it_was_fitted_on_out_of_fold() -> None:
+    from tuneloop.assist.suggest_baseline import fitted_source
+
+    texts = [f"card {i} arrived late" for i in range(10)] + [f"exchange rate {i} today" for i in range(10)]
+    labels = ["card"] * 10 + ["rate"] * 10
+    source = fitted_source(texts, labels, ["card", "rate"], False, 0, "sources")
+    probs = source.score([texts[3], "the exchange rate of the card"])
+    assert np.allclose(probs[0], source.held_out[3])  # the fold model that never saw row 3
+    assert probs[1].sum() == pytest.approx(1.0)
+    assert not any(np.allclose(probs[1], row) for row in source.held_out)  # the full model

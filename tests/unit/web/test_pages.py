@@ -85,6 +85,7 @@ def test_suggestions_are_shown_only_when_enabled_and_recorded(make_project: Call
     client = signed_in(project, "ann")
     page = client.get("/annotate").text
     assert 'id="suggestion"' in page and "card_arrival</strong> (80% confident)" in page
+    assert "data-labels='[\"card_arrival\"]'" in page and "<kbd>y</kbd> takes it" in page
     _answer(client, "card_linking")
     assert "Model suggestion" not in client.get("/annotate").text  # item 2 has none
     _answer(client, "card_linking")

@@ -53,7 +53,9 @@ def replace_suggestions(
     """Store the new suggestions and clear every other open item's: counts of items suggested,
     replaced (they held an older one) and cleared (an older one, and none from this model)."""
     if schema.kind not in SUGGESTIBLE:
-        raise StoreError(f"schema {schema.name!r} ({schema.kind}) takes no suggestions; only labels or label sets")
+        raise StoreError(
+            f"schema {schema.name!r} ({schema.kind}) takes no suggestions; only labels or label sets"
+        )
     given = {s.item_id: s for s in suggestions}
     replaced = cleared = 0
     now = utcnow()
