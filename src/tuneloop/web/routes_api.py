@@ -71,7 +71,7 @@ def submit_answer(request: Request, answer: Answer) -> dict[str, Any]:
             item,
             answer.label,
             request_id=answer.request_id,
-            suggestions=web(request).spec.annotation.suggestions,
+            suggestions=False,  # the API serves no suggestion (`_shown`), so none was on screen
         )
         return {"annotation_id": row.id, "item_id": item.id, "label": row.label}
 

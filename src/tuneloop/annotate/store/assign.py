@@ -41,6 +41,7 @@ from tuneloop.annotate.store.repository import (
     slots_taken,
     submitted_count,
 )
+from tuneloop.annotate.store.suggestions import suggestion_for
 from tuneloop.annotate.store.users import CAN_ANNOTATE, require_role
 
 _CANDIDATES = 50  # items examined per claim attempt
@@ -141,13 +142,15 @@ def submit(
     *,
     request_id: str | None = None,
     suggestions: bool = False,
+    blind_share: float = 0.0,
 ) -> Annotation:
     """Record the user's answer to an item they claimed; the k-th answer closes the item.
 
     `request_id` makes the call idempotent: a retry with the same id (the response was lost, the
     server restarted) returns the answer already recorded instead of refusing or adding another.
-    `suggestions` says whether the project shows model suggestions; the answer records whether one
-    was on screen for this item (`suggestion_for`).
+    `suggestions` says whether the project shows model suggestions and `blind_share` which share
+    of items never does; the answer records whether one was on screen for this item
+    (`suggestions.suggestion_for`) and the suggestion the item carried, shown or not.
     """
     if request_id is not None:
         done = session.scalar(select(Annotation).where(Annotation.request_id == request_id))
@@ -174,7 +177,8 @@ def submit(
         label=value,
         guideline_version_id=current_guidelines(session).id,
         supersedes_id=previous.id if previous is not None else None,
-        suggestion_shown=suggestion_for(locked, suggestions) is not None,
+        suggestion_shown=suggestion_for(session, locked, suggestions, blind_share) is not None,
+        suggestion_label=locked.suggestion_label,
         request_id=request_id,
     )
     session.add(annotation)
@@ -195,14 +199,6 @@ def skip(session: Session, user: User, item: Item, reason: str) -> Assignment:
     claim.skipped_at, claim.skip_reason, claim.slot = utcnow(), reason.strip(), None
     audit(session, user, "item.skip", claim, item_id=item.id, reason=claim.skip_reason)
     return claim
-
-
-def suggestion_for(item: Item, enabled: bool) -> tuple[Any, float | None] | None:
-    """The model's suggestion to show with `item` (label, confidence), or None: only where the
-    project enables suggestions and the item has one."""
-    if not enabled or item.suggestion_label is None:
-        return None
-    return item.suggestion_label, item.suggestion_confidence
 
 
 def undo_last(session: Session, user: User, annotation_id: int | None = None) -> Annotation:

@@ -108,6 +108,8 @@ class LabelSchema(Base):
     min_labels: Mapped[int | None]
     max_labels: Mapped[int | None]
     dispute_masi: Mapped[float | None] = mapped_column(Float)
+    # labels whose suggestions the anchoring gate switched off (`tuneloop assist anchoring`)
+    suggestions_off: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -194,7 +196,8 @@ class Annotation(Base):
     """One immutable label. `annotator` owns the slot; `author` wrote this row (the annotator, or a
     reviewer whose correction supersedes it). A `retracted` row is an annotator's undo.
 
-    `suggestion_shown` records whether a model's suggestion was on screen (to measure anchoring);
+    `suggestion_shown` records whether a model's suggestion was on screen and `suggestion_label`
+    the suggestion the item carried then, shown or blind (to measure anchoring);
     `request_id` is the client's key for one submission, unique, so a retry after a lost response
     finds the row it already made instead of adding a second.
     """
@@ -210,6 +213,7 @@ class Annotation(Base):
     guideline_version_id: Mapped[int] = mapped_column(ForeignKey("guideline_versions.id"))
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("annotations.id"), unique=True)
     suggestion_shown: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    suggestion_label: Mapped[Any] = mapped_column(JSON, nullable=True)
     request_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
