@@ -12,6 +12,7 @@
     suggestions.py    a probability source calibrated, then each text's label or label set
     suggest_baseline.py  the TF-IDF suggester on the gold labels (and the sources' while few)
     suggest_items.py  `assist suggest`: every open item's suggestion replaced in the store
+    anchoring.py      the pull of shown suggestions on answers (against the blind share), and its gate
 
 The layer sits between annotate and model loading: it reads the spec, data and the annotation store,
 and never a trained model (a model's scores come in as values).

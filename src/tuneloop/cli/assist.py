@@ -6,12 +6,14 @@ and queues them for review in the annotation store; reviewers decide them in the
 (`/review/issues`), and each decision is the item's gold label for the next round.
 `suggest` stores a calibrated suggestion on every open item, from the latest round's model or a
 TF-IDF regression on the gold labels; the web app shows it when `annotation.suggestions` is on.
+`anchoring` measures how much shown suggestions pull answers to them (against the blind share)
+and switches a label's suggestions off when the pull is too strong for no gain on gold.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -116,3 +118,46 @@ def suggest(
         out.print(
             f"  item {s['item']}: {s['label']} ({s['probability']:.0%}) {s['text'][:60]!r}", highlight=False
         )
+
+
+@assist_app.command("anchoring")
+@guarded
+def anchoring(project: ProjectArg = Path("."), json_out: JsonOpt = False) -> None:
+    """How much shown suggestions pull answers to them, per label; the gate switches a label off.
+
+    Arguments:
+      PROJECT  the project directory (tuneloop.yaml)
+      --json   print the report: answers shown and blind, the delta overall and per label
+               (P(answer = suggestion | shown) - P(answer = suggestion | blind), with a bootstrap
+               interval), the gold-accuracy gain, and the labels switched off
+    """
+    from tuneloop.assist.anchoring import measure_anchoring
+    from tuneloop.spec import load_spec
+
+    report = measure_anchoring(load_spec(project))
+    if json_out:
+        emit(report)
+        return
+    out.print(
+        f"{report['answers']} answers to suggested items: {report['shown']} with the suggestion shown, "
+        f"{report['blind']} blind (blind share {report['blind_share']:.0%})",
+        highlight=False,
+    )
+    for row in [report["overall"], *sorted(report["labels"], key=lambda r: -(r["delta"] or 0))[:15]]:
+        out.print(f"  {_delta_line(row)}", highlight=False)
+    off = ", ".join(report["switched_off"]) or "none"
+    out.print(
+        f"suggestions switched off (lower bound over {report['max_delta']}, gold accuracy not up): {off}",
+        highlight=False,
+    )
+
+
+def _delta_line(row: dict[str, Any]) -> str:
+    name = row["label"] or "overall"
+    if row["delta"] is None:
+        return f"{name}: {row['shown']} shown, {row['blind']} blind; no delta (a group is empty)"
+    verdict = "OFF" if row["off"] else "judged" if row["judged"] else "too few answers"
+    return (
+        f"{name}: delta {row['delta']:+.3f} [{row['low']:+.3f}, {row['high']:+.3f}] "
+        f"({row['shown']} shown, {row['blind']} blind; {verdict})"
+    )

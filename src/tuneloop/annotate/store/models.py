@@ -108,8 +108,7 @@ class LabelSchema(Base):
     min_labels: Mapped[int | None]
     max_labels: Mapped[int | None]
     dispute_masi: Mapped[float | None] = mapped_column(Float)
-    # labels whose suggestions the anchoring gate switched off (`tuneloop assist anchoring`)
-    suggestions_off: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    suggestions_off: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # the anchoring gate's
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -9,9 +9,9 @@ replaced is kept in the audit entry (counts, agent and model), never silently.
 Whether an item shows its suggestion (`suggestion_for`): a share of the items (`blind_share`,
 chosen by a hash of the item id, so the same items on every server and every day) never do, and
 neither do gold or evaluation items: a model output to judge (`output_review`), an item someone
-adjudicated or a finder queued for review. Those items still carry their suggestion, and every answer records it
-(`Annotation.suggestion_label`) with whether it was on screen: the blind answers are the baseline
-that the anchoring measure (assist/anchoring.py) compares the shown ones with. A label the
+adjudicated or a finder queued for review. Those items still carry their suggestion, and every
+answer records it (`Annotation.suggestion_label`) with whether it was on screen: the blind answers
+are the baseline that the anchoring measure (assist/anchoring.py) compares the shown ones with. A label the
 anchoring gate switched off (`LabelSchema.suggestions_off`) shows no suggestion that names it.
 """
 
