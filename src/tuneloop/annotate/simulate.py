@@ -141,7 +141,7 @@ def simulate(
             if person.id in idle:
                 continue
             with store.begin() as session:
-                item = claim_next(session, person)
+                item = claim_next(session, person, queue=spec.assist.queue)
                 if item is None:
                     idle.add(person.id)
                     continue

@@ -4,7 +4,8 @@ The suggester is the one handed in (a trained model's scores, from the CLI, whic
 models), else the TF-IDF baseline on the gold labels so far (`suggest_baseline.py`). It is
 calibrated on its held-out rows (`suggestions.suggest`), and the store's suggestions are replaced
 as one set (`annotate/store/suggestions.py: replace_suggestions`): the items scored now get the new
-model's, and no open item keeps an older one.
+model's, and no open item keeps an older one. The open items are ranked for the uncertainty queue
+(`assist/queue.py`) from the same suggestions.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from tuneloop.annotate.project import operator, project_store, task_schema
+from tuneloop.annotate.store.queue import set_queue_order
 from tuneloop.annotate.store.suggestions import NewSuggestion, open_items, replace_suggestions
+from tuneloop.assist.queue import uncertainty_order
 from tuneloop.assist.suggest_baseline import tfidf_source
-from tuneloop.assist.suggestions import ProbabilitySource, Suggested, suggest
+from tuneloop.assist.suggestions import ProbabilitySource, Suggested, margin, suggest
 from tuneloop.errors import TuneloopError
 from tuneloop.spec import ProjectSpec
 
@@ -43,14 +46,16 @@ def suggest_open_items(spec: ProjectSpec, source: ProbabilitySource | None = Non
         suggested, calibration = suggest(source, [text for _, text in items], spec.label_bounds)
         with store.begin() as session:
             by = operator(session)
+            schema = task_schema(session, spec, by)
             counts = replace_suggestions(
                 session,
-                task_schema(session, spec, by),
+                schema,
                 [_stored(item_id, s) for (item_id, _), s in zip(items, suggested, strict=True)],
                 source.agent,
                 source.model_version,
                 by=by,
             )
+            ranked = set_queue_order(session, schema, _uncertainty(items, suggested, source.multilabel), by)
     finally:
         store.close()
     return {
@@ -59,6 +64,8 @@ def suggest_open_items(spec: ProjectSpec, source: ProbabilitySource | None = Non
         "trained_on": source.trained_on,
         "calibration": calibration.to_dict(),
         **counts,
+        "queue": spec.assist.queue,
+        "ranked": ranked,
         "suggestions": [
             {"item": item_id, "text": text[:200], "label": _list(s.label), "probability": s.probability}
             for (item_id, text), s in list(zip(items, suggested, strict=True))[:SHOWN]
@@ -72,3 +79,10 @@ def _list(label: str | tuple[str, ...]) -> Any:
 
 def _stored(item_id: int, s: Suggested) -> NewSuggestion:
     return NewSuggestion(item_id, _list(s.label), s.probability, s.probabilities)
+
+
+def _uncertainty(items: list[tuple[int, str]], suggested: list[Suggested], multilabel: bool) -> list[int]:
+    """The open items in uncertainty-queue order (assist/queue.py), whatever `assist.queue` is now,
+    so switching the spec to it needs no new run."""
+    margins = [margin(s.probabilities, multilabel) for s in suggested]
+    return uncertainty_order([i for i, _ in items], margins, [t for _, t in items])

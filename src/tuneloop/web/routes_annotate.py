@@ -50,7 +50,9 @@ def queue(request: Request) -> Response:
     """The claim commits before the page renders: its row lock lasts the claim, not the rendering."""
     spec = web(request).spec
     with signed_in(request, *ANNOTATE) as (session, user):
-        item = claim_next(session, user, route_by_skill=spec.annotation.route_by_skill)
+        item = claim_next(
+            session, user, route_by_skill=spec.annotation.route_by_skill, queue=spec.assist.queue
+        )
         schema = item.label_schema if item is not None else None
         labels = schema.labels if schema is not None else []
         page: dict[str, Any] = {

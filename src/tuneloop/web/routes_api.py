@@ -42,7 +42,9 @@ class Undo(BaseModel):
 def next_item(request: Request) -> dict[str, Any]:
     spec = web(request).spec
     with signed_in(request, *ANNOTATE) as (session, user):
-        item = claim_next(session, user, route_by_skill=spec.annotation.route_by_skill)
+        item = claim_next(
+            session, user, route_by_skill=spec.annotation.route_by_skill, queue=spec.assist.queue
+        )
         found = None if item is None else _shown(item)
     return {"item": found, "csrf_token": csrf_token(web(request).secret, request.state.session_token)}
 

@@ -15,7 +15,9 @@ from typer.testing import CliRunner
 
 from tests.unit.serving.conftest import make_run
 from tuneloop.annotate.project import dataset_for_annotation, project_store
+from tuneloop.annotate.store import add_user, claim_next
 from tuneloop.annotate.store.models import Item
+from tuneloop.assist.suggestions import margin
 from tuneloop.cli import app
 from tuneloop.run_dir import data_dir
 from tuneloop.spec import load_spec
@@ -40,6 +42,19 @@ def _stored(project: Path) -> dict[int, tuple[Any, float | None, str | None]]:
     return rows
 
 
+def _first_served(project: Path) -> tuple[int, dict[int, float]]:
+    """The item an annotator gets first from the uncertainty queue, and every open item's margin."""
+    store = project_store(load_spec(project))
+    with store.begin() as session:
+        items = session.scalars(select(Item).where(Item.closed_at.is_(None))).all()
+        margins = {i.id: margin(i.suggestion_probabilities or {}, False) for i in items}
+        item = claim_next(session, add_user(session, "queue-tester", "annotator"), queue="uncertainty")
+        assert item is not None
+        first = item.id
+    store.close()
+    return first, margins
+
+
 def test_the_baseline_suggests_every_open_item_with_calibration(make_project: Callable[..., Path]) -> None:
     project = make_project(rows=120, labels=4)
     _json(["annotate", "import", str(project), "--limit", "30", "--json"])
@@ -53,6 +68,9 @@ def test_the_baseline_suggests_every_open_item_with_calibration(make_project: Ca
     assert len(stored) == 30 and all(
         label is not None and 0 < (p or 0) <= 1 for label, p, _ in stored.values()
     )
+    assert report["ranked"] == 30 and report["queue"] == "sequential"
+    first, margins = _first_served(project)
+    assert margins[first] == min(margins.values())  # the uncertainty queue's first item: least sure
     text = runner.invoke(app, ["assist", "suggest", str(project), "--model", "tfidf"])
     assert (
         text.exit_code == 0 and "expected calibration error" in text.output and "30 replaced" in text.output

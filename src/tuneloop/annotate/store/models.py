@@ -150,6 +150,7 @@ class Item(Base):
     suggestion_agent: Mapped[str | None] = mapped_column(String(200))
     suggestion_model: Mapped[str | None] = mapped_column(String(500))
     suggested_at: Mapped[datetime | None]
+    queue_rank: Mapped[int | None]  # the uncertainty queue's serving position (store/queue.py)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
 

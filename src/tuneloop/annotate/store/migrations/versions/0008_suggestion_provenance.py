@@ -2,7 +2,8 @@
 every label's probability (a label set's per-label probabilities; the uncertainty queue's margin).
 All NULL for items suggested before, and for items with no suggestion. Each answer keeps the
 suggestion its item carried when it was given, shown or blind (the anchoring measure), and a
-schema the labels whose suggestions the anchoring gate switched off.
+schema the labels whose suggestions the anchoring gate switched off. `queue_rank` is an open
+item's position in the uncertainty queue.
 
 Revision ID: 0008
 Revises: 0007
@@ -28,6 +29,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("suggestion_agent", sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column("suggestion_model", sa.String(length=500), nullable=True))
         batch_op.add_column(sa.Column("suggested_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("queue_rank", sa.Integer(), nullable=True))
     with op.batch_alter_table("annotations", schema=None) as batch_op:
         batch_op.add_column(sa.Column("suggestion_label", sa.JSON(), nullable=True))
     with op.batch_alter_table("label_schemas", schema=None) as batch_op:
@@ -40,6 +42,7 @@ def downgrade() -> None:
     with op.batch_alter_table("annotations", schema=None) as batch_op:
         batch_op.drop_column("suggestion_label")
     with op.batch_alter_table("items", schema=None) as batch_op:
+        batch_op.drop_column("queue_rank")
         batch_op.drop_column("suggested_at")
         batch_op.drop_column("suggestion_model")
         batch_op.drop_column("suggestion_agent")
