@@ -173,3 +173,32 @@ def measure_anchoring(spec: ProjectSpec, apply_gate: bool = True) -> dict[str, A
     finally:
         store.close()
     return report
+
+
+def suggestion_use(session: Session, spec: ProjectSpec) -> dict[str, Any] | None:
+    """For the round's report: suggestions made, answers that accepted or changed a shown one, the
+    blind answers, the anchoring delta overall and the labels switched off (None: no suggestion
+    was ever made). Read only: the gate is applied by `assist anchoring`, not by a report."""
+    schema = session.scalar(select(LabelSchema).where(LabelSchema.name == spec.objective.name))
+    if schema is None:
+        return None
+    made = session.scalars(
+        select(Item.id).where(Item.label_schema_id == schema.id, Item.suggestion_label.is_not(None))
+    ).all()
+    answers = answers_with_suggestions(session, schema)
+    if not made and not answers:
+        return None
+    shown = [a for a in answers if a.shown]
+    accepted = sum(a.answer == a.suggested for a in shown)
+    multilabel = spec.objective.task == "multilabel"
+    return {
+        "made": len(made),
+        "answers": len(answers),
+        "shown": len(shown),
+        "accepted": accepted,
+        "changed": len(shown) - accepted,
+        "blind": len(answers) - len(shown),
+        "blind_share": spec.assist.blind_share,
+        "anchoring": delta_of(answers, None, multilabel, spec.assist.anchoring, spec.seed),
+        "switched_off": list(schema.suggestions_off or []),
+    }

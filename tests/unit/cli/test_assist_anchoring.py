@@ -12,7 +12,10 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
+from tests.unit.cli.test_multilabel import _annotation_html
 from tuneloop.cli import app
+from tuneloop.report.annotation import annotation_section
+from tuneloop.spec import load_spec
 
 runner = CliRunner()
 
@@ -62,3 +65,21 @@ def test_bad_anchoring_probability_exits_2(make_project: Callable[..., Path]) ->
     project = make_project(rows=60, labels=3)
     result = runner.invoke(app, ["annotate", "simulate", str(project), "--items", "5", "--anchoring", "1.5"])
     assert result.exit_code == 2 and "within 0..1" in result.output
+
+
+def test_the_report_shows_suggestions_accepted_changed_and_the_delta(
+    make_project: Callable[..., Path],
+) -> None:
+    annotation = {"overlap": 2, "gate": {"alpha": 0.0}, "suggestions": True}
+    project = make_project(rows=200, labels=4, annotation=annotation, assist={"blind_share": 0.5})
+    _json(["annotate", "import", str(project), "--limit", "60"])
+    _json(["assist", "suggest", str(project), "--model", "tfidf"])
+    _json(["annotate", "simulate", str(project), "--items", "60", "--annotators", "4", "--anchoring", "1"])
+    section = annotation_section(load_spec(project))
+    assert section is not None
+    used = section["suggestions"]
+    assert used["made"] == 60 and used["answers"] == 120 and used["shown"] + used["blind"] == 120
+    assert used["accepted"] + used["changed"] == used["shown"] > 0 and used["accepted"] > used["changed"]
+    assert used["anchoring"]["delta"] is not None
+    html = _annotation_html(section)
+    assert f"{used['made']} made; of {used['shown']} answers" in html and "Anchoring delta" in html

@@ -119,9 +119,8 @@ class Item(Base):
     `model:MODEL:RUN:PHASE:ID`) so uniqueness per source holds on every engine, where a unique
     constraint over nullable columns would not. `overlap` is k, fixed when the item is imported, so
     changing the spec later never reopens or closes items behind the annotators' backs.
-    `suggestion_label`/`suggestion_confidence` are a model's pre-label and its calibrated
-    probability (`tuneloop assist suggest`), with every label's probability, the agent, the model
-    version and when (`suggestions.py`); shown only where the spec enables suggestions.
+    `suggestion_*`: a model's pre-label, its calibrated probability, every label's, the agent, the
+    model version and when (`assist suggest`, `suggestions.py`), shown only where enabled.
     """
 
     __tablename__ = "items"
