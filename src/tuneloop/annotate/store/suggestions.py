@@ -68,7 +68,8 @@ def replace_suggestions(
     by: User | None = None,
 ) -> dict[str, int]:
     """Store the new suggestions and clear every other open item's: counts of items suggested,
-    replaced (they held an older one) and cleared (an older one, and none from this model)."""
+    replaced (they held an older one), cleared (an older one, and none from this model) and
+    skipped (not an open item of the schema: closed while the model scored it)."""
     if schema.kind not in SUGGESTIBLE:
         raise StoreError(
             f"schema {schema.name!r} ({schema.kind}) takes no suggestions; only labels or label sets"
@@ -88,11 +89,9 @@ def replace_suggestions(
         replaced += had
         label = check_label(schema, new.label)
         _set(item, label, new.probability, dict(new.probabilities), agent, model_version, now)
-    if given:
-        raise StoreError(
-            f"items {sorted(given)[:5]} are not open items of schema {schema.name!r}; no suggestion stored"
-        )
-    counts = {"suggested": len(suggestions), "replaced": replaced, "cleared": cleared}
+    # what is left was not open: an item that closed while the model scored it takes no suggestion
+    counts = {"suggested": len(suggestions) - len(given), "replaced": replaced, "cleared": cleared}
+    counts["skipped"] = len(given)
     audit(session, by, "items.suggest", ("items", schema.name), agent=agent, model=model_version, **counts)
     return counts
 
