@@ -4,6 +4,8 @@
 products, not 1,000 alpha computations); `bootstrap` resamples any statistic, one call per
 resample. Both resample the units rated at least twice — the others carry no information about
 agreement — and leave resamples where the statistic is undefined (NaN) out of the percentiles.
+`bootstrap_difference` compares two groups' rates (the anchoring delta: answers with a suggestion
+shown against blind ones), each group resampled on its own.
 """
 
 from __future__ import annotations
@@ -106,6 +108,25 @@ def bootstrap(
         except AgreementError:  # e.g. two coders who share no unit in this resample
             samples[b] = np.nan
     return _interval(float(estimate), samples, len(keep), confidence)
+
+
+def bootstrap_difference(
+    a: np.ndarray, b: np.ndarray, n_boot: int = 1000, seed: int = 0, confidence: float = 0.95
+) -> ConfidenceInterval:
+    """mean(a) - mean(b) of two independent samples (0/1 outcomes or any values) with a percentile
+    interval, each group resampled with replacement within itself; `n_units` counts both. An
+    empty group gives NaN throughout."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if len(a) == 0 or len(b) == 0:
+        return ConfidenceInterval(np.nan, np.nan, np.nan, len(a) + len(b), n_boot, confidence)
+    rng = np.random.default_rng(seed)
+    samples = np.array(
+        [
+            a[rng.integers(0, len(a), len(a))].mean() - b[rng.integers(0, len(b), len(b))].mean()
+            for _ in range(n_boot)
+        ]
+    )
+    return _interval(float(a.mean() - b.mean()), samples, len(a) + len(b), confidence)
 
 
 def _interval(estimate: float, samples: np.ndarray, n_units: int, confidence: float) -> ConfidenceInterval:

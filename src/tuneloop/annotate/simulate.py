@@ -14,6 +14,11 @@ for one of its close labels or left out; and with half the error rate a close la
 is added besides, so answers differ by a label or two, as people's sets do. A
 simulated expert (reliability `EXPERT_RELIABILITY`, role reviewer, never one of the annotators)
 adjudicates the disputed items.
+
+Anchoring can be simulated too (`anchoring`, 0..1): a simulated person shown a suggestion (the
+project's `annotation.suggestions`, outside the blind share) who would have answered wrong, being
+unsure, takes the suggestion instead with that probability. With 0 (the default) the suggestion
+on screen changes nothing, and no random draw is spent on it.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from sqlalchemy import select
 from tuneloop.annotate.store import add_user, adjudicate, claim_next, disagreements, skip, submit
 from tuneloop.annotate.store.engine import Store
 from tuneloop.annotate.store.models import User
+from tuneloop.annotate.store.suggestions import suggestion_for
 from tuneloop.data.version import DatasetVersion
 from tuneloop.errors import TuneloopError
 from tuneloop.spec import ProjectSpec
@@ -46,6 +52,7 @@ class SimulationReport:
     submitted: int
     closed: int
     adjudicated: int
+    anchored: int = 0  # answers that took the shown suggestion instead of the person's own
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -73,6 +80,16 @@ class Confuser:
             return self.answer_set(truth, reliability)
         return self.answer_one(truth, reliability)
 
+    def anchored(
+        self, own: str | list[str], truth: str | tuple[str, ...], shown: Any, anchoring: float
+    ) -> str | list[str]:
+        """The person's `own` answer, or, when it is wrong (they were unsure), the suggestion on
+        screen with probability `anchoring`; no draw at all when `anchoring` is 0."""
+        wrong = set(own) != set(truth) if isinstance(truth, tuple) else own != truth
+        if anchoring > 0 and wrong and self.rng.random() < anchoring:
+            return list(shown) if isinstance(shown, list | tuple) else str(shown)
+        return own
+
     def answer_set(self, truth: tuple[str, ...], reliability: float) -> list[str]:
         """A label set near `truth`, within the spec's bounds, in schema order."""
         given: set[str] = set()
@@ -99,10 +116,62 @@ class Confuser:
 
 
 def simulate(
-    store: Store, spec: ProjectSpec, version: DatasetVersion, items: int, annotators: int, seed: int = 0
+    store: Store,
+    spec: ProjectSpec,
+    version: DatasetVersion,
+    items: int,
+    annotators: int,
+    seed: int = 0,
+    anchoring: float = 0.0,
 ) -> SimulationReport:
     """Let `annotators` simulated people label until `items` items have closed (or none is left),
     then let the simulated expert adjudicate every disputed one."""
+    _check(spec, annotators, anchoring)
+    reliability = {f"simulated-{i + 1}": RELIABILITY[i] for i in range(annotators)}
+    with store.begin() as session:
+        people = [simulated_user(session, name, "annotator") for name in reliability]
+        expert = simulated_user(session, EXPERT, "reviewer")
+    truth = _truth(version)
+    confuser = Confuser(spec, seed)
+    submitted = closed = anchored = 0
+    shows = (spec.annotation.suggestions, spec.assist.blind_share)
+    idle: set[int] = set()
+    while closed < items and len(idle) < len(people):
+        for person in people:
+            if person.id in idle:
+                continue
+            with store.begin() as session:
+                item = claim_next(session, person, queue=spec.assist.queue)
+                if item is None:
+                    idle.add(person.id)
+                    continue
+                if item.source_key not in truth:  # imported from other data: nothing to answer from
+                    skip(session, person, item, "simulated: the item is not in this dataset version")
+                    continue
+                shown = suggestion_for(session, item, *shows)
+                own = confuser.answer(truth[item.source_key], reliability[person.name])
+                label = (
+                    own
+                    if shown is None
+                    else confuser.anchored(own, truth[item.source_key], shown[0], anchoring)
+                )
+                submit(session, person, item, label, suggestions=shows[0], blind_share=shows[1])
+                submitted += 1
+                anchored += label is not own
+                closed += item.closed_at is not None
+    with store.begin() as session:
+        queue = disagreements(session, expert)
+        for item in queue:
+            if item.source_key not in truth:
+                continue
+            answer = confuser.answer(truth[item.source_key], EXPERT_RELIABILITY)
+            adjudicate(session, expert, item, answer, note="simulated expert")
+    return SimulationReport(reliability, submitted, closed, len(queue), anchored)
+
+
+def _check(spec: ProjectSpec, annotators: int, anchoring: float) -> None:
+    if not 0 <= anchoring <= 1:
+        raise TuneloopError(f"--anchoring: a probability within 0..1, not {anchoring}")
     if not 2 <= annotators <= len(RELIABILITY):
         raise TuneloopError(
             f"--annotators: between 2 and {len(RELIABILITY)} simulated annotators, not {annotators}"
@@ -112,38 +181,6 @@ def simulate(
             f"annotation.overlap is {spec.annotation.overlap}: it takes at least that many annotators, "
             f"not {annotators}"
         )
-    reliability = {f"simulated-{i + 1}": RELIABILITY[i] for i in range(annotators)}
-    with store.begin() as session:
-        people = [simulated_user(session, name, "annotator") for name in reliability]
-        expert = simulated_user(session, EXPERT, "reviewer")
-    truth = _truth(version)
-    confuser = Confuser(spec, seed)
-    submitted = closed = 0
-    idle: set[int] = set()
-    while closed < items and len(idle) < len(people):
-        for person in people:
-            if person.id in idle:
-                continue
-            with store.begin() as session:
-                item = claim_next(session, person)
-                if item is None:
-                    idle.add(person.id)
-                    continue
-                if item.source_key not in truth:  # imported from other data: nothing to answer from
-                    skip(session, person, item, "simulated: the item is not in this dataset version")
-                    continue
-                label = confuser.answer(truth[item.source_key], reliability[person.name])
-                submit(session, person, item, label)
-                submitted += 1
-                closed += item.closed_at is not None
-    with store.begin() as session:
-        queue = disagreements(session, expert)
-        for item in queue:
-            if item.source_key not in truth:
-                continue
-            answer = confuser.answer(truth[item.source_key], EXPERT_RELIABILITY)
-            adjudicate(session, expert, item, answer, note="simulated expert")
-    return SimulationReport(reliability, submitted, closed, len(queue))
 
 
 def simulated_user(session: Any, name: str, role: str) -> User:

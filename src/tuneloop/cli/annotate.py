@@ -151,6 +151,7 @@ def annotate_simulate(
     items: Annotated[int, typer.Option(help="Stop once this many items have closed.", min=1)] = 300,
     annotators: Annotated[int, typer.Option(help="How many simulated annotators (2-5).")] = 4,
     seed: Annotated[int, typer.Option(help="Seed of the simulated answers.")] = 0,
+    anchoring: Annotated[float, typer.Option(help="P(an unsure annotator takes a shown suggestion).")] = 0.0,
     json_out: JsonOpt = False,
 ) -> None:
     """SIMULATED annotators of differing reliability label the imported items, and a simulated expert
@@ -163,7 +164,7 @@ def annotate_simulate(
     store = project_store(spec)
     with store.begin() as session:
         version, _ = import_from_spec(session, spec, "train", items, operator(session))
-    report = simulate(store, spec, version, items, annotators, seed)
+    report = simulate(store, spec, version, items, annotators, seed, anchoring)
     if json_out:
         emit(report.to_dict())
         return
@@ -173,7 +174,7 @@ def annotate_simulate(
     out.print(f"SIMULATED annotators: {people}", highlight=False)
     out.print(
         f"{report.submitted} answers, {report.closed} items closed, {report.adjudicated} disputes "
-        "adjudicated by the simulated expert",
+        f"adjudicated by the simulated expert; {report.anchored} took a shown suggestion",
         highlight=False,
     )
 

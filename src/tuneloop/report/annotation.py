@@ -3,11 +3,12 @@
 Shown when the project's store holds closed items: alpha with its interval and the gate verdicts,
 alpha per label with intervals (a plot: the labels people apply least consistently are where the
 guidelines need work), an annotator x annotator kappa heatmap, the most-confused label pairs with
-example texts, and the guideline version. For a multilabel project the alpha is over whole label
-sets (MASI distance), and a table lists each label's present/absent alpha, lowest first. It
-reflects the store when the report is built, read from a snapshot (`Store.read`) so that
-annotators working meanwhile never wait for it. A missing SQLite file is not created just to find
-it empty.
+example texts, and the guideline version; where a model suggested labels, how many suggestions
+were made, accepted and changed, and the anchoring delta against the blind share. For a
+multilabel project the alpha is over whole label sets (MASI distance), and a table lists each
+label's present/absent alpha, lowest first. It reflects the store when the report is built, read
+from a snapshot (`Store.read`) so that annotators working meanwhile never wait for it. A missing
+SQLite file is not created just to find it empty.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from tuneloop.annotate.store import Store, open_store
 from tuneloop.annotate.store.models import User
 from tuneloop.annotate.store.repository import closed_items
 from tuneloop.annotate.summary import agreement_report
+from tuneloop.assist.anchoring import suggestion_use
 from tuneloop.report import plots
 from tuneloop.spec import ProjectSpec
 
@@ -39,6 +41,7 @@ def annotation_section(spec: ProjectSpec, opened: Store | None = None) -> dict[s
                 return None
             report = agreement_report(session, spec)
             status = store_status(session)
+            suggestions = suggestion_use(session, spec)
             simulated = sorted(
                 u.name
                 for u in session.scalars(select(User))
@@ -51,6 +54,7 @@ def annotation_section(spec: ProjectSpec, opened: Store | None = None) -> dict[s
     return {
         "report": data,
         "status": status,
+        "suggestions": suggestions,
         "simulated": simulated,
         "label_plot": plots.label_agreement(
             [(i["name"], i["estimate"], i["low"], i["high"]) for i in data["per_label"]]

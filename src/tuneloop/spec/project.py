@@ -10,6 +10,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from tuneloop.label_text import NO_LABELS, SEPARATOR, label_key
 from tuneloop.spec.annotation import AnnotationSpec
+from tuneloop.spec.assist import AssistSpec
 from tuneloop.spec.data import CONVERSATION_FORMATS, DataSpec, QualitySpec, Splits
 from tuneloop.spec.evaluation import Evaluation
 from tuneloop.spec.serving import ServingSpec
@@ -93,6 +94,7 @@ class ProjectSpec(Strict):
     phases: list[Phase] = Field(min_length=1)
     evaluation: Evaluation = Field(default_factory=Evaluation, validate_default=True)
     annotation: AnnotationSpec = Field(default_factory=AnnotationSpec)
+    assist: AssistSpec = Field(default_factory=AssistSpec)
     serving: ServingSpec = Field(default_factory=ServingSpec)
     tracking: Tracking = Field(default_factory=Tracking)
     quality: QualitySpec = Field(default_factory=QualitySpec)

@@ -25,9 +25,10 @@ from tuneloop.annotate.store import (
     submit,
     undo_last,
 )
-from tuneloop.annotate.store.assign import suggestion_for, undoable
+from tuneloop.annotate.store.assign import undoable
 from tuneloop.annotate.store.models import MULTI_LABEL, OUTPUT_REVIEW
 from tuneloop.annotate.store.progress import day_progress
+from tuneloop.annotate.store.suggestions import suggestion_for
 from tuneloop.annotate.store.users import CAN_ANNOTATE
 from tuneloop.annotate.store.visibility import item_for
 from tuneloop.web.context import FormId, PathId, render, signed_in, web
@@ -49,7 +50,9 @@ def queue(request: Request) -> Response:
     """The claim commits before the page renders: its row lock lasts the claim, not the rendering."""
     spec = web(request).spec
     with signed_in(request, *ANNOTATE) as (session, user):
-        item = claim_next(session, user, route_by_skill=spec.annotation.route_by_skill)
+        item = claim_next(
+            session, user, route_by_skill=spec.annotation.route_by_skill, queue=spec.assist.queue
+        )
         schema = item.label_schema if item is not None else None
         labels = schema.labels if schema is not None else []
         page: dict[str, Any] = {
@@ -59,7 +62,9 @@ def queue(request: Request) -> Response:
             "multi": schema is not None and schema.kind == MULTI_LABEL,
             "bounds": (schema.min_labels, schema.max_labels) if schema is not None else (None, None),
             "reviewing": schema is not None and schema.kind == OUTPUT_REVIEW,
-            "suggestion": suggestion_for(item, spec.annotation.suggestions) if item is not None else None,
+            "suggestion": suggestion_for(session, item, spec.annotation.suggestions, spec.assist.blind_share)
+            if item is not None
+            else None,
             "guidelines": current_guidelines(session),
             "progress": day_progress(session, user),
             "undoable": undoable(session, user),
@@ -93,6 +98,7 @@ def submit_answer(
             answer,
             request_id=request_id,
             suggestions=web(request).spec.annotation.suggestions,
+            blind_share=web(request).spec.assist.blind_share,
         )
     return RedirectResponse("/annotate", status_code=303)
 

@@ -42,7 +42,9 @@ class Undo(BaseModel):
 def next_item(request: Request) -> dict[str, Any]:
     spec = web(request).spec
     with signed_in(request, *ANNOTATE) as (session, user):
-        item = claim_next(session, user, route_by_skill=spec.annotation.route_by_skill)
+        item = claim_next(
+            session, user, route_by_skill=spec.annotation.route_by_skill, queue=spec.assist.queue
+        )
         found = None if item is None else _shown(item)
     return {"item": found, "csrf_token": csrf_token(web(request).secret, request.state.session_token)}
 
@@ -71,7 +73,7 @@ def submit_answer(request: Request, answer: Answer) -> dict[str, Any]:
             item,
             answer.label,
             request_id=answer.request_id,
-            suggestions=web(request).spec.annotation.suggestions,
+            suggestions=False,  # the API serves no suggestion (`_shown`), so none was on screen
         )
         return {"annotation_id": row.id, "item_id": item.id, "label": row.label}
 

@@ -29,13 +29,14 @@ from tuneloop.annotate.store.accounts import (
     session_user,
     set_password,
 )
-from tuneloop.annotate.store.assign import suggestion_for, undoable
+from tuneloop.annotate.store.assign import undoable
 from tuneloop.annotate.store.errors import InvalidLabel, LoginRefused
 from tuneloop.annotate.store.items import set_suggestions
 from tuneloop.annotate.store.models import Annotation, Item, LoginAttempt, User, WebSession, utcnow
 from tuneloop.annotate.store.progress import SkipNote, day_progress, recent_skips
 from tuneloop.annotate.store.repository import get
 from tuneloop.annotate.store.review import unreviewed_answers
+from tuneloop.annotate.store.suggestions import suggestion_for
 from tuneloop.annotate.store.visibility import item_for
 
 PASSWORD = "long enough secret"
@@ -132,12 +133,13 @@ def test_suggestions_are_stored_checked_and_recorded_when_shown(world: World) ->
     ann = world.annotators[0]
     with world.store.begin() as s:
         item = get(s, type(first), first.id)
-        assert suggestion_for(item, True) == ("card_lost", 0.9) and suggestion_for(item, False) is None
+        assert suggestion_for(s, item, True) == ("card_lost", 0.9) and suggestion_for(s, item, False) is None
         claim_next(s, ann)
         shown = submit(s, ann, item, "card_arrival", suggestions=True)
         claim_next(s, world.annotators[1])
         hidden = submit(s, world.annotators[1], item, "card_arrival", suggestions=False)
         assert shown.suggestion_shown and not hidden.suggestion_shown
+        assert shown.suggestion_label == hidden.suggestion_label == "card_lost"  # kept, shown or not
 
 
 def test_a_user_opens_only_items_they_have_a_part_in(world: World) -> None:

@@ -23,7 +23,8 @@ from tuneloop.annotate.project import project_store
 from tuneloop.annotate.store import add_user
 from tuneloop.annotate.store.accounts import set_password
 from tuneloop.annotate.store.items import set_suggestions
-from tuneloop.annotate.store.models import Annotation, GuidelineVersion
+from tuneloop.annotate.store.models import Annotation, GuidelineVersion, Item
+from tuneloop.annotate.store.queue import set_queue_order
 from tuneloop.spec import load_spec
 
 
@@ -85,6 +86,7 @@ def test_suggestions_are_shown_only_when_enabled_and_recorded(make_project: Call
     client = signed_in(project, "ann")
     page = client.get("/annotate").text
     assert 'id="suggestion"' in page and "card_arrival</strong> (80% confident)" in page
+    assert "data-labels='[\"card_arrival\"]'" in page and "<kbd>y</kbd> takes it" in page
     _answer(client, "card_linking")
     assert "Model suggestion" not in client.get("/annotate").text  # item 2 has none
     _answer(client, "card_linking")
@@ -207,3 +209,19 @@ def test_a_model_output_gets_the_review_form_and_its_answer_is_stored_as_a_revie
     with project.store.begin() as session:
         stored = session.scalars(select(Annotation.label)).all()
     assert stored == [{"rating": 2, "correct": False, "corrected": "card_delivery_estimate"}]
+
+
+def test_the_page_and_the_api_serve_items_in_the_spec_queue_order(make_project: Callable[..., Path]) -> None:
+    project = make_web_project(make_project)
+    spec_file = project.path / "tuneloop.yaml"
+    spec_file.write_text(spec_file.read_text() + "assist:\n  queue: uncertainty\n")
+    ranked = [project.item_ids[4], project.item_ids[1]]
+    with project.store.begin() as session:
+        item = session.get(Item, ranked[0])
+        assert item is not None
+        set_queue_order(session, item.label_schema, ranked)
+    client = signed_in(project, "ann")
+    assert _answer(client, "card_linking")[0] == str(ranked[0])
+    assert api_next(signed_in(project, "bob"))["item"]["id"] == ranked[0]
+    assert _answer(client, "card_linking")[0] == str(ranked[1])
+    assert _answer(client, "card_linking")[0] == str(project.item_ids[0])  # unranked: by id

@@ -7,12 +7,13 @@ How "no item goes to more than k annotators" holds under concurrency, on both en
   an item twice. This is the guarantee; the rest only keeps claims from colliding.
 - SQLite: every store transaction is `BEGIN IMMEDIATE` (see `engine.py`), so claims run one at a
   time and each one sees the slots the previous one took.
-- PostgreSQL: a claim locks the candidate item's row (`SELECT ... FOR UPDATE`, candidates in id
-  order so two claims never wait on each other in a cycle) and only then counts its slots, in a new
-  statement that sees every claim committed before the lock was granted. First, though, one
-  statement takes the oldest free item that no other transaction holds (`FOR UPDATE SKIP LOCKED`,
-  `LIMIT 1`), so 50 annotators claiming at once spread over 50 items instead of queueing on the
-  oldest one; only when every free item is held by another claim does a claim wait for one
+- PostgreSQL: a claim locks the candidate item's row (`SELECT ... FOR UPDATE`, candidates in the
+  queue's order, `queue.py`: one total order, ties by id, the same for every claim, so two claims
+  never wait on each other in a cycle) and only then counts its slots, in a new statement that
+  sees every claim committed before the lock was granted. First, though, one statement takes the
+  first free item that no other transaction holds (`FOR UPDATE SKIP LOCKED`, `LIMIT 1`), so 50
+  annotators claiming at once spread over 50 items instead of queueing on the first one; only
+  when every free item is held by another claim does a claim wait for one
   (`SKIP LOCKED` alone would answer "nothing to do" while slots are free). Should a slot insert
   still collide, the savepoint is rolled back and the next slot or item is tried.
 
@@ -32,6 +33,7 @@ from tuneloop.annotate.store.errors import NotAllowed, WrongState
 from tuneloop.annotate.store.guidelines import current_guidelines
 from tuneloop.annotate.store.labels import check_label
 from tuneloop.annotate.store.models import MAX_ID, Annotation, Assignment, Item, User, utcnow
+from tuneloop.annotate.store.queue import serving_order
 from tuneloop.annotate.store.repository import (
     assignment,
     audit,
@@ -41,17 +43,21 @@ from tuneloop.annotate.store.repository import (
     slots_taken,
     submitted_count,
 )
+from tuneloop.annotate.store.suggestions import suggestion_for
 from tuneloop.annotate.store.users import CAN_ANNOTATE, require_role
 
 _CANDIDATES = 50  # items examined per claim attempt
 
 
-def claim_next(session: Session, user: User, *, route_by_skill: bool = False) -> Item | None:
+def claim_next(
+    session: Session, user: User, *, route_by_skill: bool = False, queue: str = "sequential"
+) -> Item | None:
     """The next item for `user` to annotate, or None when nothing is left for them.
 
-    An unfinished claim comes back first. Otherwise the oldest open item that has a free slot and
-    that the user never had. With `route_by_skill`, an item tagged with a domain goes only to users
-    with that skill (untagged items go to anyone), and a user's own domains come first.
+    An unfinished claim comes back first. Otherwise the first open item, in `queue` order
+    (`queue.py`: sequential, random or uncertainty), that has a free slot and that the user never
+    had. With `route_by_skill`, an item tagged with a domain goes only to users with that skill
+    (untagged items go to anyone).
     """
     require_role(user, CAN_ANNOTATE, "annotate")
     pending = open_assignment(session, user)
@@ -59,7 +65,7 @@ def claim_next(session: Session, user: User, *, route_by_skill: bool = False) ->
         return pending.item
     for _ in range(_CANDIDATES):  # the oldest free item that no other claim holds right now
         free = session.scalar(
-            _free_items(user, route_by_skill)
+            _free_items(user, route_by_skill, queue)
             .limit(1)
             .with_for_update(skip_locked=True)
             .execution_options(populate_existing=True)
@@ -68,7 +74,7 @@ def claim_next(session: Session, user: User, *, route_by_skill: bool = False) ->
             break
         if _take_slot(session, user, free):
             return free
-    while candidates := _candidates(session, user, route_by_skill):
+    while candidates := _candidates(session, user, route_by_skill, queue):
         for item in candidates:  # every free item is being claimed by someone: wait for one
             locked = lock_item(session, item.id)
             if locked is None or locked.closed_at is not None:
@@ -115,8 +121,8 @@ def claim(session: Session, user: User, item: Item) -> Item:
     raise WrongState(f"item {locked.id} has all its {locked.overlap} slots taken")
 
 
-def _free_items(user: User, route_by_skill: bool) -> Select[Item]:
-    """Open items with a free slot that `user` never had, oldest first."""
+def _free_items(user: User, route_by_skill: bool, queue: str) -> Select[Item]:
+    """Open items with a free slot that `user` never had, in `queue` order."""
     held = select(func.count(Assignment.id)).where(
         Assignment.item_id == Item.id, Assignment.slot.is_not(None)
     )
@@ -126,11 +132,11 @@ def _free_items(user: User, route_by_skill: bool) -> Select[Item]:
     )
     if route_by_skill:
         query = query.where(Item.domain.is_(None) | Item.domain.in_(user.skills or [""]))
-    return query.order_by(Item.id)
+    return query.order_by(*serving_order(queue))
 
 
-def _candidates(session: Session, user: User, route_by_skill: bool) -> list[Item]:
-    return list(session.scalars(_free_items(user, route_by_skill).limit(_CANDIDATES)))
+def _candidates(session: Session, user: User, route_by_skill: bool, queue: str) -> list[Item]:
+    return list(session.scalars(_free_items(user, route_by_skill, queue).limit(_CANDIDATES)))
 
 
 def submit(
@@ -141,13 +147,15 @@ def submit(
     *,
     request_id: str | None = None,
     suggestions: bool = False,
+    blind_share: float = 0.0,
 ) -> Annotation:
     """Record the user's answer to an item they claimed; the k-th answer closes the item.
 
     `request_id` makes the call idempotent: a retry with the same id (the response was lost, the
     server restarted) returns the answer already recorded instead of refusing or adding another.
-    `suggestions` says whether the project shows model suggestions; the answer records whether one
-    was on screen for this item (`suggestion_for`).
+    `suggestions` says whether the project shows model suggestions and `blind_share` which share
+    of items never does; the answer records whether one was on screen for this item
+    (`suggestions.suggestion_for`) and the suggestion the item carried, shown or not.
     """
     if request_id is not None:
         done = session.scalar(select(Annotation).where(Annotation.request_id == request_id))
@@ -174,7 +182,8 @@ def submit(
         label=value,
         guideline_version_id=current_guidelines(session).id,
         supersedes_id=previous.id if previous is not None else None,
-        suggestion_shown=suggestion_for(locked, suggestions) is not None,
+        suggestion_shown=suggestion_for(session, locked, suggestions, blind_share) is not None,
+        suggestion_label=locked.suggestion_label,
         request_id=request_id,
     )
     session.add(annotation)
@@ -195,14 +204,6 @@ def skip(session: Session, user: User, item: Item, reason: str) -> Assignment:
     claim.skipped_at, claim.skip_reason, claim.slot = utcnow(), reason.strip(), None
     audit(session, user, "item.skip", claim, item_id=item.id, reason=claim.skip_reason)
     return claim
-
-
-def suggestion_for(item: Item, enabled: bool) -> tuple[Any, float | None] | None:
-    """The model's suggestion to show with `item` (label, confidence), or None: only where the
-    project enables suggestions and the item has one."""
-    if not enabled or item.suggestion_label is None:
-        return None
-    return item.suggestion_label, item.suggestion_confidence
 
 
 def undo_last(session: Session, user: User, annotation_id: int | None = None) -> Annotation:

@@ -108,6 +108,7 @@ class LabelSchema(Base):
     min_labels: Mapped[int | None]
     max_labels: Mapped[int | None]
     dispute_masi: Mapped[float | None] = mapped_column(Float)
+    suggestions_off: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # the anchoring gate's
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -118,8 +119,8 @@ class Item(Base):
     `model:MODEL:RUN:PHASE:ID`) so uniqueness per source holds on every engine, where a unique
     constraint over nullable columns would not. `overlap` is k, fixed when the item is imported, so
     changing the spec later never reopens or closes items behind the annotators' backs.
-    `suggestion_label`/`suggestion_confidence` are a model's pre-label, filled by the
-    human-in-the-loop step and shown only where the spec enables suggestions.
+    `suggestion_*`: a model's pre-label, its calibrated probability, every label's, the agent, the
+    model version and when (`assist suggest`, `suggestions.py`), shown only where enabled.
     """
 
     __tablename__ = "items"
@@ -144,6 +145,11 @@ class Item(Base):
     overlap: Mapped[int]
     suggestion_label: Mapped[Any] = mapped_column(JSON, nullable=True)
     suggestion_confidence: Mapped[float | None] = mapped_column(Float)
+    suggestion_probabilities: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    suggestion_agent: Mapped[str | None] = mapped_column(String(200))
+    suggestion_model: Mapped[str | None] = mapped_column(String(500))
+    suggested_at: Mapped[datetime | None]
+    queue_rank: Mapped[int | None]  # the uncertainty queue's serving position (store/queue.py)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
 
@@ -189,7 +195,8 @@ class Annotation(Base):
     """One immutable label. `annotator` owns the slot; `author` wrote this row (the annotator, or a
     reviewer whose correction supersedes it). A `retracted` row is an annotator's undo.
 
-    `suggestion_shown` records whether a model's suggestion was on screen (to measure anchoring);
+    `suggestion_shown` records whether a model's suggestion was on screen and `suggestion_label`
+    the suggestion the item carried then, shown or blind (to measure anchoring);
     `request_id` is the client's key for one submission, unique, so a retry after a lost response
     finds the row it already made instead of adding a second.
     """
@@ -205,6 +212,7 @@ class Annotation(Base):
     guideline_version_id: Mapped[int] = mapped_column(ForeignKey("guideline_versions.id"))
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("annotations.id"), unique=True)
     suggestion_shown: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    suggestion_label: Mapped[Any] = mapped_column(JSON, nullable=True)
     request_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

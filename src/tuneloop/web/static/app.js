@@ -10,6 +10,18 @@
   const undoForm = document.getElementById("undo-form");
 
   const multi = document.querySelector("#labels.multi") !== null;
+  const suggestion = document.getElementById("suggestion");
+
+  // `y` takes the model's suggestion: its label picked, or exactly its labels ticked.
+  function takeSuggestion() {
+    const wanted = JSON.parse(suggestion.dataset.labels);
+    let first = null;
+    for (const box of radios()) {
+      box.checked = wanted.includes(box.value);
+      if (box.checked && first === null) first = box;
+    }
+    if (first) first.focus();
+  }
 
   function radios() {
     return Array.from(document.querySelectorAll('#labels input[type="radio"], #labels input[type="checkbox"]'));
@@ -111,6 +123,9 @@
       if (form.querySelector('input[name="label"]:checked, input[name="rating"]:checked')) {
         form.requestSubmit();  // the browser asks for any other required answer (correct or not)
       }
+    } else if (event.key === "y" && suggestion) {
+      event.preventDefault();
+      takeSuggestion();
     } else if (event.key === "y" || event.key === "n") {
       const verdict = document.getElementById(event.key === "y" ? "correct-yes" : "correct-no");
       if (verdict) {
