@@ -9,7 +9,7 @@ from sqlalchemy import select
 from tests.unit.annotate.conftest import World
 from tuneloop.annotate.store import add_label_schema, claim_next, import_external_items, submit
 from tuneloop.annotate.store.errors import InvalidLabel, StoreError
-from tuneloop.annotate.store.items import ExternalItem
+from tuneloop.annotate.store.items import ExternalItem, FeedbackItem, import_feedback_items
 from tuneloop.annotate.store.label_issues import queue_issue
 from tuneloop.annotate.store.models import AuditEntry, Item
 from tuneloop.annotate.store.suggestions import (
@@ -38,7 +38,7 @@ def test_a_new_model_replaces_every_suggestion_and_leaves_no_stale_one(world: Wo
             "tfidf:gold:40 rows",
             by=world.admin,
         )
-        assert counts == {"suggested": 2, "replaced": 0, "cleared": 0, "skipped": 0}
+        assert counts == {"suggested": 2, "replaced": 0, "cleared": 0, "skipped": 0, "kept": 0}
     with world.store.begin() as s:
         item = s.get(Item, first)
         assert item is not None
@@ -48,7 +48,7 @@ def test_a_new_model_replaces_every_suggestion_and_leaves_no_stale_one(world: Wo
         counts = replace_suggestions(
             s, world.schema, [NewSuggestion(third, "exchange_rate", 0.9, PROBS)], "model-loglik", "run-002:m"
         )
-        assert counts == {"suggested": 1, "replaced": 0, "cleared": 2, "skipped": 0}
+        assert counts == {"suggested": 1, "replaced": 0, "cleared": 2, "skipped": 0, "kept": 0}
     with world.store.begin() as s:
         stored = {i.id: (i.suggestion_label, i.suggestion_model) for i in s.scalars(select(Item))}
         assert stored == {first: (None, None), second: (None, None), third: ("exchange_rate", "run-002:m")}
@@ -140,3 +140,29 @@ def test_blind_gated_and_review_items_show_no_suggestion_but_answers_keep_it(wor
         assert claimed is not None and claimed.id == first.id
         answer = submit(s, ann, claimed, "card_arrival", suggestions=True)
         assert not answer.suggestion_shown and answer.suggestion_label == "card_lost"
+
+
+def test_a_suggestion_routed_from_use_is_never_replaced_by_a_models(world: World) -> None:
+    """A user's correction (or the served answer) is what people are asked to judge: `assist
+    suggest` leaves it, and still clears and replaces the others."""
+    first = world.items[0].id
+    with world.store.begin() as s:
+        (told,) = import_feedback_items(
+            s,
+            [FeedbackItem("feedback_correction", "chatcmpl-9", "my card is lost", "m", "run-1", "card_lost")],
+            world.schema,
+        )
+        assert (told.suggestion_agent, told.suggestion_model) == ("feedback:feedback_correction", "m")
+        counts = replace_suggestions(
+            s,
+            world.schema,
+            [
+                NewSuggestion(told.id, "card_arrival", 0.9, PROBS),
+                NewSuggestion(first, "card_lost", 0.6, PROBS),
+            ],
+            "model-loglik",
+            "run-002:m",
+        )
+        assert (counts["suggested"], counts["kept"], counts["skipped"]) == (1, 1, 0)
+        assert (told.suggestion_label, told.suggestion_agent) == ("card_lost", "feedback:feedback_correction")
+        assert s.get(Item, first).suggestion_label == "card_lost"  # type: ignore[union-attr]

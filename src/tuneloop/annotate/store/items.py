@@ -168,6 +168,8 @@ def import_feedback_items(
             run=i.run,
             suggestion_label=(label := _fitting(schema, i.suggestion)),
             suggestion_confidence=i.confidence if label is not None else None,
+            suggestion_agent=f"{FEEDBACK}:{i.origin}" if label is not None else None,
+            suggestion_model=i.model if label is not None else None,
         )
         for ref in refs
         if (i := fresh.get(ref)) is not None

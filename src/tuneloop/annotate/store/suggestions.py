@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tuneloop.annotate.store.errors import StoreError
+from tuneloop.annotate.store.items import FEEDBACK
 from tuneloop.annotate.store.labels import check_label
 from tuneloop.annotate.store.models import (
     OUTPUT_REVIEW,
@@ -68,16 +69,20 @@ def replace_suggestions(
     by: User | None = None,
 ) -> dict[str, int]:
     """Store the new suggestions and clear every other open item's: counts of items suggested,
-    replaced (they held an older one), cleared (an older one, and none from this model) and
-    skipped (not an open item of the schema: closed while the model scored it)."""
+    replaced (they held an older one), cleared (an older one, and none from this model), skipped
+    (not an open item of the schema: closed while the model scored it) and kept (routed from the
+    model's use with a suggestion of their own)."""
     if schema.kind not in SUGGESTIBLE:
         raise StoreError(
             f"schema {schema.name!r} ({schema.kind}) takes no suggestions; only labels or label sets"
         )
     given = {s.item_id: s for s in suggestions}
-    replaced = cleared = 0
+    replaced = cleared = kept = 0
     now = utcnow()
     for item in open_items(session, schema):
+        if routed_from_use(item):  # the answer people are asked to judge stays what was served or told
+            kept += given.pop(item.id, None) is not None
+            continue
         new = given.pop(item.id, None)
         had = item.suggestion_label is not None
         if new is None:
@@ -90,10 +95,16 @@ def replace_suggestions(
         label = check_label(schema, new.label)
         _set(item, label, new.probability, dict(new.probabilities), agent, model_version, now)
     # what is left was not open: an item that closed while the model scored it takes no suggestion
-    counts = {"suggested": len(suggestions) - len(given), "replaced": replaced, "cleared": cleared}
-    counts["skipped"] = len(given)
+    counts = {"suggested": len(suggestions) - len(given) - kept, "replaced": replaced, "cleared": cleared}
+    counts |= {"skipped": len(given), "kept": kept}
     audit(session, by, "items.suggest", ("items", schema.name), agent=agent, model=model_version, **counts)
     return counts
+
+
+def routed_from_use(item: Item) -> bool:
+    """An item `tuneloop round next` routed with a suggestion of its own (a user's correction, the
+    served answer): a model's suggestion never replaces it."""
+    return (item.suggestion_agent or "").startswith(f"{FEEDBACK}:")
 
 
 def _set(
