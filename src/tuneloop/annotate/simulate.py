@@ -32,8 +32,9 @@ from sqlalchemy import select
 
 from tuneloop.annotate.store import add_user, adjudicate, claim_next, disagreements, skip, submit
 from tuneloop.annotate.store.engine import Store
-from tuneloop.annotate.store.models import User
+from tuneloop.annotate.store.models import Item, User
 from tuneloop.annotate.store.suggestions import suggestion_for
+from tuneloop.data.normalise import clean_text
 from tuneloop.data.version import DatasetVersion
 from tuneloop.errors import TuneloopError
 from tuneloop.spec import ProjectSpec
@@ -131,7 +132,7 @@ def simulate(
     with store.begin() as session:
         people = [simulated_user(session, name, "annotator") for name in reliability]
         expert = simulated_user(session, EXPERT, "reviewer")
-    truth = _truth(version)
+    truth = Truth(version)
     confuser = Confuser(spec, seed)
     submitted = closed = anchored = 0
     shows = (spec.annotation.suggestions, spec.assist.blind_share)
@@ -145,16 +146,13 @@ def simulate(
                 if item is None:
                     idle.add(person.id)
                     continue
-                if item.source_key not in truth:  # imported from other data: nothing to answer from
+                known = truth.of(item)
+                if known is None:  # imported from other data: nothing to answer from
                     skip(session, person, item, "simulated: the item is not in this dataset version")
                     continue
                 shown = suggestion_for(session, item, *shows)
-                own = confuser.answer(truth[item.source_key], reliability[person.name])
-                label = (
-                    own
-                    if shown is None
-                    else confuser.anchored(own, truth[item.source_key], shown[0], anchoring)
-                )
+                own = confuser.answer(known, reliability[person.name])
+                label = own if shown is None else confuser.anchored(own, known, shown[0], anchoring)
                 submit(session, person, item, label, suggestions=shows[0], blind_share=shows[1])
                 submitted += 1
                 anchored += label is not own
@@ -162,9 +160,9 @@ def simulate(
     with store.begin() as session:
         queue = disagreements(session, expert)
         for item in queue:
-            if item.source_key not in truth:
+            if (known := truth.of(item)) is None:
                 continue
-            answer = confuser.answer(truth[item.source_key], EXPERT_RELIABILITY)
+            answer = confuser.answer(known, EXPERT_RELIABILITY)
             adjudicate(session, expert, item, answer, note="simulated expert")
     return SimulationReport(reliability, submitted, closed, len(queue), anchored)
 
@@ -192,14 +190,23 @@ def simulated_user(session: Any, name: str, role: str) -> User:
     return user
 
 
-def _truth(version: DatasetVersion) -> dict[str, str | tuple[str, ...]]:
-    """The recorded label (a multilabel row: its label set) of every row, by the item key the
-    store gives it."""
-    return {
-        f"dataset:{version.hash}:{part}:{row}": example.labels
-        if example.labels is not None
-        else example.label
-        for part in ("train", "validation", "test")
-        for row, example in enumerate(version.split(part))
-        if example.label is not None
-    }
+class Truth:
+    """The recorded label (a multilabel row: its label set) of every row of a dataset version, by
+    the item key the store gives the row and by its text: an item routed from the model's use
+    (`tuneloop round next`) holds a text the version may have, which a SIMULATED person then knows
+    the answer to as they know any other row's."""
+
+    def __init__(self, version: DatasetVersion) -> None:
+        self.by_key: dict[str, str | tuple[str, ...]] = {}
+        self.by_text: dict[str, str | tuple[str, ...]] = {}
+        for part in ("train", "validation", "test"):
+            for row, example in enumerate(version.split(part)):
+                if example.label is None:
+                    continue
+                label = example.labels if example.labels is not None else example.label
+                self.by_key[f"dataset:{version.hash}:{part}:{row}"] = label
+                self.by_text.setdefault(clean_text(example.text), label)
+
+    def of(self, item: Item) -> str | tuple[str, ...] | None:
+        known = self.by_key.get(item.source_key)
+        return known if known is not None else self.by_text.get(clean_text(item.text))

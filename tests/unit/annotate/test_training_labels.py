@@ -57,3 +57,34 @@ def test_agreed_labels_wait_for_the_gate_and_the_spec_can_turn_it_off(
         update={"annotation": spec.annotation.model_copy(update={"gold_feeds_training": False})}
     )
     assert training_gold(off) is None
+
+
+def test_simulated_people_answer_a_routed_item_whose_text_the_data_holds_and_skip_others(
+    make_project: Callable[..., Path],
+) -> None:
+    """Items `tuneloop round next` routes carry a served text, not a dataset row's key: the
+    simulation answers them by the text's recorded label, and still skips a text it cannot know."""
+    from sqlalchemy import select
+
+    from tuneloop.annotate.project import operator, project_store, task_schema
+    from tuneloop.annotate.store.items import FeedbackItem, import_feedback_items
+    from tuneloop.annotate.store.models import Item
+
+    spec = load_spec(_simulated(make_project))
+    store = project_store(spec)
+    with store.begin() as session:
+        known = session.scalars(select(Item).where(Item.source_key.startswith("dataset:"))).first()
+        assert known is not None
+        schema = task_schema(session, spec, operator(session))
+        routed = [
+            FeedbackItem("thumbs_down", "chatcmpl-1", known.text, "m", "run-001"),
+            FeedbackItem("thumbs_down", "chatcmpl-2", "a message no row of the data holds", "m", "run-001"),
+        ]
+        import_feedback_items(session, routed, schema, overlap=2)
+    result = runner.invoke(
+        app, ["annotate", "simulate", str(spec.root), "--items", "100", "--annotators", "4"]
+    )
+    assert result.exit_code == 0, result.output
+    with store.read() as session:
+        answered = {i.external_id: i.closed_at is not None for i in session.scalars(select(Item))}
+    assert answered["chatcmpl-1"] and not answered["chatcmpl-2"]
