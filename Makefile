@@ -39,13 +39,16 @@ demo: install
 	$(VENV)/bin/tuneloop assist label-issues $(DEMO_DIR)
 # The model in use: SIMULATED users call it through the openai client and rate answers; the
 # monitor compares their traffic with training (exit 1 means drift: shown, not a failure here),
-# then a shifted mix arrives, and `round next` routes what the use left to people.
+# then a shifted mix arrives, `round next` routes what the use left to people, and SIMULATED
+# people answer it (and the queued label issues): decided labels the next `tuneloop run` trains on.
 	$(PY) scripts/simulated_users.py $(DEMO_DIR)/runs/run-001 --traffic steady
 	$(VENV)/bin/tuneloop monitor $(DEMO_DIR) || test $$? -eq 1
 	since=$$(date -u +%Y-%m-%dT%H:%M:%S) && \
 	  $(PY) scripts/simulated_users.py $(DEMO_DIR)/runs/run-001 --traffic shifted && \
 	  { $(VENV)/bin/tuneloop monitor $(DEMO_DIR) --since $$since || test $$? -eq 1; }
 	$(VENV)/bin/tuneloop round next $(DEMO_DIR)
+	$(VENV)/bin/tuneloop annotate simulate $(DEMO_DIR) --items 300
+	$(VENV)/bin/tuneloop annotate status $(DEMO_DIR)
 
 # The CPU recipe for a real pretrained model: SmolLM2-135M-Instruct from a PyPI wheel (no model hub),
 # LoRA on its top layers, the same BANKING77 data and evaluation as `make demo`.
