@@ -84,7 +84,7 @@ def test_a_monitored_phase_of_a_generate_task_is_refused_by_check_and_run(
     make_project: Callable[..., Path],
 ) -> None:
     """Before: `check` passed it and `run` trained, then crashed scoring with no labels (exit 3)."""
-    project = make_project(rows=60, labels=3, objective={"name": "g", "task": "generate"})
+    project = make_project(rows=60, labels=3, objective={"name": "g", "task": "generate"}, evaluation={})
     yaml = YAML()
     spec = yaml.load((project / "tuneloop.yaml").read_text())
     del spec["labels"]

@@ -45,6 +45,7 @@ def test_each_reference_trains_as_its_own_row_and_round_trips() -> None:
 def _e2e_project(make_project: Callable[..., Path], inputs: int, refs: int) -> Path:
     project = make_project(
         objective={"name": "describe", "task": "generate"},
+        evaluation={},
         rows=40,
         labels=2,
         data={"sources": [{"path": "data/mr.csv", "fields": {"text": "mr", "label": "ref"}}]},

@@ -96,7 +96,7 @@ def test_a_label_without_letters_or_digits_is_refused(make_project: Callable[...
 def test_a_generate_task_may_watch_loss_but_not_monitor_an_sft_phase(
     make_project: Callable[..., Path],
 ) -> None:
-    project = make_project(objective={"name": "g", "task": "generate"})
+    project = make_project(objective={"name": "g", "task": "generate"}, evaluation={})
     text = (project / "tuneloop.yaml").read_text()
     watched_loss = text.replace("kind: causal_lm\n", "kind: causal_lm\n  eval_every: 4\n", 1)
     (project / "tuneloop.yaml").write_text(watched_loss)
