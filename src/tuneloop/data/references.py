@@ -10,7 +10,7 @@ be scored against one reference where the data holds eight. So rows are grouped 
   collapsed). Case and punctuation still count: they can change what is asked.
 - The group's canonical example is its first row (its source, slices and answer), with
   `references` holding every distinct answer in reading order. A row whose answer repeats one the
-  group already has adds nothing: it is quarantined as a `duplicate` with its line, so the
+  group already has adds nothing: it is quarantined as a `repeated_reference` with its line, so the
   counts still add up (`Example.rows` counts the references an example stands for).
 - The splits then deal whole examples, so all rows of one input land in one split.
 
@@ -31,7 +31,7 @@ from tuneloop.data.example import Example
 from tuneloop.data.findings import Finding, QuarantinedRow
 from tuneloop.data.normalise import clean_text
 
-REPEATED = "duplicate"
+REPEATED = "repeated_reference"
 
 
 def input_key(example: Example) -> tuple[tuple[str, str], ...]:

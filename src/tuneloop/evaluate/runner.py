@@ -16,6 +16,7 @@ from tuneloop.data.ingest import ingest_source
 from tuneloop.data.prepare import grouped
 from tuneloop.errors import TuneloopError
 from tuneloop.evaluate.generation import generation_metrics
+from tuneloop.evaluate.intervals import judged_metrics
 from tuneloop.evaluate.metrics import classification_metrics
 from tuneloop.evaluate.multilabel_metrics import label_set_metrics
 from tuneloop.evaluate.predict import Prediction
@@ -90,6 +91,7 @@ def _generation_report(
     return {
         "model": model_dir,
         **generation_metrics(predictions, evaluation, seed),
+        "judged": judged_metrics(evaluation),
         "bootstrap": evaluation.bootstrap,
         "min_slice_size": evaluation.min_slice_size,
         "slices": slice_metrics(predictions, card.labels, evaluation, seed),

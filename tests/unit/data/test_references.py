@@ -28,7 +28,7 @@ def test_rows_that_share_an_input_become_one_example_with_every_reference() -> N
     grouped, repeated = group_references(rows)
     assert [e.references for e in grouped] == [("A is in x.", "In x there is A."), ("B.",)]
     assert grouped[0].source == "d.csv:2" and grouped[0].answer == "A is in x."
-    assert [q.finding.line for q in repeated] == [5] and repeated[0].finding.code == "duplicate"
+    assert [q.finding.line for q in repeated] == [5] and repeated[0].finding.code == "repeated_reference"
     assert grouped[0].id != rows[0].id  # the references are part of the content
     assert sum(e.rows for e in grouped) + len(repeated) == len(rows)
 
