@@ -22,6 +22,7 @@ from tuneloop.evaluate.multilabel_metrics import label_set_metrics
 from tuneloop.evaluate.predict import Prediction
 from tuneloop.evaluate.scoring_report import predict_by_card, scoring_of, scoring_report, set_scoring_report
 from tuneloop.evaluate.slices import overall_intervals, slice_metrics
+from tuneloop.evaluate.text_metrics import text_metrics, text_scores
 from tuneloop.evaluate.thresholds import decided_at, threshold_report, tune_threshold
 from tuneloop.models import load_for_inference
 from tuneloop.run_dir import EVAL_METRICS_FILE, PREDICTIONS_FILE
@@ -130,11 +131,14 @@ def phase_scorer(spec: ProjectSpec) -> TaskScorer:
     evaluate` makes (the task card's scoring; label sets at the default threshold, since the tuned
     one comes from validation after training) and the task's monitored metrics, without bars."""
     card = TaskCard.from_spec(spec)
-    measured = MONITORED_METRICS.get(card.task, ())  # a generate task's phases are never monitored
+    measured = MONITORED_METRICS.get(card.task, ())
 
     def score(model: Any, tokenizer: Any, examples: list[Example], batch_size: int) -> dict[str, float]:
         predictions = predict_by_card(model, tokenizer, examples, card, batch_size, show_progress=False)
-        if card.task == "multilabel":
+        if card.task == "generate":  # the text metrics of `tuneloop evaluate`, without intervals
+            empty = sum(not p.output for p in predictions) / max(len(predictions), 1)
+            metrics = {**text_metrics(text_scores(predictions)), "invalid_rate": empty}
+        elif card.task == "multilabel":
             metrics = label_set_metrics(predictions, card.labels)
         else:
             metrics = classification_metrics(predictions, card.labels)

@@ -137,12 +137,12 @@ def _evaluation(evaluation: dict[str, dict[str, Any]], spec: ProjectSpec) -> str
         for split, m in evaluation.items()
     ]
     first = next((m for m in evaluation.values() if "bootstrap" in m), next(iter(evaluation.values())))
-    rule = first.get("mapping_rule", "")
+    rule = first.get("mapping_rule") or (first.get("scoring") or {}).get("rule", "")
     lines = [
         "## Evaluation",
         "",
         f"Bootstrap 95% intervals ({first.get('bootstrap', '?')} resamples). "
-        f"Outputs mapped to labels by: {rule}.",
+        f"{'Outputs mapped to labels by' if 'mapping_rule' in first else 'Scoring'}: {rule}.",
         "",
         _table(["split", "n", *metrics, "invalid"], rows),
     ]

@@ -22,9 +22,9 @@ INPUTS = 40  # the small cut: the first inputs of the file, with every reference
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`tuneloop init --example e2e-nlg`, once for the module."""
     path = tmp_path_factory.mktemp("gen") / "e2e"
-    result = runner.invoke(app, ["init", "--example", "e2e-nlg", str(path)])
-    assert result.exit_code == 0, result.output
+    assert runner.invoke(app, ["init", "--example", "e2e-nlg", str(path)]).exit_code == 0
     return path
 
 
@@ -64,6 +64,7 @@ def small_run(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     spec["evaluation"]["gates"] = [{"metric": "chrf", "min": 0}, {"metric": "bleu", "max_drop": 100}]
     for phase in spec["phases"]:
         phase.update({"epochs": 1, "max_steps": 3, "batch_size": 16, "logging_steps": 1})
+    spec["phases"][-1].update({"eval_every": 3, "eval_rows": 4, "gate": ["val.chrf >= 0"]})  # watched
     with (small / "tuneloop.yaml").open("w") as fh:
         yaml.dump(spec, fh)
     result = runner.invoke(app, ["run", str(small)])
@@ -106,6 +107,20 @@ def test_the_report_and_card_show_metrics_fidelity_and_samples(small_run: Path) 
     card = (small_run / "MODEL_CARD.md").read_text()
     assert "## Generated text (test)" in card and f"| BLEU (points) | {test['bleu']:.3f} |" in card
     assert "| attribute | stated | omitted | contradicted | added |" in card
+
+
+def test_a_generate_phase_is_watched_by_its_text_metrics_and_gated_on_them(small_run: Path) -> None:
+    record = orjson.loads((small_run / "run.json").read_bytes())
+    task = record["phases"][-1]
+    metrics = small_run / "phases" / f"{len(record['phases'])}-{task['name']}" / "metrics.jsonl"
+    (evaluation,) = [r for r in map(orjson.loads, metrics.read_bytes().splitlines()) if r["kind"] == "eval"]
+    assert evaluation["step"] == 3 and evaluation["loss"] > 0
+    for key in ("chrf", "bleu", "rouge_l"):
+        assert 0 <= evaluation[key] <= 100, key
+    assert 0 <= evaluation["exact_match"] <= 1 and 0 <= evaluation["invalid_rate"] <= 1
+    assert task["gates"] == [
+        {"gate": "val.chrf >= 0", "actual": evaluation["chrf"], "threshold": 0.0, "passed": True}
+    ]
 
 
 def test_evaluate_groups_an_mr_ref_csv_by_input(small_run: Path, tmp_path: Path) -> None:
