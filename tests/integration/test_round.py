@@ -154,7 +154,7 @@ def test_a_base_model_directory_takes_the_same_path_as_a_hub_model(
     assert not (project / "runs" / "base-model").exists()
 
 
-def test_a_generate_task_trains_on_chat_data_and_says_evaluation_is_not_there_yet(
+def test_a_generate_task_trains_on_chat_data_and_is_scored_by_text_metrics(
     make_project: Callable[..., Path],
 ) -> None:
     rows = banking_rows(60, labels=3)
@@ -163,6 +163,7 @@ def test_a_generate_task_trains_on_chat_data_and_says_evaluation_is_not_there_ye
         labels=3,
         objective={"name": "explain-intent", "task": "generate"},
         data={"sources": [{"path": "data/chat.jsonl", "format": "chat"}]},
+        evaluation={"max_new_tokens": 8, "bootstrap": 100},
     )
     (project / "data" / "chat.jsonl").write_bytes(
         b"\n".join(
@@ -180,8 +181,8 @@ def test_a_generate_task_trains_on_chat_data_and_says_evaluation_is_not_there_ye
     result = runner.invoke(app, ["run", str(project), "--json"])
     assert result.exit_code == 0, result.output
     payload = orjson.loads(result.stdout)
-    assert "not supported yet" in result.stderr
-    assert Path(payload["report"]).is_file() and "test" not in payload
+    assert Path(payload["report"]).is_file()
+    assert {"bleu", "chrf", "rouge_l", "exact_match"} <= set(payload["test"])
 
 
 def test_evaluate_an_earlier_phase_on_one_split_of_the_run(

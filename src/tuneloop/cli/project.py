@@ -39,7 +39,10 @@ def init(
     ],
     example: Annotated[
         str | None,
-        typer.Option(help="Copy a runnable example project: banking77, or nlupp-banking (multi-label)."),
+        typer.Option(
+            help="Copy a runnable example project: banking77, nlupp-banking (multi-label) or e2e-nlg "
+            "(generation)."
+        ),
     ] = None,
     labels_from: Annotated[
         Path | None,

@@ -38,10 +38,33 @@ class Example:
     id: str = ""
     tools: list[dict[str, Any]] = field(default_factory=list)
     labels: tuple[str, ...] | None = None
+    references: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if not self.id:
-            object.__setattr__(self, "id", content_id(self.messages, self.label, self.tools))
+            object.__setattr__(self, "id", content_id(self.messages, self.label, self.tools, self.references))
+
+    @property
+    def rows(self) -> int:
+        """How many rows read this example stands for: one per reference (a grouped input)."""
+        return len(self.references) if self.references else 1
+
+    def reference_rows(self) -> list[Example]:
+        """One single-answer example per reference (what a phase trains on, and what the quarantine
+        keeps of a removed input); an example without references is its own only row."""
+        if not self.references:
+            return [self]
+        prompt, label_is_answer = self.prompt_messages, self.label == self.answer
+        return [
+            Example(
+                [*prompt, {"role": "assistant", "content": ref}],
+                ref if label_is_answer else self.label,
+                self.source,
+                self.slices,
+                tools=self.tools,
+            )
+            for ref in self.references
+        ]
 
     @property
     def text(self) -> str:
@@ -70,6 +93,7 @@ class Example:
             "source": self.source,
             "tools": orjson.dumps(self.tools).decode() if self.tools else None,
             "labels": None if self.labels is None else list(self.labels),
+            "references": None if self.references is None else list(self.references),
         }
 
     @classmethod
@@ -85,6 +109,7 @@ class Example:
             id=row["id"],
             tools=orjson.loads(row["tools"]) if row.get("tools") else [],
             labels=None if row.get("labels") is None else tuple(row["labels"]),
+            references=None if row.get("references") is None else tuple(row["references"]),
         )
 
 
@@ -110,9 +135,17 @@ def turn_text(message: dict[str, Any]) -> str:
 
 
 def content_id(
-    messages: list[dict[str, Any]], label: str | None, tools: list[dict[str, Any]] | None = None
+    messages: list[dict[str, Any]],
+    label: str | None,
+    tools: list[dict[str, Any]] | None = None,
+    references: tuple[str, ...] | None = None,
 ) -> str:
-    content = {"messages": messages, "label": label, **({"tools": tools} if tools else {})}
+    content = {
+        "messages": messages,
+        "label": label,
+        **({"tools": tools} if tools else {}),
+        **({"references": list(references)} if references else {}),
+    }
     payload = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(payload).hexdigest()[:16]
 

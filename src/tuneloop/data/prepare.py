@@ -4,8 +4,10 @@ With `splits.files` the test set (and the validation set, where it names one) co
 file (ingested with the same rules); otherwise they are stratified fractions of the sources
 (iterative stratification for a multilabel task, data/multilabel_split.py). Unlabeled domain text
 (`data.unlabeled`) is read with the same rules, minus the label, into its own part, less the
-held-out general set. People's decided labels from the annotation store (`data/gold.py`), when
-the round hands them down, are applied to the split rows before the quality policy runs.
+held-out general set. A generate task's rows are grouped by input first (data/references.py),
+so every split holds whole inputs with all their references. People's decided labels from the
+annotation store (`data/gold.py`), when the round hands them down, are applied to the split rows
+before the quality policy runs.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from tuneloop.data.example import Example
 from tuneloop.data.gold import GoldLabels, apply_gold, write_provenance
 from tuneloop.data.ingest import IngestResult, ingest_source, ingest_sources
 from tuneloop.data.multilabel_split import iterative_split
+from tuneloop.data.references import group_references
 from tuneloop.data.split import stratified_split
 from tuneloop.data.version import DatasetVersion, write_dataset_version
 from tuneloop.spec import ProjectSpec
@@ -53,18 +56,18 @@ def prepare_dataset(spec: ProjectSpec, path: Path, gold: GoldLabels | None = Non
 def read_and_split(spec: ProjectSpec) -> tuple[IngestResult, dict[str, list[Example]]]:
     """Every row read, and the kept ones by part: train, validation, test and unlabeled."""
     card = TaskCard.from_spec(spec)
-    result = ingest_sources(spec.data.sources, card, spec.root)
+    result = grouped(ingest_sources(spec.data.sources, card, spec.root), card)
     files = spec.splits.files
     parts: dict[str, list[Example]]
     if files is None:
         parts = _split(spec, result, result.examples, spec.splits.test)
     else:
-        test = ingest_source(files.test, card, spec.root)
+        test = grouped(ingest_source(files.test, card, spec.root), card)
         if files.validation is None:  # validation: a share of the sources, as without files
             parts = _split(spec, result, result.examples, 0.0)
             parts["test"] = test.examples
         else:
-            validation = ingest_source(files.validation, card, spec.root)
+            validation = grouped(ingest_source(files.validation, card, spec.root), card)
             parts = {"train": list(result.examples), "validation": validation.examples, "test": test.examples}
             result.extend(validation)
         result.extend(test)
@@ -74,6 +77,16 @@ def read_and_split(spec: ProjectSpec) -> tuple[IngestResult, dict[str, list[Exam
     )
     result.extend(unlabeled)
     return result, parts
+
+
+def grouped(result: IngestResult, card: TaskCard) -> IngestResult:
+    """A generate task's rows grouped by input, several references each (data/references.py);
+    the rows that only repeated a reference go to the quarantine. Other tasks are left as read."""
+    if card.task != "generate":
+        return result
+    result.examples, repeated = group_references(result.examples)
+    result.quarantined.extend(repeated)
+    return result
 
 
 def _split(

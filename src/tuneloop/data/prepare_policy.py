@@ -75,8 +75,10 @@ def apply_policy(spec: ProjectSpec, result: IngestResult, parts: dict[str, list[
     actions: dict[str, Any] = {"quarantined_by_ingest": len(result.quarantined)}
     for number, finding in sorted(drop.items()):
         row = rows[number]
-        quarantined.append(QuarantinedRow(_removed(finding), orjson.dumps(row.example.to_row()).decode()))
+        for piece in row.example.reference_rows():  # an input with references: each of its rows
+            quarantined.append(QuarantinedRow(_removed(finding), orjson.dumps(piece.to_row()).decode()))
         actions[finding.code] = actions.get(finding.code, 0) + 1
+    removed_again = len(quarantined)  # removals repeat a check's finding: count it once
     kept: dict[str, list[Example]] = {name: [] for name in parts}
     redacted: Counter[str] = Counter()
     normalised = 0
@@ -107,7 +109,6 @@ def apply_policy(spec: ProjectSpec, result: IngestResult, parts: dict[str, list[
         total = sum(counts.values())
         weights = {label: round(total / (len(counts) * n), 4) for label, n in sorted(counts.items())}
     findings = [*report.findings, *(q.finding for q in quarantined[len(result.quarantined) :])]
-    removed_again = len(result.quarantined) + len(drop)  # removals repeat a check's finding: count it once
     once = [*report.findings, *(q.finding for q in quarantined[removed_again:])]
     return PolicyResult(kept, quarantined, findings, actions, weights, quality_summary(report, once))
 

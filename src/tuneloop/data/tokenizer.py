@@ -30,10 +30,12 @@ TOKENIZER_FILE = "tokenizer.json"
 
 
 def base_model_corpus(spec: ProjectSpec, parts: dict[str, list[Example]]) -> list[str]:
-    """The text the tiny tokenizer learns from: the prompt, the training inputs, the unlabeled text."""
+    """The text the tiny tokenizer learns from: the prompt, the training inputs, a generate task's
+    references (the prose the model must write), the unlabeled text."""
     return [
         spec.prompt.system or "",
         *(e.text for e in parts["train"]),
+        *(ref for e in parts["train"] for ref in e.references or ()),
         *(e.text for e in parts["unlabeled"]),
     ]
 

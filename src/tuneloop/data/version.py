@@ -58,6 +58,7 @@ _SCHEMA = pa.schema(
         ("source", pa.string()),
         ("tools", pa.string()),
         ("labels", pa.list_(pa.string())),
+        ("references", pa.list_(pa.string())),
     ]
 )
 
@@ -97,7 +98,7 @@ def write_dataset_version(
     """`findings`: the whole findings table (by default the quarantine's); `extra`: more manifest
     keys (the quality policy's `actions`, `class_weights`); `copies`: rows the policy added as
     copies of read rows (`rebalance: upsample`), counted apart so the accounting still closes."""
-    kept = sum(len(rows) for rows in splits.values()) - copies
+    kept = sum(e.rows for rows in splits.values() for e in rows) - copies  # a grouped input: its rows
     if kept + len(quarantined) != read:  # the invariant every later stage relies on
         raise AssertionError(
             f"row accounting broken: kept {kept} + quarantined {len(quarantined)} != read {read}"

@@ -2,9 +2,11 @@
 
 The other models are the base model (where phase 1 started), each earlier phase and the previous
 round's final model. On the same rows a paired test is far more sensitive than comparing two
-intervals: accuracy (and a multilabel task's exact-set match) by McNemar's exact test (only the
-rows where exactly one model is right count), the macro and micro metrics by a paired bootstrap
-(one set of resampled rows for both models, its standard error in a Wald test).
+intervals: accuracy (and a multilabel task's exact-set match, a generate task's exact match) by
+McNemar's exact test (only the
+rows where exactly one model is right count), the macro and micro metrics (and BLEU, chrF and
+ROUGE-L, recomputed from each resample's sums) by a paired bootstrap (one set of resampled rows for
+both models, its standard error in a Wald test).
 Every difference gets a paired-bootstrap 95% interval; both models' macro metrics of a resample
 run over the labels of the rows compared, a label the resample misses at each model's value on
 all of them (`intervals.metric_values`), so the interval holds the observed difference. The
@@ -36,7 +38,7 @@ from tuneloop.spec import Evaluation
 from tuneloop.task_card import TaskCard
 
 OVERALL = "overall"
-EXACT_METRICS = ("accuracy", "exact_set")  # a row is right or wrong: McNemar's exact test
+EXACT_METRICS = ("accuracy", "exact_set", "exact_match")  # a row is right or wrong: McNemar's exact test
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ import numpy as np
 from tuneloop.errors import TuneloopError
 from tuneloop.evaluate.intervals import Scored, encode, macro_average, ratio_of
 from tuneloop.evaluate.predict import Prediction
+from tuneloop.evaluate.text_metrics import text_scores
 
 #: The metrics of a multilabel task, in the order metrics.json and the report show them.
 SET_METRICS = ("micro_f1", "macro_f1", "exact_set", "hamming_loss", "micro_precision", "micro_recall")
@@ -83,7 +84,9 @@ def indicators(predictions: Sequence[Prediction], labels: Sequence[str]) -> Indi
 
 def encode_rows(predictions: Sequence[Prediction], labels: Sequence[str]) -> Scored:
     """The rows as the intervals and paired tests take them: label sets for a multilabel task's
-    predictions, label indices for classify."""
+    predictions, a generate task's text statistics (`text_metrics.py`), label indices for classify."""
+    if predictions and predictions[0].references is not None:
+        return text_scores(predictions)
     if predictions and predictions[0].gold_labels is not None:
         return indicators(predictions, labels)
     return encode(predictions, labels)

@@ -42,6 +42,12 @@ class Prediction:
     predicted_labels: tuple[str, ...] | None = None
     answer_labels: tuple[str, ...] | None = None
     label_scores: dict[str, float] | None = None
+    # A generate task (generation.py; None otherwise): every reference of the input, the output
+    # judged against all of them; whether generation stopped by itself (False: out of tokens);
+    # per input attribute, whether the output states, omits or contradicts it (fidelity.py).
+    references: tuple[str, ...] | None = None
+    finished: bool | None = None
+    fidelity: dict[str, str] | None = None
 
     @property
     def correct(self) -> bool:
@@ -58,6 +64,9 @@ class Prediction:
         out = asdict(self)
         if self.gold_labels is None:  # classify keeps the file it always wrote
             for key in ("gold_labels", "predicted_labels", "answer_labels", "label_scores"):
+                del out[key]
+        if self.references is None:
+            for key in ("references", "finished", "fidelity"):
                 del out[key]
         return out
 

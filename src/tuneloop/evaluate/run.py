@@ -64,12 +64,6 @@ def evaluate_run(
     if record.final_model is None:
         raise TuneloopError(f"{run_dir}: the run has no trained model yet (status: {record.status})")
     own = model_dir is None
-    if spec.objective.task not in LABELLED_TASKS:
-        task = spec.objective.task
-        console.print(f"evaluation of {task!r} tasks is not supported yet; the model is trained")
-        if own:
-            update_record(run_dir, evaluation={}, status="trained, not evaluated")
-        return {}
     dataset = DatasetVersion.load(data_dir(run_dir))
     model = record.final_model if own else str(model_dir)
     target = run_dir / EVAL_DIR if own else out_dir
@@ -130,7 +124,12 @@ def _record_and_judge(
     gated = spec.evaluation.gate_split
     if gated in results:
         compare_run(run_dir, spec, dataset.split(gated), console)
-        assess_fairness(run_dir, spec, dataset, loaded, console)
+        if spec.objective.task in LABELLED_TASKS:  # the swaps count flipped labels: free text has none
+            assess_fairness(run_dir, spec, dataset, loaded, console)
+        else:
+            console.print(
+                "fairness checks count flipped labels; a generate task is not assessed for fairness"
+            )
     update_record(run_dir, evaluation_gates=run_verdicts(run_dir))
 
 

@@ -13,12 +13,16 @@ from rich.console import Console
 from tuneloop.data.example import Example
 from tuneloop.data.findings import summarize
 from tuneloop.data.ingest import ingest_source
+from tuneloop.data.prepare import grouped
 from tuneloop.errors import TuneloopError
+from tuneloop.evaluate.generation import generation_metrics
+from tuneloop.evaluate.intervals import judged_metrics
 from tuneloop.evaluate.metrics import classification_metrics
 from tuneloop.evaluate.multilabel_metrics import label_set_metrics
 from tuneloop.evaluate.predict import Prediction
 from tuneloop.evaluate.scoring_report import predict_by_card, scoring_of, scoring_report, set_scoring_report
 from tuneloop.evaluate.slices import overall_intervals, slice_metrics
+from tuneloop.evaluate.text_metrics import text_metrics, text_scores
 from tuneloop.evaluate.thresholds import decided_at, threshold_report, tune_threshold
 from tuneloop.models import load_for_inference
 from tuneloop.run_dir import EVAL_METRICS_FILE, PREDICTIONS_FILE
@@ -45,19 +49,24 @@ def evaluate_examples(
     `evaluation` (default: the spec defaults) names the slices, metrics and bootstrap size. A
     multilabel task's sets are decided at the card's threshold, or, with `tune`, at the one tuned
     on these rows (`thresholds.py`; metrics.json keeps the value)."""
-    if card.task not in LABELLED_TASKS:
-        raise TuneloopError(
-            f"evaluation of {card.task!r} tasks is not supported yet; only classify and multilabel"
-        )
+    if card.task not in (*LABELLED_TASKS, "generate"):
+        raise TuneloopError(f"evaluation of {card.task!r} tasks is not supported yet")
     if not examples:
         raise TuneloopError("nothing to evaluate: no readable labelled rows")
-    unlabelled = sum(e.label is None for e in examples)
+    unlabelled = sum(
+        not (e.references or e.answer) if card.task == "generate" else e.label is None for e in examples
+    )
     if unlabelled:
-        raise TuneloopError(f"{unlabelled} of {len(examples)} rows have no label to score against")
+        wanted = "reference" if card.task == "generate" else "label"
+        raise TuneloopError(f"{unlabelled} of {len(examples)} rows have no {wanted} to score against")
     model, tokenizer = loaded or load_for_inference(model_dir)
     predictions = predict_by_card(model, tokenizer, examples, card, batch_size, console)
     scoring, parsing = scoring_of(card)
     evaluation = evaluation or Evaluation.for_task(card.task)
+    if card.task == "generate":
+        report = _generation_report(model_dir, predictions, card, evaluation, seed)
+        _write(out_dir, predictions, report)
+        return report
     if card.task == "multilabel":
         predictions, metrics = _label_set_metrics(predictions, card, tune)
         metrics |= set_scoring_report(predictions, card, scoring, parsing)
@@ -70,13 +79,33 @@ def evaluate_examples(
         **metrics,
         **evaluation_intervals(predictions, card.labels, evaluation, seed),
     }
+    _write(out_dir, predictions, report)
+    return report
+
+
+def _generation_report(
+    model_dir: str, predictions: list[Prediction], card: TaskCard, evaluation: Evaluation, seed: int
+) -> dict[str, Any]:
+    """A generate task's metrics.json: the text metrics with intervals, checks, fidelity, samples,
+    and every judged metric per slice."""
+    evaluation = evaluation.model_copy(update={"max_new_tokens": card.max_new_tokens})  # as generated
+    return {
+        "model": model_dir,
+        **generation_metrics(predictions, evaluation, seed),
+        "judged": judged_metrics(evaluation),
+        "bootstrap": evaluation.bootstrap,
+        "min_slice_size": evaluation.min_slice_size,
+        "slices": slice_metrics(predictions, card.labels, evaluation, seed),
+    }
+
+
+def _write(out_dir: Path | None, predictions: list[Prediction], report: dict[str, Any]) -> None:
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         with (out_dir / PREDICTIONS_FILE).open("wb") as fh:
             for p in predictions:
                 fh.write(orjson.dumps(p.to_dict()) + b"\n")
         (out_dir / EVAL_METRICS_FILE).write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
-    return report
 
 
 def _label_set_metrics(
@@ -102,11 +131,14 @@ def phase_scorer(spec: ProjectSpec) -> TaskScorer:
     evaluate` makes (the task card's scoring; label sets at the default threshold, since the tuned
     one comes from validation after training) and the task's monitored metrics, without bars."""
     card = TaskCard.from_spec(spec)
-    measured = MONITORED_METRICS.get(card.task, ())  # a generate task's phases are never monitored
+    measured = MONITORED_METRICS.get(card.task, ())
 
     def score(model: Any, tokenizer: Any, examples: list[Example], batch_size: int) -> dict[str, float]:
         predictions = predict_by_card(model, tokenizer, examples, card, batch_size, show_progress=False)
-        if card.task == "multilabel":
+        if card.task == "generate":  # the text metrics of `tuneloop evaluate`, without intervals
+            empty = sum(not p.output for p in predictions) / max(len(predictions), 1)
+            metrics = {**text_metrics(text_scores(predictions)), "invalid_rate": empty}
+        elif card.task == "multilabel":
             metrics = label_set_metrics(predictions, card.labels)
         else:
             metrics = classification_metrics(predictions, card.labels)
@@ -131,7 +163,7 @@ def read_predictions(path: Path) -> list[Prediction]:
     """Predictions written by `evaluate_examples` (keys this version does not know are ignored;
     label sets, JSON lists on disk, read back as tuples)."""
     known = {f.name for f in fields(Prediction)}
-    sets = ("gold_labels", "predicted_labels", "answer_labels")
+    sets = ("gold_labels", "predicted_labels", "answer_labels", "references")
     rows: list[dict[str, Any]] = [
         orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()
     ]
@@ -170,7 +202,7 @@ def evaluate_file(
     except ValueError as exc:
         reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
         raise TuneloopError(f"{data}: {reason}") from None
-    result = ingest_source(source, card, data.parent)
+    result = grouped(ingest_source(source, card, data.parent), card)  # a generate task: by input
     if not result.examples and result.quarantined:
         first = result.findings[0]
         raise TuneloopError(

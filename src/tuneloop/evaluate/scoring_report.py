@@ -17,6 +17,7 @@ from tuneloop.errors import TuneloopError
 from tuneloop.evaluate import parsing as parsing_rules
 from tuneloop.evaluate import scoring as loglik
 from tuneloop.evaluate import set_parsing
+from tuneloop.evaluate.generation import predict_texts
 from tuneloop.evaluate.label_sets import predict_label_sets
 from tuneloop.evaluate.predict import Prediction, Scoring, predict_labels
 from tuneloop.task_card import TaskCard
@@ -56,6 +57,10 @@ def predict_by_card(
     fairness swaps and a training phase's monitor score the same way, so their predictions compare
     row by row (the monitor without a bar: the phase's own bar is the live display)."""
     scoring, parsing = scoring_of(card)
+    if card.task == "generate":  # free text: no labels to score or parse
+        return predict_texts(
+            model, tokenizer, examples, card.max_new_tokens, batch_size, console, show_progress
+        )
     if card.task == "multilabel":
         bounds = (card.min_labels, len(card.labels) if card.max_labels is None else card.max_labels)
         return predict_label_sets(

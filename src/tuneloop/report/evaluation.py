@@ -76,6 +76,6 @@ def baseline_rows(
 
 
 def judged(metrics: dict[str, Any] | None) -> list[str]:
-    """The metrics that carry intervals in this evaluation; runs evaluated before intervals show
-    the accuracy of each slice group alone."""
-    return list((metrics or {}).get("ci") or {}) or ["accuracy"]
+    """The metrics judged per slice in this evaluation (a generate task names them: its `ci` also
+    holds the lengths); runs evaluated before intervals show the accuracy of each slice group alone."""
+    return list((metrics or {}).get("judged") or (metrics or {}).get("ci") or {}) or ["accuracy"]

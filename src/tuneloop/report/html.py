@@ -3,7 +3,8 @@
 The report reads top-down: the verdict first (status, headline metrics beside the baselines, the
 base model and the previous round, the collapse alarm, every gate), then the training curves, the
 weakest classes (a multilabel task: the labels worst first, missed and extra labels, the
-precision-recall curve, invalid outputs) and slices, the evaluation in depth, fairness and
+precision-recall curve, invalid outputs; a generate task: the text metrics, the fidelity table and
+sample outputs) and slices, the evaluation in depth, fairness and
 annotation, then the data and its findings grouped by code, and the setup last.
 It is one static file: plots are embedded PNGs and there is no script, so it opens offline and can
 be attached to a ticket. All text from data or spec is escaped by Jinja2.
@@ -27,6 +28,7 @@ from tuneloop.report.annotation import annotation_section
 from tuneloop.report.data_quality import data_quality_section
 from tuneloop.report.evaluation import evaluation_section
 from tuneloop.report.fairness import fairness_section
+from tuneloop.report.generation import generation_section, is_e2e
 from tuneloop.report.label_sets import label_set_section
 from tuneloop.report.verdict import verdict_section
 from tuneloop.report.weak_spots import worst_classes, worst_slices
@@ -86,6 +88,7 @@ def _context(run_dir: Path, record: RunRecord) -> dict[str, Any]:
         if focus and "confusion" in focus
         else None,
         "label_sets": label_set_section(focus),
+        "generation": generation_section(focus, is_e2e(focus)),
         "evaluation_depth": evaluation_section(run_dir, record, spec, evaluation),
         "fairness": fairness_section(run_dir, spec.evaluation.fairness.max_flip_rate),
         "annotation": annotation,

@@ -18,6 +18,7 @@ from tuneloop.evaluate.fairness.assessment import read_fairness
 from tuneloop.evaluate.run import read_evaluation
 from tuneloop.report import label_sets
 from tuneloop.report.evaluation import baseline_rows, judged
+from tuneloop.report.generation import generation_card
 from tuneloop.run_dir import (
     MODEL_CARD_FILE,
     RunRecord,
@@ -58,6 +59,7 @@ def model_card(run_dir: Path) -> str:
         _evaluation(evaluation, spec),
         _baselines(evaluation.get(split) if split else None, comparisons, split, spec),
         _label_sets(evaluation.get(split) if split else None, split),
+        generation_card(evaluation.get(split) if split else None, split),
         _slices(evaluation.get(split) if split else None, split),
         _comparisons(comparisons),
         _gates(record),
@@ -135,12 +137,12 @@ def _evaluation(evaluation: dict[str, dict[str, Any]], spec: ProjectSpec) -> str
         for split, m in evaluation.items()
     ]
     first = next((m for m in evaluation.values() if "bootstrap" in m), next(iter(evaluation.values())))
-    rule = first.get("mapping_rule", "")
+    rule = first.get("mapping_rule") or (first.get("scoring") or {}).get("rule", "")
     lines = [
         "## Evaluation",
         "",
         f"Bootstrap 95% intervals ({first.get('bootstrap', '?')} resamples). "
-        f"Outputs mapped to labels by: {rule}.",
+        f"{'Outputs mapped to labels by' if 'mapping_rule' in first else 'Scoring'}: {rule}.",
         "",
         _table(["split", "n", *metrics, "invalid"], rows),
     ]

@@ -48,20 +48,37 @@ Metric = Literal[
     "micro_recall",
     "exact_set",
     "hamming_loss",
+    "bleu",
+    "chrf",
+    "rouge_l",
+    "exact_match",
+    "slot_error_rate",
+    "output_words",
+    "length_ratio",
 ]
-#: The metrics each labelled task kind is scored by (macro_f1 is both kinds'); a metric of the
-#: other kind is refused in `evaluation.metrics` and in the gates, by name.
+#: The metrics each task kind is scored by (macro_f1 is both label kinds'); a metric of another
+#: kind is refused in `evaluation.metrics` and in the gates, by name.
 METRICS_OF_TASK: dict[str, tuple[str, ...]] = {
     "classify": ("accuracy", "macro_f1", "macro_recall", "macro_precision"),
     "multilabel": ("micro_f1", "macro_f1", "exact_set", "hamming_loss", "micro_precision", "micro_recall"),
+    "generate": ("bleu", "chrf", "rouge_l", "exact_match", "slot_error_rate", "output_words", "length_ratio"),
 }
 DEFAULT_METRICS: dict[str, list[Metric]] = {
     "classify": ["accuracy", "macro_f1", "macro_recall"],
     "multilabel": ["micro_f1", "macro_f1", "exact_set"],
+    "generate": ["bleu", "chrf", "rouge_l", "exact_match"],
 }
-#: Lower is better: a floor, a drop or a win over a baseline would read it the wrong way round.
-NOT_GATED = ("hamming_loss",)
+#: Lower is better, or neither (a length): a floor, a drop or a win over a baseline would read it
+#: the wrong way round.
+NOT_GATED = ("hamming_loss", "slot_error_rate", "output_words", "length_ratio")
+#: Scored in points, 0-100, as sacrebleu and the E2E challenge report them (BLEU 65.9 is TGen's);
+#: a gate's `min` and `max_drop` on them are points too. Every other metric is a share, 0-1.
+POINTS = ("bleu", "chrf", "rouge_l")
 
+
+#: New tokens a generate task's answer may take unless `evaluation.max_new_tokens` says otherwise
+#: (16 is a label's budget; an E2E description is about 25 words).
+GENERATE_TOKENS = 128
 
 #: The baselines fitted on the train split beside every model (`evaluate/baselines.py`): the
 #: train split's most common label, and a TF-IDF logistic regression.
@@ -78,8 +95,8 @@ class EvaluationGate(Strict):
     """
 
     metric: Metric = "accuracy"
-    min: float | None = Field(default=None, ge=0, le=1)
-    max_drop: float | None = Field(default=None, ge=0, le=1)
+    min: float | None = Field(default=None, ge=0, le=100)
+    max_drop: float | None = Field(default=None, ge=0, le=100)
     beats: str | None = None
     against: Literal["base", "previous_phase", "previous_round"] = "previous_round"
     p: float = Field(default=0.05, gt=0, lt=1)
@@ -95,6 +112,16 @@ class EvaluationGate(Strict):
     def _one_kind(self) -> EvaluationGate:
         if sum(bound is not None for bound in (self.min, self.max_drop, self.beats)) != 1:
             raise ValueError("set exactly one of min:, max_drop: or beats:")
+        scale = 100 if self.metric in POINTS else 1
+        for name in ("min", "max_drop"):
+            value = getattr(self, name)
+            if value is not None and value > scale:
+                raise ValueError(
+                    f"{name}: {value:g} is above {scale}: {self.metric} is "
+                    + ("scored in points, 0-100" if scale == 100 else "a share, 0-1")
+                )
+        if self.beats is not None and self.metric in METRICS_OF_TASK["generate"]:
+            raise ValueError(f"beats: the baselines answer with labels; {self.metric} has none to beat")
         return self
 
 
@@ -151,7 +178,7 @@ class Evaluation(Strict):
     gates: list[EvaluationGate] = Field(default_factory=list)
     fairness: FairnessSpec = Field(default_factory=FairnessSpec)
     review: OutputReviewSpec | None = None
-    max_new_tokens: int = Field(default=16, gt=0)
+    max_new_tokens: int = Field(default=16, gt=0)  # a generate task's default: GENERATE_TOKENS
     batch_size: int = Field(default=64, gt=0)
 
     @model_validator(mode="after")
@@ -167,18 +194,19 @@ class Evaluation(Strict):
     @classmethod
     def for_task(cls, task: str) -> Evaluation:
         """The defaults for a task kind (a multilabel task is scored by micro-F1 first)."""
-        return cls(metrics=list(DEFAULT_METRICS.get(task, DEFAULT_METRICS["classify"])))
+        return cls().fit_task(task) if task in METRICS_OF_TASK else cls()
 
     def fit_task(self, task: str) -> Evaluation:
         """These settings checked against the task kind: its default metrics when none were
         written, and a clear error for a metric (or a gate's) of another kind."""
         if task not in METRICS_OF_TASK:
             return self
-        checked = (
-            self
-            if "metrics" in self.model_fields_set
-            else self.model_copy(update={"metrics": list(DEFAULT_METRICS[task])})
-        )
+        update: dict[str, object] = {}
+        if "metrics" not in self.model_fields_set:
+            update["metrics"] = list(DEFAULT_METRICS[task])
+        if task == "generate" and "max_new_tokens" not in self.model_fields_set:
+            update["max_new_tokens"] = GENERATE_TOKENS
+        checked = self.model_copy(update=update) if update else self
         named = [("metrics", m) for m in checked.metrics] + [
             (f"gates[{i}].metric", g.metric) for i, g in enumerate(checked.gates)
         ]

@@ -51,6 +51,10 @@ MonitorMetric = Literal[
     "exact_set",
     "hamming_loss",
     "invalid_rate",
+    "chrf",
+    "bleu",
+    "rouge_l",
+    "exact_match",
     "loss",
 ]
 LOWER_IS_BETTER = ("invalid_rate", "hamming_loss", "loss")
@@ -59,6 +63,8 @@ LOWER_IS_BETTER = ("invalid_rate", "hamming_loss", "loss")
 MONITORED_METRICS: dict[str, tuple[str, ...]] = {
     "classify": ("accuracy", "macro_f1", "macro_recall", "macro_precision", "invalid_rate"),
     "multilabel": ("micro_f1", "macro_f1", "exact_set", "hamming_loss", "invalid_rate"),
+    # chrF first: on a small validation subset corpus BLEU is often 0 (no 4-gram matches) early on
+    "generate": ("chrf", "bleu", "rouge_l", "exact_match", "invalid_rate"),
 }
 
 

@@ -5,7 +5,8 @@ phase trains on) and `unlabeled` (domain or general text). A chat row trains onl
 tokens the chat template marks with `{% generation %}`); a text row trains every token, as language
 modelling. So one `sft` phase can mix both, e.g. 80% task and 20% text to keep some of what the
 general phase learned, as Axolotl and LLaMA-Factory mix datasets. In a `causal_lm` phase the task's
-examples are read as their input text.
+examples are read as their input text. A generate task's input with several references trains each
+reference as a chat row of its own (`_source_rows`).
 
 Weights are shares of the phase's trained tokens by default (`mix_by: tokens`), because the loss is
 averaged over trained tokens, not rows: a classification answer trains 2 tokens and a text row
@@ -82,10 +83,7 @@ def draw_rows(
     weights: dict[str, float] = {str(name): w for name, w in (phase.mix or {"task": 1.0}).items()}
     if phase.mix is None and phase.kind == "causal_lm":
         weights["unlabeled"] = 1.0
-    sources = {
-        name: [PhaseRow(e, as_text[name]) for e in parts.get(name if name == "unlabeled" else "train", [])]
-        for name in weights
-    }
+    sources = {name: _source_rows(name, parts, as_text[name]) for name in weights}
     rng = np.random.default_rng(seed)
     by_tokens = phase.mix is not None and phase.mix_by == "tokens"
     costs = {
@@ -100,6 +98,16 @@ def draw_rows(
         rows.extend(available[i] for i in picked)
         drawn.append(MixPart(name, weight, len(available), len(picked), len(picked) > len(available)))
     return rows, drawn
+
+
+def _source_rows(name: str, parts: dict[str, list[Example]], as_text: bool) -> list[PhaseRow]:
+    """A source's rows. A task example with several references (a generate task's grouped input,
+    data/references.py) trains as one chat row per reference, so every human answer is learned;
+    read as input text it is one row, so its input does not count once per reference."""
+    examples = parts.get(name if name == "unlabeled" else "train", [])
+    if name == "task" and not as_text:
+        examples = [row for e in examples for row in e.reference_rows()]
+    return [PhaseRow(e, as_text) for e in examples]
 
 
 def _cost(rows: list[PhaseRow], cost_of: CostOf, rng: np.random.Generator) -> float:

@@ -80,19 +80,22 @@ def test_an_unterminated_quote_in_the_last_column_is_found_with_its_line(tmp_pat
     assert "lines 2-4" in finding["message"]
 
 
-def test_a_monitored_phase_of_a_generate_task_is_refused_by_check_and_run(
+def test_a_generate_phase_watching_a_label_metric_is_refused_by_check_and_run(
     make_project: Callable[..., Path],
 ) -> None:
-    """Before: `check` passed it and `run` trained, then crashed scoring with no labels (exit 3)."""
-    project = make_project(rows=60, labels=3, objective={"name": "g", "task": "generate"})
+    """A generate task's monitor measures text metrics; a gate on accuracy is refused up front."""
+    project = make_project(rows=60, labels=3, objective={"name": "g", "task": "generate"}, evaluation={})
     yaml = YAML()
     spec = yaml.load((project / "tuneloop.yaml").read_text())
     del spec["labels"]
-    spec["phases"][1].update({"eval_every": 4, "eval_rows": 4})
+    spec["phases"][1].update({"eval_every": 4, "eval_rows": 4, "gate": ["val.accuracy >= 0.5"]})
     with (project / "tuneloop.yaml").open("w") as fh:
         yaml.dump(spec, fh)
     for command in ("check", "run"):
         result = runner.invoke(app, [command, str(project)])
         assert result.exit_code == 2, (command, result.output)
-        assert "phase 'task' has eval_every" in result.stderr and "a generate task has none" in result.stderr
+        assert (
+            "phase 'task' watches accuracy, which a generate task's monitor does not measure" in result.stderr
+        )
+        assert "it measures chrf, bleu, rouge_l, exact_match, invalid_rate and loss" in result.stderr
     assert not (project / "runs").exists()  # refused before anything was trained

@@ -9,7 +9,7 @@ import pytest
 
 from tests.unit.spec.projects import broken
 from tuneloop.errors import SpecError
-from tuneloop.spec import load_spec
+from tuneloop.spec import Evaluation, load_spec
 
 
 def test_a_slice_on_a_field_no_source_tags_is_refused(make_project: Callable[..., Path]) -> None:
@@ -51,3 +51,19 @@ def test_a_gate_is_one_kind(make_project: Callable[..., Path]) -> None:
         SpecError, match=r"evaluation\.gates\[0\]: set exactly one of min:, max_drop: or beats:"
     ):
         load_spec(broken(make_project(), GATE, "- {beats: majority, min: 0.5}"))
+
+
+def test_a_generate_task_is_scored_by_text_metrics_and_gated_in_their_own_units() -> None:
+    from tuneloop.spec.evaluation import GENERATE_TOKENS
+
+    fitted = Evaluation(gates=[{"metric": "chrf", "min": 30}]).fit_task("generate")
+    assert fitted.metrics == ["bleu", "chrf", "rouge_l", "exact_match"]
+    assert fitted.max_new_tokens == GENERATE_TOKENS
+    with pytest.raises(ValueError, match="exact_match is a share, 0-1"):
+        Evaluation(gates=[{"metric": "exact_match", "min": 30}])
+    with pytest.raises(ValueError, match="bleu has none to beat"):
+        Evaluation(gates=[{"metric": "bleu", "beats": "majority"}])
+    with pytest.raises(ValueError, match="lower is better"):
+        Evaluation(gates=[{"metric": "slot_error_rate", "min": 0.1}])
+    with pytest.raises(ValueError, match="accuracy is not a metric of a generate task"):
+        Evaluation(metrics=["accuracy"]).fit_task("generate")

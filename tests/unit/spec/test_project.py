@@ -93,14 +93,15 @@ def test_a_label_without_letters_or_digits_is_refused(make_project: Callable[...
         load_spec(project)
 
 
-def test_a_generate_task_may_watch_loss_but_not_monitor_an_sft_phase(
+def test_a_generate_task_monitors_an_sft_phase_by_its_text_metrics(
     make_project: Callable[..., Path],
 ) -> None:
-    project = make_project(objective={"name": "g", "task": "generate"})
+    project = make_project(objective={"name": "g", "task": "generate"}, evaluation={})
     text = (project / "tuneloop.yaml").read_text()
-    watched_loss = text.replace("kind: causal_lm\n", "kind: causal_lm\n  eval_every: 4\n", 1)
-    (project / "tuneloop.yaml").write_text(watched_loss)
-    assert load_spec(project).phases[0].eval_every == 4  # a causal_lm phase has only its loss
     (project / "tuneloop.yaml").write_text(text.replace("kind: sft\n", "kind: sft\n  eval_every: 4\n", 1))
-    with pytest.raises(SpecError, match=r"^phases: phase 'task' has eval_every, .* a generate task has none"):
+    spec = load_spec(project)
+    assert spec.phases[1].selection_metric("generate") == "chrf"
+    gated = text.replace("kind: sft\n", "kind: sft\n  eval_every: 4\n  gate: [val.accuracy >= 0.5]\n", 1)
+    (project / "tuneloop.yaml").write_text(gated)
+    with pytest.raises(SpecError, match="accuracy"):
         load_spec(project)
