@@ -274,12 +274,14 @@ class Phase(Strict):
     def _preference_fits_the_kind(self) -> Phase:
         if self.kind not in PREFERENCE_KINDS:
             if self.preference is not None:
-                raise ValueError(f"preference: settings are for kto and dpo phases, not {self.kind}")
+                raise ValueError(
+                    f"phase {self.name!r}: preference: settings are for kto and dpo phases, not {self.kind}"
+                )
             return self
         if self.eval_every is not None or self.mix is not None:
             raise ValueError(
-                f"a {self.kind} phase trains on preference rows (preference.sources) and is judged by "
-                "general.* gates: drop eval_every, early_stopping, val.* gates and mix"
+                f"phase {self.name!r} ({self.kind}) trains on preference rows (preference.sources) and is "
+                "judged by general.* gates: drop eval_every, early_stopping, val.* gates and mix"
             )
         if self.preference is None:
             self.preference = PreferenceSpec()

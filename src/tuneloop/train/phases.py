@@ -34,6 +34,7 @@ from transformers import (
 from trl import SFTTrainer
 
 from tuneloop.data.example import Example
+from tuneloop.data.preference import Preference
 from tuneloop.distributed import is_main, is_sharded, wait_for_everyone
 from tuneloop.errors import CheckFailed, TuneloopError
 from tuneloop.models import load_model_and_tokenizer, point_adapter_at
@@ -107,13 +108,17 @@ def train_phase(
     previous_general: dict[str, float] | None = None,
     tracking: list[TrainerCallback] | None = None,
     score: TaskScorer | None = None,
+    preferences: list[Preference] | None = None,
 ) -> PhaseResult:
     """Train one phase into `out_dir`: setup → train → save; with `resume`, from its latest
     checkpoint when it has one.
 
     `previous_general` is the general set measured on the model this phase starts from, when an
-    earlier phase already measured it; `score` scores a monitored sft phase's validation subset."""
-    setup = _setup(spec, phase, parts, start_from, out_dir, console, previous_general, tracking, score)
+    earlier phase already measured it; `score` scores a monitored sft phase's validation subset;
+    `preferences` are the data's preference rows, for a kto or dpo phase that reads them."""
+    setup = _setup(
+        spec, phase, parts, start_from, out_dir, console, previous_general, tracking, score, preferences or []
+    )
     checkpoint = latest_checkpoint(out_dir) if resume else None
     if checkpoint is not None and console is not None:
         console.print(f"phase {phase.name}: resuming from {checkpoint.name}")
@@ -144,6 +149,7 @@ def _setup(
     previous_general: dict[str, float] | None,
     tracking: list[TrainerCallback] | None,
     score: TaskScorer | None,
+    preferences: list[Preference],
 ) -> PhaseSetup:
     """Load the model the phase starts from, draw and encode its rows, measure the general set and
     build the trainer with the monitor, the progress bar and the tracking callbacks."""
@@ -168,7 +174,7 @@ def _setup(
     ]
     mix: list[MixPart] = []
     if phase.kind in PREFERENCE_KINDS:
-        trainer = preference_trainer(spec, phase, model, tokenizer, out_dir, callbacks)
+        trainer = preference_trainer(spec, phase, model, tokenizer, out_dir, callbacks, preferences)
     else:
         train_dataset, mix = phase_dataset(spec, phase, parts, tokenizer)
         trainer = SFTTrainer(

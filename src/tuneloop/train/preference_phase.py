@@ -15,6 +15,7 @@ from typing import Any
 from transformers import PreTrainedModel, Trainer, TrainerCallback
 from trl import DPOTrainer, KTOConfig, KTOTrainer
 
+from tuneloop.data.preference import Preference
 from tuneloop.spec import Phase, ProjectSpec
 from tuneloop.train.preference_rows import kto_weights, phase_preferences, preference_dataset
 from tuneloop.train.trainer_config import lora_config, preference_config
@@ -27,10 +28,11 @@ def preference_trainer(
     tokenizer: Any,
     out_dir: Path,
     callbacks: list[TrainerCallback],
+    source_rows: list[Preference],
 ) -> Trainer:
-    """The phase's TRL trainer over its preference rows."""
+    """The phase's TRL trainer over its preference rows (`source_rows`: the data's)."""
     assert phase.preference is not None  # the spec fills it in for kto and dpo phases
-    rows = phase_preferences(spec, phase, out_dir)
+    rows = phase_preferences(spec, phase, out_dir, source_rows)
     given = phase.preference.desirable_weight, phase.preference.undesirable_weight
     weights = (given[0], given[1]) if given[0] is not None and given[1] is not None else kto_weights(rows)
     args = preference_config(spec, phase, out_dir, weights)

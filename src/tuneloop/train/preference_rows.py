@@ -97,14 +97,21 @@ def _answer(response: dict[str, Any]) -> str:
     return str((choice.get("message") or {}).get("content") or choice.get("text") or "")
 
 
-def phase_preferences(spec: ProjectSpec, phase: Phase, out_dir: Path) -> list[Preference]:
-    """The rows of the phase's kind, as kept in its directory, else read from its sources and kept;
-    a phase with none is an error that says where they come from."""
+def phase_preferences(
+    spec: ProjectSpec, phase: Phase, out_dir: Path, source_rows: list[Preference]
+) -> list[Preference]:
+    """The rows of the phase's kind, as kept in its directory, else read from its sources (the
+    store's feedback, the data's preference rows `source_rows`) and kept; a phase with none is an
+    error that says where they come from."""
+    assert phase.preference is not None  # the spec fills it in for kto and dpo phases
     kept = out_dir / PREFERENCES_FILE
     if kept.is_file():
         rows = [Preference(**orjson.loads(line)) for line in kept.read_bytes().splitlines()]
     else:
-        rows = [p for p in feedback_preferences(spec.store_url, spec.prompt.system) if p.kind == phase.kind]
+        sources = phase.preference.sources
+        found = feedback_preferences(spec.store_url, spec.prompt.system) if "feedback" in sources else []
+        found += source_rows if "data" in sources else []
+        rows = [p for p in found if p.kind == phase.kind]
         kept.parent.mkdir(parents=True, exist_ok=True)
         kept.write_bytes(b"".join(orjson.dumps(asdict(p)) + b"\n" for p in rows))
     if not rows:
@@ -113,15 +120,22 @@ def phase_preferences(spec: ProjectSpec, phase: Phase, out_dir: Path) -> list[Pr
 
 
 def _none_found(spec: ProjectSpec, phase: Phase) -> str:
+    assert phase.preference is not None
     what = (
-        "DPO pairs: a DPO pair is a correction given on a served answer"
+        "DPO pairs (a correction given on a served answer, or a data row with chosen and rejected)"
         if phase.kind == "dpo"
-        else "KTO ratings: a KTO rating is a thumbs up or down (or a 1-2, 4-5 rating) on a served answer"
+        else "KTO ratings (a thumbs up or down, or a 1-2 or 4-5 rating, on a served answer, or a data "
+        "row with a boolean label)"
     )
+    where = {
+        "feedback": f"the feedback in the store {spec.store_url} (POST /v1/feedback of `tuneloop "
+        "serve-model`, or `tuneloop feedback import`)",
+        "data": "the preference rows of data.sources (docs/formats.md#preference-rows)",
+    }
+    read = " and ".join(where[s] for s in phase.preference.sources)
     return (
-        f"phase {phase.name!r} ({phase.kind}) found no {what}, read from the feedback in the store "
-        f"{spec.store_url} (POST /v1/feedback of `tuneloop serve-model`, or `tuneloop feedback import`); "
-        "gather feedback first, or remove the phase"
+        f"phase {phase.name!r} ({phase.kind}) found no {what} in {read}; gather them first, add a "
+        "source to preference.sources, or remove the phase"
     )
 
 
