@@ -10,16 +10,17 @@ from typing import Any
 import orjson
 import pytest
 import torch
+from rich.console import Console
 
 from tests.unit.feedback.served import rate, serve
-from tuneloop.data.prepare import read_and_split
+from tuneloop.data.prepare import prepare_dataset, read_and_split
 from tuneloop.errors import TuneloopError
 from tuneloop.models import load_model_and_tokenizer
-from tuneloop.run_dir import PHASE_LOG_FILE
+from tuneloop.run_dir import PHASE_LOG_FILE, data_dir, read_record, update_record
 from tuneloop.spec import Phase, load_spec
 from tuneloop.train.base_model import ensure_base_model
 from tuneloop.train.phases import GateFailed, train_phase
-from tuneloop.train.run import train_phases
+from tuneloop.train.run import run_phases, train_phases
 
 QUESTIONS = [f"my card number {i} was declined at the shop" for i in range(8)]
 
@@ -91,3 +92,34 @@ def test_a_dpo_phase_without_pairs_says_where_pairs_come_from(
     parts = read_and_split(spec)[1]
     with pytest.raises(TuneloopError, match=r"phase 'dpo' \(dpo\) found no DPO pairs.*correction"):
         train_phase(spec, _phase("dpo"), parts, ensure_base_model(spec, parts)[0], tmp_path / "dpo")
+
+
+def test_a_generate_round_trains_sft_then_dpo_on_the_data_pairs(
+    make_project: Callable[..., Path], tmp_path: Path
+) -> None:
+    chats = [
+        {"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": "It was declined."}]}
+        for q in QUESTIONS * 3
+    ]
+    pairs = [{"prompt": q, "chosen": "It was declined.", "rejected": "No idea."} for q in QUESTIONS[:4]]
+    sources = [{"path": "data/chat.jsonl", "format": "chat"}, {"path": "data/pairs.jsonl", "format": "jsonl"}]
+    sft = {"name": "task", "kind": "sft", "max_steps": 2, "batch_size": 4, "logging_steps": 1}
+    dpo = {**sft, "name": "pairs", "kind": "dpo", "preference": {"sources": ["data"]}}
+    project = make_project(
+        rows=40,
+        labels=2,
+        objective={"name": "explain", "task": "generate"},
+        data={"sources": sources},
+        phases=[sft, {**dpo, "gate": ["general.loss <= previous + 100"]}],
+    )
+    for name, rows in (("chat.jsonl", chats), ("pairs.jsonl", pairs)):
+        (project / "data" / name).write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+    spec = load_spec(project)
+    run_dir = tmp_path / "run"
+    dataset = prepare_dataset(spec, data_dir(run_dir))
+    update_record(run_dir, project=str(project), spec=spec.model_dump(mode="json"), status="prepared")
+    results = run_phases(spec, run_dir, dataset, Console(quiet=True), score=None)  # type: ignore[arg-type]
+    assert [(r.kind, r.steps, r.gates_passed) for r in results] == [("sft", 2, True), ("dpo", 2, True)]
+    kept = (Path(results[1].model_dir).parent / "preferences.jsonl").read_bytes().splitlines()
+    assert [orjson.loads(line)["rejected"] for line in kept] == ["No idea."] * 4
+    assert [p["name"] for p in read_record(run_dir).phases or []] == ["task", "pairs"]
