@@ -72,6 +72,7 @@ class PhaseResult:
     events: list[dict[str, Any]] = field(default_factory=list)
     gates: list[Verdict] = field(default_factory=list)
     mix: list[dict[str, Any]] = field(default_factory=list)  # rows drawn per source
+    preference: dict[str, Any] | None = None  # a kto or dpo phase's rows, beta and KTO weights
     general_before: dict[str, float] | None = None  # the general set, on the model the phase started from
     general: dict[str, float] | None = None  # … and on the model it kept
     adapter: bool = False  # model_dir holds a LoRA adapter on top of the previous model
@@ -135,6 +136,7 @@ class PhaseSetup:
     tokenizer: Any
     monitor: PhaseMonitor
     mix: list[MixPart]
+    preference: dict[str, Any] | None
     general: list[str]
     general_before: dict[str, float] | None
 
@@ -173,8 +175,11 @@ def _setup(
         *(tracking or []),  # after the monitor, so evaluations carry the task metrics
     ]
     mix: list[MixPart] = []
+    preference = None
     if phase.kind in PREFERENCE_KINDS:
-        trainer = preference_trainer(spec, phase, model, tokenizer, out_dir, callbacks, preferences)
+        trainer, preference = preference_trainer(
+            spec, phase, model, tokenizer, out_dir, callbacks, preferences
+        )
     else:
         train_dataset, mix = phase_dataset(spec, phase, parts, tokenizer)
         trainer = SFTTrainer(
@@ -187,7 +192,7 @@ def _setup(
             callbacks=callbacks,
         )
     trainer.remove_callback(PrinterCallback)  # the rich bar shows the loss; raw dicts are noise
-    return PhaseSetup(trainer, tokenizer, monitor, mix, general, before)
+    return PhaseSetup(trainer, tokenizer, monitor, mix, preference, general, before)
 
 
 def _save(
@@ -228,6 +233,7 @@ def _save(
         events=[e.to_dict() for e in monitor.events],
         gates=phase_gate_verdicts(phase.gate, best, after, before),
         mix=[m.to_dict() for m in setup.mix],
+        preference=setup.preference,
         general_before=before,
         general=after,
         adapter=adapter,

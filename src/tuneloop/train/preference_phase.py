@@ -29,8 +29,9 @@ def preference_trainer(
     out_dir: Path,
     callbacks: list[TrainerCallback],
     source_rows: list[Preference],
-) -> Trainer:
-    """The phase's TRL trainer over its preference rows (`source_rows`: the data's)."""
+) -> tuple[Trainer, dict[str, Any]]:
+    """The phase's TRL trainer over its preference rows (`source_rows`: the data's), and what it
+    trains on, for the run's record: rows, beta, and for KTO the counts and the weights."""
     assert phase.preference is not None  # the spec fills it in for kto and dpo phases
     rows = phase_preferences(spec, phase, out_dir, source_rows)
     given = phase.preference.desirable_weight, phase.preference.undesirable_weight
@@ -43,6 +44,10 @@ def preference_trainer(
         "peft_config": lora_config(phase.lora, model) if phase.lora else None,
         "callbacks": callbacks,
     }
+    trained: dict[str, Any] = {"rows": len(rows), "beta": phase.preference.beta}
     if isinstance(args, KTOConfig):
-        return KTOTrainer(args=args, **common)
-    return DPOTrainer(args=args, **common)
+        desirable = sum(bool(r.desirable) for r in rows)
+        trained |= {"desirable": desirable, "undesirable": len(rows) - desirable}
+        trained |= {"desirable_weight": weights[0], "undesirable_weight": weights[1]}
+        return KTOTrainer(args=args, **common), trained
+    return DPOTrainer(args=args, **common), trained

@@ -56,6 +56,9 @@ def test_a_preference_phase_trains_on_feedback_logs_and_changes_the_weights(
     phase = _phase(kind, gate=["general.loss <= previous + 100"], learning_rate=0.01, lora=lora)
     result = train_phase(spec, phase, parts, base, tmp_path / kind)
     assert result.kind == kind and result.steps == 2
+    expected: dict[str, Any] = {"rows": 8, "beta": 0.1, "desirable": 4, "undesirable": 4}
+    expected |= {"desirable_weight": round(7 / 6, 4), "undesirable_weight": 1.0}  # even counts: 7:6
+    assert result.preference == (expected if kind == "kto" else {"rows": 2, "beta": 0.1})
     records = [orjson.loads(line) for line in (tmp_path / kind / PHASE_LOG_FILE).read_bytes().splitlines()]
     assert [r["step"] for r in records] == [1, 2]
     logged = "kl" if kind == "kto" else "rewards/margins"

@@ -17,7 +17,12 @@ from tuneloop.data.prepare import prepare_dataset
 from tuneloop.data.version import DatasetVersion
 from tuneloop.serving.feedback import import_feedback
 from tuneloop.spec import load_spec
-from tuneloop.train.preference_rows import feedback_preferences, kto_weights, preference_dataset
+from tuneloop.train.preference_rows import (
+    feedback_preferences,
+    kto_weights,
+    phase_preferences,
+    preference_dataset,
+)
 from tuneloop.train.run import source_preferences_of
 
 SYSTEM = "Classify the banking customer's message into one intent."
@@ -113,3 +118,18 @@ def test_the_data_preference_rows_reach_a_phase_that_reads_them(tmp_path: Path) 
     ]
     assert rows[0].prompt[0] == {"role": "system", "content": SYSTEM}
     assert source_preferences_of(spec.model_copy(update={"phases": spec.phases[:0]}), version) == []
+
+
+def test_a_phase_keeps_the_rows_it_read_so_a_resumed_phase_trains_on_the_same(tmp_path: Path) -> None:
+    project = build_project(
+        tmp_path / "project", rows=40, labels=2, phases=[{"name": "likes", "kind": "kto"}]
+    )
+    first = serve(project, [("card declined", "card_declined")], confidence=0.9)
+    rate(project, [(first[0], "up", None)])
+    spec = load_spec(project)
+    out_dir = tmp_path / "phase"
+    read = phase_preferences(spec, spec.phases[0], out_dir, [])
+    later = serve(project, [("fees?", "card_declined")], confidence=0.9)
+    rate(project, [(later[0], "down", None)])  # feedback after the phase started
+    assert phase_preferences(spec, spec.phases[0], out_dir, []) == read and len(read) == 1
+    assert len(phase_preferences(spec, spec.phases[0], tmp_path / "fresh", [])) == 2
