@@ -14,7 +14,9 @@ from tests.unit.feedback.served import rate, serve
 from tuneloop.annotate.store import open_store
 from tuneloop.data.preference import Preference
 from tuneloop.data.prepare import prepare_dataset
+from tuneloop.data.prepare_policy import data_gate
 from tuneloop.data.version import DatasetVersion
+from tuneloop.errors import CheckFailed
 from tuneloop.serving.feedback import import_feedback
 from tuneloop.spec import load_spec
 from tuneloop.train.preference_rows import (
@@ -117,7 +119,12 @@ def test_the_data_preference_rows_reach_a_phase_that_reads_them(tmp_path: Path) 
         (p["prompt"], "card_declined", "lost") for p in pairs
     ]
     assert rows[0].prompt[0] == {"role": "system", "content": SYSTEM}
-    assert source_preferences_of(spec.model_copy(update={"phases": spec.phases[:0]}), version) == []
+    without = spec.model_copy(update={"phases": spec.phases[:0]})
+    assert source_preferences_of(without, version) == []
+    # 3 of the 43 rows read are pairs, above quality.max_error_rate (5%) were they errors
+    assert data_gate(spec, version).passed and data_gate(spec, version).count == 0
+    with pytest.raises(CheckFailed, match="data gate: 3 of the 43 rows"):
+        data_gate(without, version)
 
 
 def test_a_phase_keeps_the_rows_it_read_so_a_resumed_phase_trains_on_the_same(tmp_path: Path) -> None:
