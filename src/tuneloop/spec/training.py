@@ -195,7 +195,8 @@ class Phase(Strict):
     `{task: 0.8, unlabeled: 0.2}` to keep some general text in a task phase against forgetting;
     the weights are shares of the trained tokens (`mix_by: tokens`, what the loss averages over)
     or of the rows (`mix_by: rows`); see `train/mixture.py`. Without
-    it, `causal_lm` reads the task's inputs and the unlabeled text, `sft` the task's examples.
+    it, `causal_lm` reads the task's inputs and the unlabeled text, `sft` the task's examples, and
+    `kto` and `dpo` the preference rows that `preference` names (`PreferenceSpec`).
 
     With `eval_every`, the phase is evaluated on a fixed subset of the validation split (`eval_rows`)
     every so many steps: validation loss, and for `sft` the task metrics from generated answers.

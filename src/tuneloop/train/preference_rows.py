@@ -29,6 +29,7 @@ from sqlalchemy.engine import make_url
 from tuneloop.annotate.store.engine import open_store
 from tuneloop.annotate.store.models import ServedFeedback, ServedRequest
 from tuneloop.data.preference import Preference
+from tuneloop.distributed import is_main
 from tuneloop.errors import TuneloopError
 from tuneloop.spec import Phase, ProjectSpec
 
@@ -112,8 +113,11 @@ def phase_preferences(
         found = feedback_preferences(spec.store_url, spec.prompt.system) if "feedback" in sources else []
         found += source_rows if "data" in sources else []
         rows = [p for p in found if p.kind == phase.kind]
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        kept.write_bytes(b"".join(orjson.dumps(asdict(p)) + b"\n" for p in rows))
+        if is_main():  # atomically: another process of the launch may be reading it
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            partial = kept.with_suffix(".partial")
+            partial.write_bytes(b"".join(orjson.dumps(asdict(p)) + b"\n" for p in rows))
+            partial.replace(kept)
     if not rows:
         raise TuneloopError(_none_found(spec, phase))
     return rows
