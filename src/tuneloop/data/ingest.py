@@ -3,7 +3,8 @@ into canonical examples (docs/formats.md).
 
 Each reader (data/readers.py) yields `(line, raw_text, value)` records; one mapper turns a record,
 by its shape (data/row_shapes.py), into an `Example` or a quarantined row with a finding.
-Preference rows (data/preference.py) are read and checked, then kept out: no phase trains on them.
+Preference rows (data/preference.py) are read and checked, then kept out of the examples (a
+preference phase reads them from the quarantine).
 A row-level problem never stops the run. A problem with the whole file (it cannot be opened, it is
 no JSON layout, a mapped column is missing from the header) is a `TuneloopError` that names the
 file (and the column), because every row would fail the same way.
@@ -59,18 +60,23 @@ class IngestResult:
         self.read += other.read
 
 
-def ingest_sources(sources: list[Source], card: TaskCard, root: Path) -> IngestResult:
+def ingest_sources(
+    sources: list[Source], card: TaskCard, root: Path, preferences_trained: bool = False
+) -> IngestResult:
     result = IngestResult()
     for source in sources:
-        result.extend(ingest_source(source, card, root))
+        result.extend(ingest_source(source, card, root, preferences_trained))
     return result
 
 
-def ingest_source(source: Source, card: TaskCard, root: Path) -> IngestResult:
+def ingest_source(
+    source: Source, card: TaskCard, root: Path, preferences_trained: bool = False
+) -> IngestResult:
     """Read one source file; every row ends up either in `examples` or in `quarantined`.
 
     `card` gives the task rules (label set, system prompt); `root` shortens file names in findings.
-    A file of preference rows is refused: nothing reads them yet.
+    A file of preference rows is refused unless `preferences_trained` (a preference phase trains
+    the data's preference rows, from the quarantine).
     """
     result = IngestResult()
     for item, notes in iter_source(source, card, root):
@@ -81,7 +87,7 @@ def ingest_source(source: Source, card: TaskCard, root: Path) -> IngestResult:
             result.examples.append(item)
         result.notes.extend(notes)
     held = [q.finding for q in result.quarantined if q.finding.code == NOT_TRAINED]
-    if held:
+    if held and not preferences_trained:
         raise TuneloopError(refusal(source.path, len(held), result.read, held[0].line))
     return result
 

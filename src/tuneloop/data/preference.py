@@ -9,9 +9,11 @@ Layouts read:
 - KTO: `messages` (or `conversations`) ending in the rated answer + a boolean `label` (or `kto_tag`);
   `prompt` + `completion` + `label` (TRL).
 
-No phase trains on preference rows yet, so ingest reads and checks them and then keeps them out
-with their own finding code (`preference_not_trained`), and a source of them in a spec is refused
-with `refusal`: the label is never dropped without a word.
+They are no examples: ingest reads and checks them and keeps them out of the examples with their
+own finding code (`preference_not_trained`), so they sit in the DatasetVersion's quarantine file,
+raw. A `kto` or `dpo` phase with `preference.sources: [data]` trains on them from there
+(`source_preferences`); without one, a source of them in a spec is refused with `refusal`: the
+label is never dropped without a word.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from tuneloop.data.row_problem import RowProblem
 from tuneloop.data.row_shapes import (
@@ -82,8 +86,9 @@ def not_trained(preference: Preference) -> RowProblem:
     )
     return RowProblem(
         NOT_TRAINED,
-        f"{what}, read and checked; no phase trains on preference rows yet, so it is not used",
-        "keep preference rows in their own file, out of data.sources, until a dpo or kto phase exists",
+        f"{what}, read and checked; kept out of the examples: only a kto or dpo phase with "
+        "preference.sources: [data] trains on it",
+        "keep preference rows in their own file, out of data.sources, unless such a phase trains them",
     )
 
 
@@ -91,10 +96,20 @@ def refusal(path: Path, count: int, read: int, line: int | None) -> str:
     """The error for a spec source that holds preference rows."""
     return (
         f"{path}: {count} of the {read} rows are preference rows (DPO pairs or KTO ratings; the first on "
-        f"line {line}); no phase trains on preference rows yet (docs/formats.md#preference-rows): take "
-        f"this file out of the spec's data, or give its prompts and chosen answers as chat rows. "
+        f"line {line}); no phase trains on preference rows (docs/formats.md#preference-rows): add a kto or "
+        f"dpo phase with preference.sources: [data], take this file out of the spec's data, or give its "
+        f"prompts and chosen answers as chat rows. "
         f"`tuneloop check {path.name}` checks the rows on their own"
     )
+
+
+def source_preferences(quarantine: Path, system: str | None) -> list[Preference]:
+    """The preference rows a DatasetVersion kept out of its examples, from its quarantine file
+    (`quarantine`), each read again from its raw line: what a `data` preference source trains."""
+    if not quarantine.is_file():
+        return []
+    held = (orjson.loads(line) for line in quarantine.read_bytes().splitlines())
+    return [preference_of(orjson.loads(q["raw"]), system) for q in held if q["code"] == NOT_TRAINED]
 
 
 def _prompt(row: dict[str, Any], system: str | None) -> list[dict[str, str]]:

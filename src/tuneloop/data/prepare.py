@@ -56,7 +56,7 @@ def prepare_dataset(spec: ProjectSpec, path: Path, gold: GoldLabels | None = Non
 def read_and_split(spec: ProjectSpec) -> tuple[IngestResult, dict[str, list[Example]]]:
     """Every row read, and the kept ones by part: train, validation, test and unlabeled."""
     card = TaskCard.from_spec(spec)
-    result = grouped(ingest_sources(spec.data.sources, card, spec.root), card)
+    result = grouped(ingest_sources(spec.data.sources, card, spec.root, spec.trains_source_preferences), card)
     files = spec.splits.files
     parts: dict[str, list[Example]]
     if files is None:

@@ -32,6 +32,7 @@ from tuneloop.data.example import Example
 from tuneloop.data.findings import Finding, QuarantinedRow
 from tuneloop.data.ingest import IngestResult
 from tuneloop.data.normalise import clean_text
+from tuneloop.data.preference import NOT_TRAINED
 from tuneloop.data.version import DatasetVersion
 from tuneloop.errors import CheckFailed
 from tuneloop.spec import LABELLED_TASKS, ProjectSpec
@@ -227,9 +228,11 @@ def data_gate(spec: ProjectSpec, dataset: DatasetVersion) -> Verdict:
     """Refuse to train on a dataset version with too many error rows, unless the spec overrides.
 
     Returns the verdict run.json records (`data_gate`): passed, or failed and let through by
-    `quality.override`; raises `CheckFailed` (exit 1) otherwise."""
-    counts = dataset.manifest["counts"]
-    errors = dataset.manifest["findings_summary"]["by_severity"].get("error", 0)
+    `quality.override`; raises `CheckFailed` (exit 1) otherwise. The data's preference rows are no
+    errors when a kto or dpo phase trains them (they wait in the quarantine for it)."""
+    counts, summary = dataset.manifest["counts"], dataset.manifest["findings_summary"]
+    trained = summary["by_code"].get(NOT_TRAINED, 0) if spec.trains_source_preferences else 0
+    errors = summary["by_severity"].get("error", 0) - trained
     rate = errors / max(counts["read"], 1)
     limit, override = spec.quality.max_error_rate, spec.quality.override
     verdict = Verdict(

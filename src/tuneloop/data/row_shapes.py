@@ -6,7 +6,7 @@ A record (a JSON object, a CSV or Parquet row) is one of:
 - `alpaca`: `instruction`, `input`, `output`, optional `system` and `history` ([[user, assistant], ...]);
 - `sharegpt`: `conversations` of `{from, value}` turns, optional `system` and `tools`, read as the
   OpenAI chat row they stand for (function_call → a tool call, observation → its result);
-- `preference`: DPO pairs or KTO ratings (data/preference.py), which no phase trains on yet.
+- `preference`: DPO pairs or KTO ratings (data/preference.py), which only kto and dpo phases train.
 
 `row_shape` tells them apart by their keys where the spec's fields name no key the record has; the
 mappers return chat messages or raise `RowProblem` saying where in the row the problem is.

@@ -115,12 +115,25 @@ def _phases(record: RunRecord, spec: ProjectSpec) -> str:
             f"{phase.epochs} epochs"
             + (f", <= {phase.max_steps} steps" if phase.max_steps else "")
             + f", lr {phase.learning_rate:g}, batch {phase.batch_size}"
+            + _preference(ran.get("preference"))
         )
         gates = ", ".join(
             f"{g['gate']}: {'passed' if g['passed'] else 'FAILED'}" for g in ran.get("gates", [])
         )
         rows.append([phase.name, phase.kind, settings, str(ran.get("steps", "not run")), gates or "-"])
     return "## Phases\n\n" + _table(["phase", "kind", "settings", "steps", "gates"], rows)
+
+
+def _preference(trained: dict[str, Any] | None) -> str:
+    """What a kto or dpo phase trained on: its rows, and for KTO the sides and their weights."""
+    if not trained:
+        return ""
+    if "desirable" not in trained:
+        return f"; {trained['rows']} pairs, beta {trained['beta']:g}"
+    return (
+        f"; {trained['rows']} ratings ({trained['desirable']} up, {trained['undesirable']} down; weights "
+        f"{trained['desirable_weight']:g}:{trained['undesirable_weight']:g}), beta {trained['beta']:g}"
+    )
 
 
 def _evaluation(evaluation: dict[str, dict[str, Any]], spec: ProjectSpec) -> str:

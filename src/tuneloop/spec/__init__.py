@@ -19,11 +19,20 @@ from tuneloop.spec.evaluation import (
 )
 from tuneloop.spec.loading import SPEC_FILE, load_spec
 from tuneloop.spec.project import LABELLED_TASKS, ProjectSpec
-from tuneloop.spec.training import Gate, LoraSpec, Phase, TinyModel, higher_is_better
+from tuneloop.spec.training import (
+    PREFERENCE_KINDS,
+    Gate,
+    LoraSpec,
+    Phase,
+    PreferenceSpec,
+    TinyModel,
+    higher_is_better,
+)
 
 __all__ = [
     "FORMATS",
     "LABELLED_TASKS",
+    "PREFERENCE_KINDS",
     "SPEC_FILE",
     "Evaluation",
     "EvaluationGate",
@@ -33,6 +42,7 @@ __all__ = [
     "LoraSpec",
     "OutputReviewSpec",
     "Phase",
+    "PreferenceSpec",
     "ProjectSpec",
     "QualitySpec",
     "SliceSpec",

@@ -220,6 +220,11 @@ class ProjectSpec(Strict):
         return phases
 
     @property
+    def trains_source_preferences(self) -> bool:
+        """A kto or dpo phase trains the preference rows of the data sources (`sources: [data]`)."""
+        return any(p.preference is not None and "data" in p.preference.sources for p in self.phases)
+
+    @property
     def label_names(self) -> list[str]:
         return [label.name for label in self.labels]
 

@@ -163,6 +163,35 @@ class LoraSpec(Strict):
 
 
 MixSource = Literal["task", "inputs", "unlabeled"]
+PreferenceSource = Literal["feedback", "data"]
+PREFERENCE_KINDS = ("kto", "dpo")
+_FEEDBACK: list[PreferenceSource] = ["feedback"]
+
+
+class PreferenceSpec(Strict):
+    """How a `kto` or `dpo` phase learns from preferences.
+
+    `sources` names where its rows come from: `feedback` (the project's store: a thumbs up or a 4-5
+    rating is a desirable KTO answer, a thumbs down or 1-2 an undesirable one, a correction a DPO
+    pair with the correction chosen and the served answer rejected, the served request's messages
+    the prompt) and `data` (the preference rows of the data sources). `beta` is TRL's: higher keeps
+    the model closer to the one the phase starts from. A KTO phase weighs desirable and undesirable
+    answers so their weighted counts stay within TRL's advised 1:1 to 4:3 (`train/preference_rows.py:
+    kto_weights`) unless both weights are given."""
+
+    sources: list[PreferenceSource] = Field(default_factory=lambda: _FEEDBACK.copy(), min_length=1)
+    beta: float = Field(default=0.1, gt=0)
+    desirable_weight: float | None = Field(default=None, gt=0)
+    undesirable_weight: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _both_weights_or_none(self) -> PreferenceSpec:
+        if (self.desirable_weight is None) != (self.undesirable_weight is None):
+            raise ValueError(
+                "give both desirable_weight and undesirable_weight, or neither (then they are set from "
+                "the counts of desirable and undesirable answers)"
+            )
+        return self
 
 
 class Phase(Strict):
@@ -172,7 +201,8 @@ class Phase(Strict):
     `{task: 0.8, unlabeled: 0.2}` to keep some general text in a task phase against forgetting;
     the weights are shares of the trained tokens (`mix_by: tokens`, what the loss averages over)
     or of the rows (`mix_by: rows`); see `train/mixture.py`. Without
-    it, `causal_lm` reads the task's inputs and the unlabeled text, `sft` the task's examples.
+    it, `causal_lm` reads the task's inputs and the unlabeled text, `sft` the task's examples, and
+    `kto` and `dpo` the preference rows that `preference` names (`PreferenceSpec`).
 
     With `eval_every`, the phase is evaluated on a fixed subset of the validation split (`eval_rows`)
     every so many steps: validation loss, and for `sft` the task metrics from generated answers.
@@ -184,7 +214,7 @@ class Phase(Strict):
     """
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    kind: Literal["causal_lm", "sft"]
+    kind: Literal["causal_lm", "sft", "kto", "dpo"]
     epochs: float = Field(default=1.0, gt=0)
     max_steps: int | None = Field(default=None, gt=0)
     learning_rate: float = Field(default=1e-3, gt=0)
@@ -205,6 +235,7 @@ class Phase(Strict):
     gate: list[Gate] = Field(default_factory=list)
     mix: dict[MixSource, Annotated[float, Field(gt=0)]] | None = Field(default=None, min_length=1)
     mix_by: Literal["tokens", "rows"] = "tokens"
+    preference: PreferenceSpec | None = None  # kto and dpo phases; defaults when they leave it out
 
     @field_validator("gate", mode="before")
     @classmethod
@@ -245,6 +276,22 @@ class Phase(Strict):
             raise ValueError("with eval_every, a checkpoint is saved at every evaluation: drop save_every")
         if self.kind == "causal_lm" and any(m != "loss" for m in watched):
             raise ValueError("a causal_lm phase produces no answers to score: watch val.loss only")
+        return self._preference_fits_the_kind()
+
+    def _preference_fits_the_kind(self) -> Phase:
+        if self.kind not in PREFERENCE_KINDS:
+            if self.preference is not None:
+                raise ValueError(
+                    f"phase {self.name!r}: preference: settings are for kto and dpo phases, not {self.kind}"
+                )
+            return self
+        if self.eval_every is not None or self.mix is not None:
+            raise ValueError(
+                f"phase {self.name!r} ({self.kind}) trains on preference rows (preference.sources) and is "
+                "judged by general.* gates: drop eval_every, early_stopping, val.* gates and mix"
+            )
+        if self.preference is None:
+            self.preference = PreferenceSpec()
         return self
 
     @property

@@ -4,6 +4,7 @@
   unlabeled domain text (no labels): the seed's "start with general adjustments".
 - `sft`: task-specific training on chat examples with assistant-only loss (TRL's SFTTrainer and
   the `{% generation %}` markers of the chat template).
+- `kto`, `dpo`: preference training on rated answers or corrected ones (`preference_phase.py`).
 
 Every phase reads `setup → train → save`: it writes `model/` (weights, tokenizer, task card) and
 `metrics.jsonl` (one line per logged step) into its own directory under the run.
@@ -23,6 +24,7 @@ from peft import PeftModel
 from rich.console import Console
 from transformers import (
     PrinterCallback,
+    Trainer,
     TrainerCallback,
     TrainerControl,
     TrainerState,
@@ -32,11 +34,12 @@ from transformers import (
 from trl import SFTTrainer
 
 from tuneloop.data.example import Example
+from tuneloop.data.preference import Preference
 from tuneloop.distributed import is_main, is_sharded, wait_for_everyone
 from tuneloop.errors import CheckFailed, TuneloopError
 from tuneloop.models import load_model_and_tokenizer, point_adapter_at
 from tuneloop.run_dir import CHECKPOINTS_DIR, PHASE_MODEL_DIR, phase_log
-from tuneloop.spec import Gate, Phase, ProjectSpec
+from tuneloop.spec import PREFERENCE_KINDS, Gate, Phase, ProjectSpec
 from tuneloop.task_card import TaskCard
 from tuneloop.train.general_set import general_texts, measure_general
 from tuneloop.train.loss_mask import check_template, problems_in, verify_loss_mask
@@ -50,6 +53,7 @@ from tuneloop.train.mixture import (
     with_trained_tokens,
 )
 from tuneloop.train.monitor import PhaseMonitor, TaskScorer
+from tuneloop.train.preference_phase import preference_trainer
 from tuneloop.train.progress import RichProgress
 from tuneloop.train.trainer_config import latest_checkpoint, lora_config, training_config
 from tuneloop.verdict import Verdict
@@ -68,6 +72,7 @@ class PhaseResult:
     events: list[dict[str, Any]] = field(default_factory=list)
     gates: list[Verdict] = field(default_factory=list)
     mix: list[dict[str, Any]] = field(default_factory=list)  # rows drawn per source
+    preference: dict[str, Any] | None = None  # a kto or dpo phase's rows, beta and KTO weights
     general_before: dict[str, float] | None = None  # the general set, on the model the phase started from
     general: dict[str, float] | None = None  # … and on the model it kept
     adapter: bool = False  # model_dir holds a LoRA adapter on top of the previous model
@@ -104,13 +109,17 @@ def train_phase(
     previous_general: dict[str, float] | None = None,
     tracking: list[TrainerCallback] | None = None,
     score: TaskScorer | None = None,
+    preferences: list[Preference] | None = None,
 ) -> PhaseResult:
     """Train one phase into `out_dir`: setup → train → save; with `resume`, from its latest
     checkpoint when it has one.
 
     `previous_general` is the general set measured on the model this phase starts from, when an
-    earlier phase already measured it; `score` scores a monitored sft phase's validation subset."""
-    setup = _setup(spec, phase, parts, start_from, out_dir, console, previous_general, tracking, score)
+    earlier phase already measured it; `score` scores a monitored sft phase's validation subset;
+    `preferences` are the data's preference rows, for a kto or dpo phase that reads them."""
+    setup = _setup(
+        spec, phase, parts, start_from, out_dir, console, previous_general, tracking, score, preferences or []
+    )
     checkpoint = latest_checkpoint(out_dir) if resume else None
     if checkpoint is not None and console is not None:
         console.print(f"phase {phase.name}: resuming from {checkpoint.name}")
@@ -123,10 +132,11 @@ def train_phase(
 class PhaseSetup:
     """A phase ready to train: its trainer, and what its result is judged and recorded by."""
 
-    trainer: SFTTrainer
+    trainer: Trainer
     tokenizer: Any
     monitor: PhaseMonitor
     mix: list[MixPart]
+    preference: dict[str, Any] | None
     general: list[str]
     general_before: dict[str, float] | None
 
@@ -141,6 +151,7 @@ def _setup(
     previous_general: dict[str, float] | None,
     tracking: list[TrainerCallback] | None,
     score: TaskScorer | None,
+    preferences: list[Preference],
 ) -> PhaseSetup:
     """Load the model the phase starts from, draw and encode its rows, measure the general set and
     build the trainer with the monitor, the progress bar and the tracking callbacks."""
@@ -151,29 +162,37 @@ def _setup(
         )
     set_seed(spec.seed)
     model, tokenizer = load_model_and_tokenizer(start_from)
-    train_dataset, mix = phase_dataset(spec, phase, parts, tokenizer)
     watched = parts.get("validation", [])[: phase.eval_rows] if phase.eval_every else []
     if phase.eval_every and not watched:
         raise TuneloopError(f"phase {phase.name!r}: eval_every needs validation rows, and the split has none")
     general = general_texts(parts, spec.data.general_rows)
     before = previous_general or measure_general(model, tokenizer, general, phase.max_length)
     monitor = PhaseMonitor(phase, spec.objective.task, watched, tokenizer, score)
-    trainer = SFTTrainer(
-        model=model,
-        args=training_config(spec, phase, out_dir),
-        train_dataset=train_dataset,
-        eval_dataset=_watched_dataset(phase, watched, tokenizer) if watched else None,
-        processing_class=tokenizer,
-        peft_config=lora_config(phase.lora, model) if phase.lora else None,
-        callbacks=[
-            monitor,
-            *([RichProgress(f"phase {phase.name} ({phase.kind})", console)] if is_main() else []),
-            PhaseEnds(monitored=bool(watched)),
-            *(tracking or []),  # after the monitor, so evaluations carry the task metrics
-        ],
-    )
+    callbacks: list[TrainerCallback] = [
+        monitor,
+        *([RichProgress(f"phase {phase.name} ({phase.kind})", console)] if is_main() else []),
+        PhaseEnds(monitored=bool(watched)),
+        *(tracking or []),  # after the monitor, so evaluations carry the task metrics
+    ]
+    mix: list[MixPart] = []
+    preference = None
+    if phase.kind in PREFERENCE_KINDS:
+        trainer, preference = preference_trainer(
+            spec, phase, model, tokenizer, out_dir, callbacks, preferences
+        )
+    else:
+        train_dataset, mix = phase_dataset(spec, phase, parts, tokenizer)
+        trainer = SFTTrainer(
+            model=model,
+            args=training_config(spec, phase, out_dir),
+            train_dataset=train_dataset,
+            eval_dataset=_watched_dataset(phase, watched, tokenizer) if watched else None,
+            processing_class=tokenizer,
+            peft_config=lora_config(phase.lora, model) if phase.lora else None,
+            callbacks=callbacks,
+        )
     trainer.remove_callback(PrinterCallback)  # the rich bar shows the loss; raw dicts are noise
-    return PhaseSetup(trainer, tokenizer, monitor, mix, general, before)
+    return PhaseSetup(trainer, tokenizer, monitor, mix, preference, general, before)
 
 
 def _save(
@@ -214,6 +233,7 @@ def _save(
         events=[e.to_dict() for e in monitor.events],
         gates=phase_gate_verdicts(phase.gate, best, after, before),
         mix=[m.to_dict() for m in setup.mix],
+        preference=setup.preference,
         general_before=before,
         general=after,
         adapter=adapter,
@@ -291,6 +311,10 @@ def _watched_dataset(phase: Phase, watched: list[Example], tokenizer: Any) -> Da
     return as_dataset(list(encode(tokenizer, rows, template)))
 
 
+#: What KTO and DPO log besides the loss: rewards (chosen, rejected, margins), log-probabilities, KL.
+PREFERENCE_METRICS = ("rewards/", "logps/", "kl")
+
+
 def _metric_records(log_history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One record per logged training step (`kind: train`) and per evaluation (`kind: eval`)."""
     return [
@@ -302,6 +326,7 @@ def _metric_records(log_history: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "loss": float(e["loss"]),
             "learning_rate": float(e.get("learning_rate", 0.0)),
             "epoch": e.get("epoch"),
+            **{k: float(v) for k, v in e.items() if k.startswith(PREFERENCE_METRICS)},
         }
         for e in log_history
         if e.get("kind") == "eval" or "loss" in e

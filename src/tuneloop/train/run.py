@@ -17,7 +17,8 @@ from pathlib import Path
 from rich.console import Console
 
 from tuneloop.data.example import Example
-from tuneloop.data.version import DatasetVersion
+from tuneloop.data.preference import Preference, source_preferences
+from tuneloop.data.version import QUARANTINE, DatasetVersion
 from tuneloop.distributed import is_main, main_first
 from tuneloop.errors import TuneloopError
 from tuneloop.run_dir import data_dir, phase_dir, read_record, update_record
@@ -42,7 +43,8 @@ def run_phases(
     update_record(
         run_dir, dataset={"path": str(dataset.path), "hash": dataset.hash}, base_model=base, status="training"
     )
-    return _tracked(spec, run_dir, parts, base, console, score, began, done=None)
+    preferences = source_preferences_of(spec, dataset)
+    return _tracked(spec, run_dir, parts, base, console, score, began, done=None, preferences=preferences)
 
 
 def start_resume(run_dir: Path, console: Console) -> None:
@@ -64,14 +66,23 @@ def resume_phases(run_dir: Path, console: Console, score: TaskScorer) -> list[Ph
     record, spec = read_record(run_dir), run_spec(run_dir)
     assert record.base_model is not None
     done = [PhaseResult.from_dict(p) for p in record.phases or []]
-    parts = phase_parts(DatasetVersion.load(data_dir(run_dir)))
-    return _tracked(spec, run_dir, parts, record.base_model, console, score, time.perf_counter(), done)
+    dataset = DatasetVersion.load(data_dir(run_dir))
+    parts, preferences = phase_parts(dataset), source_preferences_of(spec, dataset)
+    began = time.perf_counter()
+    return _tracked(spec, run_dir, parts, record.base_model, console, score, began, done, preferences)
 
 
 def phase_parts(dataset: DatasetVersion) -> dict[str, list[Example]]:
     """The splits the phases read: training rows, the validation subset they watch, unlabeled
     domain text and the held-out general set."""
     return {name: dataset.split(name) for name in PHASE_PARTS}
+
+
+def source_preferences_of(spec: ProjectSpec, dataset: DatasetVersion) -> list[Preference]:
+    """The data's preference rows, when a kto or dpo phase trains them (`preference.sources: [data]`)."""
+    if not spec.trains_source_preferences:
+        return []
+    return source_preferences(dataset.path / QUARANTINE, spec.prompt.system)
 
 
 def _tracked(
@@ -83,11 +94,12 @@ def _tracked(
     score: TaskScorer,
     began: float,
     done: list[PhaseResult] | None,
+    preferences: list[Preference],
 ) -> list[PhaseResult]:
     """The phases under MLflow / TensorBoard when the spec asks; the run's final model recorded."""
     tracker = _tracker(spec, run_dir)
     try:
-        phases = train_phases(spec, parts, base, run_dir, console, score, done, tracker)
+        phases = train_phases(spec, parts, base, run_dir, console, score, done, tracker, preferences)
     except BaseException as exc:
         if tracker:
             tracker.close("KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
@@ -112,8 +124,10 @@ def train_phases(
     score: TaskScorer | None = None,
     done: list[PhaseResult] | None = None,
     tracker: Tracker | None = None,
+    preferences: list[Preference] | None = None,
 ) -> list[PhaseResult]:
     """Train every phase in order, recording the results after each one; a failed gate stops.
+    `preferences`: the data's preference rows, for the kto and dpo phases that read them.
 
     With `done` (the phases a resumed run already finished), training continues after them, and the
     first unfinished phase resumes from its latest checkpoint.
@@ -127,8 +141,9 @@ def train_phases(
         previous = results[-1].general if results else None
         tracking = [tracker.start_phase(phase)] if tracker else []
         out_dir = phase_dir(run_dir, index, phase.name)
+        resume = done is not None
         result = train_phase(
-            spec, phase, parts, start_from, out_dir, console, done is not None, previous, tracking, score
+            spec, phase, parts, start_from, out_dir, console, resume, previous, tracking, score, preferences
         )
         if tracker:
             tracker.end_phase(result.to_dict())

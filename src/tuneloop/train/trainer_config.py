@@ -1,4 +1,5 @@
-"""The trainer settings of a phase: TRL's `SFTConfig`, LoRA adapters, checkpoints for resuming.
+"""The trainer settings of a phase: TRL's `SFTConfig` (`KTOConfig` and `DPOConfig` for the
+preference phases), LoRA adapters, checkpoints for resuming.
 
 One place decides what a phase's trainer does (and `benchmarks/train_throughput.py` measures
 exactly that): the CPU settings that matter for speed, how often a monitored phase evaluates and
@@ -14,7 +15,7 @@ from typing import Any
 import torch
 from peft import LoraConfig
 from transformers import PreTrainedModel
-from trl import SFTConfig
+from trl import DPOConfig, KTOConfig, SFTConfig
 
 from tuneloop.run_dir import CHECKPOINTS_DIR
 from tuneloop.spec import LoraSpec, Phase, ProjectSpec, higher_is_better
@@ -22,39 +23,60 @@ from tuneloop.spec import LoraSpec, Phase, ProjectSpec, higher_is_better
 
 def training_config(spec: ProjectSpec, phase: Phase, out_dir: Path) -> SFTConfig:
     """The trainer settings of a phase (also what benchmarks/train_throughput.py measures)."""
-    on_cpu = not torch.cuda.is_available()
     return SFTConfig(
-        output_dir=str(out_dir / CHECKPOINTS_DIR),
+        **_shared(spec, phase, out_dir),
         assistant_only_loss=False,  # the rows carry their own loss mask (train/mixture.py)
-        num_train_epochs=phase.epochs,
-        max_steps=phase.max_steps or -1,
-        learning_rate=phase.learning_rate,
-        per_device_train_batch_size=phase.batch_size,
-        gradient_accumulation_steps=phase.gradient_accumulation,
-        warmup_steps=phase.warmup_ratio,  # a float below 1 is a ratio of the total steps
-        weight_decay=phase.weight_decay,
-        lr_scheduler_type=phase.scheduler,
-        max_length=phase.max_length,
-        logging_steps=phase.logging_steps,
-        report_to="none",
-        seed=spec.seed,
-        data_seed=spec.seed,
-        disable_tqdm=True,
-        # TRL turns these on by default (gradient checkpointing is now activation checkpointing);
-        # on a CPU without native bf16 they make training about 13x slower.
-        bf16=uses_bf16(phase.precision),
-        activation_checkpointing=not on_cpu,  # the new name of gradient_checkpointing
         # Packing and padding-free attend over the whole flattened batch with sdpa on CPU:
         # grouping by length saves the padding without that cost.
         packing=False,
         padding_free=False,
         train_sampling_strategy="group_by_length",
-        dataset_num_proc=None,
-        dataloader_pin_memory=not on_cpu,
-        ddp_find_unused_parameters=False,  # every weight trains; skips a graph walk per step
-        use_cpu=on_cpu,  # also makes a multi-process launch on CPU use gloo (accelerate's MULTI_CPU)
         **_monitoring(phase, spec.objective.task),
     )
+
+
+def preference_config(
+    spec: ProjectSpec, phase: Phase, out_dir: Path, weights: tuple[float, float]
+) -> KTOConfig | DPOConfig:
+    """A `kto` or `dpo` phase's settings: the shared ones, `beta`, and for KTO the
+    (desirable, undesirable) `weights`. No evaluation: such a phase is judged by its general set."""
+    assert phase.preference is not None  # the spec fills it in for kto and dpo phases
+    shared = {**_shared(spec, phase, out_dir), "beta": phase.preference.beta, **_monitoring(phase, "")}
+    if phase.kind == "kto":
+        desirable, undesirable = weights
+        return KTOConfig(**shared, desirable_weight=desirable, undesirable_weight=undesirable)
+    return DPOConfig(**shared)
+
+
+def _shared(spec: ProjectSpec, phase: Phase, out_dir: Path) -> dict[str, Any]:
+    """What every kind of phase's trainer is told: its schedule, and the settings that matter for
+    speed on a CPU."""
+    on_cpu = not torch.cuda.is_available()
+    return {
+        "output_dir": str(out_dir / CHECKPOINTS_DIR),
+        "num_train_epochs": phase.epochs,
+        "max_steps": phase.max_steps or -1,
+        "learning_rate": phase.learning_rate,
+        "per_device_train_batch_size": phase.batch_size,
+        "gradient_accumulation_steps": phase.gradient_accumulation,
+        "warmup_steps": phase.warmup_ratio,  # a float below 1 is a ratio of the total steps
+        "weight_decay": phase.weight_decay,
+        "lr_scheduler_type": phase.scheduler,
+        "max_length": phase.max_length,
+        "logging_steps": phase.logging_steps,
+        "report_to": "none",
+        "seed": spec.seed,
+        "data_seed": spec.seed,
+        "disable_tqdm": True,
+        # TRL turns these on by default (gradient checkpointing is now activation checkpointing);
+        # on a CPU without native bf16 they make training about 13x slower.
+        "bf16": uses_bf16(phase.precision),
+        "activation_checkpointing": not on_cpu,  # the new name of gradient_checkpointing
+        "dataset_num_proc": None,
+        "dataloader_pin_memory": not on_cpu,
+        "ddp_find_unused_parameters": False,  # every weight trains; skips a graph walk per step
+        "use_cpu": on_cpu,  # also makes a multi-process launch on CPU use gloo (accelerate's MULTI_CPU)
+    }
 
 
 def uses_bf16(precision: str) -> bool:

@@ -138,7 +138,10 @@ def test_check_says_preference_rows_are_not_trained_and_a_spec_source_is_refused
     assert counts["read"] == counts["quarantined"] == len(_records(path)) and counts["kept"] == 0
     assert report["findings_summary"]["by_code"] == {NOT_TRAINED: counts["read"]}
     assert [f["line"] for f in report["findings"]] == _record_lines(path)
-    with pytest.raises(TuneloopError, match=r"are preference rows .* no phase trains on preference rows yet"):
+    with pytest.raises(
+        TuneloopError,
+        match=r"are preference rows .* no phase trains on preference rows \(.*add a kto or dpo phase",
+    ):
         ingest_source(infer_source(path), GENERATE, LLAMA_FACTORY)
 
 

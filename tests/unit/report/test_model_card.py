@@ -141,6 +141,25 @@ def test_a_run_stopped_before_training_shows_no_none(make_project: Callable[...,
     assert "the model was not evaluated" in card
 
 
+def test_the_card_says_what_a_preference_phase_trained_on(make_project: Callable[..., Path]) -> None:
+    phases = [{"name": "likes", "kind": "kto"}, {"name": "pairs", "kind": "dpo"}]
+    project = make_project(rows=60, labels=3, phases=phases)
+    run_dir = project / "runs" / "run-001"
+    run_dir.mkdir(parents=True)
+    kto = {"rows": 8, "beta": 0.1, "desirable": 2, "undesirable": 6}
+    kto |= {"desirable_weight": 3.5, "undesirable_weight": 1.0}
+    ran = [
+        {"name": "likes", "steps": 2, "gates": [], "preference": kto},
+        {"name": "pairs", "steps": 2, "gates": [], "preference": {"rows": 3, "beta": 0.2}},
+    ]
+    spec = load_spec(project).model_dump(mode="json")
+    record = {"project": str(project), "spec": spec, "status": "trained", "phases": ran}
+    (run_dir / "run.json").write_bytes(orjson.dumps(record))
+    card = model_card(run_dir)
+    assert "; 8 ratings (2 up, 6 down; weights 3.5:1), beta 0.1 |" in card
+    assert "; 3 pairs, beta 0.2 |" in card
+
+
 def _with_baselines(run_dir: Path, labels: list[str]) -> None:
     """Baselines and the collapse check beside the test split's metrics, as the run writes them:
     both baselines answer the first label, right on every row."""
