@@ -8,6 +8,7 @@
   const skipDialog = document.getElementById("skip-dialog");
   const filter = document.getElementById("label-filter");
   const undoForm = document.getElementById("undo-form");
+  const issueForm = document.getElementById("issue-form");
 
   const multi = document.querySelector("#labels.multi") !== null;
   const suggestion = document.getElementById("suggestion");
@@ -99,6 +100,13 @@
     if (event.key === "?") {
       event.preventDefault();
       if (help) help.showModal();
+      return;
+    }
+    if (issueForm && (event.key === "c" || event.key === "k")) {
+      // a suspect label: `c` sets the label chosen in the list (the suggested one until changed),
+      // `k` keeps the given one
+      event.preventDefault();
+      issueForm.requestSubmit(document.getElementById(event.key === "c" ? "correct" : "keep"));
       return;
     }
     if (!form) {
