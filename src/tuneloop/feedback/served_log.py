@@ -55,6 +55,7 @@ class ServedRow:
     labels: tuple[str, ...] | None  # the decoded label (set); None for a task without labels
     confidence: float | None  # None where the server logged no probabilities
     ratings: list[Rating] = field(default_factory=list)
+    redacted: bool = False  # its texts were logged with PII replaced (`serving.redact_pii`)
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -111,6 +112,7 @@ def _row(request: ServedRequest, ratings: list[Rating]) -> ServedRow:
         labels=answered_labels(extension),
         confidence=answer_confidence(extension),
         ratings=ratings,
+        redacted=bool(request.redacted),
     )
 
 

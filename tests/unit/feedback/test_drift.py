@@ -87,7 +87,9 @@ def test_the_served_labels_are_compared_with_the_training_labels() -> None:
     same = label_shift(training, [("card",)] * 25 + [("refund",)] * 25)
     assert not same.drifted and same.distance == 0 and same.p_value == pytest.approx(1.0)
     moved = label_shift(training, [("card",)] * 45 + [("refund",)] * 5 + [("card", "transfer")] * 10)
-    assert moved.drifted and moved.served == 70 and moved.p_value == pytest.approx(1 / 1000)  # no shuffle as far
+    assert (
+        moved.drifted and moved.served == 70 and moved.p_value == pytest.approx(1 / 1000)
+    )  # no shuffle as far
     assert moved.moved[0]["label"] == "refund" and moved.moved[0]["served_share"] == pytest.approx(5 / 70)
     assert {m["label"] for m in moved.moved} == {"card", "refund", "transfer"}
     assert moved.distance == pytest.approx(abs(5 / 70 - 0.5))  # what refund lost, the others gained
