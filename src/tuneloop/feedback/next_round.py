@@ -29,7 +29,7 @@ from typing import Any
 import orjson
 
 from tuneloop.annotate.project import has_store, operator, project_store, publish_spec_guidelines, task_schema
-from tuneloop.annotate.store.items import FEEDBACK_ORIGINS, FeedbackItem, import_feedback_items
+from tuneloop.annotate.store.items import FEEDBACK_ORIGINS, FeedbackItem, import_feedback_items, routed_refs
 from tuneloop.errors import TuneloopError
 from tuneloop.evaluate.predict import Prediction
 from tuneloop.evaluate.slices import slice_value
@@ -51,7 +51,9 @@ def route_next_round(
     store = project_store(spec)
     try:
         served = read_served(store, since)
-        told, unsure = served_items(spec, served, limit)
+        with store.read() as session:  # routed answers leave the low-confidence limit to new ones
+            routed = routed_refs(session, [row.response_id for row in served])
+        told, unsure = served_items(spec, served, limit, routed)
         reviewed = review_items(spec, [c for run in runs_in(spec.output_path) for c in candidates(run)])
         items = [*told, *reviewed, *unsure]
         with store.begin() as session:
@@ -66,16 +68,17 @@ def route_next_round(
     return {
         "added": {origin: origins.get(origin, 0) for origin in FEEDBACK_ORIGINS},
         "found": {origin: found.get(origin, 0) for origin in FEEDBACK_ORIGINS},
-        "already_routed": len({i.ref for i in items}) - len(added),
+        "already_routed": len(routed | {i.ref for i in items}) - len(added),
         "served_requests": len(served),
         "store": spec.store_url,
     }
 
 
 def served_items(
-    spec: ProjectSpec, served: list[ServedRow], limit: int
+    spec: ProjectSpec, served: list[ServedRow], limit: int, routed: set[str] | frozenset[str] = frozenset()
 ) -> tuple[list[FeedbackItem], list[FeedbackItem]]:
-    """Corrections then thumbs-down answers; and apart, the low-confidence ones (the first `limit`)."""
+    """Corrections then thumbs-down answers; and apart, the low-confidence ones not yet `routed`
+    (the first `limit`, so answers routed before never crowd new ones out)."""
     corrected, down, unsure = [], [], []
     for row in served:
         fixes = [r.correction for r in row.ratings if r.correction]
@@ -83,6 +86,8 @@ def served_items(
             corrected.append(_item("feedback_correction", row, as_label(spec, fixes[-1])))
         elif any(r.negative for r in row.ratings):
             down.append(_item("thumbs_down", row))
+        elif row.response_id in routed:
+            continue  # routed before (counted as already routed by the caller)
         elif row.confidence is not None and row.confidence < spec.serving.low_confidence_below:
             answer = list(row.labels or ()) if spec.objective.task == "multilabel" else _first(row.labels)
             unsure.append((row, _item("low_confidence", row, answer, row.confidence)))

@@ -118,6 +118,18 @@ def test_low_confidence_answers_of_drifted_inputs_come_first_up_to_the_limit(tmp
     assert [i.text for i in items(project)] == ["my card is lost"]  # drifted before less sure
 
 
+def test_routed_low_confidence_answers_leave_the_limit_to_new_ones(tmp_path: Path) -> None:
+    """The least sure answer, routed by the first run, must not take the second run's one place."""
+    project = project_with_run(tmp_path, [])
+    for text, confidence in (("what rate today", 0.1), ("my card is lost", 0.2), ("fee for euros", 0.3)):
+        serve(project, [(text, "exchange_rate")], confidence)
+    spec = load_spec(project)
+    assert route_next_round(spec, limit=1)["added"]["low_confidence"] == 1
+    again = route_next_round(spec, limit=1)
+    assert again["added"]["low_confidence"] == 1 and again["already_routed"] == 1
+    assert [i.text for i in items(project)] == ["what rate today", "my card is lost"]
+
+
 def test_a_correction_is_read_as_the_tasks_label_or_not_at_all(project: Path) -> None:
     spec = load_spec(project)
     assert as_label(spec, " Card_Arrival. ") == "card_arrival" and as_label(spec, "no such intent") is None

@@ -147,16 +147,7 @@ def import_feedback_items(
             f"unknown origin {', '.join(unknown)}; expected one of {', '.join(FEEDBACK_ORIGINS)}"
         )
     refs = list(dict.fromkeys(i.ref for i in given))
-    routed: set[str] = set()
-    for start in range(0, len(refs), 500):  # bounded IN lists
-        chunk = refs[start : start + 500]
-        routed |= set(
-            session.scalars(
-                select(Item.external_id).where(
-                    Item.source_key.startswith(f"{FEEDBACK}:"), Item.external_id.in_(chunk)
-                )
-            )
-        )
+    routed = routed_refs(session, refs)
     fresh = {i.ref: i for i in reversed(given) if i.ref not in routed}  # the first of each ref wins
     rows = [
         Item(
@@ -175,6 +166,18 @@ def import_feedback_items(
         if (i := fresh.get(ref)) is not None
     ]
     return _add_new(session, rows, schema, overlap, by, source="feedback")
+
+
+def routed_refs(session: Session, refs: Iterable[str]) -> set[str]:
+    """The references among `refs` already routed from the model's use, under any origin."""
+    wanted, routed = list(dict.fromkeys(refs)), set()
+    for start in range(0, len(wanted), 500):  # bounded IN lists
+        chunk = wanted[start : start + 500]
+        query = select(Item.external_id).where(
+            Item.source_key.startswith(f"{FEEDBACK}:"), Item.external_id.in_(chunk)
+        )
+        routed |= {ref for ref in session.scalars(query) if ref is not None}
+    return routed
 
 
 def _fitting(schema: LabelSchema, label: Any) -> Any:
