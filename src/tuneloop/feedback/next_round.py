@@ -50,7 +50,7 @@ def route_next_round(
         raise TuneloopError(f"{spec.store_url}: the project has no store; nothing was served or reviewed")
     store = project_store(spec)
     try:
-        served = read_served(store, since)
+        served = read_served(store, since, rated_since=True)
         with store.read() as session:  # routed answers leave the low-confidence limit to new ones
             routed = routed_refs(session, [row.response_id for row in served])
         told, unsure = served_items(spec, served, limit, routed)

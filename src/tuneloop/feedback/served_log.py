@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from tuneloop.annotate.store.engine import Store
@@ -75,13 +75,18 @@ def parse_since(text: str | None) -> datetime | None:
         ) from None
 
 
-def read_served(store: Store, since: datetime | None = None) -> list[ServedRow]:
+def read_served(store: Store, since: datetime | None = None, rated_since: bool = False) -> list[ServedRow]:
     """Every request logged at or after `since` (all of them without it), oldest first, with the
-    feedback tied to each."""
+    feedback tied to each; with `rated_since`, also an earlier request rated at or after `since`
+    (`round next`: feedback is new when it is given, whenever the answer was)."""
     with store.read() as session:
         query = select(ServedRequest).order_by(ServedRequest.id)
         if since is not None:
-            query = query.where(ServedRequest.at >= since)
+            window = ServedRequest.at >= since
+            if rated_since:
+                rated = select(ServedFeedback.request_id).where(ServedFeedback.at >= since)
+                window = or_(window, ServedRequest.id.in_(rated))
+            query = query.where(window)
         requests = list(session.scalars(query))
         ratings = _ratings(session, [r.id for r in requests])
     return [_row(r, ratings.get(r.id, [])) for r in requests]

@@ -6,7 +6,7 @@ data counts the rows that came from the model's use."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -128,6 +128,15 @@ def test_routed_low_confidence_answers_leave_the_limit_to_new_ones(tmp_path: Pat
     again = route_next_round(spec, limit=1)
     assert again["added"]["low_confidence"] == 1 and again["already_routed"] == 1
     assert [i.text for i in items(project)] == ["what rate today", "my card is lost"]
+
+
+def test_since_reads_feedback_given_since_on_earlier_answers(tmp_path: Path) -> None:
+    project = project_with_run(tmp_path, [])
+    (old,) = serve(project, [("why this rate?", "card_linking")], 0.9, days_ago=10)
+    serve(project, [("rate for euros", "exchange_rate")], 0.95, days_ago=10)
+    rate(project, [(old, "down", None)])  # rated today
+    found = route_next_round(load_spec(project), since=datetime.now(UTC) - timedelta(days=1))
+    assert found["added"]["thumbs_down"] == 1 and found["served_requests"] == 1
 
 
 def test_a_correction_is_read_as_the_tasks_label_or_not_at_all(project: Path) -> None:
