@@ -16,7 +16,9 @@ A suggestion is never a label: people answer the item like any other, and only t
 label (`annotate/training_labels.py`) reaches the next `tuneloop run`, whose dataset provenance
 and report then count the rows per origin. Each item is keyed by origin and reference (the served
 response id, or the review candidate's run and prediction id), and a reference already routed is
-left as it is, so running this twice adds nothing twice.
+left as it is, so running this twice adds nothing twice; except that an item nobody has answered
+yet takes a stronger origin that now names it (a low-confidence answer since corrected is
+`upgraded` to the correction, its suggestion with it: `annotate/store/feedback_upgrade.py`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any
 import orjson
 
 from tuneloop.annotate.project import has_store, operator, project_store, publish_spec_guidelines, task_schema
+from tuneloop.annotate.store.feedback_upgrade import upgrade_feedback_items
 from tuneloop.annotate.store.items import FEEDBACK_ORIGINS, FeedbackItem, import_feedback_items, routed_refs
 from tuneloop.errors import TuneloopError
 from tuneloop.evaluate.predict import Prediction
@@ -60,6 +63,7 @@ def route_next_round(
             by = operator(session)
             publish_spec_guidelines(session, spec, by)
             schema = task_schema(session, spec, by)
+            upgraded = upgrade_feedback_items(session, items, schema, by=by)
             added = import_feedback_items(session, items, schema, overlap=spec.annotation.overlap, by=by)
     finally:
         store.close()
@@ -68,7 +72,8 @@ def route_next_round(
     return {
         "added": {origin: origins.get(origin, 0) for origin in FEEDBACK_ORIGINS},
         "found": {origin: found.get(origin, 0) for origin in FEEDBACK_ORIGINS},
-        "already_routed": len(routed | {i.ref for i in items}) - len(added),
+        "upgraded": len(upgraded),  # routed before under a weaker origin, not yet answered
+        "already_routed": len(routed | {i.ref for i in items}) - len(added) - len(upgraded),
         "served_requests": len(served),
         "store": spec.store_url,
     }

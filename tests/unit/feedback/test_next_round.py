@@ -94,17 +94,39 @@ def test_each_origin_becomes_one_tagged_item_with_its_suggestion_in_queue_order(
     assert all(i.overlap == 2 for i in routed) and len({i.label_schema_id for i in routed}) == 1
 
 
-def test_running_it_twice_adds_nothing_twice_even_when_an_answer_gains_an_origin(project: Path) -> None:
+def test_running_it_twice_adds_nothing_twice_and_a_new_correction_upgrades_its_item(project: Path) -> None:
     route_next_round(load_spec(project))
     low = next(i for i in items(project) if item_origin(i.source_key) == "low_confidence")
     rate(project, [(low.external_id, "down", "exchange rate")])  # now also corrected: still one item
     again = runner.invoke(app, ["round", "next", str(project), "--json"])
     assert again.exit_code == 0, again.output
     payload = orjson.loads(again.stdout)
-    assert payload["added"] == dict.fromkeys(ORIGINS, 0) and payload["already_routed"] == 5
-    assert len(items(project)) == 5
+    assert payload["added"] == dict.fromkeys(ORIGINS, 0) and payload["already_routed"] == 4
+    assert payload["upgraded"] == 1 and len(items(project)) == 5
+    upgraded = next(i for i in items(project) if i.id == low.id)
+    assert item_origin(upgraded.source_key) == "feedback_correction"
+    assert (upgraded.suggestion_label, upgraded.suggestion_confidence) == ("exchange_rate", None)
+    assert upgraded.suggestion_agent == "feedback:feedback_correction"
     shown = runner.invoke(app, ["round", "next", str(project)])
-    assert "0 new items for people" in shown.output and "5 already routed" in shown.output
+    assert "0 new items for people" in shown.output and "0 upgraded" in shown.output
+    assert "5 already routed" in shown.output
+
+
+def test_an_answered_item_keeps_its_origin_when_a_correction_comes_later(project: Path) -> None:
+    spec = load_spec(project)
+    route_next_round(spec)
+    low = next(i for i in items(project) if item_origin(i.source_key) == "low_confidence")
+    store = project_store(spec)
+    with store.begin() as session:
+        ann = add_user(session, "ann", "annotator")
+        while (item := claim_next(session, ann)) is not None:  # answer up to and with the low one
+            submit(session, ann, item, "card_linking")
+            if item.id == low.id:
+                break
+    store.close()
+    rate(project, [(low.external_id, "down", "exchange rate")])
+    assert route_next_round(spec)["upgraded"] == 0
+    assert item_origin(next(i for i in items(project) if i.id == low.id).source_key) == "low_confidence"
 
 
 def test_low_confidence_answers_of_drifted_inputs_come_first_up_to_the_limit(tmp_path: Path) -> None:

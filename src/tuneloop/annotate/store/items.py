@@ -157,7 +157,7 @@ def import_feedback_items(
             source_kind="dataset",
             model=i.model,
             run=i.run,
-            suggestion_label=(label := _fitting(schema, i.suggestion)),
+            suggestion_label=(label := fitting(schema, i.suggestion)),
             suggestion_confidence=i.confidence if label is not None else None,
             suggestion_agent=f"{FEEDBACK}:{i.origin}" if label is not None else None,
             suggestion_model=i.model if label is not None else None,
@@ -180,7 +180,7 @@ def routed_refs(session: Session, refs: Iterable[str]) -> set[str]:
     return routed
 
 
-def _fitting(schema: LabelSchema, label: Any) -> Any:
+def fitting(schema: LabelSchema, label: Any) -> Any:
     """A suggestion in its stored form, or None where it does not fit the schema (a correction
     that names no label, a set beyond the bounds): the item is still routed, without it."""
     if label is None:
