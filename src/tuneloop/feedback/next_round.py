@@ -3,7 +3,8 @@
 Four origins, routed in this order (the claim queue is oldest first), one item per input:
 
 - `feedback_correction`: a served answer a client corrected (`POST /v1/feedback` with a
-  `correction`); the correction, where it names the task's labels, is the item's suggestion;
+  `correction`, or a line of `tuneloop feedback import`, referenced `import:ID`); the correction,
+  where it names the task's labels, is the item's suggestion;
 - `thumbs_down`: a served answer rated "down", 1 or 2, without a correction; no suggestion (the
   answer was judged wrong);
 - `review_candidate`: an output the human review corrected (`RUN/review/candidates.jsonl`, what
@@ -36,7 +37,7 @@ from tuneloop.annotate.store.items import FEEDBACK_ORIGINS, FeedbackItem, import
 from tuneloop.errors import TuneloopError
 from tuneloop.evaluate.predict import Prediction
 from tuneloop.evaluate.slices import slice_value
-from tuneloop.feedback.served_log import ServedRow, read_served
+from tuneloop.feedback.served_log import ServedRow, read_imported, read_served
 from tuneloop.label_text import NO_LABELS, SEPARATOR, label_key
 from tuneloop.run_dir import REVIEW_CANDIDATES_FILE, latest_monitor, review_dir, runs_in
 from tuneloop.spec import ProjectSpec
@@ -54,9 +55,10 @@ def route_next_round(
     store = project_store(spec)
     try:
         served = read_served(store, since, rated_since=True)
+        imported = read_imported(store, since)  # rated elsewhere: `tuneloop feedback import`
         with store.read() as session:  # routed answers leave the low-confidence limit to new ones
             routed = routed_refs(session, [row.response_id for row in served])
-        told, unsure = served_items(spec, served, limit, routed)
+        told, unsure = served_items(spec, [*served, *imported], limit, routed)
         reviewed = review_items(spec, [c for run in runs_in(spec.output_path) for c in candidates(run)])
         items = [*told, *reviewed, *unsure]
         with store.begin() as session:
@@ -75,6 +77,7 @@ def route_next_round(
         "upgraded": len(upgraded),  # routed before under a weaker origin, not yet answered
         "already_routed": len(routed | {i.ref for i in items}) - len(added) - len(upgraded),
         "served_requests": len(served),
+        "imported_feedback": len(imported),
         "store": spec.store_url,
     }
 

@@ -92,6 +92,31 @@ def read_served(store: Store, since: datetime | None = None, rated_since: bool =
     return [_row(r, ratings.get(r.id, [])) for r in requests]
 
 
+def read_imported(store: Store, since: datetime | None = None) -> list[ServedRow]:
+    """Feedback imported with `tuneloop feedback import` (at or after `since`): an answer given
+    elsewhere, its prompt and answer kept with the rating, each as a row of its own, referenced
+    `import:ID` (it has no logged request, model or confidence)."""
+    with store.read() as session:
+        query = select(ServedFeedback).where(ServedFeedback.request_id.is_(None)).order_by(ServedFeedback.id)
+        if since is not None:
+            query = query.where(ServedFeedback.at >= since)
+        return [
+            ServedRow(
+                0,
+                f"import:{f.id}",
+                as_utc(f.at),
+                "imported",
+                None,
+                f.prompt or "",
+                f.answer or "",
+                None,
+                None,
+                [Rating(f.id, f.rating, f.correction, f.comment)],
+            )
+            for f in session.scalars(query)
+        ]
+
+
 def _ratings(session: Session, request_ids: list[int]) -> dict[int, list[Rating]]:
     found: dict[int, list[Rating]] = {}
     for start in range(0, len(request_ids), 500):  # bounded IN lists, for any engine

@@ -161,6 +161,28 @@ def test_since_reads_feedback_given_since_on_earlier_answers(tmp_path: Path) -> 
     assert found["added"]["thumbs_down"] == 1 and found["served_requests"] == 1
 
 
+def test_imported_feedback_is_routed_too(tmp_path: Path) -> None:
+    project = project_with_run(tmp_path, [])
+    fix = {
+        "prompt": "is the rate fixed?",
+        "response": "card_linking",
+        "rating": "down",
+        "correction": "exchange rate",
+    }
+    lines = [fix, {"prompt": "where is my card", "response": "card_arrival", "rating": "up"}]
+    (tmp_path / "fb.jsonl").write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+    imported = runner.invoke(app, ["feedback", "import", str(project), str(tmp_path / "fb.jsonl")])
+    assert imported.exit_code == 0, imported.output
+    found = route_next_round(load_spec(project))
+    assert found["added"]["feedback_correction"] == 1 and found["imported_feedback"] == 2
+    (item,) = items(project)
+    assert (item.text, item.suggestion_label, item.external_id[:7]) == (
+        "is the rate fixed?",
+        "exchange_rate",
+        "import:",
+    )
+
+
 def test_a_correction_is_read_as_the_tasks_label_or_not_at_all(project: Path) -> None:
     spec = load_spec(project)
     assert as_label(spec, " Card_Arrival. ") == "card_arrival" and as_label(spec, "no such intent") is None
