@@ -183,6 +183,20 @@ def test_imported_feedback_is_routed_too(tmp_path: Path) -> None:
     )
 
 
+def test_an_input_asked_many_times_becomes_one_item_once(tmp_path: Path) -> None:
+    """The same text served three times (one corrected), and a text already a routed item, add
+    one item: the strongest origin's."""
+    project = project_with_run(tmp_path, [])
+    ids = serve(
+        project, [("what rate today", "card_linking")] * 2 + [("what  rate today ", "card_linking")], 0.3
+    )
+    rate(project, [(ids[1], "down", "exchange rate")])
+    spec = load_spec(project)
+    assert route_next_round(spec)["added"] == dict.fromkeys(ORIGINS, 0) | {"feedback_correction": 1}
+    serve(project, [("what rate today", "card_linking")], 0.3)  # asked again later
+    assert sum(route_next_round(spec)["added"].values()) == 0 and len(items(project)) == 1
+
+
 def test_a_correction_is_read_as_the_tasks_label_or_not_at_all(project: Path) -> None:
     spec = load_spec(project)
     assert as_label(spec, " Card_Arrival. ") == "card_arrival" and as_label(spec, "no such intent") is None
