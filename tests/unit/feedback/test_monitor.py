@@ -210,7 +210,8 @@ def test_replays_of_in_distribution_traffic_rarely_alarm_however_many_slices(
     make: Callable[..., Path], rows: list[dict[str, str]]
 ) -> None:
     """20 windows of 60 messages like the training rows, each checked overall, in two slice
-    groups and on its labels: Holm keeps the whole check's false alarms near 5% (1 expected)."""
+    groups (its labels are reported, against training labels): Holm keeps the whole check's
+    false alarms near 5% (1 expected)."""
     project = make([{"name": "card", "keywords": ["card"]}])
     spec, pool = load_spec(project), in_distribution(rows, 400)
     rng = np.random.default_rng(3)
@@ -219,7 +220,7 @@ def test_replays_of_in_distribution_traffic_rarely_alarm_however_many_slices(
         start = utcnow()
         serve(project, [pool[i] for i in rng.choice(len(pool), 60, replace=False)], confidence=0.9)
         found = monitor(spec, since=start)
-        assert found["served"]["requests"] == 60 and found["tests"]["count"] >= 3
+        assert found["served"]["requests"] == 60 and found["tests"]["count"] >= 2  # labels: reported
         alarms += found["drift"]
     assert alarms <= 2
 
