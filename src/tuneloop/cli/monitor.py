@@ -71,8 +71,10 @@ def print_summary(result: dict[str, Any]) -> None:
 
 
 def _verdict(scope: dict[str, Any]) -> str:
-    if scope["status"] == "not applicable":
-        return "not applicable"
+    if scope["status"] in ("not applicable", "no shared terms"):
+        return f"{scope['status']} ({scope['why']})"
+    if scope["status"] == "reported":
+        return f"reported, not tested (distance {scope['distance']:.3f}; {scope['why']})"
     if scope["status"] != "tested":
         sizes = f"{scope['reference']} training, {scope['current']} served"
         return f"too few rows ({sizes}; {scope['needed']} needed)"

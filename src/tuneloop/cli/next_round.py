@@ -41,7 +41,8 @@ def round_next(
     added = ", ".join(f"{origin.replace('_', ' ')} {n}" for origin, n in result["added"].items())
     out.print(
         f"{sum(result['added'].values())} new items for people ({added}); "
-        f"{result['already_routed']} already routed; in {result['store']}",
+        f"{result['upgraded']} upgraded to a stronger origin; {result['already_routed']} already routed; "
+        f"in {result['store']}",
         highlight=False,
         markup=False,
     )

@@ -103,8 +103,16 @@ def relabel(example: Example, label: str | Sequence[str]) -> Example:
 
 
 def apply_gold(parts: dict[str, list[Example]], gold: GoldLabels, system: str | None) -> GoldApplied:
-    """`parts` with each gold label applied to the rows of its text, or added to train."""
-    by_text = {clean_text(g.text): g for g in gold.labels}
+    """`parts` with each gold label applied to the rows of its text, or added to train. A text
+    decided twice (two items of one input) with different labels is withheld, counted as
+    `conflicting_texts`: neither decision wins silently."""
+    decided_labels: dict[str, set[str]] = {}
+    for g in gold.labels:
+        decided_labels.setdefault(clean_text(g.text), set()).add(answer_text(g.label))
+    conflicting = {text for text, found in decided_labels.items() if len(found) > 1}
+    by_text = {key: g for g in gold.labels if (key := clean_text(g.text)) not in conflicting}
+    if conflicting:
+        gold = replace(gold, withheld={**gold.withheld, "conflicting_texts": len(conflicting)})
     out = dict(parts)
     provenance: list[dict[str, Any]] = []
     matched: set[str] = set()

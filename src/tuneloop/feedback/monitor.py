@@ -1,16 +1,21 @@
 """`tuneloop monitor`: has the served traffic moved away from what the model learnt from?
 
 The served side is every request of the project's request log in the window (`--since`; all of
-them by default), whichever model answered it. The training side is a run's DatasetVersion (the
-latest run with one, or `--run`): its train split's inputs, and as the reference for the answers
-the run's own predictions on its evaluated split (what the model answers on in-distribution
-inputs, so its errors are in the reference too), or the training labels where the run has not
-been evaluated. The checks:
+them by default): for the inputs, whichever model answered it; for the answers and their
+confidence, only those of the chosen run's model (the others are counted apart). The training
+side is a run's DatasetVersion (the latest run with one, or `--run`): its train split's inputs
+(passed through the same PII redaction where the server logged redacted texts), and as the
+reference for the answers the run's own predictions on its evaluated split (what the model
+answers on in-distribution inputs, so its errors are in the reference too). Where the run has not
+been evaluated the training labels are all there is, and the label shift is `reported`, not
+tested: the model's own errors would read as drift. The checks:
 
 - **inputs**, overall and in every group of the spec's `evaluation.slices` (assigned exactly as
   evaluation assigns them, `evaluate/slices.py`) that has enough rows on both sides
-  (`evaluation.min_slice_size`, at least `drift.MIN_ROWS`); a smaller group is listed as too few.
-  Each is the calibrated domain classifier of `drift.py`;
+  (`evaluation.min_slice_size`, at least `drift.MIN_ROWS`, counted in distinct texts); a smaller
+  group is listed as too few, a `field` slice as not applicable (a served request carries no
+  tags), inputs without a word in common as `no shared terms`. Each is the calibrated domain
+  classifier of `drift.py`;
 - **predicted labels** against the reference (`drift.label_shift`; label sets for multilabel);
 - **low-confidence answers**: the share below `serving.low_confidence_below`, beside the
   reference predictions' share;
@@ -34,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from tuneloop.annotate.project import has_store, project_store
+from tuneloop.data.checks.pii import redact
 from tuneloop.data.example import Example
 from tuneloop.data.version import DatasetVersion
 from tuneloop.errors import TuneloopError
@@ -41,7 +47,16 @@ from tuneloop.evaluate.compare import holm
 from tuneloop.evaluate.predict import Prediction
 from tuneloop.evaluate.runner import read_predictions
 from tuneloop.evaluate.slices import slice_groups
-from tuneloop.feedback.drift import LEVEL, MIN_ROWS, PERMUTATIONS, domain_drift, label_shift
+from tuneloop.feedback.drift import (
+    LABEL_PERMUTATIONS,
+    LEVEL,
+    MIN_ROWS,
+    PERMUTATIONS,
+    NoSharedTerms,
+    distinct_texts,
+    domain_drift,
+    label_shift,
+)
 from tuneloop.feedback.served_log import ServedRow, feedback_summary, read_served, set_confidence
 from tuneloop.report.monitor import monitor_page
 from tuneloop.run_dir import (
@@ -59,8 +74,12 @@ from tuneloop.spec import ProjectSpec
 from tuneloop.spec.recorded import run_spec
 
 TOO_FEW = "too few"
+NO_SHARED_TERMS = "no shared terms"
+NOT_APPLICABLE = "not applicable"
+REPORTED = "reported"  # a label shift against training labels: shown, not tested
 BINS = tuple(round(0.05 * i, 2) for i in range(21))  # the confidence histograms' edges
 OVERALL = "inputs overall"
+TRAINING_LABELS = "training labels"
 LABELS = "predicted labels"
 
 
@@ -91,27 +110,37 @@ def monitor(spec: ProjectSpec, since: datetime | None = None, run: Path | None =
     if not served:
         window = f"since {since.isoformat()}" if since else "at all"
         raise TuneloopError(f"{spec.store_url}: no request was served {window}; nothing to monitor")
-    scopes = input_scopes(spec, reference.training, served)
-    labels = labels_check(reference, [row.labels for row in served if row.labels is not None])
+    ours = [row for row in served if row.run == reference.run_dir.name]
+    scopes = input_scopes(spec, reference.training, served, any(row.redacted for row in served))
+    labels = labels_check(reference, served, ours)
     tests = sum(s["status"] == "tested" for s in [*scopes.values(), labels])
     permutations = max(PERMUTATIONS, math.ceil(tests / LEVEL) - 1)  # Holm can reach LEVEL
     for scope in scopes.values():
         if scope["status"] == "tested":
-            reference_texts, served_texts = scope.pop("texts")
-            verdict = domain_drift(reference_texts, served_texts, permutations=permutations, seed=spec.seed)
-            scope.update(verdict.to_dict())
+            run_domain_test(scope, permutations, spec.seed)
+    if "answers" in labels:
+        reference_labels, served_labels = labels.pop("answers")
+        shuffles = max(LABEL_PERMUTATIONS, permutations)
+        labels.update(label_shift(reference_labels, served_labels, shuffles, spec.seed).to_dict())
+        if labels["status"] == REPORTED:
+            labels["drifted"] = False  # outside the family: no test against training labels
     drifted = adjust(scopes, labels)
     return {
         "project": spec.objective.name,
         "task": spec.objective.task,
         "run": reference.run_dir.name,
         "window": window_of(since, served),
-        "served": {"requests": len(served), "by_model": dict(Counter(r.model for r in served))},
+        "served": {
+            "requests": len(served),
+            "by_model": dict(Counter(r.model for r in served)),
+            "of_run": len(ours),  # the answers the labels and confidence checks read
+            "other_runs": dict(Counter(r.run or r.model for r in served if r.run != reference.run_dir.name)),
+        },
         "training": {"rows": len(reference.training), "labels_from": reference.labels_from},
         "tests": {"count": tests, "level": LEVEL, "correction": "holm", "permutations": permutations},
         "inputs": {"overall": scopes.pop(OVERALL), "slices": nest(scopes)},
         "labels": labels,
-        "confidence": confidence_check(spec, reference, served),
+        "confidence": confidence_check(spec, reference, ours),
         "feedback": feedback_summary(served),
         "drifted": drifted,
         "drift": bool(drifted),
@@ -155,7 +184,7 @@ def load_reference(spec: ProjectSpec, run: Path | None) -> Reference:
             sure = [c for p in predictions if (c := confidence_of(p)) is not None]
             return Reference(chosen, training, answers, f"predictions on {split}", sure)
     labels = [e.labels if e.labels is not None else (e.label,) for e in training if e.label is not None]
-    return Reference(chosen, training, labels, "training labels", [])
+    return Reference(chosen, training, labels, TRAINING_LABELS, [])
 
 
 def answered(p: Prediction) -> tuple[str, ...]:
@@ -171,11 +200,16 @@ def confidence_of(p: Prediction) -> float | None:
 
 
 def input_scopes(
-    spec: ProjectSpec, training: list[Example], served: list[ServedRow]
+    spec: ProjectSpec, training: list[Example], served: list[ServedRow], redacted: bool = False
 ) -> dict[str, dict[str, Any]]:
     """Every scope of the inputs check: overall, then each slice group, with its texts where it
-    has enough rows on both sides (`status: tested`) and its sizes where it has not."""
-    ours = [Prediction(e.id, e.text, None, "", None, e.slices) for e in training]
+    has enough rows on both sides (`status: tested`) and its sizes where it has not. `redacted`:
+    the served texts were logged with PII replaced, so the training texts are redacted alike
+    (else a placeholder such as [EMAIL] alone would mark the served side)."""
+    ours = [
+        Prediction(e.id, redact(e.text)[0] if redacted else e.text, None, "", None, e.slices)
+        for e in training
+    ]
     theirs = [Prediction(str(r.request_id), r.text, None, "", None) for r in served]
     scopes = {OVERALL: _scope([p.text for p in ours], [p.text for p in theirs], MIN_ROWS)}
     enough = max(MIN_ROWS, spec.evaluation.min_slice_size)
@@ -184,36 +218,61 @@ def input_scopes(
         for value in [*before, *(v for v in after if v not in before)]:
             mine = [ours[i].text for i in before.get(value, [])]
             yours = [theirs[i].text for i in after.get(value, [])]
-            scopes[f"{slice_spec.name}={value}"] = {
-                "slice": slice_spec.name,
-                "value": value,
-                **_scope(mine, yours, enough),
-            }
+            scope = _scope(mine, yours, enough)
+            if slice_spec.field is not None:  # a tag of the data: a served request has none
+                why = f"served requests carry no {slice_spec.field}"
+                scope = {
+                    "status": NOT_APPLICABLE,
+                    "why": why,
+                    "reference": len(distinct_texts(mine)),
+                    "current": 0,
+                }
+            scopes[f"{slice_spec.name}={value}"] = {"slice": slice_spec.name, "value": value, **scope}
     return scopes
 
 
 def _scope(reference: list[str], current: list[str], enough: int) -> dict[str, Any]:
-    if min(len(reference), len(current)) < enough:
-        return {"status": TOO_FEW, "reference": len(reference), "current": len(current), "needed": enough}
-    return {"status": "tested", "texts": (reference, current)}
+    """Tested, or too few: counted in distinct non-blank texts, as the domain test reads them."""
+    mine, yours = distinct_texts(reference), distinct_texts(current)
+    if min(len(mine), len(yours)) < enough:
+        return {"status": TOO_FEW, "reference": len(mine), "current": len(yours), "needed": enough}
+    return {"status": "tested", "texts": (mine, yours)}
 
 
-def labels_check(reference: Reference, served: list[tuple[str, ...]]) -> dict[str, Any]:
-    """The label-shift test of the served answers against the reference's, where both have some."""
-    if not served:
-        return {"status": "not applicable", "why": "the served answers carry no labels (a generate task)"}
-    if len(served) < MIN_ROWS or not any(reference.labels):
+def run_domain_test(scope: dict[str, Any], permutations: int, seed: int) -> None:
+    """The domain test of a tested scope, in place; `no shared terms` where no word is in two inputs."""
+    reference, current = scope.pop("texts")
+    try:
+        scope.update(domain_drift(reference, current, permutations=permutations, seed=seed).to_dict())
+    except NoSharedTerms as error:
+        scope.update(status=NO_SHARED_TERMS, why=str(error), reference=len(reference), current=len(current))
+
+
+def labels_check(reference: Reference, served: list[ServedRow], ours: list[ServedRow]) -> dict[str, Any]:
+    """The label-shift check of the run's own served answers (`ours`) against the reference's:
+    `tested` against its predictions, `reported` against training labels; its `answers` are the
+    two sides, for the caller to test."""
+    if all(row.labels is None for row in served):
+        return {"status": NOT_APPLICABLE, "why": "the served answers carry no labels (a generate task)"}
+    answers = [row.labels for row in ours if row.labels is not None]
+    if len(answers) < MIN_ROWS or not reference.labels:
         return {
             "status": TOO_FEW,
             "reference": len(reference.labels),
-            "current": len(served),
+            "current": len(answers),
             "needed": MIN_ROWS,
         }
-    return {
-        "status": "tested",
+    status = REPORTED if reference.labels_from == TRAINING_LABELS else "tested"
+    found: dict[str, Any] = {
+        "status": status,
         "against": reference.labels_from,
-        **label_shift(reference.labels, served).to_dict(),
+        "answers": (reference.labels, answers),
     }
+    if status == REPORTED:
+        found["why"] = (
+            "the run has no predictions: against training labels the model's own errors read as shift"
+        )
+    return found
 
 
 def adjust(scopes: dict[str, dict[str, Any]], labels: dict[str, Any]) -> list[str]:

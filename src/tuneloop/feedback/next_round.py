@@ -3,7 +3,8 @@
 Four origins, routed in this order (the claim queue is oldest first), one item per input:
 
 - `feedback_correction`: a served answer a client corrected (`POST /v1/feedback` with a
-  `correction`); the correction, where it names the task's labels, is the item's suggestion;
+  `correction`, or a line of `tuneloop feedback import`, referenced `import:ID`); the correction,
+  where it names the task's labels, is the item's suggestion;
 - `thumbs_down`: a served answer rated "down", 1 or 2, without a correction; no suggestion (the
   answer was judged wrong);
 - `review_candidate`: an output the human review corrected (`RUN/review/candidates.jsonl`, what
@@ -16,7 +17,9 @@ A suggestion is never a label: people answer the item like any other, and only t
 label (`annotate/training_labels.py`) reaches the next `tuneloop run`, whose dataset provenance
 and report then count the rows per origin. Each item is keyed by origin and reference (the served
 response id, or the review candidate's run and prediction id), and a reference already routed is
-left as it is, so running this twice adds nothing twice.
+left as it is, so running this twice adds nothing twice; except that an item nobody has answered
+yet takes a stronger origin that now names it (a low-confidence answer since corrected is
+`upgraded` to the correction, its suggestion with it: `annotate/store/feedback_upgrade.py`).
 """
 
 from __future__ import annotations
@@ -29,11 +32,12 @@ from typing import Any
 import orjson
 
 from tuneloop.annotate.project import has_store, operator, project_store, publish_spec_guidelines, task_schema
-from tuneloop.annotate.store.items import FEEDBACK_ORIGINS, FeedbackItem, import_feedback_items
+from tuneloop.annotate.store.feedback_upgrade import upgrade_feedback_items
+from tuneloop.annotate.store.items import FEEDBACK_ORIGINS, FeedbackItem, import_feedback_items, routed_refs
 from tuneloop.errors import TuneloopError
 from tuneloop.evaluate.predict import Prediction
 from tuneloop.evaluate.slices import slice_value
-from tuneloop.feedback.served_log import ServedRow, read_served
+from tuneloop.feedback.served_log import ServedRow, read_imported, read_served
 from tuneloop.label_text import NO_LABELS, SEPARATOR, label_key
 from tuneloop.run_dir import REVIEW_CANDIDATES_FILE, latest_monitor, review_dir, runs_in
 from tuneloop.spec import ProjectSpec
@@ -50,14 +54,18 @@ def route_next_round(
         raise TuneloopError(f"{spec.store_url}: the project has no store; nothing was served or reviewed")
     store = project_store(spec)
     try:
-        served = read_served(store, since)
-        told, unsure = served_items(spec, served, limit)
+        served = read_served(store, since, rated_since=True)
+        imported = read_imported(store, since)  # rated elsewhere: `tuneloop feedback import`
+        with store.read() as session:  # routed answers leave the low-confidence limit to new ones
+            routed = routed_refs(session, [row.response_id for row in served])
+        told, unsure = served_items(spec, [*served, *imported], limit, routed)
         reviewed = review_items(spec, [c for run in runs_in(spec.output_path) for c in candidates(run)])
         items = [*told, *reviewed, *unsure]
         with store.begin() as session:
             by = operator(session)
             publish_spec_guidelines(session, spec, by)
             schema = task_schema(session, spec, by)
+            upgraded = upgrade_feedback_items(session, items, schema, by=by)
             added = import_feedback_items(session, items, schema, overlap=spec.annotation.overlap, by=by)
     finally:
         store.close()
@@ -66,16 +74,19 @@ def route_next_round(
     return {
         "added": {origin: origins.get(origin, 0) for origin in FEEDBACK_ORIGINS},
         "found": {origin: found.get(origin, 0) for origin in FEEDBACK_ORIGINS},
-        "already_routed": len({i.ref for i in items}) - len(added),
+        "upgraded": len(upgraded),  # routed before under a weaker origin, not yet answered
+        "already_routed": len(routed | {i.ref for i in items}) - len(added) - len(upgraded),
         "served_requests": len(served),
+        "imported_feedback": len(imported),
         "store": spec.store_url,
     }
 
 
 def served_items(
-    spec: ProjectSpec, served: list[ServedRow], limit: int
+    spec: ProjectSpec, served: list[ServedRow], limit: int, routed: set[str] | frozenset[str] = frozenset()
 ) -> tuple[list[FeedbackItem], list[FeedbackItem]]:
-    """Corrections then thumbs-down answers; and apart, the low-confidence ones (the first `limit`)."""
+    """Corrections then thumbs-down answers; and apart, the low-confidence ones not yet `routed`
+    (the first `limit`, so answers routed before never crowd new ones out)."""
     corrected, down, unsure = [], [], []
     for row in served:
         fixes = [r.correction for r in row.ratings if r.correction]
@@ -83,6 +94,8 @@ def served_items(
             corrected.append(_item("feedback_correction", row, as_label(spec, fixes[-1])))
         elif any(r.negative for r in row.ratings):
             down.append(_item("thumbs_down", row))
+        elif row.response_id in routed:
+            continue  # routed before (counted as already routed by the caller)
         elif row.confidence is not None and row.confidence < spec.serving.low_confidence_below:
             answer = list(row.labels or ()) if spec.objective.task == "multilabel" else _first(row.labels)
             unsure.append((row, _item("low_confidence", row, answer, row.confidence)))

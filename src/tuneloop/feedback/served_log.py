@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from tuneloop.annotate.store.engine import Store
@@ -55,6 +55,7 @@ class ServedRow:
     labels: tuple[str, ...] | None  # the decoded label (set); None for a task without labels
     confidence: float | None  # None where the server logged no probabilities
     ratings: list[Rating] = field(default_factory=list)
+    redacted: bool = False  # its texts were logged with PII replaced (`serving.redact_pii`)
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -74,16 +75,46 @@ def parse_since(text: str | None) -> datetime | None:
         ) from None
 
 
-def read_served(store: Store, since: datetime | None = None) -> list[ServedRow]:
+def read_served(store: Store, since: datetime | None = None, rated_since: bool = False) -> list[ServedRow]:
     """Every request logged at or after `since` (all of them without it), oldest first, with the
-    feedback tied to each."""
+    feedback tied to each; with `rated_since`, also an earlier request rated at or after `since`
+    (`round next`: feedback is new when it is given, whenever the answer was)."""
     with store.read() as session:
         query = select(ServedRequest).order_by(ServedRequest.id)
         if since is not None:
-            query = query.where(ServedRequest.at >= since)
+            window = ServedRequest.at >= since
+            if rated_since:
+                rated = select(ServedFeedback.request_id).where(ServedFeedback.at >= since)
+                window = or_(window, ServedRequest.id.in_(rated))
+            query = query.where(window)
         requests = list(session.scalars(query))
         ratings = _ratings(session, [r.id for r in requests])
     return [_row(r, ratings.get(r.id, [])) for r in requests]
+
+
+def read_imported(store: Store, since: datetime | None = None) -> list[ServedRow]:
+    """Feedback imported with `tuneloop feedback import` (at or after `since`): an answer given
+    elsewhere, its prompt and answer kept with the rating, each as a row of its own, referenced
+    `import:ID` (it has no logged request, model or confidence)."""
+    with store.read() as session:
+        query = select(ServedFeedback).where(ServedFeedback.request_id.is_(None)).order_by(ServedFeedback.id)
+        if since is not None:
+            query = query.where(ServedFeedback.at >= since)
+        return [
+            ServedRow(
+                0,
+                f"import:{f.id}",
+                as_utc(f.at),
+                "imported",
+                None,
+                f.prompt or "",
+                f.answer or "",
+                None,
+                None,
+                [Rating(f.id, f.rating, f.correction, f.comment)],
+            )
+            for f in session.scalars(query)
+        ]
 
 
 def _ratings(session: Session, request_ids: list[int]) -> dict[int, list[Rating]]:
@@ -111,6 +142,7 @@ def _row(request: ServedRequest, ratings: list[Rating]) -> ServedRow:
         labels=answered_labels(extension),
         confidence=answer_confidence(extension),
         ratings=ratings,
+        redacted=bool(request.redacted),
     )
 
 

@@ -27,7 +27,7 @@ def monitor_page(result: dict[str, Any]) -> str:
         auc_plot=drift_plots.domain_aucs(tested) if tested else None,
         label_plot=(
             drift_plots.label_shares(labels["moved"], labels["against"])
-            if labels["status"] == "tested" and labels["moved"]
+            if labels["status"] in ("tested", "reported") and labels["moved"]
             else None
         ),
         confidence_plot=drift_plots.confidence_histogram(confidence) if confidence["answers"] else None,

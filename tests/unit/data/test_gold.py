@@ -110,3 +110,17 @@ def test_prepare_applies_gold_before_the_policy_and_never_moves_a_row(tmp_path: 
     assert [orjson.loads(line)["item"] for line in lines] == [2, 1, 3, 4]
     assert DatasetVersion.load(tmp_path / "gold").hash != plain.hash
     assert not (tmp_path / "plain" / PROVENANCE).exists() and "gold" not in plain.manifest
+
+
+def test_a_text_decided_twice_with_different_labels_is_withheld() -> None:
+    """Two items of one input (routed from run-001 and run-002) decided apart: neither wins."""
+    parts = {"train": [_row("lost my card", "card_arrival")], "validation": [], "test": []}
+    gold = _gold(
+        GoldLabel(1, "lost my card", "card_lost", "agreed", ("bo", "cy"), (1,)),
+        GoldLabel(2, " lost my  card", "card_arrival", "agreed", ("ada", "di"), (1,)),
+        GoldLabel(3, "new text", "exchange_rate", "agreed", ("bo", "cy"), (1,)),
+        GoldLabel(4, "new text", "exchange_rate", "agreed", ("ada", "di"), (1,)),  # agreeing: kept
+    )
+    applied = apply_gold(parts, gold, None)
+    assert [e.label for e in applied.parts["train"]] == ["card_arrival", "exchange_rate"]
+    assert applied.summary()["withheld"] == {"conflicting_texts": 1} and applied.summary()["added"] == 1

@@ -33,22 +33,28 @@ def project_with_run(root: Path, slices: list[dict[str, Any]]) -> Path:
     return project
 
 
-def serve(project: Path, traffic: list[tuple[str, str]], confidence: float, days_ago: float = 0) -> list[str]:
-    """Log each (text, answered label) as `tuneloop serve-model` logs an answer; the response ids."""
+def serve(
+    project: Path,
+    traffic: list[tuple[str, str]],
+    confidence: float,
+    days_ago: float = 0,
+    run: str = "run-001",
+) -> list[str]:
+    """Log each (text, answered label) as `tuneloop serve-model` logs `run`'s answer; the response ids."""
     store = open_store(load_spec(project).store_url)
     ids = []
     for text, label in traffic:
         rid = f"chatcmpl-{next(SERVED)}"
         extension = {
-            "run": "run-001",
+            "run": run,
             "label": label,
             "probabilities": {label: confidence, "other": 1 - confidence},
         }
         response = {"id": rid, "choices": [{"message": {"content": label}}], "tuneloop": extension}
         request = {"model": "m", "messages": [{"role": "user", "content": text}]}
         row = {
-            "model": "m",
-            "run": "run-001",
+            "model": "m" if run == "run-001" else f"m-{run}",
+            "run": run,
             "round": 1,
             "model_dir": "/m",
             "key_id": None,

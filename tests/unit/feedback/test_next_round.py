@@ -6,7 +6,7 @@ data counts the rows that came from the model's use."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -94,17 +94,39 @@ def test_each_origin_becomes_one_tagged_item_with_its_suggestion_in_queue_order(
     assert all(i.overlap == 2 for i in routed) and len({i.label_schema_id for i in routed}) == 1
 
 
-def test_running_it_twice_adds_nothing_twice_even_when_an_answer_gains_an_origin(project: Path) -> None:
+def test_running_it_twice_adds_nothing_twice_and_a_new_correction_upgrades_its_item(project: Path) -> None:
     route_next_round(load_spec(project))
     low = next(i for i in items(project) if item_origin(i.source_key) == "low_confidence")
     rate(project, [(low.external_id, "down", "exchange rate")])  # now also corrected: still one item
     again = runner.invoke(app, ["round", "next", str(project), "--json"])
     assert again.exit_code == 0, again.output
     payload = orjson.loads(again.stdout)
-    assert payload["added"] == dict.fromkeys(ORIGINS, 0) and payload["already_routed"] == 5
-    assert len(items(project)) == 5
+    assert payload["added"] == dict.fromkeys(ORIGINS, 0) and payload["already_routed"] == 4
+    assert payload["upgraded"] == 1 and len(items(project)) == 5
+    upgraded = next(i for i in items(project) if i.id == low.id)
+    assert item_origin(upgraded.source_key) == "feedback_correction"
+    assert (upgraded.suggestion_label, upgraded.suggestion_confidence) == ("exchange_rate", None)
+    assert upgraded.suggestion_agent == "feedback:feedback_correction"
     shown = runner.invoke(app, ["round", "next", str(project)])
-    assert "0 new items for people" in shown.output and "5 already routed" in shown.output
+    assert "0 new items for people" in shown.output and "0 upgraded" in shown.output
+    assert "5 already routed" in shown.output
+
+
+def test_an_answered_item_keeps_its_origin_when_a_correction_comes_later(project: Path) -> None:
+    spec = load_spec(project)
+    route_next_round(spec)
+    low = next(i for i in items(project) if item_origin(i.source_key) == "low_confidence")
+    store = project_store(spec)
+    with store.begin() as session:
+        ann = add_user(session, "ann", "annotator")
+        while (item := claim_next(session, ann)) is not None:  # answer up to and with the low one
+            submit(session, ann, item, "card_linking")
+            if item.id == low.id:
+                break
+    store.close()
+    rate(project, [(low.external_id, "down", "exchange rate")])
+    assert route_next_round(spec)["upgraded"] == 0
+    assert item_origin(next(i for i in items(project) if i.id == low.id).source_key) == "low_confidence"
 
 
 def test_low_confidence_answers_of_drifted_inputs_come_first_up_to_the_limit(tmp_path: Path) -> None:
@@ -116,6 +138,63 @@ def test_low_confidence_answers_of_drifted_inputs_come_first_up_to_the_limit(tmp
     write_json(check, {"drifted": ["card=match"], "drift": True})  # what `tuneloop monitor` found
     assert route_next_round(spec, limit=1)["added"]["low_confidence"] == 1
     assert [i.text for i in items(project)] == ["my card is lost"]  # drifted before less sure
+
+
+def test_routed_low_confidence_answers_leave_the_limit_to_new_ones(tmp_path: Path) -> None:
+    """The least sure answer, routed by the first run, must not take the second run's one place."""
+    project = project_with_run(tmp_path, [])
+    for text, confidence in (("what rate today", 0.1), ("my card is lost", 0.2), ("fee for euros", 0.3)):
+        serve(project, [(text, "exchange_rate")], confidence)
+    spec = load_spec(project)
+    assert route_next_round(spec, limit=1)["added"]["low_confidence"] == 1
+    again = route_next_round(spec, limit=1)
+    assert again["added"]["low_confidence"] == 1 and again["already_routed"] == 1
+    assert [i.text for i in items(project)] == ["what rate today", "my card is lost"]
+
+
+def test_since_reads_feedback_given_since_on_earlier_answers(tmp_path: Path) -> None:
+    project = project_with_run(tmp_path, [])
+    (old,) = serve(project, [("why this rate?", "card_linking")], 0.9, days_ago=10)
+    serve(project, [("rate for euros", "exchange_rate")], 0.95, days_ago=10)
+    rate(project, [(old, "down", None)])  # rated today
+    found = route_next_round(load_spec(project), since=datetime.now(UTC) - timedelta(days=1))
+    assert found["added"]["thumbs_down"] == 1 and found["served_requests"] == 1
+
+
+def test_imported_feedback_is_routed_too(tmp_path: Path) -> None:
+    project = project_with_run(tmp_path, [])
+    fix = {
+        "prompt": "is the rate fixed?",
+        "response": "card_linking",
+        "rating": "down",
+        "correction": "exchange rate",
+    }
+    lines = [fix, {"prompt": "where is my card", "response": "card_arrival", "rating": "up"}]
+    (tmp_path / "fb.jsonl").write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+    imported = runner.invoke(app, ["feedback", "import", str(project), str(tmp_path / "fb.jsonl")])
+    assert imported.exit_code == 0, imported.output
+    found = route_next_round(load_spec(project))
+    assert found["added"]["feedback_correction"] == 1 and found["imported_feedback"] == 2
+    (item,) = items(project)
+    assert (item.text, item.suggestion_label, item.external_id[:7]) == (
+        "is the rate fixed?",
+        "exchange_rate",
+        "import:",
+    )
+
+
+def test_an_input_asked_many_times_becomes_one_item_once(tmp_path: Path) -> None:
+    """The same text served three times (one corrected), and a text already a routed item, add
+    one item: the strongest origin's."""
+    project = project_with_run(tmp_path, [])
+    ids = serve(
+        project, [("what rate today", "card_linking")] * 2 + [("what  rate today ", "card_linking")], 0.3
+    )
+    rate(project, [(ids[1], "down", "exchange rate")])
+    spec = load_spec(project)
+    assert route_next_round(spec)["added"] == dict.fromkeys(ORIGINS, 0) | {"feedback_correction": 1}
+    serve(project, [("what rate today", "card_linking")], 0.3)  # asked again later
+    assert sum(route_next_round(spec)["added"].values()) == 0 and len(items(project)) == 1
 
 
 def test_a_correction_is_read_as_the_tasks_label_or_not_at_all(project: Path) -> None:

@@ -21,6 +21,7 @@ from tuneloop.annotate.store.errors import StoreError
 from tuneloop.annotate.store.labels import InvalidLabel, check_label
 from tuneloop.annotate.store.models import Item, LabelSchema, User
 from tuneloop.annotate.store.repository import audit, get
+from tuneloop.data.normalise import clean_text
 from tuneloop.data.version import PARTS, DatasetVersion
 
 DEFAULT_OVERLAP = 2
@@ -138,8 +139,10 @@ def import_feedback_items(
     overlap: int = DEFAULT_OVERLAP,
     by: User | None = None,
 ) -> list[Item]:
-    """Add each input once per reference, in the order given (the claim queue is oldest first),
-    with its suggestion; a reference already routed, under any origin, is left as it is."""
+    """Add each input once, in the order given (the claim queue is oldest first), with its
+    suggestion: once per reference (one already routed, under any origin, is left as it is) and
+    once per text (`clean_text`: the first, strongest origin of a text asked many times; none for
+    a text that already has an item, routed or a dataset row)."""
     given = list(items)
     unknown = sorted({i.origin for i in given} - set(FEEDBACK_ORIGINS))
     if unknown:
@@ -147,17 +150,14 @@ def import_feedback_items(
             f"unknown origin {', '.join(unknown)}; expected one of {', '.join(FEEDBACK_ORIGINS)}"
         )
     refs = list(dict.fromkeys(i.ref for i in given))
-    routed: set[str] = set()
-    for start in range(0, len(refs), 500):  # bounded IN lists
-        chunk = refs[start : start + 500]
-        routed |= set(
-            session.scalars(
-                select(Item.external_id).where(
-                    Item.source_key.startswith(f"{FEEDBACK}:"), Item.external_id.in_(chunk)
-                )
-            )
-        )
+    routed = routed_refs(session, refs)
     fresh = {i.ref: i for i in reversed(given) if i.ref not in routed}  # the first of each ref wins
+    held = _texts_with_items(session, [i.text for i in fresh.values()])
+    for ref in refs:  # the first of each text wins; a text already an item is not routed again
+        if (i := fresh.get(ref)) is not None:
+            if clean_text(i.text) in held:
+                del fresh[ref]
+            held.add(clean_text(i.text))
     rows = [
         Item(
             external_id=i.ref,
@@ -166,7 +166,7 @@ def import_feedback_items(
             source_kind="dataset",
             model=i.model,
             run=i.run,
-            suggestion_label=(label := _fitting(schema, i.suggestion)),
+            suggestion_label=(label := fitting(schema, i.suggestion)),
             suggestion_confidence=i.confidence if label is not None else None,
             suggestion_agent=f"{FEEDBACK}:{i.origin}" if label is not None else None,
             suggestion_model=i.model if label is not None else None,
@@ -177,7 +177,29 @@ def import_feedback_items(
     return _add_new(session, rows, schema, overlap, by, source="feedback")
 
 
-def _fitting(schema: LabelSchema, label: Any) -> Any:
+def _texts_with_items(session: Session, texts: list[str]) -> set[str]:
+    """The texts among `texts` (as `clean_text` writes them) that some item already holds."""
+    wanted = list(dict.fromkeys([*texts, *(clean_text(t) for t in texts)]))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):  # bounded IN lists
+        query = select(Item.text).where(Item.text.in_(wanted[start : start + 500]))
+        found |= {clean_text(text) for text in session.scalars(query)}
+    return found
+
+
+def routed_refs(session: Session, refs: Iterable[str]) -> set[str]:
+    """The references among `refs` already routed from the model's use, under any origin."""
+    wanted, routed = list(dict.fromkeys(refs)), set()
+    for start in range(0, len(wanted), 500):  # bounded IN lists
+        chunk = wanted[start : start + 500]
+        query = select(Item.external_id).where(
+            Item.source_key.startswith(f"{FEEDBACK}:"), Item.external_id.in_(chunk)
+        )
+        routed |= {ref for ref in session.scalars(query) if ref is not None}
+    return routed
+
+
+def fitting(schema: LabelSchema, label: Any) -> Any:
     """A suggestion in its stored form, or None where it does not fit the schema (a correction
     that names no label, a set beyond the bounds): the item is still routed, without it."""
     if label is None:
