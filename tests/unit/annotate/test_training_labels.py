@@ -66,18 +66,17 @@ def test_simulated_people_answer_a_routed_item_whose_text_the_data_holds_and_ski
     simulation answers them by the text's recorded label, and still skips a text it cannot know."""
     from sqlalchemy import select
 
-    from tuneloop.annotate.project import operator, project_store, task_schema
+    from tuneloop.annotate.project import dataset_for_annotation, operator, project_store, task_schema
     from tuneloop.annotate.store.items import FeedbackItem, import_feedback_items
     from tuneloop.annotate.store.models import Item
 
     spec = load_spec(_simulated(make_project))
+    served = dataset_for_annotation(spec).split("test")[0].text  # a held-out message, as the demo serves
     store = project_store(spec)
     with store.begin() as session:
-        known = session.scalars(select(Item).where(Item.source_key.startswith("dataset:"))).first()
-        assert known is not None
         schema = task_schema(session, spec, operator(session))
         routed = [
-            FeedbackItem("thumbs_down", "chatcmpl-1", known.text, "m", "run-001"),
+            FeedbackItem("thumbs_down", "chatcmpl-1", served, "m", "run-001"),
             FeedbackItem("thumbs_down", "chatcmpl-2", "a message no row of the data holds", "m", "run-001"),
         ]
         import_feedback_items(session, routed, schema, overlap=2)
