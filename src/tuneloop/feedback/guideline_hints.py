@@ -9,18 +9,22 @@ signal's total over all labels, so each signal with any evidence sums to 1), **a
 score is the sum of its shares**. A signal without evidence adds nothing. Ties go by the raw
 counts (corrections, then disagreements), then by label name, so the list is stable.
 
-The result is plain data (JSON-ready): the report, the admin page and `tuneloop annotate hints`
-show the same thing.
+The result is plain data (JSON-ready): the report (from `RUN/guideline_hints.json`, which
+`write_guideline_hints` keeps before the report is built), the admin page and
+`tuneloop annotate hints` show the same thing.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from tuneloop.annotate.project import has_store, project_store
 from tuneloop.annotate.store.engine import Store
 from tuneloop.feedback.guideline_evidence import Evidence, corrections, disagreements, drift
+from tuneloop.run_dir import GUIDELINE_HINTS_FILE, write_json
 from tuneloop.spec import ProjectSpec
+from tuneloop.spec.recorded import run_spec
 
 TOP = 10
 SIGNALS = ("corrections", "disagreements", "drift")
@@ -50,6 +54,11 @@ def guideline_hints(spec: ProjectSpec, store: Store | None = None, top: int = TO
         "signals": {name: _signal(e) for name, e in evidence.items()},
         "note": None if any(e.counts for e in evidence.values()) else "no evidence of any kind yet",
     }
+
+
+def write_guideline_hints(run_dir: Path) -> Path:
+    """The hints for the run's project, as of now, kept in the run for its report."""
+    return write_json(run_dir / GUIDELINE_HINTS_FILE, guideline_hints(run_spec(run_dir)))
 
 
 def rank(evidence: dict[str, Evidence], top: int = TOP) -> list[dict[str, Any]]:
