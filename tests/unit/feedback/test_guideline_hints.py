@@ -16,9 +16,17 @@ from tuneloop.annotate.project import project_store
 from tuneloop.annotate.store import add_user, claim_next, submit
 from tuneloop.cli import app
 from tuneloop.feedback.guideline_evidence import Evidence
-from tuneloop.feedback.guideline_hints import guideline_hints, rank
+from tuneloop.feedback.guideline_hints import guideline_hints, rank, write_guideline_hints
 from tuneloop.feedback.next_round import route_next_round
-from tuneloop.run_dir import MONITOR_FILE, REVIEW_CANDIDATES_FILE, monitor_dir, review_dir, write_json
+from tuneloop.report.html import build_report
+from tuneloop.run_dir import (
+    GUIDELINE_HINTS_FILE,
+    MONITOR_FILE,
+    REVIEW_CANDIDATES_FILE,
+    monitor_dir,
+    review_dir,
+    write_json,
+)
 from tuneloop.spec import load_spec
 
 runner = CliRunner()
@@ -114,3 +122,17 @@ def test_the_cli_prints_the_same_list_as_json_and_as_text(tmp_path: Path) -> Non
     text = runner.invoke(app, ["annotate", "hints", str(project)])
     assert text.exit_code == 0 and "1. card_linking" in text.stdout
     assert "'my card never came': card_linking → card_arrival" in text.stdout
+
+
+def test_the_report_renders_the_hints_the_run_keeps(tmp_path: Path) -> None:
+    project = hinted_project(tmp_path)
+    run_dir = load_spec(project).output_path / "run-001"
+    before = build_report(run_dir).read_text(encoding="utf-8")
+    assert "Guideline hints" not in before  # nothing kept yet: no section
+    assert write_guideline_hints(run_dir) == run_dir / GUIDELINE_HINTS_FILE
+    html = build_report(run_dir).read_text(encoding="utf-8")
+    section = html[html.index('<section id="guideline-hints">') :]
+    assert '<a href="#guideline-hints">' in html
+    assert section.index("<td>card_linking</td>") < section.index("<td>card_arrival</td>")
+    assert "&#39;my card never came&#39;: card_linking → card_arrival" in section
+    assert "card_arrival / card_linking (3 items)" in section
