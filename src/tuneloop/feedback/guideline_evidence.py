@@ -71,8 +71,12 @@ def _as_set(spec: ProjectSpec, value: Any) -> set[str] | None:
     return set(label) if isinstance(label, list) else {label}
 
 
-def _shown(labels: set[str] | None, fallback: str) -> str:
-    return canonical_answer(tuple(sorted(labels))) if labels is not None else repr(fallback)
+def _shown(spec: ProjectSpec, labels: set[str] | None, fallback: str) -> str:
+    """An answer as the evaluation writes it (a set in schema order); a text that names no label
+    as it was given."""
+    if labels is None:
+        return repr(fallback)
+    return canonical_answer(tuple(name for name in spec.label_names if name in labels))
 
 
 def _correct(found: Evidence, spec: ProjectSpec, text: str, answered: Any, corrected: Any) -> None:
@@ -80,7 +84,8 @@ def _correct(found: Evidence, spec: ProjectSpec, text: str, answered: Any, corre
     before, after = _as_set(spec, answered), _as_set(spec, corrected)
     both = before is not None and after is not None
     involved = (before or set()) ^ (after or set()) if both else (before or after or set())
-    example = f"{text!r}: {_shown(before, str(answered))} → {_shown(after, str(corrected))}"
+    shown = (_shown(spec, before, str(answered)), _shown(spec, after, str(corrected)))
+    example = f"{text!r}: {shown[0]} → {shown[1]}"
     for label in sorted(involved):
         found.add(label, 1, example)
 

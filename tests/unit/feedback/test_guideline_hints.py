@@ -136,3 +136,28 @@ def test_the_report_renders_the_hints_the_run_keeps(tmp_path: Path) -> None:
     assert section.index("<td>card_linking</td>") < section.index("<td>card_arrival</td>")
     assert "&#39;my card never came&#39;: card_linking → card_arrival" in section
     assert "card_arrival / card_linking (3 items)" in section
+
+
+def test_label_sets_count_each_label_a_correction_or_a_split_is_about(tmp_path: Path) -> None:
+    """For a multilabel task a correction counts for the labels added or taken away, and items
+    count for each label whose presence the annotators split on."""
+    project = tmp_path / "nlupp"
+    assert runner.invoke(app, ["init", "--example", "nlupp-banking", str(project)]).exit_code == 0
+    simulated = runner.invoke(
+        app, ["annotate", "simulate", str(project), "--items", "20", "--annotators", "2"]
+    )
+    assert simulated.exit_code == 0, simulated.output
+    spec = load_spec(project)
+    a, b, c = spec.label_names[:3]
+    line = {"text": "t", "label": [a, c], "model_output": f"{a}, {b}", "prediction_id": "p", "run": "run-001"}
+    reviews = review_dir(spec.output_path / "run-001")
+    reviews.mkdir(parents=True)
+    (reviews / REVIEW_CANDIDATES_FILE).write_bytes(orjson.dumps(line) + b"\n")
+    hints = guideline_hints(spec, top=len(spec.label_names))
+    by = {h["label"]: h for h in hints["labels"]}
+    assert by[b]["counts"]["corrections"] == 1 and by[c]["counts"]["corrections"] == 1
+    assert a not in by or by[a]["counts"]["corrections"] == 0  # kept: not what was corrected
+    assert by[b]["examples"]["corrections"] == [f"'t': {a}, {b} → {a}, {c}"]
+    disputed = [h for h in hints["labels"] if h["counts"]["disagreements"]]
+    assert disputed and {h["label"] for h in disputed} <= set(spec.label_names)
+    assert any(h["confused_with"] for h in disputed)
