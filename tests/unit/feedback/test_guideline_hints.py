@@ -11,9 +11,7 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from tests.unit.feedback.served import project_with_run, rate, serve
-from tuneloop.annotate.project import project_store
-from tuneloop.annotate.store import add_user, claim_next, submit
+from tests.unit.feedback.served import answer_every_item, project_with_run, rate, serve
 from tuneloop.cli import app
 from tuneloop.feedback.guideline_evidence import Evidence
 from tuneloop.feedback.guideline_hints import guideline_hints, rank, write_guideline_hints
@@ -52,24 +50,10 @@ def hinted_project(root: Path) -> Path:
     reviews.mkdir(parents=True)
     (reviews / REVIEW_CANDIDATES_FILE).write_bytes(orjson.dumps(line) + b"\n")
     route_next_round(spec)
-    answer_all(spec, {"ann": "card_arrival", "bo": "card_linking"})
+    answers = {"ann": "card_arrival", "bo": "card_linking"}
+    answer_every_item(spec, list(answers), lambda name, item: answers[name])
     write_json(monitor_dir(spec.output_path, datetime.now(UTC)) / MONITOR_FILE, {"labels": MOVED})
     return project
-
-
-def answer_all(spec, answers: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
-    store = project_store(spec)
-    with store.begin() as session:
-        people = {name: add_user(session, name, "annotator") for name in answers}
-    for name, person in people.items():
-        while True:
-            with store.begin() as session:
-                user = session.merge(person)
-                item = claim_next(session, user)
-                if item is None:
-                    break
-                submit(session, user, item, answers[name])
-    store.close()
 
 
 def test_labels_are_ranked_by_their_summed_shares_with_counts_pairs_and_examples(tmp_path: Path) -> None:
