@@ -34,7 +34,7 @@ from tuneloop.annotate.store.models import Item
 from tuneloop.annotate.summary import answer_reader
 from tuneloop.errors import TuneloopError
 from tuneloop.feedback.next_round import as_label, candidates
-from tuneloop.feedback.served_log import read_served
+from tuneloop.feedback.served_log import ServedRow
 from tuneloop.label_text import canonical_answer
 from tuneloop.run_dir import latest_monitor, runs_in
 from tuneloop.spec import ProjectSpec
@@ -90,11 +90,11 @@ def _correct(found: Evidence, spec: ProjectSpec, text: str, answered: Any, corre
         found.add(label, 1, example)
 
 
-def corrections(spec: ProjectSpec, store: Store | None) -> Evidence:
-    """Served answers clients corrected and outputs the human review corrected."""
+def corrections(spec: ProjectSpec, served: list[ServedRow] | None) -> Evidence:
+    """Served answers clients corrected (`served`: the store's log, None without a store) and
+    outputs the human review corrected."""
     found = Evidence()
-    served = read_served(store) if store is not None else []
-    for row in served:
+    for row in served or []:
         fixes = [r.correction for r in row.ratings if r.correction]
         if fixes and row.labels is not None:
             _correct(found, spec, row.text, list(row.labels), fixes[-1])
@@ -102,7 +102,7 @@ def corrections(spec: ProjectSpec, store: Store | None) -> Evidence:
     for line in reviewed:
         _correct(found, spec, str(line["text"]), line.get("model_output"), line["label"])
     if not found.counts:
-        where = "no store" if store is None else f"{len(served)} served answers"
+        where = "no store" if served is None else f"{len(served)} served answers"
         found.note = f"no corrections ({where}; {len(reviewed)} output-review corrections)"
     return found
 
@@ -157,7 +157,7 @@ def _alphas(matrix: ReliabilityMatrix) -> list[Any]:
         return []
 
 
-def drift(spec: ProjectSpec, store: Store | None) -> Evidence:
+def drift(spec: ProjectSpec, served: list[ServedRow] | None) -> Evidence:
     """How far each label's share of the answers moved in the latest monitor check."""
     found = Evidence()
     check = latest_monitor(spec.output_path)
@@ -168,7 +168,7 @@ def drift(spec: ProjectSpec, store: Store | None) -> Evidence:
     if labels.get("status") != "tested":
         found.note = f"the latest monitor check did not test the labels ({labels.get('status', 'absent')})"
         return found
-    texts = _served_texts(store)
+    texts = _served_texts(served or [])
     for moved in labels.get("moved") or []:
         change = abs(float(moved["served_share"]) - float(moved["training_share"]))
         if change > 0:
@@ -180,10 +180,10 @@ def drift(spec: ProjectSpec, store: Store | None) -> Evidence:
     return found
 
 
-def _served_texts(store: Store | None) -> dict[str, list[str]]:
+def _served_texts(served: list[ServedRow]) -> dict[str, list[str]]:
     """Served inputs by the label they were answered with, the latest first."""
     out: dict[str, list[str]] = defaultdict(list)
-    for row in reversed(read_served(store) if store is not None else []):
+    for row in reversed(served):
         for label in row.labels or ():
             out[label].append(repr(row.text))
     return out

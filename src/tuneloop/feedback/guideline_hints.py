@@ -22,6 +22,7 @@ from typing import Any
 from tuneloop.annotate.project import has_store, project_store
 from tuneloop.annotate.store.engine import Store
 from tuneloop.feedback.guideline_evidence import Evidence, corrections, disagreements, drift
+from tuneloop.feedback.served_log import read_served
 from tuneloop.run_dir import GUIDELINE_HINTS_FILE, write_json
 from tuneloop.spec import ProjectSpec
 from tuneloop.spec.recorded import run_spec
@@ -39,10 +40,11 @@ def guideline_hints(spec: ProjectSpec, store: Store | None = None, top: int = TO
                 "note": "guideline hints are for label tasks (classify, multilabel)"}  # fmt: skip
     opened = store or (project_store(spec) if has_store(spec) else None)
     try:
+        served = read_served(opened) if opened is not None else None  # read once, for two signals
         evidence = {
-            "corrections": corrections(spec, opened),
+            "corrections": corrections(spec, served),
             "disagreements": disagreements(spec, opened),
-            "drift": drift(spec, opened),
+            "drift": drift(spec, served),
         }
     finally:
         if store is None and opened is not None:
