@@ -27,6 +27,7 @@ from tuneloop.data.run import prepare
 from tuneloop.distributed import agree, is_main
 from tuneloop.evaluate.run import evaluate_run
 from tuneloop.evaluate.runner import phase_scorer
+from tuneloop.feedback.guideline_hints import write_guideline_hints
 from tuneloop.report.build import build
 from tuneloop.run_dir import REPORT_FILE, new_run_dir, read_record, update_record
 from tuneloop.spec import SPEC_FILE, ProjectSpec
@@ -44,6 +45,7 @@ def run_round(spec: ProjectSpec, console: Console) -> tuple[Path, Path]:
     failed = [v for v in read_record(run_dir).evaluation_gates or [] if not v.passed]
     if failed:
         update_record(run_dir, status=f"stopped: {len(failed)} evaluation gate verdict(s) failed")
+    write_guideline_hints(run_dir)
     report = build(run_dir)
     if failed:
         listed = "; ".join(f"{v.gate} [{v.scope}] {v.detail}" for v in failed)

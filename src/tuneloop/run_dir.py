@@ -54,6 +54,7 @@ REVIEW_SAMPLE_FILE = "sample.jsonl"
 REVIEW_RESULTS_FILE = "results.json"
 REVIEW_CANDIDATES_FILE = "candidates.jsonl"
 REPORT_FILE = "report.html"
+GUIDELINE_HINTS_FILE = "guideline_hints.json"  # what feedback.guideline_hints found, for the report
 MODEL_CARD_FILE = "MODEL_CARD.md"
 MONITOR_DIR = "monitor"  # under the project's output_dir: the served traffic is the project's
 MONITOR_FILE = "monitor.json"

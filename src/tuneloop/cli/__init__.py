@@ -8,8 +8,8 @@ progress bars and messages go to stderr.
 This module builds the typer `app` (the console script `tuneloop = "tuneloop.cli:app"`) and
 registers the commands, one module per kind of work: `project` (init), `check`, `base_models`
 (base-model build, import, fetch), `train`, `evaluate`, `report`, `run`, `annotate`, `users`,
-`review`, `assist`, `serve`, `serve_model`, `keys`, `feedback`, `monitor` and `next_round`
-(`round next`); `support` holds what they share.
+`review`, `assist`, `serve`, `serve_model`, `keys`, `feedback`, `monitor`, `next_round`
+(`round next`) and `hints` (`annotate hints`); `support` holds what they share.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from tuneloop.cli import (
     check,
     evaluate,
     feedback,
+    hints,
     keys,
     monitor,
     next_round,
@@ -41,6 +42,7 @@ from tuneloop.cli.support import JsonUsageErrors
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, cls=JsonUsageErrors)
 app.add_typer(base_models.base_model_app, name="base-model")
+annotate.annotate_app.command("hints")(hints.hints)
 app.add_typer(annotate.annotate_app, name="annotate")
 app.add_typer(users.users_app, name="users")
 app.add_typer(review.review_app, name="review")

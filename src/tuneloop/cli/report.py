@@ -16,9 +16,11 @@ def report(
 ) -> None:
     """Write report.html and MODEL_CARD.md for a run: spec, data, loss curves, per-class recall,
     confusion, slices with intervals, comparisons, gates."""
+    from tuneloop.feedback.guideline_hints import write_guideline_hints
     from tuneloop.report.build import build
     from tuneloop.run_dir import MODEL_CARD_FILE
 
+    write_guideline_hints(run_dir)  # the project's hints as of now, for the report to show
     path = build(run_dir)
     card = run_dir / MODEL_CARD_FILE
     if json_out:

@@ -29,6 +29,7 @@ from tuneloop.report.data_quality import data_quality_section
 from tuneloop.report.evaluation import evaluation_section
 from tuneloop.report.fairness import fairness_section
 from tuneloop.report.generation import generation_section, is_e2e
+from tuneloop.report.guideline_hints import guideline_hints_section
 from tuneloop.report.label_sets import label_set_section
 from tuneloop.report.verdict import verdict_section
 from tuneloop.report.weak_spots import worst_classes, worst_slices
@@ -92,6 +93,7 @@ def _context(run_dir: Path, record: RunRecord) -> dict[str, Any]:
         "evaluation_depth": evaluation_section(run_dir, record, spec, evaluation),
         "fairness": fairness_section(run_dir, spec.evaluation.fairness.max_flip_rate),
         "annotation": annotation,
+        "hints": guideline_hints_section(run_dir),
         "manifest": manifest,
         "dq": data_quality_section(data, manifest, record) if manifest else None,
     }

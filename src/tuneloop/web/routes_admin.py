@@ -1,6 +1,7 @@
 """The admin dashboard: progress per annotator, agreement per label and per pair (the report's own
-plots), the most-confused label pairs, the guidelines with a form to publish a new version, and the
-export to a DatasetVersion, which honours the agreement gate unless an override reason is given.
+plots), the most-confused label pairs, the guideline hints (the report's list, for this store),
+the guidelines with a form to publish a new version, and the export to a DatasetVersion, which
+honours the agreement gate unless an override reason is given.
 The dashboard and the export read a snapshot of the store, so annotators never wait for them."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
+from markupsafe import Markup
 from starlette.responses import Response
 
 from tuneloop.annotate.gold import export_dataset
@@ -17,7 +19,9 @@ from tuneloop.annotate.project import annotated_dataset
 from tuneloop.annotate.store import progress, publish_guidelines
 from tuneloop.annotate.store.progress import recent_skips
 from tuneloop.annotate.store.repository import latest_guidelines
+from tuneloop.feedback.guideline_hints import guideline_hints
 from tuneloop.report.annotation import annotation_section
+from tuneloop.report.guideline_hints import hints_html
 from tuneloop.web.context import render, signed_in, web
 
 router = APIRouter(prefix="/admin")
@@ -39,6 +43,7 @@ def dashboard(request: Request) -> Response:
         skips=skips,
         guidelines=guidelines,
         agreement=annotation_section(spec, web(request).store),
+        hints=Markup(hints_html(guideline_hints(spec, web(request).store))),  # autoescaped by the report
     )
 
 

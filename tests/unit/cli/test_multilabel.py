@@ -173,6 +173,7 @@ def test_run_evaluates_label_sets_beside_the_baselines_and_reports_them(small_ru
     report = (small_run / "report.html").read_text()
     assert "Labels (test)" in report and "micro-averaged precision-recall curve" in report
     assert "TF-IDF logistic regression" in report
+    assert "Guideline hints" in report and "no evidence of any kind yet" in report  # the round kept them
     card = (small_run / "MODEL_CARD.md").read_text()
     assert "## Labels (test)" in card and "label (worst F1 first)" in card
 

@@ -4,18 +4,20 @@ requests and feedback logged through the server's own log and feedback functions
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from tests.conftest import build_project
-from tuneloop.annotate.store import open_store
+from tuneloop.annotate.project import project_store
+from tuneloop.annotate.store import add_user, claim_next, open_store, submit
 from tuneloop.annotate.store.models import utcnow
 from tuneloop.data.prepare import prepare_dataset
 from tuneloop.run_dir import data_dir, update_record
 from tuneloop.serving.feedback import Feedback, record_feedback
 from tuneloop.serving.log import log_request
-from tuneloop.spec import load_spec
+from tuneloop.spec import ProjectSpec, load_spec
 
 LABELS = 4
 SERVED = itertools.count()  # response ids, unique across every call
@@ -71,4 +73,20 @@ def rate(project: Path, ratings: list[tuple[str, Any, str | None]]) -> None:
     store = open_store(load_spec(project).store_url)
     for rid, rating, correction in ratings:
         record_feedback(store, Feedback(response_id=rid, rating=rating, correction=correction), None, False)
+    store.close()
+
+
+def answer_every_item(spec: ProjectSpec, names: list[str], answer: Callable[[str, Any], Any]) -> None:
+    """New annotators `names` each answer every item they can claim, `answer(name, item)`."""
+    store = project_store(spec)
+    with store.begin() as session:
+        people = {name: add_user(session, name, "annotator") for name in names}
+    for name, person in people.items():
+        while True:
+            with store.begin() as session:
+                user = session.merge(person)
+                item = claim_next(session, user)
+                if item is None:
+                    break
+                submit(session, user, item, answer(name, item))
     store.close()

@@ -14,9 +14,8 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from tests.unit.feedback.served import project_with_run, rate, serve
+from tests.unit.feedback.served import answer_every_item, project_with_run, rate, serve
 from tuneloop.annotate.project import project_store
-from tuneloop.annotate.store import add_user, claim_next, submit
 from tuneloop.annotate.store.items import item_origin
 from tuneloop.annotate.store.models import Item
 from tuneloop.annotate.training_labels import training_gold
@@ -216,19 +215,7 @@ def test_decided_labels_of_routed_items_reach_the_data_with_their_origin(project
     version counts the rows by origin, and its provenance names each row's origin."""
     spec = load_spec(project)
     route_next_round(spec)
-    store = project_store(spec)
-    with store.begin() as session:
-        people = [add_user(session, name, "annotator") for name in ("ann", "bo")]
-    for person in people:
-        while True:
-            with store.begin() as session:
-                user = session.merge(person)
-                item = claim_next(session, user)
-                if item is None:
-                    break
-                answer = item.suggestion_label or "exchange_rate"
-                submit(session, user, item, answer)
-    store.close()
+    answer_every_item(spec, ["ann", "bo"], lambda name, item: item.suggestion_label or "exchange_rate")
     gold = training_gold(spec)
     assert gold is not None and len(gold.labels) == 5
     assert sorted(g.origin or "" for g in gold.labels) == sorted([*ORIGINS, "low_confidence"])

@@ -117,6 +117,23 @@ def test_review_accepts_or_corrects_with_a_reason(web_project: WebProject) -> No
     assert "Nothing to review" in rev.get("/review").text
 
 
+def test_the_dashboard_lists_guideline_hints_and_says_what_evidence_is_missing(
+    web_project: WebProject,
+) -> None:
+    board = signed_in(web_project, "boss").get("/admin").text
+    assert "Guideline hints" in board and "no evidence of any kind yet" in board
+    assert 'id="hints-table"' not in board
+    _close_all_two_items(
+        web_project, {"ann": ["card_arrival", "card_arrival"], "bob": ["card_linking", "card_arrival"]}
+    )
+    board = signed_in(web_project, "boss").get("/admin").text
+    rows = re.findall(r"<tr><td>(\w+)</td><td class=\"num\">([\d.]+)</td><td class=\"num\">0</td>"
+                      r"<td class=\"num\">1</td>", board)  # fmt: skip
+    assert sorted(rows) == [("card_arrival", "0.50"), ("card_linking", "0.50")]  # 1 of 2 disputes each
+    assert "card_arrival / card_linking (1 items)" in board
+    assert "drift: no `tuneloop monitor` check yet" in board
+
+
 def test_a_disagreement_is_adjudicated_and_the_dashboard_shows_agreement(web_project: WebProject) -> None:
     _close_all_two_items(
         web_project, {"ann": ["card_arrival", "card_arrival"], "bob": ["card_linking", "card_arrival"]}
