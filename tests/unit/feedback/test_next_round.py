@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from tests.unit.feedback.served import answer_every_item, project_with_run, rate, serve
 from tuneloop.annotate.project import project_store
+from tuneloop.annotate.store import add_user, claim_next, submit
 from tuneloop.annotate.store.items import item_origin
 from tuneloop.annotate.store.models import Item
 from tuneloop.annotate.training_labels import training_gold
