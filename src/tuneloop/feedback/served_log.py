@@ -13,11 +13,12 @@ A rating of "down", 1 or 2 counts as a thumbs-down.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, or_, select
 from sqlalchemy.orm import Session
 
 from tuneloop.annotate.store.engine import Store
@@ -25,6 +26,17 @@ from tuneloop.annotate.store.models import ServedFeedback, ServedRequest
 from tuneloop.errors import TuneloopError
 
 NEGATIVE = frozenset({"down", "1", "2"})
+STREAMED = 1000  # logged requests fetched at a time
+LOGGED = (
+    ServedRequest.id,
+    ServedRequest.response_id,
+    ServedRequest.at,
+    ServedRequest.model,
+    ServedRequest.run,
+    ServedRequest.request,
+    ServedRequest.response,
+    ServedRequest.redacted,
+)
 
 
 @dataclass(frozen=True)
@@ -80,16 +92,20 @@ def read_served(store: Store, since: datetime | None = None, rated_since: bool =
     feedback tied to each; with `rated_since`, also an earlier request rated at or after `since`
     (`round next`: feedback is new when it is given, whenever the answer was)."""
     with store.read() as session:
-        query = select(ServedRequest).order_by(ServedRequest.id)
+        query = select(*LOGGED).order_by(ServedRequest.id).execution_options(yield_per=STREAMED)
         if since is not None:
             window = ServedRequest.at >= since
             if rated_since:
                 rated = select(ServedFeedback.request_id).where(ServedFeedback.at >= since)
                 window = or_(window, ServedRequest.id.in_(rated))
             query = query.where(window)
-        requests = list(session.scalars(query))
-        ratings = _ratings(session, [r.id for r in requests])
-    return [_row(r, ratings.get(r.id, [])) for r in requests]
+        # columns, not ORM objects, streamed: each request's JSON is read, made a compact row and
+        # dropped, so a long log never sits in memory whole
+        rows = [_row(r) for r in session.execute(query)]
+        by_id = {row.request_id: row for row in rows}
+        for request_id, rating in _ratings(session, list(by_id)):
+            by_id[request_id].ratings.append(rating)
+    return rows
 
 
 def read_imported(store: Store, since: datetime | None = None) -> list[ServedRow]:
@@ -117,19 +133,18 @@ def read_imported(store: Store, since: datetime | None = None) -> list[ServedRow
         ]
 
 
-def _ratings(session: Session, request_ids: list[int]) -> dict[int, list[Rating]]:
-    found: dict[int, list[Rating]] = {}
+def _ratings(session: Session, request_ids: list[int]) -> Iterator[tuple[int, Rating]]:
+    """The feedback on each of `request_ids`, oldest first per request."""
+    columns = (ServedFeedback.request_id, ServedFeedback.id, ServedFeedback.rating, ServedFeedback.correction)
     for start in range(0, len(request_ids), 500):  # bounded IN lists, for any engine
         chunk = request_ids[start : start + 500]
-        query = select(ServedFeedback).where(ServedFeedback.request_id.in_(chunk)).order_by(ServedFeedback.id)
-        for f in session.scalars(query):
-            found.setdefault(int(f.request_id or 0), []).append(
-                Rating(f.id, f.rating, f.correction, f.comment)
-            )
-    return found
+        query = select(*columns, ServedFeedback.comment).where(ServedFeedback.request_id.in_(chunk))
+        for f in session.execute(query.order_by(ServedFeedback.id)):
+            yield int(f.request_id or 0), Rating(f.id, f.rating, f.correction, f.comment)
 
 
-def _row(request: ServedRequest, ratings: list[Rating]) -> ServedRow:
+def _row(request: Row[Any]) -> ServedRow:
+    """One logged request (the `LOGGED` columns) as the compact row the monitor reads."""
     extension = request.response.get("tuneloop") or {}
     return ServedRow(
         request_id=request.id,
@@ -141,7 +156,6 @@ def _row(request: ServedRequest, ratings: list[Rating]) -> ServedRow:
         answer=answer_text(request.response),
         labels=answered_labels(extension),
         confidence=answer_confidence(extension),
-        ratings=ratings,
         redacted=bool(request.redacted),
     )
 
