@@ -7,8 +7,9 @@ Builds a BANKING77 project whose store holds `--items` generated items (overlap 
 per annotator, starts `tuneloop serve` as a subprocess, and lets `--annotators` simulated people
 work through the JSON API for `--seconds`: sign in, fetch the next item, read it (a think time
 drawn uniformly from `--think`, 0.3 to 2.0 s by default: people do not submit in a tight loop),
-submit, and now and then (10%) undo the answer after a short pause. Half way through, the server
-is killed with SIGKILL and restarted; clients retry what failed with the same request id (submit
+submit, and now and then (10%) undo the answer after a short pause. Half way through (once some
+answer is acknowledged), the server is killed with SIGKILL and restarted, and the run goes on
+for the time it was down; clients retry what failed with the same request id (submit
 and undo are idempotent), as a browser resending a form would.
 
 Checks, right after the kill and again at the end: every acknowledged submission is in the store
@@ -42,7 +43,9 @@ from typing import Any
 
 import httpx
 from load_common import (
+    Deadline,
     Latencies,
+    after_work,
     free_port,
     kill_and_restart,
     load_line,
@@ -196,10 +199,10 @@ class Annotator:
         headers = {"X-CSRF-Token": self.csrf}
         return await self.call(kind, lambda: self.client.post(path, json=body, headers=headers))
 
-    async def work(self, deadline: float, arrival: float) -> None:
+    async def work(self, deadline: Deadline, arrival: float) -> None:
         await asyncio.sleep(arrival)  # people sign in over the first seconds, not all in one
         await self.login()
-        while time.monotonic() < deadline:
+        while not deadline.passed():
             step = await self.call("next", lambda: self.client.get("/api/next"))
             step.raise_for_status()
             data = step.json()
@@ -284,19 +287,20 @@ async def drive(options: argparse.Namespace, project: Path, log: Path) -> LoadRe
     stats = Stats()
     load_before = os.getloadavg()[0]
     started = time.monotonic()
-    deadline = started + options.seconds
+    deadline = Deadline(started + options.seconds)
     people = [
         Annotator(n, base, stats, (options.think_min, options.think_max), options.seed)
         for n in range(options.annotators)
     ]
     spread, rng = min(10.0, options.seconds * 0.2), random.Random(options.seed)
     workers = [asyncio.create_task(p.work(deadline, rng.uniform(0, spread))) for p in people]
-    await asyncio.sleep(options.seconds * options.kill_at)
+    await after_work(options.seconds * options.kill_at, lambda: len(stats.acks))
     server, (killed, downtime), at_kill = await kill_and_restart(
         server,
         lambda: start_server(project, port, log),
         lambda: wait_ready(base, "/login"),
         lambda: verify(project, list(stats.acks)),
+        deadline,
     )
     try:
         await asyncio.gather(*workers)

@@ -50,21 +50,45 @@ async def wait_ready(base: str, path: str, timeout: float = 60.0) -> None:
             await asyncio.sleep(0.1)
 
 
+@dataclass
+class Deadline:
+    """When the clients stop. The restart's downtime is added to it, so the run has its seconds of
+    serving after the kill even on a loaded machine where the server comes back slowly."""
+
+    at: float
+
+    def passed(self) -> bool:
+        return time.monotonic() >= self.at
+
+
+async def after_work(seconds: float, done: Callable[[], int], timeout: float = 120.0) -> None:
+    """Sleep `seconds`, then on until `done()` counts some acknowledged work: a kill before the
+    first answer (a loaded machine whose clients are still signing in) would check nothing."""
+    await asyncio.sleep(seconds)
+    deadline = time.monotonic() + timeout
+    while not done() and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+
+
 async def kill_and_restart(
     server: subprocess.Popen[bytes],
     start: Callable[[], subprocess.Popen[bytes]],
     ready: Callable[[], Awaitable[None]],
     check: Callable[[], T],
+    deadline: Deadline,
 ) -> tuple[subprocess.Popen[bytes], tuple[float, float], T]:
-    """SIGKILL the server, check the store at once (`check`), start it again and wait until it
-    answers: the new server, (when it was killed, how long it was down), what the check found."""
+    """SIGKILL the server, check the store at once (`check`), start it again, wait until it
+    answers and move the clients' `deadline` on by the downtime: the new server, (when it was
+    killed, how long it was down), what the check found."""
     server.send_signal(signal.SIGKILL)
     server.wait()
     killed = time.monotonic()
     found = check()
     server = start()
     await ready()
-    return server, (killed, time.monotonic() - killed), found
+    downtime = time.monotonic() - killed
+    deadline.at += downtime
+    return server, (killed, downtime), found
 
 
 def free_port() -> int:

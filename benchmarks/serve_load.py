@@ -9,7 +9,8 @@ serve-model` on it as a subprocess, and lets `--clients` simulated applications 
 messages of those intents through the official `openai` client (`AsyncOpenAI`, chat completions)
 for `--seconds`, each rating a share (`--feedback`) of its answers through `POST /v1/feedback` with an
 idempotency key (up or down, a fifth of them with a correction). At `--kill-at` of the run the
-server is killed with SIGKILL and restarted; a client retries what failed: a completion as a new
+server is killed with SIGKILL (once some answer has arrived) and restarted, and the run goes on
+for the time it was down; a client retries what failed: a completion as a new
 request (an answer it never got is nobody's), a rating with the same key, as a retrying client
 would.
 
@@ -132,8 +133,8 @@ class Client:
         self.model, self.texts, self.stats = model, texts, stats
         self.rate, self.rng = options.feedback, random.Random(options.seed + n)
 
-    async def work(self, deadline: float) -> None:
-        while time.monotonic() < deadline:
+    async def work(self, deadline: common.Deadline) -> None:
+        while not deadline.passed():
             text = self.rng.choice(self.texts)
             reply = await self.stats.timed(
                 "chat",
@@ -218,16 +219,17 @@ async def drive(options: argparse.Namespace, run_dir: Path, texts: list[str], lo
     model = f"{load_spec(run_dir.parents[1]).objective.name}-{run_dir.name}"
     stats, load_before = Stats(), os.getloadavg()[0]
     started = time.monotonic()
-    deadline = started + options.seconds
+    deadline = common.Deadline(started + options.seconds)
     clients = [Client(n, base, model, texts, stats, options) for n in range(options.clients)]
     workers = [asyncio.create_task(c.work(deadline)) for c in clients]
-    await asyncio.sleep(options.seconds * options.kill_at)
+    await common.after_work(options.seconds * options.kill_at, lambda: len(stats.answers))
     project = run_dir.parents[1]
     server, (killed, downtime), at_kill = await common.kill_and_restart(
         server,
         lambda: start_server(run_dir, port, log),
         lambda: common.wait_ready(base, "/health", timeout=120.0),
         lambda: verify(project, list(stats.answers), list(stats.ratings)),
+        deadline,
     )
     try:
         await asyncio.gather(*workers)
