@@ -8,8 +8,9 @@ what it flags win back the accuracy the errors cost?
 The BANKING77 example's rows are split as its spec splits them. 20% of the train rows (seeded)
 get the most confusable other intent: the label whose TF-IDF centroid is nearest their own (the
 way people err on similar intents). The finder (`assist/review_queue.py`'s: 5-fold out-of-fold
-probabilities of the TF-IDF regression, cleanlab's `find_label_issues`) ranks the noisy rows and
-flags at most K = 25% of them; its precision and recall are measured against the planted flips.
+probabilities of the TF-IDF regression in two passes, the first pass's suspects not fitted on;
+cleanlab's `find_label_issues`) ranks the noisy rows and flags at most K = 25% of them; its
+precision and recall are measured against the planted flips.
 
 SIMULATED reviewers (90% reliable: the true label, else the confusable one) review the K flagged
 rows. Then three rounds train the example's recipe on the same validation and test rows:
@@ -33,8 +34,8 @@ from results import replace_section
 from rich.console import Console
 from ruamel.yaml import YAML
 
-from tuneloop.assist.label_issues import MAX_SHARE, label_suspects
-from tuneloop.assist.tfidf import out_of_fold, tfidf_features
+from tuneloop.assist.label_issues import MAX_SHARE, label_suspects, pruned_out_of_fold
+from tuneloop.assist.tfidf import tfidf_features
 from tuneloop.data.example import Example
 from tuneloop.data.prepare import read_and_split
 from tuneloop.evaluate.fairness.counterfactual import wilson_interval
@@ -69,7 +70,7 @@ def plant(truth: list[str], nearest: dict[str, str]) -> tuple[list[str], set[int
 def find(texts: list[str], noisy: list[str], labels: list[str]) -> list[int]:
     """The rows the finder flags, most suspect first, at most MAX_SHARE of them."""
     classes = [label for label in labels if label in set(noisy)]
-    probs = out_of_fold(texts, np.array([classes.index(label) for label in noisy]), SEED)
+    probs = pruned_out_of_fold(texts, np.array([classes.index(label) for label in noisy]), SEED)
     return [s.row for s in label_suspects(noisy, probs, classes, MAX_SHARE)]
 
 

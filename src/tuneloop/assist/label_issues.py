@@ -6,9 +6,15 @@ estimate says are mislabelled (`prune_by_noise_rate`), ranked by self-confidence
 of the given label; lower: more suspect). For label sets the same runs with `multi_label=True` on
 one-vs-rest probabilities, each row's score then being cleanlab's multilabel quality score.
 
+The probabilities come in two passes (`pruned_out_of_fold`), as cleanlab's `CleanLearning` fits on
+pruned data: the first pass's suspects are left out of the second pass's fits, so the fold models
+learn less of the noise they are asked to find. On BANKING77 with 20% of the train labels flipped
+to the most confusable intent (benchmarks/noisy_labels.py) one pass flags 2,000 rows (the cap) at a
+precision of 0.567 and a recall of 0.708; two passes flag 1,659 at 0.743 and 0.771.
+
 The flagged list is capped at `max_share` of the rows, most suspect first, because people review
 it: the cap is what a round of review can take. Where the probabilities come from is the caller's
-choice: `tfidf.out_of_fold` (a cross-validated TF-IDF regression), or a trained model's held-out
+choice: `pruned_out_of_fold` (a cross-validated TF-IDF regression), or a trained model's held-out
 label scores.
 """
 
@@ -23,6 +29,7 @@ from cleanlab.filter import find_label_issues
 from cleanlab.multilabel_classification.rank import get_label_quality_scores as multilabel_scores
 from cleanlab.rank import get_label_quality_scores
 
+from tuneloop.assist.tfidf import out_of_fold
 from tuneloop.errors import TuneloopError
 
 CONFIDENT_LEARNING = "confident_learning"
@@ -42,6 +49,19 @@ class Suspect:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def pruned_out_of_fold(texts: Sequence[str], targets: np.ndarray, seed: int) -> np.ndarray:
+    """Out-of-fold TF-IDF probabilities (`tfidf.out_of_fold`), the second of two passes: the rows
+    confident learning doubts on the first pass's probabilities are not fitted on in the second.
+    `targets`: class indices, or a 0/1 label-set matrix."""
+    first = out_of_fold(texts, targets, seed)
+    if targets.ndim == 2:
+        sets = [np.flatnonzero(row).tolist() for row in targets]
+        doubted = find_label_issues(sets, first, multi_label=True, n_jobs=1)
+    else:
+        doubted = find_label_issues(targets, first, n_jobs=1)
+    return out_of_fold(texts, targets, seed, unfitted=doubted)
 
 
 def label_suspects(

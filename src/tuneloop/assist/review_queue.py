@@ -4,11 +4,12 @@ routed to the store's review queue.
 The rows are the project's train split as people annotate it (`annotate/project.py:
 dataset_for_annotation`), each with its current label: the store's decision where its item is
 decided (`gold.decide_items`), else its source label. A cross-validated TF-IDF regression gives
-every row out-of-fold probabilities (`tfidf.out_of_fold`); confident learning flags the rows whose
-label they doubt (`label_issues`), and CROWDLAB (`crowd`) rates the items several people answered,
-and the people. Adjudicated rows are fitted on but never flagged: an expert has decided them.
-Each suspect goes to the review queue with its reason (annotate/store/label_issues.py); a
-reviewer's decision becomes the item's gold label, which the next round trains on.
+every row out-of-fold probabilities (`label_issues.pruned_out_of_fold`, in two passes); confident
+learning flags the rows whose label they doubt (`label_issues`), and CROWDLAB (`crowd`) rates the
+items several people answered, and the people. Adjudicated rows are fitted on but never flagged:
+an expert has decided them. Each suspect goes to the review queue with its reason
+(annotate/store/label_issues.py); a reviewer's decision becomes the item's gold label, which the
+next round trains on.
 """
 
 from __future__ import annotations
@@ -33,8 +34,14 @@ from tuneloop.annotate.store import export_records
 from tuneloop.annotate.store.label_issues import issue_counts, queue_issue, row_item
 from tuneloop.annotate.store.models import Item
 from tuneloop.assist.crowd import crowd_quality, crowd_suspects
-from tuneloop.assist.label_issues import MAX_SHARE, Suspect, label_set_suspects, label_suspects
-from tuneloop.assist.tfidf import FOLDS, out_of_fold
+from tuneloop.assist.label_issues import (
+    MAX_SHARE,
+    Suspect,
+    label_set_suspects,
+    label_suspects,
+    pruned_out_of_fold,
+)
+from tuneloop.assist.tfidf import FOLDS
 from tuneloop.data.example import Example
 from tuneloop.errors import TuneloopError
 from tuneloop.spec import ProjectSpec
@@ -106,7 +113,7 @@ def find_suspects(
     if spec.objective.task == "multilabel":
         names = spec.label_names
         present = np.array([[name in set(labels) for name in names] for labels in rows.labels], dtype=int)
-        probs = out_of_fold(texts, present, seed)
+        probs = pruned_out_of_fold(texts, present, seed)
         found = label_set_suspects(rows.labels, probs, names, max_share)
         return [s for s in found if s.row not in rows.adjudicated], []
     classes = [name for name in spec.label_names if name in set(rows.labels)]
@@ -114,7 +121,7 @@ def find_suspects(
         raise TuneloopError(
             "label issues: the train rows hold one label; there is nothing to confuse it with"
         )
-    probs = out_of_fold(texts, np.array([classes.index(label) for label in rows.labels]), seed)
+    probs = pruned_out_of_fold(texts, np.array([classes.index(label) for label in rows.labels]), seed)
     found = [
         s for s in label_suspects(rows.labels, probs, classes, max_share) if s.row not in rows.adjudicated
     ]

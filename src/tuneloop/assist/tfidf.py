@@ -8,8 +8,8 @@ as accurate as the converged fit to within a point. A multilabel task gets one r
 label (one-vs-rest) over the same features.
 
 `out_of_fold` gives every row a probability from a model that never saw it (k-fold
-cross-validation, `cross_val_predict(method="predict_proba")`): what confident learning needs, since
-a model's probabilities for its own training rows mostly repeat their labels back.
+cross-validation): what confident learning needs, since a model's probabilities for its own
+training rows mostly repeat their labels back.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
+from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
@@ -57,13 +57,31 @@ def fit_quietly(model: Pipeline, texts: Sequence[str], targets: Any) -> Pipeline
     return model
 
 
-def out_of_fold(texts: Sequence[str], targets: np.ndarray, seed: int, folds: int = FOLDS) -> np.ndarray:
+def out_of_fold(
+    texts: Sequence[str],
+    targets: np.ndarray,
+    seed: int,
+    folds: int = FOLDS,
+    unfitted: np.ndarray | None = None,
+) -> np.ndarray:
     """Each row's probabilities from the fold model that did not see it: (rows, classes) for class
-    indices 0..K-1 (every class present), or (rows, labels) for a 0/1 label-set matrix."""
+    indices 0..K-1, or (rows, labels) for a 0/1 label-set matrix; a class a fold's model never saw
+    gets 0 there. `unfitted` (a mask) marks rows no model is fitted on, which are still given their
+    probabilities: an earlier pass's suspects, kept out so the models learn less of the noise."""
     multilabel = targets.ndim == 2
     splitter = (KFold if multilabel else StratifiedKFold)(n_splits=folds, shuffle=True, random_state=seed)
+    rows = np.asarray(list(texts), dtype=object)
+    keep = np.ones(len(rows), dtype=bool) if unfitted is None else ~np.asarray(unfitted, dtype=bool)
+    probs = np.zeros((len(rows), targets.shape[1] if multilabel else int(targets.max()) + 1))
     with _quiet():
-        probs = cross_val_predict(
-            tfidf_classifier(seed, multilabel), list(texts), targets, cv=splitter, method="predict_proba"
-        )
-    return np.asarray(probs, dtype=float)
+        for fit_rows, predict_rows in splitter.split(rows, targets if not multilabel else None):
+            kept = fit_rows[keep[fit_rows]]
+            if multilabel or len(np.unique(targets[kept])) >= 2:  # else too little is left to fit on
+                fit_rows = kept
+            model = tfidf_classifier(seed, multilabel).fit(list(rows[fit_rows]), targets[fit_rows])
+            predicted = model.predict_proba(list(rows[predict_rows]))
+            if multilabel:
+                probs[predict_rows] = predicted
+            else:
+                probs[np.ix_(predict_rows, model.classes_)] = predicted
+    return probs

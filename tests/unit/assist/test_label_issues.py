@@ -6,7 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tuneloop.assist.label_issues import CONFIDENT_LEARNING, label_set_suspects, label_suspects
+from tuneloop.assist.label_issues import (
+    CONFIDENT_LEARNING,
+    label_set_suspects,
+    label_suspects,
+    pruned_out_of_fold,
+)
 from tuneloop.assist.tfidf import out_of_fold
 from tuneloop.errors import TuneloopError
 
@@ -57,3 +62,25 @@ def test_bad_probabilities_and_shares_are_refused() -> None:
         label_suspects(["a", "b", "a", "b"], probs, ["a", "b"])
     with pytest.raises(TuneloopError, match="--max-share"):
         label_suspects(["a", "b", "c", "a"], probs, ["a", "b", "c"], max_share=0)
+
+
+def test_rows_left_unfitted_are_scored_but_never_learned() -> None:
+    texts, truth = _texts(150, 4)
+    targets = np.array([CLASSES.index(t) for t in truth])
+    unfitted = targets == CLASSES.index("fruit")
+    probs = out_of_fold(texts, targets, seed=0, unfitted=unfitted)
+    assert probs.shape == (150, 3)
+    assert np.all(probs[:, CLASSES.index("fruit")] == 0)  # no fold model saw a fruit row
+    assert np.allclose(probs[unfitted].sum(axis=1), 1)  # yet every fruit row has its probabilities
+
+
+def test_the_second_pass_finds_flips_the_first_pass_learned() -> None:
+    texts, truth = _texts(300, 5)
+    flipped = set(np.random.default_rng(6).choice(300, 75, replace=False).tolist())  # a quarter
+    given = [NEXT[t] if i in flipped else t for i, t in enumerate(truth)]
+    targets = np.array([CLASSES.index(g) for g in given])
+    hits = {
+        name: len({s.row for s in label_suspects(given, probs(texts, targets, seed=0), CLASSES)} & flipped)
+        for name, probs in (("one pass", out_of_fold), ("two passes", pruned_out_of_fold))
+    }
+    assert hits["two passes"] > hits["one pass"] >= 60
