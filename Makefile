@@ -53,7 +53,7 @@ demo: install
 	  $(PY) scripts/simulated_users.py $(DEMO_DIR)/runs/run-001 --traffic shifted && \
 	  { $(VENV)/bin/tuneloop monitor $(DEMO_DIR) --since $$since || test $$? -eq 1; }
 	$(VENV)/bin/tuneloop round next $(DEMO_DIR)
-	$(VENV)/bin/tuneloop annotate simulate $(DEMO_DIR) --items 300
+	$(VENV)/bin/tuneloop annotate simulate $(DEMO_DIR) --items 300 --label-issues 100
 	$(VENV)/bin/tuneloop annotate status $(DEMO_DIR)
 
 # The CPU recipe for a real pretrained model: SmolLM2-135M-Instruct from a PyPI wheel (no model hub),

@@ -13,7 +13,8 @@ multilabel item each true label is judged alone: kept with the person's reliabil
 for one of its close labels or left out; and with half the error rate a close label of a true one
 is added besides, so answers differ by a label or two, as people's sets do. A
 simulated expert (reliability `EXPERT_RELIABILITY`, role reviewer, never one of the annotators)
-adjudicates the disputed items.
+adjudicates the disputed items and, when asked, reviews the most suspect label issues
+`tuneloop assist label-issues` queued.
 
 Anchoring can be simulated too (`anchoring`, 0..1): a simulated person shown a suggestion (the
 project's `annotation.suggestions`, outside the blind share) who would have answered wrong, being
@@ -32,7 +33,8 @@ from sqlalchemy import select
 
 from tuneloop.annotate.store import add_user, adjudicate, claim_next, disagreements, skip, submit
 from tuneloop.annotate.store.engine import Store
-from tuneloop.annotate.store.models import Item, User
+from tuneloop.annotate.store.label_issues import open_issues, resolve_issue
+from tuneloop.annotate.store.models import Item, LabelIssue, User
 from tuneloop.annotate.store.suggestions import suggestion_for
 from tuneloop.data.normalise import clean_text
 from tuneloop.data.version import DatasetVersion
@@ -54,6 +56,9 @@ class SimulationReport:
     closed: int
     adjudicated: int
     anchored: int = 0  # answers that took the shown suggestion instead of the person's own
+    issues_reviewed: int = 0  # label issues the simulated expert decided
+    issues_corrected: int = 0
+    issues_kept: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -124,9 +129,11 @@ def simulate(
     annotators: int,
     seed: int = 0,
     anchoring: float = 0.0,
+    label_issues: int = 0,
 ) -> SimulationReport:
     """Let `annotators` simulated people label until `items` items have closed (or none is left),
-    then let the simulated expert adjudicate every disputed one."""
+    then let the simulated expert adjudicate every disputed one and review up to `label_issues`
+    queued label issues."""
     _check(spec, annotators, anchoring)
     reliability = {f"simulated-{i + 1}": RELIABILITY[i] for i in range(annotators)}
     with store.begin() as session:
@@ -164,7 +171,32 @@ def simulate(
                 continue
             answer = confuser.answer(known, EXPERT_RELIABILITY)
             adjudicate(session, expert, item, answer, note="simulated expert")
-    return SimulationReport(reliability, submitted, closed, len(queue), anchored)
+        reviewed = review_label_issues(session, expert, truth, confuser, label_issues)
+    return SimulationReport(
+        reliability, submitted, closed, len(queue), anchored, len(reviewed), *_corrected_kept(reviewed)
+    )
+
+
+def review_label_issues(
+    session: Any, expert: User, truth: Truth, confuser: Confuser, limit: int
+) -> list[LabelIssue]:
+    """The simulated expert's session at the label-issue queue: the `limit` most suspect open
+    issues, each decided from the row's recorded label (with the expert's reliability, as a
+    disputed item is), which keeps the given label or corrects it, as a reviewer does in the web app.
+    The recorded label is the simulation's truth: on real data a reviewer can also find the
+    recording wrong, which is what the queue is for (benchmarks/noisy_labels.py plants such errors)."""
+    decided = []
+    for issue in open_issues(session, expert)[:limit]:
+        if (known := truth.of(issue.item)) is None:
+            continue
+        answer = confuser.answer(known, EXPERT_RELIABILITY)
+        decided.append(resolve_issue(session, expert, issue, answer, note="simulated expert"))
+    return decided
+
+
+def _corrected_kept(reviewed: list[LabelIssue]) -> tuple[int, int]:
+    corrected = sum(issue.state == "corrected" for issue in reviewed)
+    return corrected, len(reviewed) - corrected
 
 
 def _check(spec: ProjectSpec, annotators: int, anchoring: float) -> None:

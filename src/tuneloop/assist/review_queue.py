@@ -102,7 +102,7 @@ def find_suspects(
     spec: ProjectSpec, rows: TrainRows, max_share: float, seed: int | None = None
 ) -> tuple[list[Suspect], list[dict[str, Any]]]:
     """Confident learning over every row, CROWDLAB over the rows several people answered (one
-    label per row only); adjudicated rows are left out of both lists. Also the annotators' CROWDLAB
+    label per row only); adjudicated rows are rated but left out of both lists. Also the annotators' CROWDLAB
     quality, best first."""
     seed = spec.seed if seed is None else seed
     if len(rows.examples) < 2 * FOLDS:
@@ -125,15 +125,16 @@ def find_suspects(
     found = [
         s for s in label_suspects(rows.labels, probs, classes, max_share) if s.row not in rows.adjudicated
     ]
-    crowded = [
-        r for r, answers in sorted(rows.answers.items()) if len(answers) >= 2 and r not in rows.adjudicated
-    ]
+    # Disputed items are rated too: who was overruled is what tells the annotators apart.
+    crowded = [r for r, answers in sorted(rows.answers.items()) if len(answers) >= 2]
     if not crowded:
         return found, []
     crowd = crowd_quality([rows.answers[r] for r in crowded], probs[crowded], classes)
     doubted = crowd_suspects([rows.labels[r] for r in crowded], crowd)
     return found + [
-        Suspect(crowded[s.row], s.given, s.suggested, s.score, s.method) for s in doubted
+        Suspect(crowded[s.row], s.given, s.suggested, s.score, s.method)
+        for s in doubted
+        if crowded[s.row] not in rows.adjudicated
     ], crowd.annotators
 
 

@@ -9,7 +9,8 @@ This module builds the typer `app` (the console script `tuneloop = "tuneloop.cli
 registers the commands, one module per kind of work: `project` (init), `check`, `base_models`
 (base-model build, import, fetch), `train`, `evaluate`, `report`, `run`, `annotate`, `users`,
 `review`, `assist`, `serve`, `serve_model`, `keys`, `feedback`, `monitor`, `next_round`
-(`round next`) and `hints` (`annotate hints`); `support` holds what they share.
+(`round next`), `simulate` (`annotate simulate`) and `hints` (`annotate hints`); `support`
+holds what they share.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from tuneloop.cli import (
     run,
     serve,
     serve_model,
+    simulate,
     train,
     users,
 )
@@ -42,6 +44,7 @@ from tuneloop.cli.support import JsonUsageErrors
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, cls=JsonUsageErrors)
 app.add_typer(base_models.base_model_app, name="base-model")
+annotate.annotate_app.command("simulate")(simulate.annotate_simulate)
 annotate.annotate_app.command("hints")(hints.hints)
 app.add_typer(annotate.annotate_app, name="annotate")
 app.add_typer(users.users_app, name="users")

@@ -1,5 +1,5 @@
 """`tuneloop assist label-issues` end to end on a small BANKING77 project with planted label flips
-and simulated annotators: exit codes, --json, the queue it fills."""
+and simulated annotators: exit codes, --json, the queue it fills and a simulated expert empties."""
 
 from __future__ import annotations
 
@@ -53,6 +53,14 @@ def test_label_issues_flags_planted_flips_and_queues_them(make_project: Callable
     assert again["queued"] == 0 and again["queue"]["found"] == report["queue"]["found"]  # queued once
     text = runner.invoke(app, ["assist", "label-issues", str(project)])
     assert text.exit_code == 0 and "open for review at /review/issues" in text.output
+    # The simulated expert's review session: the 5 most suspect, decided and no longer open.
+    review = runner.invoke(
+        app, ["annotate", "simulate", str(project), "--items", "30", "--label-issues", "5"]
+    )
+    assert review.exit_code == 0 and "label issues: 5 reviewed by the simulated expert" in review.output
+    after = orjson.loads(runner.invoke(app, ["assist", "label-issues", str(project), "--json"]).stdout)
+    queue = after["queue"]
+    assert queue["kept"] + queue["corrected"] == 5 and queue["open"] == report["queue"]["open"] - 5
 
 
 def test_bad_input_exits_2_with_the_reason(make_project: Callable[..., Path]) -> None:
