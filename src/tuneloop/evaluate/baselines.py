@@ -13,7 +13,10 @@ intervals, and compared with the model by the same paired tests as any other mod
 
 A multilabel task gets the same two, on label sets: the train split's most common set for every
 row, and one logistic regression per label (one-vs-rest) over the same features, each label
-present where its regression gives it at least 0.5. A label no train row holds is never predicted.
+present where its regression's probability reaches a threshold tuned as the model's is (highest
+micro-F1), on 5-fold out-of-fold probabilities of the train split: the model's threshold is tuned
+on validation, and a baseline held at 0.5 would be handicapped (on NLU++ banking 0.5 under-predicts
+the rare modules: micro-F1 0.753 at 0.5, 0.821 at 0.3). A label no train row holds is never predicted.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any
 import numpy as np
 from sklearn.pipeline import Pipeline
 
-from tuneloop.assist.tfidf import fit_quietly, tfidf_classifier
+from tuneloop.assist.tfidf import FOLDS, fit_quietly, out_of_fold, tfidf_classifier
 from tuneloop.data.example import Example
 from tuneloop.evaluate.compare import OVERALL, compare_predictions
 from tuneloop.evaluate.intervals import judged_metrics
@@ -34,6 +37,7 @@ from tuneloop.evaluate.metrics import classification_metrics
 from tuneloop.evaluate.multilabel_metrics import label_set_metrics
 from tuneloop.evaluate.predict import Prediction
 from tuneloop.evaluate.slices import overall_intervals
+from tuneloop.evaluate.thresholds import DEFAULT, best_threshold
 from tuneloop.label_text import canonical_answer
 from tuneloop.spec import Evaluation
 from tuneloop.spec.evaluation import BASELINES
@@ -58,12 +62,13 @@ HEADLINE_METRICS: dict[str, tuple[str, ...]] = {
 class Baselines:
     """The baselines fitted on one train split, ready to answer any rows. A multilabel task's
     `majority` is the canonical answer of the most common set, `majority_labels` that set, and
-    `labels` the schema the regression's columns follow."""
+    `labels` the schema the regression's columns follow, `threshold` its presence cut."""
 
     majority: str
     tfidf: Pipeline | None  # None when the train split holds one label: the regression would answer it
     majority_labels: tuple[str, ...] | None = None
     labels: tuple[str, ...] = ()
+    threshold: float = DEFAULT
 
     def predict(self, name: str, rows: Sequence[Prediction]) -> list[Prediction]:
         """The baseline's answer for each of the model's scored rows (same ids, texts, gold)."""
@@ -82,7 +87,7 @@ class Baselines:
         assert self.majority_labels is not None
         sets = [self.majority_labels] * len(rows)
         if name != "majority" and self.tfidf is not None and rows:
-            present = np.asarray(self.tfidf.predict([r.text for r in rows])).astype(bool)
+            present = np.asarray(self.tfidf.predict_proba([r.text for r in rows])) >= self.threshold
             sets = [tuple(label for label, on in zip(self.labels, row, strict=True) if on) for row in present]
         return [
             Prediction(
@@ -109,9 +114,11 @@ class Baselines:
     ) -> dict[str, dict[str, Any]]:
         """Each baseline on the model's rows: its metrics, intervals and the model's paired tests
         against it (difference = model - baseline); the majority baseline also names its label."""
+        sets = self.majority_labels is not None
         return {
             name: {
                 **({"label": self.majority} if name == "majority" else {}),
+                **({"threshold": self.threshold} if name != "majority" and sets else {}),
                 **score_baseline(self.predict(name, model), model, labels, evaluation, seed, task),
             }
             for name in BASELINES
@@ -145,8 +152,14 @@ def _fit_set_baselines(rows: list[Example], labels: Sequence[str], majority: str
         present[r, [index[label] for label in e.labels or ()]] = 1
     if len({e.label for e in rows}) < 2:
         return Baselines(majority, None, majority_labels, tuple(labels))
-    model = fit_quietly(tfidf_classifier(seed, multilabel=True), [e.text for e in rows], present)
-    return Baselines(majority, model, majority_labels, tuple(labels))
+    texts = [e.text for e in rows]
+    model = fit_quietly(tfidf_classifier(seed, multilabel=True), texts, present)
+    threshold = (
+        best_threshold(present.ravel(), out_of_fold(texts, present, seed).ravel())
+        if len(rows) >= 2 * FOLDS  # else too few rows to cross-validate: 0.5
+        else DEFAULT
+    )
+    return Baselines(majority, model, majority_labels, tuple(labels), threshold)
 
 
 def majority_label(gold: Sequence[str], labels: Sequence[str]) -> str:

@@ -41,8 +41,11 @@ def tune_threshold(predictions: list[Prediction], labels: list[str]) -> float:
     scores = score_matrix(predictions, labels)
     if scores is None:
         return DEFAULT
-    gold = indicators(predictions, labels).gold.ravel()
-    flat = scores.ravel()
+    return best_threshold(indicators(predictions, labels).gold.ravel(), scores.ravel())
+
+
+def best_threshold(gold: np.ndarray, flat: np.ndarray) -> float:
+    """The threshold of highest micro-F1 over pooled (row, label) pairs: 0/1 `gold`, scores `flat`."""
     candidates = np.unique(np.append(flat, DEFAULT))
     order = np.argsort(-flat, kind="stable")
     # Decisions at each candidate t are the pairs with score >= t: counted by a sorted search.
