@@ -129,6 +129,13 @@ def _label_counts(data: Encoded, rows: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return correct, per_label(gold), per_label(predicted), per_label(gold, correct)
 
 
+def draw_counts(rows: np.ndarray, n: int) -> np.ndarray:
+    """How often each row is drawn in each resample: (resamples x n)."""
+    resamples = rows.shape[0]
+    flat = (rows + np.arange(resamples)[:, None] * n).ravel()
+    return np.bincount(flat, minlength=resamples * n).reshape(resamples, n).astype(float)
+
+
 def ratio_of(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     """numerator / denominator, 0 where the denominator is 0."""
     return np.divide(numerator, denominator, out=np.zeros_like(numerator), where=denominator > 0)

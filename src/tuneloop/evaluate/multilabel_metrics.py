@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from tuneloop.errors import TuneloopError
-from tuneloop.evaluate.intervals import Scored, encode, macro_average, ratio_of
+from tuneloop.evaluate.intervals import Scored, draw_counts, encode, macro_average, ratio_of
 from tuneloop.evaluate.predict import Prediction
 from tuneloop.evaluate.text_metrics import text_scores
 
@@ -95,7 +95,7 @@ def encode_rows(predictions: Sequence[Prediction], labels: Sequence[str]) -> Sco
 def set_metric_values(data: Indicators, rows: np.ndarray, metrics: Sequence[str]) -> dict[str, np.ndarray]:
     """Each metric of `SET_METRICS` over each row of the index matrix `rows` (resamples x sample
     size)."""
-    weights = _row_counts(rows, len(data))
+    weights = draw_counts(rows, len(data))
     tp, fp, fn = _counts(data, weights)
     tp_all, fp_all, fn_all = _counts(data, np.ones((1, len(data))))
     present = np.asarray(data.gold.any(axis=0) | data.predicted.any(axis=0))
@@ -119,13 +119,6 @@ def set_metric_values(data: Indicators, rows: np.ndarray, metrics: Sequence[str]
             f"{', '.join(unknown)}: not metrics of a multilabel task ({', '.join(SET_METRICS)})"
         )
     return {metric: np.asarray(formulas[metric]()) for metric in metrics}
-
-
-def _row_counts(rows: np.ndarray, n: int) -> np.ndarray:
-    """How often each row is drawn in each resample: (resamples x n)."""
-    resamples = rows.shape[0]
-    flat = (rows + np.arange(resamples)[:, None] * n).ravel()
-    return np.bincount(flat, minlength=resamples * n).reshape(resamples, n).astype(float)
 
 
 def _counts(data: Indicators, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
