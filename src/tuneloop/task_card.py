@@ -6,13 +6,16 @@ the system prompt the model was trained with, the field names and the format of 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import orjson
 
 from tuneloop.errors import TuneloopError
 from tuneloop.spec import ProjectSpec
+from tuneloop.spec.fields import FieldSpec
 
 CARD_FILE = "tuneloop_task.json"
 
@@ -32,6 +35,12 @@ class TaskCard:
     max_labels: int | None = None
     threshold: float = 0.5  # a multilabel set's presence threshold; evaluation sets the tuned one
     threshold_source: str | None = None  # where `threshold` was tuned (None: the default 0.5)
+    field_schema: list[dict[str, Any]] = field(default_factory=list)  # an extract task's fields
+
+    @cached_property
+    def fields(self) -> list[FieldSpec]:
+        """An extract task's field schema, as the spec wrote it."""
+        return [FieldSpec(**f) for f in self.field_schema]
 
     @classmethod
     def from_spec(cls, spec: ProjectSpec) -> TaskCard:
@@ -39,7 +48,7 @@ class TaskCard:
         return cls(
             task=spec.objective.task,
             labels=spec.label_names,
-            system=spec.prompt.system,
+            system=spec.system_prompt,
             text_field=fields.text,
             label_field=fields.label,
             max_new_tokens=spec.evaluation.max_new_tokens,
@@ -48,6 +57,7 @@ class TaskCard:
             data_format=spec.data.sources[0].format,
             min_labels=spec.label_bounds[0],
             max_labels=spec.label_bounds[1],
+            field_schema=[f.model_dump() for f in spec.field_schema],
         )
 
     def save(self, model_dir: Path) -> None:

@@ -22,7 +22,7 @@ ROOT = Path(tuneloop.__file__).parent
 STAGES: tuple[tuple[str, ...], ...] = (
     ("errors", "run_dir", "label_text", "distributed", "verdict", "lexicons"),
     ("spec", "task_card"),
-    ("data",),
+    ("data", "extract"),  # extract: the rows of an extract task, read as data reads rows
     ("annotate",),
     ("assist",),
     ("models",),

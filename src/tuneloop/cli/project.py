@@ -40,8 +40,8 @@ def init(
     example: Annotated[
         str | None,
         typer.Option(
-            help="Copy a runnable example project: banking77, nlupp-banking (multi-label) or e2e-nlg "
-            "(generation)."
+            help="Copy a runnable example project: banking77, nlupp-banking (multi-label), "
+            "nlupp-slots (extraction) or e2e-nlg (generation)."
         ),
     ] = None,
     labels_from: Annotated[

@@ -26,6 +26,7 @@ from tuneloop.data.readers import jsonl_records, records
 from tuneloop.data.row_problem import RowProblem
 from tuneloop.data.row_shapes import KNOWN_KEYS, alpaca_messages, row_shape, sharegpt_chat, unknown_keys
 from tuneloop.errors import TuneloopError
+from tuneloop.extract.rows import extraction_answer
 from tuneloop.label_text import canonical_answer
 from tuneloop.spec import Source
 from tuneloop.task_card import TaskCard
@@ -181,7 +182,8 @@ def _shape(value: Any, source: Source, card: TaskCard) -> str:
 
 def _to_example(value: dict[str, Any], shape: str, source: Source, card: TaskCard, where: str) -> Example:
     """One record as an Example. A multilabel row's set (data/label_sets.py) comes from its label
-    cell, or from a conversation's final answer; its answer becomes the canonical list."""
+    cell, or from a conversation's final answer; its answer becomes the canonical list. An extract
+    row's record (extract/rows.py) likewise becomes the canonical JSON answer."""
     tools: list[dict[str, Any]] = []
     label: Any
     if shape == "preference":
@@ -192,7 +194,7 @@ def _to_example(value: dict[str, Any], shape: str, source: Source, card: TaskCar
     elif shape == "alpaca":
         messages = alpaca_messages(value, card.system)
         label = messages[-1]["content"]
-    elif card.task == "multilabel":
+    elif card.task in ("multilabel", "extract"):  # a set or a record: not a string cell alone
         text = _required_str(value, source.fields.text, "text")
         messages = build_messages(text, "", card.system)
         label = value.get(source.fields.label) if source.fields.label else None
@@ -206,6 +208,10 @@ def _to_example(value: dict[str, Any], shape: str, source: Source, card: TaskCar
     elif card.task == "multilabel":  # one form: the answer is rewritten as the canonical list
         labels = label_set(label, card, source.fields.label_delimiter)
         label = canonical_answer(labels)
+        messages = [*messages[:-1], {**messages[-1], "content": label}]
+    elif card.task == "extract":  # one form: the canonical JSON record (extract/rows.py)
+        user = next(m["content"] for m in reversed(messages) if m["role"] == "user")
+        label = extraction_answer(label, user, card.fields)
         messages = [*messages[:-1], {**messages[-1], "content": label}]
     slices = {name: str(value[name]) for name in source.fields.slices if value.get(name) not in (None, "")}
     return Example(messages=messages, label=label, source=where, slices=slices, tools=tools, labels=labels)

@@ -34,7 +34,7 @@ def prepare_dataset(spec: ProjectSpec, path: Path, gold: GoldLabels | None = Non
     from tuneloop.data.prepare_policy import apply_policy  # the checks import this module's reader
 
     result, splits = read_and_split(spec)
-    applied = None if gold is None else apply_gold(splits, gold, spec.prompt.system)
+    applied = None if gold is None else apply_gold(splits, gold, spec.system_prompt)
     if applied is not None:
         splits = applied.parts
         result.read += applied.summary()["added"]  # an added row is read from the store

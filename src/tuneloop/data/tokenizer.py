@@ -31,11 +31,14 @@ TOKENIZER_FILE = "tokenizer.json"
 
 def base_model_corpus(spec: ProjectSpec, parts: dict[str, list[Example]]) -> list[str]:
     """The text the tiny tokenizer learns from: the prompt, the training inputs, a generate task's
-    references (the prose the model must write), the unlabeled text."""
+    references (the prose the model must write), an extract task's answers (the JSON records),
+    the unlabeled text."""
+    extract = spec.objective.task == "extract"
     return [
-        spec.prompt.system or "",
+        spec.system_prompt or "",
         *(e.text for e in parts["train"]),
         *(ref for e in parts["train"] for ref in e.references or ()),
+        *(e.answer for e in parts["train"] if extract),
         *(e.text for e in parts["unlabeled"]),
     ]
 

@@ -15,6 +15,12 @@ never answered a label. The alarm is raised by any of three checks, each giving 
   than 8.8 effective answers; for two equally common labels, one label given for 89% of rows.
 - the majority baseline: the model's accuracy is not above the train split's majority label with
   McNemar's paired p < 0.05 on the same rows (the test `baselines.py` made).
+
+Answers that are not labels (an extract task's records, a generate task's text) have no label
+spread to compare; `same_answer_alarm` says when one answer stands for nearly every row (at
+least 95%) while the gold answers are that answer far less often (10 points or more less): a
+model answering `{}` to every message, where a third of them hold details, has learned the form
+and nothing of the inputs.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ from tuneloop.evaluate.predict import Prediction
 MIN_DISTINCT_SHARE = 0.5  # of the labels the rows hold
 MIN_ENTROPY_SHARE = 0.5  # of the gold labels' entropy, in bits
 SIGNIFICANT = 0.05  # the paired p-value a model must reach against the majority baseline
+SAME_ANSWER_SHARE = 0.95  # of the rows, answered alike
+SAME_ANSWER_EXCESS = 0.10  # above the share of rows whose gold answer it is
 
 
 def collapse_alarm(predictions: list[Prediction], majority: dict[str, Any] | None) -> dict[str, Any]:
@@ -92,3 +100,19 @@ def _majority_reasons(majority: dict[str, Any]) -> list[str]:
         f"for every row: {test['other']:.3f}) significantly: {test['test']} p = {test['p']:.3g}, "
         f"needs a higher accuracy with p < {SIGNIFICANT}"
     ]
+
+
+def same_answer_alarm(predictions: list[Prediction]) -> dict[str, Any]:
+    """The alarm for answers that are not labels: one output for nearly every row, far more often
+    than the gold answer is that output."""
+    n = len(predictions)
+    answers = Counter(p.output for p in predictions)
+    reasons = []
+    if n > 1:
+        answer, count = answers.most_common(1)[0]
+        gold = sum(p.gold == answer for p in predictions) / n
+        if count / n >= SAME_ANSWER_SHARE and count / n - gold >= SAME_ANSWER_EXCESS:
+            reasons.append(
+                f"one answer for {count} of {n} rows: {answer!r}, the gold answer of {gold:.0%} of them"
+            )
+    return {"distinct_predictions": len(answers), "alarm": bool(reasons), "reasons": reasons}

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from tuneloop.errors import TuneloopError
+from tuneloop.evaluate.extraction import field_scores
 from tuneloop.evaluate.intervals import Scored, draw_counts, encode, macro_average, ratio_of
 from tuneloop.evaluate.predict import Prediction
 from tuneloop.evaluate.text_metrics import text_scores
@@ -84,9 +85,12 @@ def indicators(predictions: Sequence[Prediction], labels: Sequence[str]) -> Indi
 
 def encode_rows(predictions: Sequence[Prediction], labels: Sequence[str]) -> Scored:
     """The rows as the intervals and paired tests take them: label sets for a multilabel task's
-    predictions, a generate task's text statistics (`text_metrics.py`), label indices for classify."""
+    predictions, a generate task's text statistics (`text_metrics.py`), an extract task's field
+    counts (`extraction.py`), label indices for classify."""
     if predictions and predictions[0].references is not None:
         return text_scores(predictions)
+    if predictions and predictions[0].field_counts is not None:
+        return field_scores(list(predictions))
     if predictions and predictions[0].gold_labels is not None:
         return indicators(predictions, labels)
     return encode(predictions, labels)

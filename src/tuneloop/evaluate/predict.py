@@ -48,6 +48,12 @@ class Prediction:
     references: tuple[str, ...] | None = None
     finished: bool | None = None
     fidelity: dict[str, str] | None = None
+    # An extract task (extraction.py; None otherwise): the record read from the output (its
+    # readable fields; None: no JSON object), per field [correct, wrong, missing, hallucinated]
+    # against the gold record, and what the check found wrong (`answer_check.py`).
+    record: dict[str, Any] | None = None
+    field_counts: dict[str, list[int]] | None = None
+    problems: tuple[str, ...] | None = None
 
     @property
     def correct(self) -> bool:
@@ -67,6 +73,9 @@ class Prediction:
                 del out[key]
         if self.references is None:
             for key in ("references", "finished", "fidelity"):
+                del out[key]
+        if self.field_counts is None:
+            for key in ("record", "field_counts", "problems"):
                 del out[key]
         return out
 

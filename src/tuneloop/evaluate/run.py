@@ -22,7 +22,7 @@ from tuneloop.data.example import Example
 from tuneloop.data.version import DatasetVersion
 from tuneloop.errors import TuneloopError
 from tuneloop.evaluate.baselines import HEADLINE_METRICS, METRICS_BY_TASK, fit_baselines
-from tuneloop.evaluate.collapse import collapse_alarm
+from tuneloop.evaluate.collapse import collapse_alarm, same_answer_alarm
 from tuneloop.evaluate.compare import compare_models, comparison_targets, read_comparisons
 from tuneloop.evaluate.fairness.assessment import fairness_report, read_fairness, write_fairness
 from tuneloop.evaluate.fairness.gates import fairness_verdicts
@@ -128,7 +128,8 @@ def _record_and_judge(
             assess_fairness(run_dir, spec, dataset, loaded, console)
         else:
             console.print(
-                "fairness checks count flipped labels; a generate task is not assessed for fairness"
+                f"fairness checks count flipped labels; task {spec.objective.task} has none to flip, "
+                "so it is not assessed for fairness"
             )
     update_record(run_dir, evaluation_gates=run_verdicts(run_dir))
 
@@ -138,10 +139,16 @@ def add_baselines(
 ) -> None:
     """The majority and TF-IDF baselines of the train split scored on each evaluated split's rows,
     and the collapse alarm, added to `results` and to eval/SPLIT/metrics.json. A task kind
-    without labels, or a run without labelled train rows, gets neither."""
+    without labels gets the alarm of one answer for nearly every row (`same_answer_alarm`) alone;
+    a run without labelled train rows gets neither."""
     train = [e for e in dataset.split("train") if e.label is not None]
     task = spec.objective.task
-    if task not in METRICS_BY_TASK or not train or not results:
+    if task not in METRICS_BY_TASK:  # no labels to fit a baseline on: the alarm of one answer alone
+        for split, metrics in results.items():
+            model = read_predictions(eval_dir(run_dir, split) / PREDICTIONS_FILE)
+            _alarm(run_dir, split, metrics, same_answer_alarm(model), console)
+        return
+    if not train or not results:
         return
     started = time.perf_counter()
     baselines = fit_baselines(train, spec.label_names, spec.seed)
@@ -154,11 +161,20 @@ def add_baselines(
         split_dir = eval_dir(run_dir, split)
         model = read_predictions(split_dir / PREDICTIONS_FILE)
         metrics["baselines"] = baselines.report(model, spec.label_names, spec.evaluation, spec.seed, task)
-        if task == "classify":  # the alarm's checks count single labels
-            metrics["collapse"] = collapse_alarm(model, metrics["baselines"]["majority"])
-        write_json(split_dir / EVAL_METRICS_FILE, metrics)
-        for reason in (metrics.get("collapse") or {}).get("reasons", []):
-            console.print(f"[bold red]collapse alarm ({split}):[/] {reason}", highlight=False)
+        # the alarm's label checks count single labels
+        collapse = collapse_alarm(model, metrics["baselines"]["majority"]) if task == "classify" else None
+        _alarm(run_dir, split, metrics, collapse, console)
+
+
+def _alarm(
+    run_dir: Path, split: str, metrics: dict[str, Any], collapse: dict[str, Any] | None, console: Console
+) -> None:
+    """The split's metrics.json written with its collapse alarm (if any), the reasons said."""
+    if collapse is not None:
+        metrics["collapse"] = collapse
+    write_json(eval_dir(run_dir, split) / EVAL_METRICS_FILE, metrics)
+    for reason in (collapse or {}).get("reasons", []):
+        console.print(f"[bold red]collapse alarm ({split}):[/] {reason}", highlight=False)
 
 
 def compare_run(run_dir: Path, spec: ProjectSpec, examples: list[Example], console: Console) -> None:

@@ -15,6 +15,8 @@ from tuneloop.data.findings import summarize
 from tuneloop.data.ingest import ingest_source
 from tuneloop.data.prepare import grouped
 from tuneloop.errors import TuneloopError
+from tuneloop.evaluate.extraction import extraction_metrics, field_scores
+from tuneloop.evaluate.field_metrics import field_metrics
 from tuneloop.evaluate.generation import generation_metrics
 from tuneloop.evaluate.intervals import judged_metrics
 from tuneloop.evaluate.metrics import classification_metrics
@@ -49,7 +51,7 @@ def evaluate_examples(
     `evaluation` (default: the spec defaults) names the slices, metrics and bootstrap size. A
     multilabel task's sets are decided at the card's threshold, or, with `tune`, at the one tuned
     on these rows (`thresholds.py`; metrics.json keeps the value)."""
-    if card.task not in (*LABELLED_TASKS, "generate"):
+    if card.task not in (*LABELLED_TASKS, "generate", "extract"):
         raise TuneloopError(f"evaluation of {card.task!r} tasks is not supported yet")
     if not examples:
         raise TuneloopError("nothing to evaluate: no readable labelled rows")
@@ -63,7 +65,7 @@ def evaluate_examples(
     predictions = predict_by_card(model, tokenizer, examples, card, batch_size, console)
     scoring, parsing = scoring_of(card)
     evaluation = evaluation or Evaluation.for_task(card.task)
-    if card.task == "generate":
+    if card.task in ("generate", "extract"):
         report = _generation_report(model_dir, predictions, card, evaluation, seed)
         _write(out_dir, predictions, report)
         return report
@@ -86,12 +88,18 @@ def evaluate_examples(
 def _generation_report(
     model_dir: str, predictions: list[Prediction], card: TaskCard, evaluation: Evaluation, seed: int
 ) -> dict[str, Any]:
-    """A generate task's metrics.json: the text metrics with intervals, checks, fidelity, samples,
-    and every judged metric per slice."""
+    """A generate task's metrics.json: the text metrics with intervals, checks, fidelity, samples;
+    an extract task's: the field metrics with intervals, per field, invalid outputs, samples; and
+    every judged metric per slice."""
     evaluation = evaluation.model_copy(update={"max_new_tokens": card.max_new_tokens})  # as generated
+    measured = (
+        extraction_metrics(predictions, card.fields, evaluation, seed)
+        if card.task == "extract"
+        else generation_metrics(predictions, evaluation, seed)
+    )
     return {
         "model": model_dir,
-        **generation_metrics(predictions, evaluation, seed),
+        **measured,
         "judged": judged_metrics(evaluation),
         "bootstrap": evaluation.bootstrap,
         "min_slice_size": evaluation.min_slice_size,
@@ -138,6 +146,8 @@ def phase_scorer(spec: ProjectSpec) -> TaskScorer:
         if card.task == "generate":  # the text metrics of `tuneloop evaluate`, without intervals
             empty = sum(not p.output for p in predictions) / max(len(predictions), 1)
             metrics = {**text_metrics(text_scores(predictions)), "invalid_rate": empty}
+        elif card.task == "extract":
+            metrics = field_metrics(field_scores(predictions), card.fields)
         elif card.task == "multilabel":
             metrics = label_set_metrics(predictions, card.labels)
         else:
@@ -163,7 +173,7 @@ def read_predictions(path: Path) -> list[Prediction]:
     """Predictions written by `evaluate_examples` (keys this version does not know are ignored;
     label sets, JSON lists on disk, read back as tuples)."""
     known = {f.name for f in fields(Prediction)}
-    sets = ("gold_labels", "predicted_labels", "answer_labels", "references")
+    sets = ("gold_labels", "predicted_labels", "answer_labels", "references", "problems")
     rows: list[dict[str, Any]] = [
         orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()
     ]

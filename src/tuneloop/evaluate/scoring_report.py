@@ -17,6 +17,7 @@ from tuneloop.errors import TuneloopError
 from tuneloop.evaluate import parsing as parsing_rules
 from tuneloop.evaluate import scoring as loglik
 from tuneloop.evaluate import set_parsing
+from tuneloop.evaluate.extraction import predict_records
 from tuneloop.evaluate.generation import predict_texts
 from tuneloop.evaluate.label_sets import predict_label_sets
 from tuneloop.evaluate.predict import Prediction, Scoring, predict_labels
@@ -61,6 +62,8 @@ def predict_by_card(
         return predict_texts(
             model, tokenizer, examples, card.max_new_tokens, batch_size, console, show_progress
         )
+    if card.task == "extract":  # one JSON record per input, read against the field schema
+        return predict_records(model, tokenizer, examples, card, batch_size, console, show_progress)
     if card.task == "multilabel":
         bounds = (card.min_labels, len(card.labels) if card.max_labels is None else card.max_labels)
         return predict_label_sets(

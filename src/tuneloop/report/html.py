@@ -27,6 +27,7 @@ from tuneloop.report import plots
 from tuneloop.report.annotation import annotation_section
 from tuneloop.report.data_quality import data_quality_section
 from tuneloop.report.evaluation import evaluation_section
+from tuneloop.report.extraction import extraction_section
 from tuneloop.report.fairness import fairness_section
 from tuneloop.report.generation import generation_section, is_e2e
 from tuneloop.report.guideline_hints import guideline_hints_section
@@ -90,6 +91,7 @@ def _context(run_dir: Path, record: RunRecord) -> dict[str, Any]:
         else None,
         "label_sets": label_set_section(focus),
         "generation": generation_section(focus, is_e2e(focus)),
+        "extraction": extraction_section(focus),
         "evaluation_depth": evaluation_section(run_dir, record, spec, evaluation),
         "fairness": fairness_section(run_dir, spec.evaluation.fairness.max_flip_rate),
         "annotation": annotation,

@@ -18,6 +18,7 @@ from tuneloop.evaluate.fairness.assessment import read_fairness
 from tuneloop.evaluate.run import read_evaluation
 from tuneloop.report import label_sets
 from tuneloop.report.evaluation import baseline_rows, judged
+from tuneloop.report.extraction import extraction_card
 from tuneloop.report.generation import generation_card
 from tuneloop.run_dir import (
     MODEL_CARD_FILE,
@@ -60,6 +61,7 @@ def model_card(run_dir: Path) -> str:
         _baselines(evaluation.get(split) if split else None, comparisons, split, spec),
         _label_sets(evaluation.get(split) if split else None, split),
         generation_card(evaluation.get(split) if split else None, split),
+        extraction_card(evaluation.get(split) if split else None, split),
         _slices(evaluation.get(split) if split else None, split),
         _comparisons(comparisons),
         _gates(record),

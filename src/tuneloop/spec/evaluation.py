@@ -55,6 +55,11 @@ Metric = Literal[
     "slot_error_rate",
     "output_words",
     "length_ratio",
+    "field_micro_f1",
+    "field_macro_f1",
+    "exact_record",
+    "field_micro_precision",
+    "field_micro_recall",
 ]
 #: The metrics each task kind is scored by (macro_f1 is both label kinds'); a metric of another
 #: kind is refused in `evaluation.metrics` and in the gates, by name.
@@ -62,11 +67,19 @@ METRICS_OF_TASK: dict[str, tuple[str, ...]] = {
     "classify": ("accuracy", "macro_f1", "macro_recall", "macro_precision"),
     "multilabel": ("micro_f1", "macro_f1", "exact_set", "hamming_loss", "micro_precision", "micro_recall"),
     "generate": ("bleu", "chrf", "rouge_l", "exact_match", "slot_error_rate", "output_words", "length_ratio"),
+    "extract": (
+        "field_micro_f1",
+        "field_macro_f1",
+        "exact_record",
+        "field_micro_precision",
+        "field_micro_recall",
+    ),
 }
 DEFAULT_METRICS: dict[str, list[Metric]] = {
     "classify": ["accuracy", "macro_f1", "macro_recall"],
     "multilabel": ["micro_f1", "macro_f1", "exact_set"],
     "generate": ["bleu", "chrf", "rouge_l", "exact_match"],
+    "extract": ["field_micro_f1", "field_macro_f1", "exact_record"],
 }
 #: Lower is better, or neither (a length): a floor, a drop or a win over a baseline would read it
 #: the wrong way round.
@@ -76,8 +89,8 @@ NOT_GATED = ("hamming_loss", "slot_error_rate", "output_words", "length_ratio")
 POINTS = ("bleu", "chrf", "rouge_l")
 
 
-#: New tokens a generate task's answer may take unless `evaluation.max_new_tokens` says otherwise
-#: (16 is a label's budget; an E2E description is about 25 words).
+#: New tokens a generate (or extract) task's answer may take unless `evaluation.max_new_tokens`
+#: says otherwise (16 is a label's budget; an E2E description is about 25 words).
 GENERATE_TOKENS = 128
 
 #: The baselines fitted on the train split beside every model (`evaluate/baselines.py`): the
@@ -120,7 +133,10 @@ class EvaluationGate(Strict):
                     f"{name}: {value:g} is above {scale}: {self.metric} is "
                     + ("scored in points, 0-100" if scale == 100 else "a share, 0-1")
                 )
-        if self.beats is not None and self.metric in METRICS_OF_TASK["generate"]:
+        if self.beats is not None and self.metric in (
+            *METRICS_OF_TASK["generate"],
+            *METRICS_OF_TASK["extract"],
+        ):
             raise ValueError(f"beats: the baselines answer with labels; {self.metric} has none to beat")
         return self
 
@@ -204,7 +220,7 @@ class Evaluation(Strict):
         update: dict[str, object] = {}
         if "metrics" not in self.model_fields_set:
             update["metrics"] = list(DEFAULT_METRICS[task])
-        if task == "generate" and "max_new_tokens" not in self.model_fields_set:
+        if task in ("generate", "extract") and "max_new_tokens" not in self.model_fields_set:
             update["max_new_tokens"] = GENERATE_TOKENS
         checked = self.model_copy(update=update) if update else self
         named = [("metrics", m) for m in checked.metrics] + [

@@ -11,6 +11,13 @@ the prompt and on the annotation form), a type and two switches:
   as written there, so a value the text does not hold is a finding, not a quiet hallucination.
 
 `extract/schema.py` derives the JSON Schema from it and writes canonical answers.
+
+`schema_prompt` is what the model is told about the answer: the schema is part of every prompt
+(training, evaluation, serving), so a model is trained on the instruction it is later served
+with, and a base model compared against it reads the same. Each field is one short line, since
+the prompt is read on every row: its name, type (with an enum's values), "required" when it is,
+"from the text" when its value is copied as the text writes it (`span: true`), and its
+description. The JSON Schema is what a validator enforces; the lines are what the model reads.
 """
 
 from __future__ import annotations
@@ -67,3 +74,26 @@ def check_field_names(fields: list[FieldSpec]) -> list[FieldSpec]:
             raise ValueError(f"field {f.name} is listed twice")
         seen.add(f.name)
     return fields
+
+
+INSTRUCTION = (
+    "Answer with one JSON object and nothing else. Its keys are fields of this list, in this "
+    "order; leave out a field the text does not give. Dates are YYYY-MM-DD, times HH:MM. Fields:"
+)
+
+
+def schema_prompt(fields: list[FieldSpec], system: str | None = None) -> str:
+    """The system prompt of an extract task: the project's own (if any), the instruction, and
+    one line per field."""
+    lines = [system.strip()] if system and system.strip() else []
+    lines += [INSTRUCTION, *(f"- {_field_line(f)}" for f in fields)]
+    return "\n".join(lines)
+
+
+def _field_line(field: FieldSpec) -> str:
+    kind = field.value_type if field.type != "list" else f"list of {field.value_type}"
+    if field.values:
+        kind += f": {' | '.join(field.values)}"
+    notes = [kind, *(["required"] if field.required else []), *(["from the text"] if field.span else [])]
+    line = f"{field.name} ({', '.join(notes)})"
+    return f"{line}: {field.description.strip()}" if field.description.strip() else line

@@ -13,6 +13,7 @@ from tuneloop.spec.annotation import AnnotationSpec
 from tuneloop.spec.assist import AssistSpec
 from tuneloop.spec.data import CONVERSATION_FORMATS, DataSpec, QualitySpec, Splits
 from tuneloop.spec.evaluation import Evaluation
+from tuneloop.spec.fields import FieldSpec, check_field_names, schema_prompt
 from tuneloop.spec.serving import ServingSpec
 from tuneloop.spec.strict import Strict
 from tuneloop.spec.training import MONITORED_METRICS, ModelSpec, Phase
@@ -24,7 +25,7 @@ class Objective(Strict):
 
     name: str = Field(min_length=1)
     description: str = ""
-    task: Literal["classify", "multilabel", "generate"] = "classify"
+    task: Literal["classify", "multilabel", "generate", "extract"] = "classify"
     min_labels: int | None = Field(default=None, ge=0)
     max_labels: int | None = Field(default=None, ge=0)
 
@@ -86,6 +87,7 @@ class ProjectSpec(Strict):
     version: Literal[1] = 1
     objective: Objective
     labels: list[Label] = Field(default_factory=list, validate_default=True)
+    field_schema: list[FieldSpec] = Field(default_factory=list, validate_default=True)  # extract only
     guidelines: Path | None = None
     prompt: Prompt = Field(default_factory=Prompt)
     data: DataSpec
@@ -137,6 +139,20 @@ class ProjectSpec(Strict):
         if objective is not None and objective.task == "multilabel":
             _label_sets_fit(objective, names)
         return labels
+
+    @field_validator("field_schema")
+    @classmethod
+    def _fields_fit_the_task(cls, fields: list[FieldSpec], info: ValidationInfo) -> list[FieldSpec]:
+        objective = info.data.get("objective")
+        task = objective.task if objective is not None else None
+        if task == "extract" and not fields:
+            raise ValueError(
+                "an extract task needs its field schema: list each field under field_schema: (name:, "
+                "description:, type: string|number|date|time|enum|list, required:, span:)"
+            )
+        if fields and task is not None and task != "extract":
+            raise ValueError(f"field_schema: is an extract task's answer, not a {task} task's")
+        return check_field_names(fields)
 
     @field_validator("annotation")
     @classmethod
@@ -223,6 +239,14 @@ class ProjectSpec(Strict):
     def trains_source_preferences(self) -> bool:
         """A kto or dpo phase trains the preference rows of the data sources (`sources: [data]`)."""
         return any(p.preference is not None and "data" in p.preference.sources for p in self.phases)
+
+    @property
+    def system_prompt(self) -> str | None:
+        """The system turn of every prompt: `prompt.system`, and for an extract task the field
+        schema after it (`spec/fields.py: schema_prompt`)."""
+        if self.objective.task == "extract":
+            return schema_prompt(self.field_schema, self.prompt.system)
+        return self.prompt.system
 
     @property
     def label_names(self) -> list[str]:

@@ -55,6 +55,8 @@ MonitorMetric = Literal[
     "bleu",
     "rouge_l",
     "exact_match",
+    "field_micro_f1",
+    "exact_record",
     "loss",
 ]
 LOWER_IS_BETTER = ("invalid_rate", "hamming_loss", "loss")
@@ -65,6 +67,7 @@ MONITORED_METRICS: dict[str, tuple[str, ...]] = {
     "multilabel": ("micro_f1", "macro_f1", "exact_set", "hamming_loss", "invalid_rate"),
     # chrF first: on a small validation subset corpus BLEU is often 0 (no 4-gram matches) early on
     "generate": ("chrf", "bleu", "rouge_l", "exact_match", "invalid_rate"),
+    "extract": ("field_micro_f1", "exact_record", "invalid_rate"),
 }
 
 

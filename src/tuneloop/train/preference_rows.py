@@ -110,7 +110,7 @@ def phase_preferences(
         rows = [Preference(**orjson.loads(line)) for line in kept.read_bytes().splitlines()]
     else:
         sources = phase.preference.sources
-        found = feedback_preferences(spec.store_url, spec.prompt.system) if "feedback" in sources else []
+        found = feedback_preferences(spec.store_url, spec.system_prompt) if "feedback" in sources else []
         found += source_rows if "data" in sources else []
         rows = [p for p in found if p.kind == phase.kind]
         if is_main():  # atomically: another process of the launch may be reading it

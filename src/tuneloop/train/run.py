@@ -82,7 +82,7 @@ def source_preferences_of(spec: ProjectSpec, dataset: DatasetVersion) -> list[Pr
     """The data's preference rows, when a kto or dpo phase trains them (`preference.sources: [data]`)."""
     if not spec.trains_source_preferences:
         return []
-    return source_preferences(dataset.path / QUARANTINE, spec.prompt.system)
+    return source_preferences(dataset.path / QUARANTINE, spec.system_prompt)
 
 
 def _tracked(

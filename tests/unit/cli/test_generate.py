@@ -13,6 +13,7 @@ from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
 from tests.conftest import TINY_SIZES
+from tests.unit.cli.example_runs import run_small
 from tuneloop.cli import app
 from tuneloop.spec import load_spec
 
@@ -56,8 +57,7 @@ def small_run(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     (small / "data").mkdir(parents=True)
     _cut(project, small / "data" / "devset.csv")
     (small / "guidelines.md").write_text((project / "guidelines.md").read_text())
-    yaml = YAML()
-    spec = yaml.load((project / "tuneloop.yaml").read_text())
+    spec = YAML().load((project / "tuneloop.yaml").read_text())
     spec["model"]["tiny"] = dict(TINY_SIZES)
     spec["splits"] = {"validation": 0.25, "test": 0.25}
     spec["evaluation"].update({"bootstrap": 100, "max_new_tokens": 12, "min_slice_size": 5})
@@ -65,12 +65,7 @@ def small_run(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     for phase in spec["phases"]:
         phase.update({"epochs": 1, "max_steps": 3, "batch_size": 16, "logging_steps": 1})
     spec["phases"][-1].update({"eval_every": 3, "eval_rows": 4, "gate": ["val.chrf >= 0"]})  # watched
-    with (small / "tuneloop.yaml").open("w") as fh:
-        yaml.dump(spec, fh)
-    result = runner.invoke(app, ["run", str(small)])
-    assert "Traceback" not in result.output, result.output
-    assert result.exit_code == 0, result.output
-    return small / "runs" / "run-001"
+    return run_small(small, spec)
 
 
 def test_run_keeps_inputs_whole_and_scores_text_with_intervals(small_run: Path) -> None:

@@ -16,6 +16,7 @@ from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
 from tests.conftest import TINY_SIZES
+from tests.unit.cli.example_runs import has_notice
 from tuneloop.cli import app
 from tuneloop.cli.annotate import _gold_answer
 from tuneloop.data.version import DatasetVersion
@@ -37,13 +38,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_init_lists_and_copies_the_example_with_its_notice(project: Path, tmp_path: Path) -> None:
     unknown = runner.invoke(app, ["init", "--example", "nope", str(tmp_path / "x")])
     assert unknown.exit_code == 2 and "nlupp-banking" in unknown.output
-    assert {p.name for p in (project / "data").iterdir()} == {
-        "train.json",
-        "test.json",
-        "NOTICE.md",
-        "LICENSE",
-    }
-    assert "CC BY 4.0" in (project / "data" / "NOTICE.md").read_text()
+    assert has_notice(project, "CC BY 4.0")
     spec = load_spec(project)
     assert spec.objective.task == "multilabel" and len(spec.labels) == 48
     guidelines = (project / "guidelines.md").read_text()

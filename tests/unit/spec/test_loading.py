@@ -27,7 +27,7 @@ def test_every_problem_is_listed_with_its_line(make_project: Callable[..., Path]
         load_spec(project)
     lines = str(err.value).splitlines()
     assert lines[0] == (
-        "objective.task: must be one of 'classify', 'multilabel' or 'generate' "
+        "objective.task: must be one of 'classify', 'multilabel', 'generate' or 'extract' "
         f"(tuneloop.yaml:{line_of(project, 'clasify')})"
     )
     assert lines[1] == (

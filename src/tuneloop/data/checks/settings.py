@@ -53,7 +53,7 @@ class CheckSettings:
             max_tokens=limit,
             max_tokens_from=why,
             tokenizer=project_tokenizer(spec, parts),
-            system_prompt=spec.prompt.system,
+            system_prompt=spec.system_prompt,
         )
 
 
