@@ -36,6 +36,7 @@ class TaskCard:
     threshold: float = 0.5  # a multilabel set's presence threshold; evaluation sets the tuned one
     threshold_source: str | None = None  # where `threshold` was tuned (None: the default 0.5)
     field_schema: list[dict[str, Any]] = field(default_factory=list)  # an extract task's fields
+    decoding: str = "free"  # evaluation.decoding: an extract task's; cards saved before it decoded free
 
     @cached_property
     def fields(self) -> list[FieldSpec]:
@@ -58,6 +59,7 @@ class TaskCard:
             min_labels=spec.label_bounds[0],
             max_labels=spec.label_bounds[1],
             field_schema=[f.model_dump() for f in spec.field_schema],
+            decoding=spec.evaluation.decoding,
         )
 
     def save(self, model_dir: Path) -> None:

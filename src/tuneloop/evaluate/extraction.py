@@ -14,12 +14,14 @@ the values the text does not hold, and a few outputs beside their gold answers.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 from rich.console import Console
 
 from tuneloop.data.example import Example
+from tuneloop.evaluate.constrained import schema_constraint
 from tuneloop.evaluate.field_metrics import FIELD_METRICS, FieldCounts, compare_values, field_metrics
 from tuneloop.evaluate.intervals import with_intervals
 from tuneloop.evaluate.predict import Prediction, generate_tokens, in_batches
@@ -31,8 +33,10 @@ from tuneloop.spec.fields import FieldSpec
 from tuneloop.task_card import TaskCard
 
 EXTRACTION_RULE = (
-    "greedy generation up to {tokens} new tokens, the output read as one JSON record of the schema"
+    "greedy {decoding} generation up to {tokens} new tokens, the output read as one JSON record of the schema"
 )
+DECODING = {"constrained": "schema-constrained", "free": "unconstrained"}
+FREE_SAMPLE = 50  # rows decoded without the constraint too, to show what it changes
 INVALID_LISTED = 50
 SAMPLES = 8
 
@@ -46,11 +50,13 @@ def predict_records(
     console: Console | None = None,
     show_progress: bool = True,
 ) -> list[Prediction]:
-    """One greedy answer per example, read as a record and counted field by field."""
+    """One greedy answer per example, read as a record and counted field by field; decoded
+    inside the schema when the card says `constrained`."""
     fields = card.fields
+    allowed = schema_constraint(tokenizer, fields) if card.decoding == "constrained" else None
 
     def predict(model: Any, batch: list[Example]) -> list[Prediction]:
-        generated = generate_tokens(model, tokenizer, batch, card.max_new_tokens)
+        generated = generate_tokens(model, tokenizer, batch, card.max_new_tokens, allowed=allowed)
         return [
             record_prediction(e, tokenizer.decode(tokens, skip_special_tokens=True).strip(), fields)
             for e, tokens in zip(batch, generated, strict=True)
@@ -82,7 +88,7 @@ def field_scores(predictions: list[Prediction]) -> FieldCounts:
 
 
 def extraction_metrics(
-    predictions: list[Prediction], fields: list[FieldSpec], evaluation: Evaluation, seed: int
+    predictions: list[Prediction], fields: list[FieldSpec], evaluation: Evaluation, seed: int, decoding: str
 ) -> dict[str, Any]:
     """`n`, every field metric with its interval under `ci`, the invalid rate, per field counts,
     the invalid outputs, the unsupported values and a few samples."""
@@ -105,7 +111,11 @@ def extraction_metrics(
         "not_in_text": sum(
             sum(problem.startswith("not_in_text") for problem in p.problems or ()) for p in predictions
         ),
-        "scoring": {"method": "generate", "rule": EXTRACTION_RULE.format(tokens=evaluation.max_new_tokens)},
+        "scoring": {
+            "method": "generate",
+            "decoding": decoding,
+            "rule": EXTRACTION_RULE.format(decoding=DECODING[decoding], tokens=evaluation.max_new_tokens),
+        },
         "samples": [
             {"id": p.id, "input": p.text, "output": p.output, "gold": p.gold} for p in predictions[:SAMPLES]
         ],
@@ -115,3 +125,37 @@ def extraction_metrics(
 def _kind(prediction: Prediction) -> str:
     first = (prediction.problems or ("invalid",))[0]
     return first.split(":", 1)[0]
+
+
+def free_sample(
+    model: Any,
+    tokenizer: Any,
+    examples: list[Example],
+    constrained: list[Prediction],
+    card: TaskCard,
+    batch_size: int,
+) -> dict[str, Any]:
+    """The first `FREE_SAMPLE` rows decoded again without the constraint: the invalid rate and
+    field micro-F1 of both decodings on the same rows, and a few outputs that only the
+    constraint made valid."""
+    n = min(FREE_SAMPLE, len(examples))
+    free = predict_records(
+        model, tokenizer, examples[:n], replace(card, decoding="free"), batch_size, show_progress=False
+    )
+    scored = {
+        name: field_metrics(field_scores(rows), card.fields)
+        for name, rows in (("constrained", constrained[:n]), ("free", free))
+    }
+    return {
+        "n": n,
+        **{
+            f"{name}_{key}": m[key]
+            for name, m in scored.items()
+            for key in ("invalid_rate", "field_micro_f1")
+        },
+        "rescued": [
+            {"id": f.id, "free": f.output, "constrained": c.output}
+            for f, c in zip(free, constrained, strict=False)
+            if f.predicted is None and c.predicted is not None
+        ][:SAMPLES],
+    }

@@ -188,9 +188,11 @@ def generate_tokens(
     batch: list[Example],
     max_new_tokens: int,
     temperature: float = 0.0,
+    allowed: Callable[[int, torch.Tensor], list[int]] | None = None,
 ) -> list[list[int]]:
     """Each prompt's new tokens up to and including its end-of-answer token (none: it ran out of
-    `max_new_tokens`), greedy, or sampled at `temperature` above 0 (a served request); the
+    `max_new_tokens`), greedy, or sampled at `temperature` above 0 (a served request); `allowed`
+    names the tokens that may follow a sequence (constrained decoding, `constrained.py`). The
     tokenizer must pad on the left."""
     encoded = tokenizer.apply_chat_template(
         [e.prompt_messages for e in batch],
@@ -205,6 +207,7 @@ def generate_tokens(
         **({"do_sample": True, "temperature": temperature} if temperature > 0 else {"do_sample": False}),
         pad_token_id=tokenizer.pad_token_id,
         eos_token_id=tokenizer.eos_token_id,
+        **({"prefix_allowed_tokens_fn": allowed} if allowed is not None else {}),
     )
     rows: list[list[int]] = generated[:, encoded["input_ids"].shape[1] :].tolist()
     ends = [

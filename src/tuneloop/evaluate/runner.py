@@ -15,7 +15,7 @@ from tuneloop.data.findings import summarize
 from tuneloop.data.ingest import ingest_source
 from tuneloop.data.prepare import grouped
 from tuneloop.errors import TuneloopError
-from tuneloop.evaluate.extraction import extraction_metrics, field_scores
+from tuneloop.evaluate.extraction import extraction_metrics, field_scores, free_sample
 from tuneloop.evaluate.field_metrics import field_metrics
 from tuneloop.evaluate.generation import generation_metrics
 from tuneloop.evaluate.intervals import judged_metrics
@@ -67,6 +67,8 @@ def evaluate_examples(
     evaluation = evaluation or Evaluation.for_task(card.task)
     if card.task in ("generate", "extract"):
         report = _generation_report(model_dir, predictions, card, evaluation, seed)
+        if card.task == "extract" and card.decoding == "constrained":
+            report["free_decoding"] = free_sample(model, tokenizer, examples, predictions, card, batch_size)
         _write(out_dir, predictions, report)
         return report
     if card.task == "multilabel":
@@ -93,7 +95,7 @@ def _generation_report(
     every judged metric per slice."""
     evaluation = evaluation.model_copy(update={"max_new_tokens": card.max_new_tokens})  # as generated
     measured = (
-        extraction_metrics(predictions, card.fields, evaluation, seed)
+        extraction_metrics(predictions, card.fields, evaluation, seed, card.decoding)
         if card.task == "extract"
         else generation_metrics(predictions, evaluation, seed)
     )

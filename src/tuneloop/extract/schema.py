@@ -27,7 +27,7 @@ _TIME = re.compile(r"^(\d{1,2})[:.](\d{2})(:\d{2})?$")
 _JSON_TYPES: dict[str, dict[str, Any]] = {
     "string": {"type": "string", "minLength": 1},
     "number": {"type": "number"},
-    "date": {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+    "date": {"type": "string", "format": "date", "pattern": r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"},
     "time": {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d$"},
 }
 
@@ -46,7 +46,7 @@ def json_schema(fields: list[FieldSpec]) -> dict[str, Any]:
 
 def _property(field: FieldSpec) -> dict[str, Any]:
     value = _value_schema(field.value_type, field.values)
-    listed = {"type": "array", "items": value, "minItems": 1, "uniqueItems": True}
+    listed = {"type": "array", "items": value, "minItems": 1}  # a repeated item is read once
     schema = listed if field.type == "list" else value
     return {**schema, "description": field.description} if field.description else schema
 

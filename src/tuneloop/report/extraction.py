@@ -1,7 +1,8 @@
 """What an extract task's evaluation shows: the field metrics with intervals, each field's right,
 wrong, missing and hallucinated values, the invalid outputs by reason, the values the input does
-not hold, and a few outputs beside their gold records; for the report and the model card alike,
-read from the split's metrics.json."""
+not hold, what decoding without the schema constraint gives on a sample, and a few outputs
+beside their gold records; for the report and the model card alike, read from the split's
+metrics.json."""
 
 from __future__ import annotations
 
@@ -42,7 +43,20 @@ def extraction_section(metrics: dict[str, Any] | None) -> dict[str, Any] | None:
         "invalid": {**invalid, "rows": invalid["rows"][:INVALID_SHOWN]},
         "not_in_text": metrics.get("not_in_text", 0),
         "samples": (metrics.get("samples") or [])[:SAMPLES_SHOWN],
+        "free": metrics.get("free_decoding"),
+        "free_line": free_line(metrics.get("free_decoding")),
     }
+
+
+def free_line(free: dict[str, Any] | None) -> str:
+    """What decoding without the constraint gave on the sample, beside the constrained outputs."""
+    if not free:
+        return ""
+    return (
+        f"Decoded without the constraint, the first {free['n']} inputs give {free['free_invalid_rate']:.0%} "
+        f"invalid outputs (constrained: {free['constrained_invalid_rate']:.0%}) and field micro-F1 "
+        f"{free['free_field_micro_f1']:.3f} (constrained: {free['constrained_field_micro_f1']:.3f})."
+    )
 
 
 def extraction_card(metrics: dict[str, Any] | None, split: str | None) -> str:
@@ -60,7 +74,7 @@ def extraction_card(metrics: dict[str, Any] | None, split: str | None) -> str:
     lines += [
         "",
         f"Invalid outputs (no record of the schema): {invalid['count']} ({reasons}); values the input "
-        f"does not hold: {section['not_in_text']}.",
+        f"does not hold: {section['not_in_text']}. {free_line(section['free'])}".rstrip(),
         "",
         "| field | support | precision | recall | F1 | wrong | missing | hallucinated |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",

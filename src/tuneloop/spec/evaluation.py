@@ -188,6 +188,8 @@ class Evaluation(Strict):
     # generate: greedy generation, each output mapped to a label by `parsing` (both rules reported).
     scoring: Literal["loglik", "generate"] = "loglik"
     parsing: Literal["strict", "lenient"] = "lenient"
+    # extract: each token kept inside the field schema's JSON Schema (evaluate/constrained.py), or free
+    decoding: Literal["constrained", "free"] = "constrained"
     min_slice_size: int = Field(default=30, gt=0)  # smaller slices are shown, marked too small to judge
     bootstrap: int = Field(default=1000, ge=100)  # resamples behind every confidence interval
     gate_split: Literal["validation", "test"] = "test"

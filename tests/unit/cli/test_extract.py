@@ -48,7 +48,7 @@ def small_run(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     spec = YAML().load((project / "tuneloop.yaml").read_text())
     spec["model"]["tiny"] = {**TINY_SIZES, "context_length": 1024}  # a tokenizer of 64 rows splits finely
     spec["splits"]["validation"] = 0.2
-    spec["evaluation"].update({"bootstrap": 100, "max_new_tokens": 8, "min_slice_size": 5})
+    spec["evaluation"].update({"bootstrap": 100, "max_new_tokens": 48, "min_slice_size": 5})
     spec["evaluation"]["gates"] = [{"metric": "field_micro_f1", "min": 0}]
     for phase in spec["phases"]:
         phase.update({"epochs": 1, "max_steps": 3, "batch_size": 16, "logging_steps": 1, "max_length": 1024})
@@ -68,6 +68,9 @@ def test_run_scores_fields_with_intervals_and_gates_on_them(small_run: Path) -> 
         test["invalid_rate"] * TEST
     )
     assert set(test["slices"]) == {"length"}
+    assert test["scoring"]["decoding"] == "constrained" and test["invalid_rate"] == 0.0  # always validates
+    free = test["free_decoding"]
+    assert free["n"] == TEST and free["constrained_invalid_rate"] == 0.0 and free["free_invalid_rate"] >= 0.0
     record = orjson.loads((small_run / "run.json").read_bytes())
     assert record["status"] == "evaluated" and "field_micro_f1" in record["evaluation"]["test"]
     assert [v["gate"] for v in record["evaluation_gates"]] == ["field_micro_f1 >= 0"]
@@ -81,6 +84,7 @@ def test_the_report_and_card_show_each_field(small_run: Path) -> None:
     assert "Extracted fields (test)" in report and 'id="fields"' in report and "hallucinated" in report
     card = (small_run / "MODEL_CARD.md").read_text()
     assert "## Extracted fields (test)" in card and "| date_period |" in card
+    assert "Decoded without the constraint, the first 30 inputs give" in card
 
 
 def test_the_phase_is_watched_by_field_metrics(small_run: Path) -> None:

@@ -1,0 +1,79 @@
+"""Decoding that cannot break the schema: each next token is one that keeps the answer a prefix of
+a JSON record of the field schema.
+
+lm-format-enforcer (MIT) walks the JSON Schema (`extract/schema.py: json_schema`) character by
+character and, given the tokens so far, names the tokens that may follow; `generate` takes that
+as `prefix_allowed_tokens_fn`, so greedy decoding picks the likeliest allowed token. Its own
+transformers adapter imports modules transformers 5 no longer has, so the few lines it needs
+(every regular token's text, and whether it starts a word) are here. Keys are forced into
+schema order (the canonical answer's), no whitespace is allowed between JSON tokens, and the two
+leaks the tests found are closed here: a comma may not close an object or array, and a string may
+not hold a raw control character.
+
+What it cannot do: finish inside the token budget (an answer still open at `max_new_tokens`
+stays invalid and is counted so; `evaluation.max_new_tokens` must leave room), keep a number
+finite (a model can write an exponent past a double's range), or know the calendar (the date
+pattern allows the 31st of February); `answer_check` still reads every output and counts these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from lmformatenforcer import (
+    CharacterLevelParserConfig,
+    JsonSchemaParser,
+    TokenEnforcer,
+    TokenEnforcerTokenizerData,
+)
+
+from tuneloop.extract.schema import json_schema
+from tuneloop.spec.fields import FieldSpec
+
+AllowedTokens = Callable[[int, torch.Tensor], list[int]]
+
+
+def schema_constraint(tokenizer: Any, fields: list[FieldSpec]) -> AllowedTokens:
+    """The `prefix_allowed_tokens_fn` that keeps every generated answer inside the schema."""
+    data = _tokenizer_data(tokenizer)
+    enforcer = TokenEnforcer(data, JsonSchemaParser(json_schema(fields)))
+    # TokenEnforcer replaces the parser's settings with the tokenizer's alphabet alone; set ours after.
+    enforcer.root_parser.config = CharacterLevelParserConfig(
+        alphabet=data.tokenizer_alphabet, max_consecutive_whitespaces=0, force_json_field_order=True
+    )
+    text = {token: piece for token, piece, _ in data.regular_tokens}
+    closing = {token for token, piece in text.items() if piece[:1] in "}]"}
+    # never JSON: a comma closing an object or array ('{"a":1,}', which lm-format-enforcer 0.11.3
+    # lets through), and a raw control character (whitespace between tokens is already barred)
+    never = {token for token, piece in text.items() if ",}" in piece or ",]" in piece or _control(piece)}
+
+    def allowed(batch_id: int, sequence: torch.Tensor) -> list[int]:
+        tokens = sequence.tolist()
+        banned = never | (closing if text.get(tokens[-1], "").endswith(",") else set())
+        return [t for t in enforcer.get_allowed_tokens(tokens).allowed_tokens if t not in banned]
+
+    return allowed
+
+
+def _tokenizer_data(tokenizer: Any) -> TokenEnforcerTokenizerData:
+    """Every regular token with its text as it reads after another token (so a word-start token
+    keeps its space) and whether it starts a word, as lm-format-enforcer's adapter builds them."""
+    zero = tokenizer.encode("0", add_special_tokens=False)[-1]
+    special = set(tokenizer.all_special_ids)
+    regular = []
+    for token in range(len(tokenizer)):
+        if token in special:
+            continue
+        after = tokenizer.decode([zero, token])[1:]
+        regular.append((token, after, len(after) > len(tokenizer.decode([token]))))
+
+    def decode(tokens: list[int]) -> str:
+        return str(tokenizer.decode(tokens)).rstrip("\ufffd")
+
+    return TokenEnforcerTokenizerData(regular, decode, tokenizer.eos_token_id, False, len(tokenizer))
+
+
+def _control(piece: str) -> bool:
+    return any(ord(ch) < 0x20 for ch in piece)
