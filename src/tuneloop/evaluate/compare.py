@@ -188,8 +188,9 @@ def compare_models(
         out_dir = compare_dir(split_dir, target.name)
         (console or Console(stderr=True)).print(f"compare with {target.name}: {target.model}")
         metrics = evaluate_examples(
-            target.model, examples, card, evaluation, out_dir, evaluation.batch_size, console, seed=seed
-        )
+            target.model, examples, card, evaluation, out_dir, evaluation.batch_size, console, seed=seed,
+            free_decoding=False,
+        )  # fmt: skip
         other = read_predictions(out_dir / PREDICTIONS_FILE)
         compared.append(
             {

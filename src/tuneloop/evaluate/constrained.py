@@ -19,6 +19,8 @@ pattern allows the 31st of February); `answer_check` still reads every output an
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import torch
@@ -35,31 +37,44 @@ from tuneloop.spec.fields import FieldSpec
 AllowedTokens = Callable[[int, torch.Tensor], list[int]]
 
 
+@dataclass(frozen=True)
+class _Vocabulary:
+    """A tokenizer as the enforcer reads it, built once per tokenizer (every split, comparison and
+    monitored step of a run shares it): the enforcer's token data, each token's text, and the
+    tokens that begin by closing an object or array."""
+
+    data: TokenEnforcerTokenizerData
+    text: dict[int, str]
+    closing: frozenset[int]
+
+
 def schema_constraint(tokenizer: Any, fields: list[FieldSpec]) -> AllowedTokens:
     """The `prefix_allowed_tokens_fn` that keeps every generated answer inside the schema."""
-    data = _tokenizer_data(tokenizer)
-    enforcer = TokenEnforcer(data, JsonSchemaParser(json_schema(fields)))
+    vocabulary = _vocabulary(tokenizer)
+    enforcer = TokenEnforcer(vocabulary.data, JsonSchemaParser(json_schema(fields)))
     # TokenEnforcer replaces the parser's settings with the tokenizer's alphabet alone; set ours after.
     enforcer.root_parser.config = CharacterLevelParserConfig(
-        alphabet=data.tokenizer_alphabet, max_consecutive_whitespaces=0, force_json_field_order=True
+        alphabet=vocabulary.data.tokenizer_alphabet,
+        max_consecutive_whitespaces=0,
+        force_json_field_order=True,
     )
-    text = {token: piece for token, piece, _ in data.regular_tokens}
-    closing = {token for token, piece in text.items() if piece[:1] in "}]"}
-    # never JSON: a comma closing an object or array ('{"a":1,}', which lm-format-enforcer 0.11.3
-    # lets through), and a raw control character (whitespace between tokens is already barred)
-    never = {token for token, piece in text.items() if ",}" in piece or ",]" in piece or _control(piece)}
 
     def allowed(batch_id: int, sequence: torch.Tensor) -> list[int]:
         tokens = sequence.tolist()
-        banned = never | (closing if text.get(tokens[-1], "").endswith(",") else set())
-        return [t for t in enforcer.get_allowed_tokens(tokens).allowed_tokens if t not in banned]
+        choices = enforcer.get_allowed_tokens(tokens).allowed_tokens
+        if not vocabulary.text.get(tokens[-1], "").endswith(","):
+            return list(choices)
+        return [t for t in choices if t not in vocabulary.closing]  # '{"a":1,}' gets past the enforcer
 
     return allowed
 
 
-def _tokenizer_data(tokenizer: Any) -> TokenEnforcerTokenizerData:
+@lru_cache(maxsize=4)
+def _vocabulary(tokenizer: Any) -> _Vocabulary:
     """Every regular token with its text as it reads after another token (so a word-start token
-    keeps its space) and whether it starts a word, as lm-format-enforcer's adapter builds them."""
+    keeps its space) and whether it starts a word, as lm-format-enforcer's adapter builds them;
+    left out are the tokens no answer may hold: a raw control character (whitespace between JSON
+    tokens is barred, and JSON strings escape them) or a comma closing an object or array."""
     zero = tokenizer.encode("0", add_special_tokens=False)[-1]
     special = set(tokenizer.all_special_ids)
     regular = []
@@ -67,13 +82,12 @@ def _tokenizer_data(tokenizer: Any) -> TokenEnforcerTokenizerData:
         if token in special:
             continue
         after = tokenizer.decode([zero, token])[1:]
-        regular.append((token, after, len(after) > len(tokenizer.decode([token]))))
+        if not (",}" in after or ",]" in after or any(ord(ch) < 0x20 for ch in after)):
+            regular.append((token, after, len(after) > len(tokenizer.decode([token]))))
 
     def decode(tokens: list[int]) -> str:
         return str(tokenizer.decode(tokens)).rstrip("\ufffd")
 
-    return TokenEnforcerTokenizerData(regular, decode, tokenizer.eos_token_id, False, len(tokenizer))
-
-
-def _control(piece: str) -> bool:
-    return any(ord(ch) < 0x20 for ch in piece)
+    data = TokenEnforcerTokenizerData(regular, decode, tokenizer.eos_token_id, False, len(tokenizer))
+    text = {token: piece for token, piece, _ in regular}
+    return _Vocabulary(data, text, frozenset(t for t, piece in text.items() if piece[:1] in "}]"))

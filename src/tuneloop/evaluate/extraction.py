@@ -155,7 +155,7 @@ def free_sample(
         },
         "rescued": [
             {"id": f.id, "free": f.output, "constrained": c.output}
-            for f, c in zip(free, constrained, strict=False)
+            for f, c in zip(free, constrained[:n], strict=True)
             if f.predicted is None and c.predicted is not None
         ][:SAMPLES],
     }

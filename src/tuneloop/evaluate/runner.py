@@ -46,11 +46,14 @@ def evaluate_examples(
     loaded: tuple[Any, Any] | None = None,
     seed: int = 0,
     tune: bool = False,
+    free_decoding: bool = True,
 ) -> dict[str, Any]:
     """Score `examples` with the model in `model_dir` (or the already `loaded` model and tokenizer);
     `evaluation` (default: the spec defaults) names the slices, metrics and bootstrap size. A
     multilabel task's sets are decided at the card's threshold, or, with `tune`, at the one tuned
-    on these rows (`thresholds.py`; metrics.json keeps the value)."""
+    on these rows (`thresholds.py`; metrics.json keeps the value). A constrained extract task also
+    decodes a sample freely (`extraction.free_sample`) unless `free_decoding` is off, as for the
+    models a comparison scores only to test against."""
     if card.task not in (*LABELLED_TASKS, "generate", "extract"):
         raise TuneloopError(f"evaluation of {card.task!r} tasks is not supported yet")
     if not examples:
@@ -67,7 +70,7 @@ def evaluate_examples(
     evaluation = evaluation or Evaluation.for_task(card.task)
     if card.task in ("generate", "extract"):
         report = _generation_report(model_dir, predictions, card, evaluation, seed)
-        if card.task == "extract" and card.decoding == "constrained":
+        if free_decoding and card.task == "extract" and card.decoding == "constrained":
             report["free_decoding"] = free_sample(model, tokenizer, examples, predictions, card, batch_size)
         _write(out_dir, predictions, report)
         return report

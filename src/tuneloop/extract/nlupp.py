@@ -4,8 +4,8 @@ NLU++ (Casanueva et al., 2022) marks each slot of a message with the text it cov
 (character offsets) and a value normalised against a reference date nobody is told ("next week"
 is 21-27 March 2022). A model reading the message cannot know that date, so the extraction answer
 is the slot's text as the message writes it, and every field is an extractive string (`span:
-true`; `number` too: "nine" and "second" are numbers as NLU++ marks them). The slot
-descriptions of `ontology.json` are the fields'.
+true`; `number` too: "nine" and "second" are numbers as NLU++ marks them), as
+`examples/nlupp-slots/tuneloop.yaml` declares them with the descriptions of `ontology.json`.
 
 `nlupp_record` checks each slot before it becomes a value: a slot the schema lacks, a span that
 is not two offsets inside the text, or a span whose text is not the slot's `text`, is a problem
@@ -21,28 +21,11 @@ from tuneloop.extract.schema import canonical_value
 from tuneloop.spec.fields import FieldSpec
 
 
-def nlupp_fields(ontology: dict[str, Any]) -> list[FieldSpec]:
-    """One extractive field per slot of an NLU++ `ontology.json`, in its order."""
-    slots = ontology.get("slots")
-    if not isinstance(slots, dict) or not slots:
-        raise ValueError("an NLU++ ontology holds its slots under slots: (name -> description)")
-    return [
-        FieldSpec(
-            name=name,
-            description=str((about or {}).get("description", "")),
-            type="string",
-            span=True,
-        )
-        for name, about in slots.items()
-    ]
-
-
-def nlupp_record(row: dict[str, Any], fields: list[FieldSpec]) -> tuple[dict[str, Any], list[Problem]]:
-    """The row's slots as a record of `fields` (the spans' text), and the problems of the slots
+def nlupp_record(
+    text: str, slots: dict[str, Any], fields: list[FieldSpec]
+) -> tuple[dict[str, Any], list[Problem]]:
+    """A message's slots as a record of `fields` (the spans' text), and the problems of the slots
     that could not be read."""
-    text, slots = row.get("text"), row.get("slots") or {}
-    if not isinstance(text, str) or not isinstance(slots, dict):
-        raise ValueError("an NLU++ row holds text: (a string) and slots: (an object), if any")
     kinds = {f.name: f for f in fields}
     record: dict[str, Any] = {}
     problems: list[Problem] = []

@@ -31,7 +31,7 @@ def extraction_answer(answer: Any, text: str, fields: list[FieldSpec]) -> str:
     elif isinstance(answer, str):
         checked = check_answer(answer, fields, text)
     elif isinstance(answer, dict) and _slot_style(answer):
-        record, problems = nlupp_record({"text": text, "slots": answer}, fields)
+        record, problems = nlupp_record(text, answer, fields)
         read = check_record(record, fields, text)
         checked = Checked(read.record, (*problems, *read.problems))
     elif isinstance(answer, dict):

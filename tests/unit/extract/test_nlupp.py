@@ -7,17 +7,11 @@ import re
 import pytest
 
 from tuneloop.extract.answer_check import check_answer
-from tuneloop.extract.nlupp import nlupp_fields, nlupp_record
+from tuneloop.extract.nlupp import nlupp_record
 from tuneloop.extract.schema import canonical_answer
+from tuneloop.spec.fields import FieldSpec
 
-ONTOLOGY = {
-    "intents": {},
-    "slots": {
-        "date_period": {"description": "What is the time period?", "domain": ["general"]},
-        "time_from": {"description": "What is the start time?", "domain": ["general"]},
-        "number": {"description": "What is the number?", "domain": ["general"]},
-    },
-}
+FIELDS = [FieldSpec(name=name, span=True) for name in ("date_period", "time_from", "number")]
 ROW = {
     "text": "ok, I can make it between 9 05 in the morning and 25 to 7 p.m. any day next week",
     "intents": ["acknowledge"],
@@ -29,10 +23,8 @@ ROW = {
 
 
 def test_slots_become_a_record_of_span_texts_that_the_check_accepts() -> None:
-    fields = nlupp_fields(ONTOLOGY)
-    assert [f.name for f in fields] == ["date_period", "time_from", "number"]
-    assert all(f.span and f.type == "string" for f in fields)
-    record, problems = nlupp_record(ROW, fields)
+    fields = FIELDS
+    record, problems = nlupp_record(ROW["text"], ROW["slots"], fields)
     assert problems == []
     answer = canonical_answer(record, fields)
     assert answer == '{"date_period":"next week","time_from":"9 05 in the morning"}'
@@ -48,7 +40,7 @@ def test_slots_become_a_record_of_span_texts_that_the_check_accepts() -> None:
 )  # fmt: skip
 def test_a_span_that_does_not_match_its_text_is_named_and_the_other_slots_kept(slot: dict, why: str) -> None:
     row = {**ROW, "slots": {**ROW["slots"], "date_period": slot}}
-    record, problems = nlupp_record(row, nlupp_fields(ONTOLOGY))
+    record, problems = nlupp_record(row["text"], row["slots"], FIELDS)
     assert [(p.kind, p.field) for p in problems] == [("span_mismatch", "date_period")]
     assert problems[0].detail.startswith("slot date_period")
     assert re.search(why, problems[0].detail)
@@ -57,10 +49,5 @@ def test_a_span_that_does_not_match_its_text_is_named_and_the_other_slots_kept(s
 
 def test_a_slot_outside_the_schema_is_reported() -> None:
     row = {**ROW, "slots": {"shop": {"text": "ok", "span": [0, 2]}}}
-    record, problems = nlupp_record(row, nlupp_fields(ONTOLOGY))
+    record, problems = nlupp_record(row["text"], row["slots"], FIELDS)
     assert record == {} and [p.kind for p in problems] == ["unknown_field"]
-
-
-def test_an_ontology_without_slots_is_refused() -> None:
-    with pytest.raises(ValueError, match="slots"):
-        nlupp_fields({"intents": {}})
