@@ -14,6 +14,8 @@ the override and its reason are then recorded in the manifest.
 
 A multilabel item's label is a set: its consensus is decided per label (`consensus.majority_set`,
 or Dawid-Skene per label), and the row takes the set in schema order with its canonical answer.
+An extract task's record is decided per field (`field_consensus.py`) and the row takes its
+canonical JSON answer.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tuneloop.annotate.consensus import dawid_skene, dawid_skene_sets, majority_set, majority_vote
+from tuneloop.annotate.field_consensus import field_consensus
 from tuneloop.annotate.reliability import ReliabilityMatrix
 from tuneloop.annotate.store import export_records
 from tuneloop.annotate.store.models import Adjudication, GuidelineVersion, Item, User
@@ -141,6 +144,8 @@ def decide_items(session: Session, spec: ProjectSpec, items: dict[int, Item]) ->
 
 
 def _consensus(spec: ProjectSpec, votes: dict[int, list[tuple[str, Any, int]]]) -> dict[int, tuple[Any, str]]:
+    if spec.objective.task == "extract":
+        return field_consensus(spec.field_schema, votes, dawid=spec.annotation.consensus == "dawid_skene")
     multilabel = spec.objective.task == "multilabel"
     matrix = ReliabilityMatrix.from_records(
         [(item, annotator, label) for item, answers in votes.items() for annotator, label, _ in answers],

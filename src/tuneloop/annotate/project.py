@@ -12,6 +12,7 @@ import getpass
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,7 +25,7 @@ from tuneloop.annotate.store import (
     publish_guidelines,
 )
 from tuneloop.annotate.store.engine import Store
-from tuneloop.annotate.store.models import GuidelineVersion, Item, LabelSchema, User
+from tuneloop.annotate.store.models import FIELDS, GuidelineVersion, Item, LabelSchema, User
 from tuneloop.annotate.store.names import normal_name
 from tuneloop.data.prepare import prepare_dataset
 from tuneloop.data.version import MANIFEST, DatasetVersion
@@ -60,18 +61,24 @@ def find_user(session: Session, name: str) -> User:
 
 
 def task_schema(session: Session, spec: ProjectSpec, by: User) -> LabelSchema:
-    """The schema of the spec's labels: single_label, or multi_label with the spec's bounds for a
-    multilabel task. The store keeps one schema per `objective.name`; a spec whose labels, kind,
-    bounds or `dispute_masi` changed after that schema was stored is refused (its answers were
-    given against the old choices), naming what changed, and the store is left as it was."""
-    labels = spec.label_names
-    multilabel = spec.objective.task == "multilabel"
-    kind, bounds = ("multi_label", spec.label_bounds) if multilabel else ("single_label", None)
-    dispute = spec.annotation.dispute_masi
+    """The schema of the spec's answers: single_label, multi_label with the spec's bounds for a
+    multilabel task, fields with the field schema for an extract task. The store keeps one schema
+    per `objective.name`; a spec whose labels, kind, bounds, `dispute_masi` or fields changed after
+    that schema was stored is refused (its answers were given against the old schema), naming what
+    changed, and the store is left as it was."""
+    kind, labels, bounds, fields = _schema_of(spec)
+    dispute = spec.annotation.dispute_masi if kind == "multi_label" else None
     schema = session.scalar(select(LabelSchema).where(LabelSchema.name == spec.objective.name))
     if schema is None:
         return add_label_schema(
-            session, spec.objective.name, kind, labels, bounds=bounds, dispute_masi=dispute, by=by
+            session,
+            spec.objective.name,
+            kind,
+            labels,
+            bounds=bounds,
+            dispute_masi=dispute,
+            field_schema=fields,
+            by=by,
         )
     stored_bounds = (schema.min_labels, schema.max_labels) if schema.kind == "multi_label" else None
     changed = [
@@ -81,6 +88,7 @@ def task_schema(session: Session, spec: ProjectSpec, by: User) -> LabelSchema:
             ("labels", schema.labels, labels),
             ("label bounds", stored_bounds, bounds),
             ("dispute_masi", schema.dispute_masi, dispute),
+            ("field schema", schema.field_schema, fields),
         )
         if old != new
     ]
@@ -92,6 +100,18 @@ def task_schema(session: Session, spec: ProjectSpec, by: User) -> LabelSchema:
             "(the store keeps the old one)"
         )
     return schema
+
+
+def _schema_of(
+    spec: ProjectSpec,
+) -> tuple[str, list[str], tuple[int, int] | None, list[dict[str, Any]] | None]:
+    """The stored schema's kind, labels, label bounds and field schema that the spec's task asks for."""
+    task = spec.objective.task
+    if task == "extract":
+        return FIELDS, [], None, [f.model_dump() for f in spec.field_schema]
+    if task == "multilabel":
+        return "multi_label", spec.label_names, spec.label_bounds, None
+    return "single_label", spec.label_names, None, None
 
 
 def publish_spec_guidelines(session: Session, spec: ProjectSpec, by: User) -> GuidelineVersion:

@@ -14,7 +14,8 @@ for one of its close labels or left out; and with half the error rate a close la
 is added besides, so answers differ by a label or two, as people's sets do. A
 simulated expert (reliability `EXPERT_RELIABILITY`, role reviewer, never one of the annotators)
 adjudicates the disputed items and, when asked, reviews the most suspect label issues
-`tuneloop assist label-issues` queued.
+`tuneloop assist label-issues` queued. An extract task's people fill records instead
+(`simulate_fields.py`: a field missed, a span a word off, a value under the wrong field).
 
 Anchoring can be simulated too (`anchoring`, 0..1): a simulated person shown a suggestion (the
 project's `annotation.suggestions`, outside the blind share) who would have answered wrong, being
@@ -31,6 +32,7 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sqlalchemy import select
 
+from tuneloop.annotate.simulate_fields import RecordConfuser
 from tuneloop.annotate.store import add_user, adjudicate, claim_next, disagreements, skip, submit
 from tuneloop.annotate.store.engine import Store
 from tuneloop.annotate.store.label_issues import open_issues, resolve_issue
@@ -80,15 +82,14 @@ class Confuser:
         self.rng = np.random.default_rng(seed)
         self.bounds = spec.label_bounds
 
-    def answer(self, truth: str | tuple[str, ...], reliability: float) -> str | list[str]:
-        """One answer to an item whose recorded answer is `truth` (a label, or a label set)."""
+    def answer(self, truth: Any, reliability: float, text: str = "") -> str | list[str]:
+        """One answer to an item whose recorded answer is `truth` (a label, or a label set); the
+        item's `text` matters to records only (`simulate_fields.RecordConfuser`)."""
         if isinstance(truth, tuple):
             return self.answer_set(truth, reliability)
         return self.answer_one(truth, reliability)
 
-    def anchored(
-        self, own: str | list[str], truth: str | tuple[str, ...], shown: Any, anchoring: float
-    ) -> str | list[str]:
+    def anchored(self, own: Any, truth: str | tuple[str, ...], shown: Any, anchoring: float) -> Any:
         """The person's `own` answer, or, when it is wrong (they were unsure), the suggestion on
         screen with probability `anchoring`; no draw at all when `anchoring` is 0."""
         wrong = set(own) != set(truth) if isinstance(truth, tuple) else own != truth
@@ -140,7 +141,7 @@ def simulate(
         people = [simulated_user(session, name, "annotator") for name in reliability]
         expert = simulated_user(session, EXPERT, "reviewer")
     truth = Truth(version)
-    confuser = Confuser(spec, seed)
+    confuser = confuser_for(spec, seed)
     submitted = closed = anchored = 0
     shows = (spec.annotation.suggestions, spec.assist.blind_share)
     idle: set[int] = set()
@@ -158,7 +159,7 @@ def simulate(
                     skip(session, person, item, "simulated: the item is not in this dataset version")
                     continue
                 shown = suggestion_for(session, item, *shows)
-                own = confuser.answer(known, reliability[person.name])
+                own = confuser.answer(known, reliability[person.name], item.text)
                 label = own if shown is None else confuser.anchored(own, known, shown[0], anchoring)
                 submit(session, person, item, label, suggestions=shows[0], blind_share=shows[1])
                 submitted += 1
@@ -169,7 +170,7 @@ def simulate(
         for item in queue:
             if (known := truth.of(item)) is None:
                 continue
-            answer = confuser.answer(known, EXPERT_RELIABILITY)
+            answer = confuser.answer(known, EXPERT_RELIABILITY, item.text)
             adjudicate(session, expert, item, answer, note="simulated expert")
         reviewed = review_label_issues(session, expert, truth, confuser, label_issues)
     return SimulationReport(
@@ -177,8 +178,13 @@ def simulate(
     )
 
 
+def confuser_for(spec: ProjectSpec, seed: int) -> Confuser | RecordConfuser:
+    """How the spec's simulated people err: on labels, or on an extract task's records."""
+    return RecordConfuser(spec, seed) if spec.objective.task == "extract" else Confuser(spec, seed)
+
+
 def review_label_issues(
-    session: Any, expert: User, truth: Truth, confuser: Confuser, limit: int
+    session: Any, expert: User, truth: Truth, confuser: Confuser | RecordConfuser, limit: int
 ) -> list[LabelIssue]:
     """The simulated expert's session at the label-issue queue: the `limit` most suspect open
     issues, each decided from the row's recorded label (with the expert's reliability, as a
@@ -189,7 +195,7 @@ def review_label_issues(
     for issue in open_issues(session, expert)[:limit]:
         if (known := truth.of(issue.item)) is None:
             continue
-        answer = confuser.answer(known, EXPERT_RELIABILITY)
+        answer = confuser.answer(known, EXPERT_RELIABILITY, issue.item.text)
         decided.append(resolve_issue(session, expert, issue, answer, note="simulated expert"))
     return decided
 

@@ -11,6 +11,10 @@ Only closed items count: an open item's answers are still blind to each other an
 A multilabel answer is a set, so there the overall alpha compares whole sets by the MASI distance
 (`level: masi`), each label's alpha is that of its own present/absent decision, and the figures per
 annotator, per pair and the confused pairs compare exact sets (written as the canonical answer).
+An extract task's answer is a record: `per_label` then lists each field's nominal alpha and the
+overall alpha pools every (item, field) (`level: fields`, `field_agreement.py`); the figures per
+annotator, per pair and the confused pairs compare whole records, and `annotation.gate.label_alpha`
+is each field's floor.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from sqlalchemy.orm import Session
 from tuneloop.annotate.alpha import MASI
 from tuneloop.annotate.bootstrap import ConfidenceInterval, bootstrap_alpha
 from tuneloop.annotate.confusions import confused_pairs
+from tuneloop.annotate.field_agreement import Rating, field_alpha, pooled_matrix
 from tuneloop.annotate.per_annotator import agreement_per_annotator, pairwise_agreement
 from tuneloop.annotate.per_label import members, presence
 from tuneloop.annotate.reliability import ReliabilityMatrix
@@ -33,6 +38,7 @@ from tuneloop.annotate.store import export_records
 from tuneloop.annotate.store.models import Adjudication, Item
 from tuneloop.annotate.store.repository import latest_guidelines
 from tuneloop.errors import TuneloopError
+from tuneloop.extract.schema import canonical_answer as extraction_answer
 from tuneloop.label_text import canonical_answer
 from tuneloop.spec import ProjectSpec
 from tuneloop.verdict import Verdict
@@ -40,6 +46,7 @@ from tuneloop.verdict import Verdict
 BOOTSTRAP = 500
 CONFUSED_LISTED = 10
 DRIVERS_LISTED = 5
+FIELDS_LEVEL = "fields"  # an extract task's: nominal, per field, the overall alpha pooled over (item, field)
 
 
 @dataclass(frozen=True)
@@ -69,7 +76,7 @@ class AgreementReport:
     per_annotator: list[dict[str, Any]]
     pairs: dict[str, Any]
     confused: list[dict[str, Any]]
-    level: str = "nominal"  # of the overall alpha: masi over the label sets of a multilabel task
+    level: str = "nominal"  # of the overall alpha: masi over label sets, fields over records' fields
     gate: list[Verdict] = field(default_factory=list)
 
     @property
@@ -107,22 +114,30 @@ def agreement_report(session: Session, spec: ProjectSpec, seed: int = 0) -> Agre
     ratings = [(r.item, r.annotator, answer(r.label)) for r in records]
     gold = {item: answer(label) for item, label in _gold(session, {r.item for r in records})}
     multilabel = spec.objective.task == "multilabel"
-    labels = sorted({*(r[2] for r in ratings), *gold.values()}) if multilabel else spec.label_names
+    whole = multilabel or spec.objective.task == "extract"  # answers rated whole, not one label of a list
+    labels = sorted({*(r[2] for r in ratings), *gold.values()}) if whole else spec.label_names
     matrix = ReliabilityMatrix.from_records(ratings, labels=labels)
     per_annotator = agreement_per_annotator(matrix, gold=matrix.gold_vector(gold) if gold else None)
     pairs = pairwise_agreement(matrix)
-    level = MASI if multilabel else "nominal"
+    if spec.objective.task == "extract":
+        level, alpha, per_label = _field_figures(
+            spec, [(r.item, r.annotator, r.label) for r in records], seed
+        )
+    else:
+        level = MASI if multilabel else "nominal"
+        alpha = Interval.of("alpha", bootstrap_alpha(matrix, level, n_boot=BOOTSTRAP, seed=seed))
+        per_label = [
+            _binary_alpha(matrix, label, [label], seed)
+            for label in spec.label_names
+            if label in members(matrix)
+        ]
     report = AgreementReport(
         items=len(matrix.units),
         annotators=[str(c) for c in matrix.coders],
         ratings=len(records),
         guideline_version=(g.version if (g := latest_guidelines(session)) else None),
-        alpha=Interval.of("alpha", bootstrap_alpha(matrix, level, n_boot=BOOTSTRAP, seed=seed)),
-        per_label=[
-            _binary_alpha(matrix, label, [label], seed)
-            for label in spec.label_names
-            if label in members(matrix)
-        ],
+        alpha=alpha,
+        per_label=per_label,
         per_group=[
             _binary_alpha(matrix, name, labels, seed) for name, labels in spec.annotation.label_groups.items()
         ],
@@ -148,12 +163,32 @@ def agreement_report(session: Session, spec: ProjectSpec, seed: int = 0) -> Agre
 
 
 def answer_reader(spec: ProjectSpec) -> Callable[[Any], Any]:
-    """How a stored answer is rated: a label as it is, or a label set as a tuple in schema order
-    (one value per distinct set, so exact-set figures and the MASI distance see sets)."""
+    """How a stored answer is rated: a label as it is, a label set as a tuple in schema order
+    (one value per distinct set, so exact-set figures and the MASI distance see sets), a record as
+    its canonical answer (the text its row trains on)."""
+    if spec.objective.task == "extract":
+        fields = spec.field_schema
+        return lambda record: extraction_answer(record, fields)
     if spec.objective.task != "multilabel":
         return lambda label: label
     names = spec.label_names
     return lambda label: tuple(name for name in names if name in set(label))
+
+
+def _field_figures(
+    spec: ProjectSpec, ratings: list[Rating], seed: int
+) -> tuple[str, Interval, list[Interval]]:
+    """An extract task's alpha, pooled over every (item, field), and each field's (`field_agreement`)."""
+    pooled = pooled_matrix(ratings, spec.field_schema)
+    alpha = Interval.of("alpha", bootstrap_alpha(pooled, "nominal", n_boot=BOOTSTRAP, seed=seed))
+    per_field = []
+    for f in spec.field_schema:
+        ci, given = field_alpha(ratings, f, BOOTSTRAP, seed)
+        nan = float("nan")
+        per_field.append(
+            Interval(f.name, nan, nan, nan, given) if ci is None else Interval.of(f.name, ci, given)
+        )
+    return FIELDS_LEVEL, alpha, per_field
 
 
 def _shown(label: Any) -> Any:
@@ -187,8 +222,9 @@ def agreement_verdicts(spec: ProjectSpec, report: AgreementReport) -> list[Verdi
     if gate.alpha is not None:
         verdicts.append(_verdict("alpha", gate.alpha, report.alpha.estimate))
     if gate.label_alpha is not None:
+        noun = "field" if report.level == FIELDS_LEVEL else "label"
         verdicts += [
-            _verdict(f"alpha of label {i.name}", gate.label_alpha, i.estimate) for i in report.per_label
+            _verdict(f"alpha of {noun} {i.name}", gate.label_alpha, i.estimate) for i in report.per_label
         ]
     if gate.group_alpha is not None:
         verdicts += [

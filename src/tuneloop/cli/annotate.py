@@ -196,7 +196,10 @@ def guidelines_text(version: int | None) -> str:
 
 def _print_agreement(report: Any) -> None:
     a = report.alpha
-    over_sets = " over label sets (MASI distance)" if report.level == "masi" else ""
+    over_sets = {
+        "masi": " over label sets (MASI distance)",
+        "fields": " over every field of every record",
+    }.get(report.level, "")
     out.print(
         f"alpha{over_sets} {a.estimate:.3f} (95% CI {a.low:.3f} to {a.high:.3f}) over {report.items} items, "
         f"{len(report.annotators)} annotators, {guidelines_text(report.guideline_version)}",
@@ -209,6 +212,12 @@ def _print_agreement(report: Any) -> None:
             else ""
         )
         out.print(f"  {person['coder']}: kappa {person['kappa']:.3f} vs. the others{gold}", highlight=False)
+    if report.level == "fields":
+        for f in report.per_label:
+            shown = (
+                "undefined" if f.estimate != f.estimate else f"{f.estimate:.3f} ({f.low:.3f} to {f.high:.3f})"
+            )
+            out.print(f"  field {f.name}: alpha {shown}, {f.n} answers with a value", highlight=False)
     for pair in report.confused[:5]:
         out.print(
             f"  confused: {pair['labels'][0]} / {pair['labels'][1]} on {pair['units']} items", highlight=False
@@ -225,7 +234,9 @@ def annotate_adjudicate(
     project: ProjectArg = Path("."),
     user: UserOpt = "",
     item: Annotated[int | None, typer.Option(help="The item to decide (omit to list the queue).")] = None,
-    label: Annotated[str | None, typer.Option(help="The gold label.")] = None,
+    label: Annotated[
+        str | None, typer.Option(help="The gold label (an extract task: the record as JSON).")
+    ] = None,
     note: Annotated[str, typer.Option(help="Why this label (kept with the decision).")] = "",
     json_out: JsonOpt = False,
 ) -> None:
@@ -275,7 +286,7 @@ def annotate_adjudicate(
 
 def _gold_answer(item: Any, label: str) -> Any:
     """`--label` as the item takes it: for a multi_label item the labels separated by commas
-    (`none` for no label), else the one label; the store checks it."""
+    (`none` for no label), else the one label (a fields item: the record as JSON); the store checks it."""
     if item.label_schema.kind != "multi_label":
         return label
     names = [name.strip() for name in label.split(",") if name.strip()]
@@ -351,14 +362,15 @@ def _export_file(spec: Any, path: Path, file_format: str, json_out: bool) -> Non
 
 def _label_studio_config(session: Any, spec: Any, path: Path) -> dict[str, str]:
     """The project's labelling config beside a Label Studio export (`<Choices choice="multiple">`
-    for a multilabel project), so a Label Studio project made from it reads the labels back."""
+    for a multilabel project, `<Labels>` spans for an extract task), so a Label Studio project made
+    from it reads the labels back."""
     from sqlalchemy import select
 
     from tuneloop.annotate.interop import label_studio_config
     from tuneloop.annotate.store.models import LabelSchema
 
     schema = session.scalar(select(LabelSchema).where(LabelSchema.name == spec.objective.name))
-    if schema is None or schema.kind not in ("single_label", "multi_label"):
+    if schema is None or schema.kind not in ("single_label", "multi_label", "fields"):
         return {}
     config = path.with_name(f"{path.stem}.label-config.xml")
     config.write_text(label_studio_config(schema), encoding="utf-8")

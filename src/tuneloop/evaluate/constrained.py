@@ -82,7 +82,7 @@ def _vocabulary(tokenizer: Any) -> _Vocabulary:
         if token in special:
             continue
         after = tokenizer.decode([zero, token])[1:]
-        if not (",}" in after or ",]" in after or any(ord(ch) < 0x20 for ch in after)):
+        if not (",}" in after or ",]" in after or "\ufffd" in after or any(ord(ch) < 0x20 for ch in after)):
             regular.append((token, after, len(after) > len(tokenizer.decode([token]))))
 
     def decode(tokens: list[int]) -> str:

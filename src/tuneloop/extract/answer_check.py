@@ -31,7 +31,7 @@ from tuneloop.extract.schema import canonical_value
 from tuneloop.spec.fields import FieldSpec
 
 INVALID = ("not_json", "not_object", "unknown_field", "missing_required", "wrong_type")
-_NUMBERS = re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\d.,])\d+(?:\.\d+)?")
+NUMBERS = re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\d.,])\d+(?:\.\d+)?")
 
 
 @dataclass(frozen=True)
@@ -104,9 +104,25 @@ def occurs_in(value: Any, text: str) -> bool:
     punctuation aside; part of a word counts, as annotators mark "5" in "5ish"), a number as a
     number of the text of the same value, an enum value as a string."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return any(float(n.replace(",", "")) == float(value) for n in _NUMBERS.findall(text))
+        return any(float(n.replace(",", "")) == float(value) for n in NUMBERS.findall(text))
     words = dedup_text(str(value))
     return bool(words) and words in dedup_text(text)
+
+
+def locate(value: Any, text: str) -> tuple[int, int] | None:
+    """Where the text holds `value`, as character offsets: its first match with case and the
+    punctuation between words aside (a number: the first number of the text of its value); None
+    when there is none (`occurs_in` may still hold, on a spelling NFKC folds)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        for match in NUMBERS.finditer(text):
+            if float(match[0].replace(",", "")) == float(value):
+                return match.start(), match.end()
+        return None
+    words = re.findall(r"\w+", str(value))
+    if not words:
+        return None
+    found = re.search(r"\W+".join(re.escape(w) for w in words), text, flags=re.IGNORECASE)
+    return (found.start(), found.end()) if found else None
 
 
 def _items(value: Any) -> list[Any]:

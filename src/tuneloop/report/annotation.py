@@ -6,7 +6,8 @@ guidelines need work), an annotator x annotator kappa heatmap, the most-confused
 example texts, and the guideline version; where a model suggested labels, how many suggestions
 were made, accepted and changed, and the anchoring delta against the blind share. For a
 multilabel project the alpha is over whole label sets (MASI distance), and a table lists each
-label's present/absent alpha, lowest first. It reflects the store when the report is built, read
+label's present/absent alpha, lowest first; for an extract task alpha pools every field of every
+record and the table lists each field's. It reflects the store when the report is built, read
 from a snapshot (`Store.read`) so that annotators working meanwhile never wait for it. A missing
 SQLite file is not created just to find it empty.
 """

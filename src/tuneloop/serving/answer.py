@@ -5,7 +5,11 @@ evaluation predicts (`predict_by_card`): the answer is the label (or the canonic
 the `tuneloop` extension carries the label probabilities (classify, log-likelihood scoring) or
 each label's presence score and the threshold (multilabel), so a client can act on confidence.
 `max_tokens`, `temperature` and `stop` do not apply to a label. A generate task generates:
-greedy at temperature 0 (the default), sampled above it, cut at the first stop sequence.
+greedy at temperature 0 (the default), sampled above it, cut at the first stop sequence. An
+extract task generates the same way, inside the JSON Schema when the card says `constrained` (as
+evaluation decodes, `evaluate/constrained.py`), and the extension carries the record as read
+(`record`, canonical values; None when it does not parse), whether it is `valid`, and each
+`problem` (a value the message does not hold included), so a client never parses it again.
 """
 
 from __future__ import annotations
@@ -17,8 +21,10 @@ from typing import Any
 from rich.console import Console
 
 from tuneloop.data.example import Example
+from tuneloop.evaluate.constrained import schema_constraint
 from tuneloop.evaluate.predict import Prediction, generate_tokens, in_batches
 from tuneloop.evaluate.scoring_report import predict_by_card
+from tuneloop.extract.answer_check import check_answer
 from tuneloop.label_text import canonical_answer
 from tuneloop.serving.served import ServedModel
 from tuneloop.spec import LABELLED_TASKS
@@ -59,7 +65,10 @@ def answer_batch(served: ServedModel, queries: list[Query]) -> list[Answer]:
         extras: list[dict[str, Any] | None] = [label_extension(card, p) for p in predictions]
     else:
         texts = _generated(served, queries, examples)
-        extras = [None] * len(queries)
+        extras = [
+            record_extension(card, text, e) if card.task == "extract" else None
+            for (text, _, _), e in zip(texts, examples, strict=True)
+        ]
     return [
         Answer(text, finish, _count(tokenizer, e), used, extra)
         for (text, finish, used), e, extra in zip(texts, examples, extras, strict=True)
@@ -89,6 +98,13 @@ def label_extension(card: TaskCard, p: Prediction) -> dict[str, Any]:
     return {"label": p.predicted, "probabilities": p.probabilities}
 
 
+def record_extension(card: TaskCard, text: str, example: Example) -> dict[str, Any]:
+    """An extraction answer as read against the schema and the request's text."""
+    checked = check_answer(text, card.fields, example.text)
+    problems = [{"kind": p.kind, "field": p.field, "detail": p.detail} for p in checked.problems]
+    return {"record": checked.record, "valid": checked.valid, "problems": problems}
+
+
 def _generated(
     served: ServedModel, queries: list[Query], examples: list[Example]
 ) -> list[tuple[str, str, int]]:
@@ -98,13 +114,15 @@ def _generated(
     for i, q in enumerate(queries):
         groups[(q.max_tokens or served.target.card.max_new_tokens, q.temperature)].append(i)
     out: list[tuple[str, str, int]] = [("", "stop", 0)] * len(queries)
-    tokenizer = served.tokenizer
+    tokenizer, card = served.tokenizer, served.target.card
+    constrained = card.task == "extract" and card.decoding == "constrained"
+    allowed = schema_constraint(tokenizer, card.fields) if constrained else None
     for (budget, temperature), members in groups.items():
 
         def generate(
             model: Any, batch: list[Example], budget: int = budget, t: float = temperature
         ) -> list[list[int]]:
-            return generate_tokens(model, tokenizer, batch, budget, t)
+            return generate_tokens(model, tokenizer, batch, budget, t, allowed=allowed)
 
         chosen = [examples[i] for i in members]
         found = in_batches(served.model, tokenizer, chosen, generate, len(chosen), "serve", QUIET, False)

@@ -33,8 +33,14 @@ from tuneloop.web.security import csrf_token
 
 
 def shown_answer(label: Any) -> Any:
-    """A stored answer as people read it: a label set (a list) as its canonical answer text."""
-    return canonical_answer(tuple(label)) if isinstance(label, list) else label
+    """A stored answer as people read it: a label set (a list) as its canonical answer text, a
+    fields record as `field: value` pairs (list items joined by " | ")."""
+    if isinstance(label, list):
+        return canonical_answer(tuple(label))
+    if isinstance(label, dict) and "rating" not in label:  # an output review has its own layout
+        pairs = [f"{k}: {' | '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in label.items()]
+        return "; ".join(pairs) or "(no fields)"
+    return label
 
 
 templates = Jinja2Templates(directory=str(FilePath(__file__).with_name("templates")))

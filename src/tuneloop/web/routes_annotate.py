@@ -6,6 +6,8 @@ retry after a dropped connection) records one answer, not two. A model output sa
 a rating 1-5, correct or not, and an optional corrected output; the store checks the answer.
 A multi_label item gets checkboxes: each label's key toggles it (digits, then letters that no
 other command uses, `MULTI_KEYS`), Enter submits the ticked set, and the store checks its bounds.
+A fields item (an extract task) gets one input per field, filled by typing or from a selected
+span of the text (`field_form.py`); the store checks the record.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
@@ -26,12 +28,13 @@ from tuneloop.annotate.store import (
     undo_last,
 )
 from tuneloop.annotate.store.assign import undoable
-from tuneloop.annotate.store.models import MULTI_LABEL, OUTPUT_REVIEW
+from tuneloop.annotate.store.models import FIELDS, MULTI_LABEL, OUTPUT_REVIEW
 from tuneloop.annotate.store.progress import day_progress
 from tuneloop.annotate.store.suggestions import suggestion_for
 from tuneloop.annotate.store.users import CAN_ANNOTATE
 from tuneloop.annotate.store.visibility import item_for
 from tuneloop.web.context import FormId, PathId, render, signed_in, web
+from tuneloop.web.field_form import field_rows, form_fields, posted_fields, posted_record
 
 router = APIRouter()
 ANNOTATE = (CAN_ANNOTATE, "annotate")
@@ -62,6 +65,7 @@ def queue(request: Request) -> Response:
             "multi": schema is not None and schema.kind == MULTI_LABEL,
             "bounds": (schema.min_labels, schema.max_labels) if schema is not None else (None, None),
             "reviewing": schema is not None and schema.kind == OUTPUT_REVIEW,
+            "fields": field_rows(form_fields(schema)),
             "suggestion": suggestion_for(session, item, spec.annotation.suggestions, spec.assist.blind_share)
             if item is not None
             else None,
@@ -77,6 +81,7 @@ def submit_answer(
     request: Request,
     item_id: FormId,
     request_id: Annotated[str, Form(min_length=8, max_length=64)],
+    posted: Annotated[dict[str, str], Depends(posted_fields)],
     label: Annotated[str | None, Form(max_length=500)] = None,
     labels: Annotated[list[str] | None, Form()] = None,
     rating: Annotated[int | None, Form()] = None,
@@ -86,7 +91,9 @@ def submit_answer(
     with signed_in(request, *ANNOTATE) as (session, user):
         item = item_for(session, user, item_id)
         answer: Any = label
-        if item.label_schema.kind == MULTI_LABEL:  # no box ticked sends no field: the empty set
+        if item.label_schema.kind == FIELDS:
+            answer = posted_record(form_fields(item.label_schema), posted)
+        elif item.label_schema.kind == MULTI_LABEL:  # no box ticked sends no field: the empty set
             answer = labels or []
         elif item.label_schema.kind == OUTPUT_REVIEW:  # the store's check_label says what is missing
             verdict = {"yes": True, "no": False}.get(correct or "", correct)

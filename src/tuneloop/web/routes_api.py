@@ -51,7 +51,7 @@ def next_item(request: Request) -> dict[str, Any]:
 
 def _shown(item: Item) -> dict[str, Any]:
     """An item as a client needs it: a multi_label item takes a list of `min_labels` to
-    `max_labels` labels (None: unbounded)."""
+    `max_labels` labels (None: unbounded), a fields item a record of its `field_schema`."""
     schema = item.label_schema
     return {
         "id": item.id,
@@ -60,6 +60,7 @@ def _shown(item: Item) -> dict[str, Any]:
         "kind": schema.kind,
         "min_labels": schema.min_labels,
         "max_labels": schema.max_labels,
+        "field_schema": schema.field_schema,
     }
 
 

@@ -33,6 +33,9 @@ def test_init_copies_the_example_with_its_notice(project: Path) -> None:
     assert spec.objective.task == "extract" and spec.evaluation.metrics[0] == "field_micro_f1"
     assert len(spec.field_schema) == 13 and all(f.span for f in spec.field_schema)
     assert "**date_period**" in (project / "guidelines.md").read_text()
+    real = load_spec(project / "smollm2-lora.yaml")  # the real-model recipe: the same fields and data
+    assert real.field_schema == spec.field_schema and real.model.base == "models/smollm2-135m-instruct"
+    assert (real.system_prompt or "").startswith("Answer with one JSON object")  # no prompt of its own
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +56,10 @@ def small_run(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     for phase in spec["phases"]:
         phase.update({"epochs": 1, "max_steps": 3, "batch_size": 16, "logging_steps": 1, "max_length": 1024})
     spec["phases"][-1].update({"eval_every": 3, "eval_rows": 4, "gate": ["val.field_micro_f1 >= 0"]})
+    with (small / "tuneloop.yaml").open("w") as fh:
+        YAML().dump(spec, fh)
+    for args in (["import", str(small), "--limit", "20"], ["simulate", str(small), "--items", "20"]):
+        assert runner.invoke(app, ["annotate", *args]).exit_code == 0  # people's records feed the round
     return run_small(small, spec)
 
 
@@ -73,6 +80,12 @@ def test_run_scores_fields_with_intervals_and_gates_on_them(small_run: Path) -> 
     assert free["n"] == TEST and free["constrained_invalid_rate"] == 0.0 and free["free_invalid_rate"] >= 0.0
     record = orjson.loads((small_run / "run.json").read_bytes())
     assert record["status"] == "evaluated" and "field_micro_f1" in record["evaluation"]["test"]
+    manifest = orjson.loads((small_run / "data" / "manifest.json").read_bytes())
+    gold = manifest["gold"]
+    applied = sum(n for kind in gold["by_kind"].values() for n in kind.values())
+    assert (
+        gold["by_kind"]["adjudicated"] and applied + sum(gold["withheld"].values()) == 20
+    )  # every record is counted
     assert [v["gate"] for v in record["evaluation_gates"]] == ["field_micro_f1 >= 0"]
     comparisons = orjson.loads((small_run / "eval" / "test" / "comparisons.json").read_bytes())
     tests = {t["metric"]: t for t in comparisons["targets"][0]["tests"] if t["scope"] == "overall"}
@@ -82,6 +95,7 @@ def test_run_scores_fields_with_intervals_and_gates_on_them(small_run: Path) -> 
 def test_the_report_and_card_show_each_field(small_run: Path) -> None:
     report = (small_run / "report.html").read_text()
     assert "Extracted fields (test)" in report and 'id="fields"' in report and "hallucinated" in report
+    assert "Agreement per field" in report and "over every field of every record" in report
     card = (small_run / "MODEL_CARD.md").read_text()
     assert "## Extracted fields (test)" in card and "| date_period |" in card
     assert "Decoded without the constraint, the first 30 inputs give" in card

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -75,6 +76,37 @@ def test_a_generate_task_generates_within_max_tokens_and_stops(loaded: tuple[Ser
         assert cut["choices"][0]["finish_reason"] == "stop"  # type: ignore[index]
         sampled = chat(client, served.target.id, max_tokens=3, temperature=1.5)
         assert sampled["choices"][0]["finish_reason"] in ("stop", "length")  # type: ignore[index]
+
+
+def test_an_extract_task_answers_inside_the_schema_and_says_what_it_read(
+    loaded: tuple[ServedModel, Store],
+) -> None:
+    """A built model knows no JSON; constrained (the card's decoding), its answer is still a record
+    of the schema, and the extension reads it against the message: an extractive value the message
+    lacks is a problem. Enums only: a random model's free strings can outrun any budget."""
+    served, store = loaded
+    spread_weights(served.model, seed=5)
+    fields = [
+        {"name": "channel", "type": "enum", "values": ["app", "branch"], "span": True},
+        {"name": "speed", "type": "enum", "values": ["fast", "slow"]},
+    ]
+    card = replace(served.target.card, task="extract", field_schema=fields, decoding="constrained")
+    with TestClient(create_app(replace(served, target=replace(served.target, card=card)), store)) as client:
+        answers = [chat(client, served.target.id, max_tokens=32, temperature=t) for t in (0.0, 1.0, 1.0)]
+    for body in answers:
+        text = body["choices"][0]["message"]["content"]  # type: ignore[index]
+        extension = body["tuneloop"]
+        assert body["choices"][0]["finish_reason"] == "stop", text  # type: ignore[index]
+        record = orjson.loads(text)
+        assert set(record) <= {"channel", "speed"} and extension["record"] == record  # type: ignore[index]
+        assert extension["valid"] is True  # type: ignore[index]
+        kinds = [p["kind"] for p in extension["problems"]]  # type: ignore[index]
+        assert kinds == (["not_in_text"] if "channel" in record else [])  # ASK names no channel
+    free = replace(card, decoding="free")
+    with TestClient(create_app(replace(served, target=replace(served.target, card=free)), store)) as client:
+        body = chat(client, served.target.id, max_tokens=8)
+    assert body["tuneloop"]["valid"] is False  # type: ignore[index]  # free, it writes no JSON
+    assert body["tuneloop"]["problems"][0]["kind"] == "not_json"  # type: ignore[index]
 
 
 def test_the_log_keeps_redacted_texts_when_the_spec_asks(loaded: tuple[ServedModel, Store]) -> None:

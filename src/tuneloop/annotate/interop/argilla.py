@@ -34,6 +34,8 @@ name (uuid5), so the same person keeps one id across exports. `export_argilla` r
 UUID -> name map, for `import_argilla(users=...)` or for creating the users in Argilla. The gold
 label of an adjudicated item is the record's suggestion, agent `tuneloop-adjudication:NAME`,
 for the reason given in `label_studio.py`. `_server_id` is left empty: Argilla assigns it.
+A fields schema's record is a SpanQuestion's response and one response per other field
+(`argilla_fields.py`).
 """
 
 from __future__ import annotations
@@ -48,10 +50,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy.orm import Session
 
+from tuneloop.annotate.interop.argilla_fields import fields_row
 from tuneloop.annotate.interop.argilla_records import SOURCE, USER_PREFIX, read_argilla
 from tuneloop.annotate.interop.common import ImportReport, fail, items_for_export, load
 from tuneloop.annotate.store.items import DEFAULT_OVERLAP
-from tuneloop.annotate.store.models import LabelSchema, User
+from tuneloop.annotate.store.models import FIELDS, LabelSchema, User
 
 GOLD_AGENT = "tuneloop-adjudication"
 # uuid5 namespace for store users who never came from Argilla: the same name, the same UUID.
@@ -115,6 +118,9 @@ def export_argilla(
         item = exported.item
         ids = [user_uuid(answer.user) for answer in exported.answers]
         names |= {uid: answer.user for uid, answer in zip(ids, exported.answers, strict=True)}
+        if item.label_schema.kind == FIELDS:
+            rows.append(fields_row(exported, ids, field, question, f"{GOLD_AGENT}:{exported.adjudicator}"))
+            continue
         answered = bool(exported.answers)
         rows.append(
             {

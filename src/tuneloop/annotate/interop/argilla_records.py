@@ -25,6 +25,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from tuneloop.annotate.interop.argilla_fields import response_record, responses_by_user, value_questions
 from tuneloop.annotate.interop.common import (
     BadRecord,
     ExternalAnswer,
@@ -37,7 +38,7 @@ from tuneloop.annotate.interop.common import (
     plural,
     refuse_unread,
 )
-from tuneloop.annotate.store.models import LabelSchema
+from tuneloop.annotate.store.models import FIELDS, LabelSchema
 
 SOURCE = "argilla"
 USER_PREFIX = "argilla-"
@@ -107,35 +108,43 @@ class _Record:
     fields: set[str]  # the names the text could have been under
     questions: set[str]
     unread: set[str]
+    extra: dict[str, list[tuple[Any, Any, Any]]] = field(default_factory=dict)  # a fields record's others
 
 
-def _nested(where: str, row: dict[str, Any], name: str, question: str) -> _Record:
+def _nested(where: str, row: dict[str, Any], name: str, question: str, extra: list[str]) -> _Record:
     fields, parts = row["fields"], {}
     for part in ("metadata", "responses", "suggestions", "vectors"):
         value = row.get(part) or {}
         if not isinstance(value, dict):
             raise BadRecord(where, f"its {part} is {value!r}, not an object")
         parts[part] = value
-    responses = parts["responses"].get(question) or []
-    if not isinstance(responses, list) or not all(isinstance(r, dict) for r in responses):
-        raise BadRecord(where, f"its responses to {question!r} are not a list of objects")
+    answered = {q: _nested_responses(where, parts["responses"], q) for q in (question, *extra)}
     suggestion = parts["suggestions"].get(question)
     questions = set(parts["responses"]) | set(parts["suggestions"])
     unread = {f"field {k}" for k in fields if k != name} | {f"metadata {k}" for k in parts["metadata"]}
-    unread |= {f"question {q}" for q in questions - {question}} | {f"vector {k}" for k in parts["vectors"]}
+    unread |= {f"question {q}" for q in questions - {question, *extra}}
+    unread |= {f"vector {k}" for k in parts["vectors"]}
     return _Record(
         where,
         row.get("id"),
         fields.get(name),
-        [(r.get("value"), r.get("user_id"), r.get("status")) for r in responses],
+        answered.pop(question),
         None if suggestion is None else str((suggestion or {}).get("agent") or ""),
         set(fields),
         questions,
         unread,
+        answered,
     )
 
 
-def _flat(where: str, row: dict[str, Any], name: str, question: str) -> _Record:
+def _nested_responses(where: str, responses: dict[str, Any], question: str) -> list[tuple[Any, Any, Any]]:
+    given = responses.get(question) or []
+    if not isinstance(given, list) or not all(isinstance(r, dict) for r in given):
+        raise BadRecord(where, f"its responses to {question!r} are not a list of objects")
+    return [(r.get("value"), r.get("user_id"), r.get("status")) for r in given]
+
+
+def _flat(where: str, row: dict[str, Any], name: str, question: str, extra: list[str]) -> _Record:
     questions = {
         key.removesuffix(suffix)
         for key in row
@@ -143,19 +152,23 @@ def _flat(where: str, row: dict[str, Any], name: str, question: str) -> _Record:
         if key.endswith(suffix)
     }
     columns = {k for k in row if k not in _RECORD_KEYS and not any(k.startswith(f"{q}.") for q in questions)}
-    values, who, status = (
-        row.get(f"{question}{s}") for s in (".responses", ".responses.users", ".responses.status")
-    )
+    answered = {
+        q: _aligned(
+            where, *(row.get(f"{q}{s}") for s in (".responses", ".responses.users", ".responses.status"))
+        )
+        for q in (question, *extra)
+    }
     has_suggestion = row.get(f"{question}.suggestion") is not None
     return _Record(
         where,
         row.get("id"),
         row.get(name),
-        _aligned(where, values, who, status),
+        answered.pop(question),
         str(row.get(f"{question}.suggestion.agent") or "") if has_suggestion else None,
         columns,
         questions,
-        {f"column {k}" for k in columns - {name}} | {f"question {q}" for q in questions - {question}},
+        {f"column {k}" for k in columns - {name}} | {f"question {q}" for q in questions - {question, *extra}},
+        answered,
     )
 
 
@@ -195,6 +208,11 @@ class _Reader:
     no_status: int = 0
     suggestions: Counter[str] = field(default_factory=Counter)
 
+    @property
+    def extra(self) -> list[str]:
+        """The questions besides `question` that one answer spans (a fields record's other fields)."""
+        return value_questions(self.schema) if self.schema.kind == FIELDS else []
+
     def read(self, where: str, row: Any) -> None:
         try:
             if not isinstance(row, dict):
@@ -202,7 +220,7 @@ class _Reader:
             if row.get("id") is not None and str(row["id"]) != "":
                 where = f"record {row['id']}"
             layout = _nested if isinstance(row.get("fields"), dict) else _flat
-            task = self._task(layout(where, row, self.text_field, self.question))
+            task = self._task(layout(where, row, self.text_field, self.question, self.extra))
         except BadRecord as bad:
             self.parsed.bad_record(bad)
             return
@@ -224,6 +242,9 @@ class _Reader:
             raise BadRecord(where, f"the same record id as {self.seen[key]}")
         self.seen[key] = where
         task = ExternalTask(where, key, record.text)
+        if self.schema.kind == FIELDS:
+            self._records(task, str(record_id), record)
+            return self._counted(task, record)
         for index, (value, user, state) in enumerate(record.responses, start=1):
             try:
                 answer = self._response(
@@ -234,13 +255,35 @@ class _Reader:
                 continue
             if answer is not None:
                 task.answers.append(answer)
+        return self._counted(task, record)
+
+    def _counted(self, task: ExternalTask, record: _Record) -> ExternalTask:
         if record.suggestion is not None:
             self.suggestions[record.suggestion or "no agent"] += 1
         return task
 
-    def _response(
-        self, task: ExternalTask, record_id: str, where: str, value: Any, user: Any, state: Any
-    ) -> ExternalAnswer | None:
+    def _records(self, task: ExternalTask, record_id: str, record: _Record) -> None:
+        """A fields record's answers: each person's span response and other responses together."""
+        try:
+            by_user = responses_by_user(task.record, record.responses, record.extra)
+        except BadRecord as bad:
+            self.parsed.bad_answer(bad)
+            return
+        for index, (user, (spans, values, states)) in enumerate(by_user.items(), start=1):
+            where = f"{task.record}, response {index}"
+            try:
+                name = self._user(where, user, _one_state(states), states if len(states) > 1 else None)
+                if name is None:
+                    continue
+                value = response_record(where, self.schema, spans, values, task.text)
+                label = checked_label(where, self.schema, value, task.text)
+            except BadRecord as bad:
+                self.parsed.bad_answer(bad)
+                continue
+            task.answers.append(ExternalAnswer(where, name, label, f"{record_id}:{user}"))
+
+    def _user(self, where: str, user: Any, state: Any, states: set[Any] | None = None) -> str | None:
+        """The store name of a response's user, or None (listed as skipped) unless submitted."""
         if not isinstance(user, str) or user in ("", "None"):
             raise BadRecord(where, f"response user {user!r} is not a user id")
         if state is None:
@@ -249,11 +292,19 @@ class _Reader:
         elif state not in STATUSES:
             raise BadRecord(where, f"response status {state!r} is not one of {', '.join(STATUSES)}")
         if state != "submitted":
-            self.parsed.skip(where, f"{state}, not submitted (by {user})")
+            mixed = f" (its responses: {', '.join(sorted(map(str, states)))})" if states else ""
+            self.parsed.skip(where, f"{state}, not submitted (by {user}){mixed}")
+            return None
+        return self.users.get(user, f"{USER_PREFIX}{user}")
+
+    def _response(
+        self, task: ExternalTask, record_id: str, where: str, value: Any, user: Any, state: Any
+    ) -> ExternalAnswer | None:
+        name = self._user(where, user, state)
+        if name is None:
             return None
         if value is None:
             raise BadRecord(where, "a submitted response has no value")
-        name = self.users.get(user, f"{USER_PREFIX}{user}")
         if any(a.user == name for a in task.answers):
             raise BadRecord(where, f"{name} responded twice to one record")
         label = checked_label(where, self.schema, value)
@@ -290,3 +341,12 @@ class _Reader:
             )
         if self.unread:
             notes.append(f"not imported: {', '.join(sorted(self.unread))}")
+
+
+def _one_state(states: set[Any]) -> Any:
+    """The status of one person's responses to a record's questions: theirs when they agree, else
+    the first one not submitted (a record half drafted is a draft)."""
+    if len(states) == 1:
+        return next(iter(states))
+    pending = sorted(str(s) for s in states if s not in (None, "submitted"))
+    return pending[0] if pending else "submitted"

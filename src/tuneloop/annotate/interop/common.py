@@ -160,9 +160,11 @@ def counted(counts: Counter[str]) -> str:
     return ", ".join(f"{name} ({n})" for name, n in counts.most_common())
 
 
-def checked_label(record: str, schema: LabelSchema, label: Any) -> Any:
+def checked_label(record: str, schema: LabelSchema, label: Any, text: str | None = None) -> Any:
+    """The label as the store keeps it (a fields record checked against `text`, the item's), or
+    `BadRecord` saying why it does not fit."""
     try:
-        return check_label(schema, label)
+        return check_label(schema, label, text)
     except InvalidLabel as exc:
         raise BadRecord(record, f"label {label!r} does not fit schema {schema.name!r}: {exc}") from None
 

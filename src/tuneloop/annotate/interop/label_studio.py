@@ -39,6 +39,7 @@ its annotators when the file comes back.
 `label_studio_config` writes the labelling config such a project needs: `<Choices>` with
 `choice="single"` for `single_label` and `choice="multiple"` for `multi_label` (Label Studio's
 checkboxes, https://labelstud.io/tags/choices), so its answers come back as this module reads them.
+A `fields` schema (an extract task) is spans and per-field controls: `label_studio_fields.py`.
 """
 
 from __future__ import annotations
@@ -52,9 +53,10 @@ import orjson
 from sqlalchemy.orm import Session
 
 from tuneloop.annotate.interop.common import ImportReport, InteropError, items_for_export, load
+from tuneloop.annotate.interop.label_studio_fields import fields_config, fields_results, result_object
 from tuneloop.annotate.interop.label_studio_tasks import RESULT_TYPE, SOURCE, read_label_studio
 from tuneloop.annotate.store.items import DEFAULT_OVERLAP
-from tuneloop.annotate.store.models import LabelSchema, User
+from tuneloop.annotate.store.models import FIELDS, Item, LabelSchema, User
 
 GOLD_MODEL = "tuneloop-adjudication"
 CHOICE = {"single_label": "single", "multi_label": "multiple"}
@@ -63,7 +65,9 @@ CHOICE = {"single_label": "single", "multi_label": "multiple"}
 def label_studio_config(
     schema: LabelSchema, from_name: str = "label", to_name: str = "text", text_field: str = "text"
 ) -> str:
-    """The Label Studio labelling config (XML) of a single_label or multi_label schema."""
+    """The Label Studio labelling config (XML) of a single_label, multi_label or fields schema."""
+    if schema.kind == FIELDS:
+        return fields_config(schema, from_name, to_name, text_field)
     if schema.kind not in CHOICE:
         raise InteropError(f"a Label Studio config is written for label choices, not a {schema.kind} schema")
     choices = "\n".join(f'    <Choice value="{escape(label, quote=True)}"/>' for label in schema.labels)
@@ -108,6 +112,13 @@ def import_label_studio(
     return load(session, path, parsed, schema, overlap=overlap, source=SOURCE, by=by)
 
 
+def _results(label: Any, item: Item, from_name: str, to_name: str, result_id: str) -> list[dict[str, Any]]:
+    """One answer's results: one result, or for a fields record its regions and values."""
+    if item.label_schema.kind == FIELDS:
+        return fields_results(label, item.label_schema, item.text, from_name, to_name, result_id)
+    return [_result(label, item.label_schema, from_name, to_name, result_id)]
+
+
 def _result(label: Any, schema: LabelSchema, from_name: str, to_name: str, result_id: str) -> dict[str, Any]:
     kind = RESULT_TYPE[schema.kind]
     if kind == "choices":
@@ -116,14 +127,7 @@ def _result(label: Any, schema: LabelSchema, from_name: str, to_name: str, resul
         value = {"rating": int(label)}
     else:
         value = {"text": [label]}
-    return {
-        "id": result_id,
-        "from_name": from_name,
-        "to_name": to_name,
-        "type": kind,
-        "origin": "manual",
-        "value": value,
-    }
+    return result_object(result_id, from_name, to_name, kind, value)
 
 
 def export_label_studio(
@@ -142,14 +146,11 @@ def export_label_studio(
     tasks = []
     for exported in items_for_export(session, schema):
         item = exported.item
-        item_schema = item.label_schema
         annotations = [
             {
                 "id": answer.annotation_id,
                 "completed_by": {"id": answer.user_id, "email": answer.user},
-                "result": [
-                    _result(answer.label, item_schema, from_name, to_name, f"tl-{answer.annotation_id}")
-                ],
+                "result": _results(answer.label, item, from_name, to_name, f"tl-{answer.annotation_id}"),
                 "was_cancelled": False,
                 "ground_truth": False,
                 "created_at": answer.created_at.isoformat(),
@@ -161,7 +162,7 @@ def export_label_studio(
             predictions.append(
                 {
                     "model_version": f"{GOLD_MODEL}:{exported.adjudicator}",
-                    "result": [_result(exported.gold, item_schema, from_name, to_name, f"tl-gold-{item.id}")],
+                    "result": _results(exported.gold, item, from_name, to_name, f"tl-gold-{item.id}"),
                 }
             )
         tasks.append(

@@ -27,7 +27,8 @@ from tuneloop.annotate.interop.common import (
     plural,
     refuse_unread,
 )
-from tuneloop.annotate.store.models import LabelSchema
+from tuneloop.annotate.interop.label_studio_fields import results_record
+from tuneloop.annotate.store.models import FIELDS, LabelSchema
 
 SOURCE = "label-studio"
 UNATTRIBUTED = f"{SOURCE}-unattributed"
@@ -36,6 +37,7 @@ RESULT_TYPE = {
     "multi_label": "choices",
     "rating": "rating",
     "free_text_correction": "textarea",
+    FIELDS: "labels",  # spans; the other fields come as their own controls' results
 }
 
 
@@ -119,7 +121,7 @@ class _Reader:
             raise BadRecord(where, "annotations is not a list")
         for index, annotation in enumerate(annotations, start=1):
             try:
-                answer = self._annotation(where, index, annotation)
+                answer = self._annotation(where, index, annotation, text)
             except BadRecord as bad:
                 self.parsed.bad_answer(bad)
                 continue
@@ -145,7 +147,7 @@ class _Reader:
             raise BadRecord(where, f"has no text in {place} (its data fields: {fields}; pass --field NAME)")
         return text
 
-    def _annotation(self, task: str, index: int, raw: Any) -> ExternalAnswer | None:
+    def _annotation(self, task: str, index: int, raw: Any, text: str) -> ExternalAnswer | None:
         if not isinstance(raw, dict):
             raise BadRecord(f"{task}, annotation #{index}", f"an annotation is an object, not {raw!r}")
         has_id = raw.get("id") is not None
@@ -159,6 +161,10 @@ class _Reader:
             raise BadRecord(where, "has no result list")
         results = [r for r in result if isinstance(r, dict) and r.get("from_name")]
         self.controls |= {(str(r["from_name"]), str(r.get("to_name"))) for r in results}
+        if self.schema.kind == FIELDS:  # several results, none at all included: the empty record
+            record = results_record(where, self._pointed(results), self.schema, self.from_name, text)
+            label = checked_label(where, self.schema, record, text)
+            return self._answer(where, raw, has_id, label)
         mine = [r for r in results if r["from_name"] == self.from_name]
         if self.to_name is not None:
             mine = [r for r in mine if r.get("to_name") == self.to_name]
@@ -172,8 +178,15 @@ class _Reader:
                 f"has {len(mine)} results from {self._control()} (to {objects}); expected one "
                 "(pass --to-name to choose the object)",
             )
-        user = self._user_name(where, raw.get("completed_by"))
         label = checked_label(where, self.schema, self._label(where, mine[0]))
+        return self._answer(where, raw, has_id, label)
+
+    def _pointed(self, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The results pointing at the object tag `to_name` (all of them without it)."""
+        return [r for r in results if self.to_name is None or r.get("to_name") == self.to_name]
+
+    def _answer(self, where: str, raw: dict[str, Any], has_id: bool, label: Any) -> ExternalAnswer:
+        user = self._user_name(where, raw.get("completed_by"))
         created = raw.get("created_at")
         return ExternalAnswer(
             where,

@@ -64,7 +64,7 @@ def record_adjudication(
         raise NotAllowed(f"{adjudicator.name} annotated item {item.id} and cannot adjudicate it")
     if adjudication_of(session, item) is not None:
         raise WrongState(f"item {item.id} is already adjudicated")
-    value = check_label(item.label_schema, label)
+    value = check_label(item.label_schema, label, item.text)
     guidelines = current_guidelines(session)
     decision = Adjudication(
         item_id=item.id,

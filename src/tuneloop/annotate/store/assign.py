@@ -168,7 +168,7 @@ def submit(
     assert locked is not None
     if locked.closed_at is not None:
         raise WrongState(f"item {item.id} is closed; it took no more answers")
-    value = check_label(locked.label_schema, label)
+    value = check_label(locked.label_schema, label, locked.text)
     previous = session.scalar(
         select(Annotation)
         .where(Annotation.item_id == item.id, Annotation.annotator_id == user.id)

@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 
 from tuneloop.annotate.alpha import masi_distance
 from tuneloop.annotate.store.errors import InvalidLabel, StoreError
-from tuneloop.annotate.store.models import OUTPUT_REVIEW, SCHEMA_KINDS, LabelSchema, User
+from tuneloop.annotate.store.field_answers import check_field_answer, schema_fields
+from tuneloop.annotate.store.models import FIELDS, OUTPUT_REVIEW, SCHEMA_KINDS, LabelSchema, User
 from tuneloop.annotate.store.repository import audit
 
-FIXED_FORM = ("free_text_correction", OUTPUT_REVIEW)  # kinds whose answers are not from a label list
+FIXED_FORM = ("free_text_correction", OUTPUT_REVIEW, FIELDS)  # kinds whose answers are not from a label list
 REVIEW_KEYS = {"rating", "correct", "corrected"}
 SHOWN = 80
 
@@ -37,13 +38,15 @@ def add_label_schema(
     *,
     bounds: tuple[int, int] | None = None,
     dispute_masi: float | None = None,
+    field_schema: list[dict[str, Any]] | None = None,
     by: User | None = None,
 ) -> LabelSchema:
     """`labels`: the choices of `single_label` and `multi_label`, the scale of `rating` (e.g. 1..5
     as strings); `free_text_correction` takes any non-empty text and needs none; `output_review`
     (a person's judgement of a model output, see `check_output_review`) needs none either.
     `bounds` and `dispute_masi` (multi_label only): how few and how many labels an answer holds,
-    and how far apart differing answers must be to need adjudication (see `sets_disputed`)."""
+    and how far apart differing answers must be to need adjudication (see `sets_disputed`).
+    `field_schema` (fields only, and required there): the extract task's fields, as dicts."""
     if kind not in SCHEMA_KINDS:
         raise StoreError(f"label schema kind {kind!r} is not one of {', '.join(SCHEMA_KINDS)}")
     if kind not in FIXED_FORM and len(set(labels)) < 2:
@@ -55,27 +58,26 @@ def add_label_schema(
         )
     if dispute_masi is not None and (kind != "multi_label" or not 0 <= dispute_masi <= 1):
         raise StoreError(f"dispute_masi {dispute_masi} needs a multi_label schema and a distance from 0 to 1")
-    schema = LabelSchema(
-        name=name, kind=kind, labels=list(labels), min_labels=low, max_labels=high, dispute_masi=dispute_masi
-    )
+    if (kind == FIELDS) != (field_schema is not None):
+        raise StoreError("a field schema belongs to a fields schema, and a fields schema needs one")
+    if field_schema is not None:
+        schema_fields(field_schema)  # refused here, not at the first answer
+    settings = {
+        "kind": kind,
+        "labels": list(labels),
+        "dispute_masi": dispute_masi,
+        "field_schema": field_schema,
+    }
+    schema = LabelSchema(name=name, min_labels=low, max_labels=high, **settings)
     session.add(schema)
-    audit(
-        session,
-        by,
-        "schema.add",
-        schema,
-        name=name,
-        kind=kind,
-        labels=list(labels),
-        bounds=bounds,
-        dispute_masi=dispute_masi,
-    )
+    audit(session, by, "schema.add", schema, name=name, bounds=bounds, **settings)
     return schema
 
 
-def check_label(schema: LabelSchema, label: Any) -> Any:
-    """The label in its stored form (a multi-label set as a list in schema order), or
-    `InvalidLabel` saying what fits."""
+def check_label(schema: LabelSchema, label: Any, text: str | None = None) -> Any:
+    """The label in its stored form (a multi-label set as a list in schema order, a fields record
+    canonical), or `InvalidLabel` saying what fits. `text`, the item's: what a fields record's
+    extractive values must occur in."""
     allowed = ", ".join(schema.labels)
     if schema.kind in ("single_label", "rating"):
         value = str(label) if schema.kind == "rating" and isinstance(label, int) else label
@@ -86,6 +88,8 @@ def check_label(schema: LabelSchema, label: Any) -> Any:
         return check_label_set(schema, label)
     if schema.kind == OUTPUT_REVIEW:
         return check_output_review(label)
+    if schema.kind == FIELDS:
+        return check_field_answer(schema_fields(schema.field_schema), label, text)
     if not isinstance(label, str) or not label.strip():
         raise InvalidLabel("a free_text_correction answer is non-empty text")
     return label

@@ -6,9 +6,9 @@ here without a migration fails the suite instead of a user's database.
 
 Annotations are an append-only history. A change (an annotator's undo, a reviewer's correction) is
 a new row whose `supersedes_id` points at the row it replaces; no value is ever updated, so every
-label anyone gave stays traceable to who gave it, when, and under which guideline version.
-What does change in place is workflow state only: an assignment's submitted/skipped marks and slot,
-and an item's `closed_at`.
+label anyone gave stays traceable to who gave it, when, and under which guideline version. What
+changes in place is workflow state only: an assignment's submitted/skipped marks and slot, and an
+item's `closed_at`.
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 ROLES = ("admin", "annotator", "reviewer")
 OUTPUT_REVIEW = "output_review"  # a person's judgement of a model output, not a label of data
 MULTI_LABEL = "multi_label"  # an answer is a set of labels
-SCHEMA_KINDS = ("single_label", MULTI_LABEL, "rating", "free_text_correction", OUTPUT_REVIEW)
+FIELDS = "fields"  # an answer is a record of the schema's fields (an extract task)
+SCHEMA_KINDS = ("single_label", MULTI_LABEL, "rating", "free_text_correction", OUTPUT_REVIEW, FIELDS)
 SOURCE_KINDS = ("dataset", "model_output")
 VERDICTS = ("accept", "correct")
 ISSUE_STATES = ("open", "kept", "corrected")  # a suspect label: waiting, the label stood, it changed
@@ -95,8 +96,8 @@ class GuidelineVersion(Base):
 
 class LabelSchema(Base):
     """The answers an item takes. A multi_label answer holds `min_labels` to `max_labels` labels
-    (None: no bound), and differing answers are disputed when two are further apart than
-    `dispute_masi` (None: whenever they differ); the other kinds leave all three None."""
+    (None: no bound), disputed when two are further apart than `dispute_masi` (None: whenever they
+    differ). A `fields` answer is a record of `field_schema` (`store/field_answers.py`)."""
 
     __tablename__ = "label_schemas"
     __table_args__ = (CheckConstraint(_one_of("kind", SCHEMA_KINDS), name="kind"),)
@@ -108,6 +109,7 @@ class LabelSchema(Base):
     min_labels: Mapped[int | None]
     max_labels: Mapped[int | None]
     dispute_masi: Mapped[float | None] = mapped_column(Float)
+    field_schema: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     suggestions_off: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # the anchoring gate's
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -160,13 +162,10 @@ class Item(Base):
 
 
 class Assignment(Base):
-    """A user's claim on an item.
-
-    `slot` (0..k-1) is what caps an item at k annotators: (item, slot) is unique, so two
-    concurrent claims of the last free slot cannot both commit, on any engine. A skip gives the slot
-    back (slot becomes NULL, and NULLs never collide) but keeps the row, so (item, user), also
-    unique, still stops the same user from getting the item again.
-    """
+    """A user's claim on an item. `slot` (0..k-1) is what caps an item at k annotators: (item,
+    slot) is unique, so two concurrent claims of the last free slot cannot both commit, on any
+    engine. A skip gives the slot back (slot becomes NULL, and NULLs never collide) but keeps the
+    row, so (item, user), also unique, still stops the same user from getting the item again."""
 
     __tablename__ = "assignments"
     __table_args__ = (

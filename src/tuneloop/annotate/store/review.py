@@ -16,9 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tuneloop.annotate.store.errors import NotAllowed, StoreError, WrongState
+from tuneloop.annotate.store.field_answers import differing_fields, schema_fields
 from tuneloop.annotate.store.guidelines import current_guidelines
 from tuneloop.annotate.store.labels import check_label, same_label, sets_disputed
-from tuneloop.annotate.store.models import MULTI_LABEL, Annotation, Item, Review, User
+from tuneloop.annotate.store.models import FIELDS, MULTI_LABEL, Annotation, Item, Review, User
 from tuneloop.annotate.store.repository import (
     adjudication_of,
     annotators_of,
@@ -34,11 +35,13 @@ from tuneloop.annotate.store.users import CAN_REVIEW, require_role
 
 def is_disputed(session: Session, item: Item) -> bool:
     """A closed item whose current answers are not all the same label (for label sets: that
-    differ as `sets_disputed` says)."""
+    differ as `sets_disputed` says; for records: that differ on a field's comparison key)."""
     labels = [a.label for a in current_annotations(session, item)]
     differ = item.closed_at is not None and any(not same_label(labels[0], other) for other in labels[1:])
     if differ and item.label_schema.kind == MULTI_LABEL:
         return sets_disputed(item.label_schema, labels)
+    if differ and item.label_schema.kind == FIELDS:
+        return bool(differing_fields(schema_fields(item.label_schema.field_schema), labels))
     return differ
 
 
@@ -92,7 +95,7 @@ def review(
     if verdict == "correct":
         if not (reason or "").strip():
             raise StoreError("a correction needs a reason")
-        value = check_label(item.label_schema, label)
+        value = check_label(item.label_schema, label, item.text)
         if same_label(value, annotation.label):
             raise StoreError("the correction gives the same label; accept the answer instead")
         correction = Annotation(

@@ -11,6 +11,8 @@
   const issueForm = document.getElementById("issue-form");
 
   const multi = document.querySelector("#labels.multi") !== null;
+  const fieldsBox = document.getElementById("answer-fields");  // a fields item (an extract task)
+  const source = document.getElementById("item-text");
   const suggestion = document.getElementById("suggestion");
 
   // `y` takes the model's suggestion: its label picked, or exactly its labels ticked.
@@ -50,7 +52,52 @@
 
   function typing(target) {
     return target instanceof HTMLElement &&
-      (target.matches("textarea, select") || (target.matches("input") && target.type !== "radio" && target.type !== "checkbox"));
+      (target.matches("textarea:not(#item-text), select") || (target.matches("input") && target.type !== "radio" && target.type !== "checkbox"));
+  }
+
+  // A fields item: the span selected in the item's text, put into a field; a list field gets it as
+  // one more line. The text is a text area whose edits are refused (not `readonly`: Chromium gives a
+  // read-only one no caret, so the keyboard could not select in it).
+  function selectedSpan() {
+    if (!source || source.tagName !== "TEXTAREA") return "";
+    return source.value.slice(source.selectionStart, source.selectionEnd).trim();
+  }
+
+  function fieldInput(field) {
+    return field.querySelector("input, textarea, select");
+  }
+
+  function fill(field, span) {
+    const input = fieldInput(field);
+    if (field.dataset.list === "yes") {
+      const lines = input.value.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+      if (!lines.includes(span)) lines.push(span);
+      input.value = lines.join("\n");
+    } else {
+      input.value = span;
+    }
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  function keyedField(key) {
+    if (!fieldsBox || key === "") return null;
+    return Array.from(fieldsBox.querySelectorAll(".field")).find((f) => f.dataset.key === key) || null;
+  }
+
+  if (fieldsBox) {
+    source.addEventListener("beforeinput", function (event) { event.preventDefault(); });
+    for (const button of fieldsBox.querySelectorAll(".take-selection")) {
+      button.addEventListener("click", function () {
+        const span = selectedSpan();
+        if (span !== "") fill(button.closest(".field"), span);
+      });
+    }
+    fieldsBox.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") {  // leave the input, so a field's key works again
+        event.preventDefault();
+        source.focus();
+      }
+    });
   }
 
   function openSkip() {
@@ -113,6 +160,19 @@
       if (event.key === "u" && undoForm) undoForm.requestSubmit();
       return;
     }
+    const field = keyedField(event.key);
+    if (field) {
+      event.preventDefault();
+      const span = selectedSpan();
+      if (span !== "") fill(field, span);
+      else fieldInput(field).focus();
+      return;
+    }
+    if (fieldsBox && event.key === "Enter") {
+      event.preventDefault();
+      form.requestSubmit();
+      return;
+    }
     const box = keyed(event.key);
     if (box) {
       event.preventDefault();
@@ -150,7 +210,9 @@
   });
 
   // Land on the work: the first label, so digits and Enter work without a click.
-  if (form && !document.activeElement.matches("input, textarea, select")) {
+  if (fieldsBox) {
+    source.focus({ preventScroll: true });
+  } else if (form && !document.activeElement.matches("input, textarea, select")) {
     const first = radios()[0];
     if (first) first.focus({ preventScroll: true });
   }

@@ -1,0 +1,65 @@
+"""Annotating an extract task from the CLI, as the NLU++ slots example does: items imported from
+the spec's data, SIMULATED people fill records (missing a field, a span a word off, a value under
+the wrong field), agreement is measured per field with intervals, disputes are adjudicated field
+by field, and the decided records are the training rows' answers, in the export and in the round."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from tuneloop.annotate.training_labels import training_gold
+from tuneloop.cli import app
+from tuneloop.report.annotation import annotation_section
+from tuneloop.spec import load_spec
+
+runner = CliRunner()
+ITEMS = 40
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("ann-ext") / "slots"
+    assert runner.invoke(app, ["init", "--example", "nlupp-slots", str(path)]).exit_code == 0
+    for args in (
+        ["annotate", "import", str(path), "--limit", str(ITEMS)],
+        ["annotate", "simulate", str(path), "--items", str(ITEMS), "--annotators", "3"],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+    return path
+
+
+def test_agreement_is_per_field_with_the_pool_over_every_field(project: Path) -> None:
+    result = runner.invoke(app, ["annotate", "agreement", str(project), "--json"])
+    assert result.exit_code == 0, result.output
+    report = orjson.loads(result.output)
+    spec = load_spec(project)
+    assert report["level"] == "fields" and report["items"] == ITEMS
+    assert [f["name"] for f in report["per_label"]] == [f.name for f in spec.field_schema]
+    assert 0 < report["alpha"]["estimate"] < 1  # the 80%-reliable annotator errs
+    assert report["alpha"]["low"] <= report["alpha"]["estimate"] <= report["alpha"]["high"]
+    filled = [f for f in report["per_label"] if f["n"] > 0]
+    assert filled and all(f["estimate"] is None or f["low"] <= f["estimate"] <= f["high"] for f in filled)
+    assert all(f["estimate"] is None for f in report["per_label"] if f["n"] == 0)  # never filled: undefined
+    text = runner.invoke(app, ["annotate", "agreement", str(project)]).output
+    assert "over every field of every record" in text and "field date:" in text
+    section = annotation_section(spec)
+    assert section is not None and section["label_plot"]  # the per-field plot of the report
+    assert {f["name"] for f in section["label_table"]} == {f.name for f in spec.field_schema}
+
+
+def test_decided_records_are_the_exported_and_trained_answers(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "annotated"
+    result = runner.invoke(app, ["annotate", "export", str(project), "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = orjson.loads(result.output)
+    assert sum(summary["decided_by"].values()) == ITEMS and summary["decided_by"].get("adjudicated", 0) > 0
+    rows = [orjson.loads(line) for line in (out / "label_provenance.jsonl").read_bytes().splitlines()]
+    assert all(isinstance(orjson.loads(r["label"]), dict) for r in rows)  # canonical JSON answers
+    gold = training_gold(load_spec(project))
+    assert gold is not None and len(gold.labels) == ITEMS
+    assert all(isinstance(orjson.loads(g.label), dict) for g in gold.labels)  # type: ignore[arg-type]
