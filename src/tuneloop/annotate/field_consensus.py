@@ -7,7 +7,8 @@ included; its spelling is that of the first annotator who gave it. A field witho
 leaves the whole record undecided (`tie: awaiting adjudication`, the tied fields named), since a
 record with a field guessed is not what people said. With `annotation.consensus: dawid_skene`,
 Dawid-Skene runs once per field over every item's keys (an annotator's care differs by field: one
-who misses dates may not miss amounts) and decides the items people did not all agree on.
+who misses dates may not miss amounts) and decides the items people did not all agree on; a
+field with more than `DAWID_MAX_VALUES` distinct values (free text) keeps the majority.
 
 Records come in and go out as canonical answers (`extract.schema.canonical_answer`), the form the
 rows of an extract task train on.
@@ -29,6 +30,9 @@ from tuneloop.spec.fields import FieldSpec
 
 Votes = dict[int, list[tuple[str, Any, int]]]  # item -> (annotator, canonical answer, guideline version)
 TIE = "tie: awaiting adjudication"
+# Dawid-Skene estimates a values x values confusion matrix per annotator: past this many distinct
+# values of a field (free text: about one per item) it cannot be estimated, and costs values^2 memory.
+DAWID_MAX_VALUES = 50
 
 
 def field_consensus(fields: list[FieldSpec], votes: Votes, dawid: bool = False) -> dict[int, tuple[Any, str]]:
@@ -52,7 +56,11 @@ def field_consensus(fields: list[FieldSpec], votes: Votes, dawid: bool = False) 
             if key is None:
                 tied.append(f.name)
             elif key != ABSENT:
-                chosen[f.name] = next(r[f.name] for _, r in given if field_key(f, r) == key)
+                spelled = [r[f.name] for _, r in given if field_key(f, r) == key]
+                if not spelled:  # Dawid-Skene chose a value nobody gave this item: no decision
+                    tied.append(f.name)
+                    continue
+                chosen[f.name] = spelled[0]
         out[item] = _decision(fields, chosen, tied, unanimous, weighed)
     return out
 
@@ -77,8 +85,8 @@ def _dawid_skene_keys(
         matrix = ReliabilityMatrix.from_records(
             [(item, who, field_key(f, record)) for item, given in records.items() for who, record in given]
         )
-        if matrix.labels is not None and len(matrix.labels) < 2:  # one answer everywhere: nothing to weigh
-            continue
+        if matrix.labels is not None and not 2 <= len(matrix.labels) <= DAWID_MAX_VALUES:
+            continue  # one answer everywhere: nothing to weigh; too many values: the majority decides
         estimate = dawid_skene(matrix)
         unit: Hashable
         for unit, key in zip(estimate.units, estimate.label, strict=True):

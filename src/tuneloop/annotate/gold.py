@@ -33,7 +33,7 @@ from tuneloop.annotate.field_consensus import field_consensus
 from tuneloop.annotate.reliability import ReliabilityMatrix
 from tuneloop.annotate.store import export_records
 from tuneloop.annotate.store.models import Adjudication, GuidelineVersion, Item, User
-from tuneloop.annotate.summary import AgreementReport, agreement_report, answer_reader
+from tuneloop.annotate.summary import AgreementReport, agreement_report, answer_reader, same_record
 from tuneloop.data.example import Example
 from tuneloop.data.gold import answer_text, relabel, write_provenance
 from tuneloop.data.version import MANIFEST, PARTS, DatasetVersion, write_dataset_version
@@ -120,6 +120,7 @@ def decide_items(session: Session, spec: ProjectSpec, items: dict[int, Item]) ->
         if item_id in items
     }
     consensus = _consensus(spec, votes) if votes else {}
+    same = same_record(spec) if spec.objective.task == "extract" else _as_given
     decisions = {}
     for item_id in sorted(votes.keys() | gold.keys()):
         answers = votes.get(item_id, [])  # none: a reviewed label issue of a row nobody annotated
@@ -130,17 +131,22 @@ def decide_items(session: Session, spec: ProjectSpec, items: dict[int, Item]) ->
             adjudicated = {"adjudicator": adjudicator, "adjudication_guideline_version": version}
         else:
             label, how = consensus[item_id]
-        given = [a[1] for a in answers]
+        given = [same(a[1]) for a in answers]
+        decided = same(label) if label is not None else None
         decisions[item_id] = {
             "label": label,
             "decided_by": how,
-            "agreement": (given.count(label) / len(given)) if label is not None and given else None,
+            "agreement": (given.count(decided) / len(given)) if decided is not None and given else None,
             "annotators": sorted(a[0] for a in answers),
-            "agreeing": sorted(a[0] for a in answers if a[1] == label),
+            "agreeing": sorted(a[0] for a, g in zip(answers, given, strict=True) if g == decided),
             "guideline_versions": sorted({a[2] for a in answers}),
             **adjudicated,
         }
     return decisions
+
+
+def _as_given(answer: Any) -> Any:
+    return answer
 
 
 def _consensus(spec: ProjectSpec, votes: dict[int, list[tuple[str, Any, int]]]) -> dict[int, tuple[Any, str]]:

@@ -46,9 +46,9 @@ class RecordConfuser:
             error = str(self.rng.choice(ERRORS, p=ERROR_SHARES))
             if error == "boundary" and f.type == "string" and (moved := self._boundary(value, text)):
                 given[f.name] = moved
-            elif error == "wrong_field" and (other := self._other_field(f, record, given)) is not None:
+            elif error == "wrong_field" and not f.required and (other := self._other_field(f, record, given)):
                 given[other.name] = value
-            elif f.required:  # a required field is never missed: the form refuses that
+            elif f.required:  # a required field is never missed nor moved: the form refuses that
                 given[f.name] = value
         return {f.name: given[f.name] for f in self.fields if f.name in given}
 

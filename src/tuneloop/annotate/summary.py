@@ -35,6 +35,7 @@ from tuneloop.annotate.per_annotator import agreement_per_annotator, pairwise_ag
 from tuneloop.annotate.per_label import members, presence
 from tuneloop.annotate.reliability import ReliabilityMatrix
 from tuneloop.annotate.store import export_records
+from tuneloop.annotate.store.field_answers import record_key
 from tuneloop.annotate.store.models import Adjudication, Item
 from tuneloop.annotate.store.repository import latest_guidelines
 from tuneloop.errors import TuneloopError
@@ -113,6 +114,9 @@ def agreement_report(session: Session, spec: ProjectSpec, seed: int = 0) -> Agre
     answer = answer_reader(spec)
     ratings = [(r.item, r.annotator, answer(r.label)) for r in records]
     gold = {item: answer(label) for item, label in _gold(session, {r.item for r in records})}
+    if spec.objective.task == "extract":  # records equal field by field are one answer
+        same = same_record(spec)
+        ratings, gold = [(i, a, same(r)) for i, a, r in ratings], {i: same(r) for i, r in gold.items()}
     multilabel = spec.objective.task == "multilabel"
     whole = multilabel or spec.objective.task == "extract"  # answers rated whole, not one label of a list
     labels = sorted({*(r[2] for r in ratings), *gold.values()}) if whole else spec.label_names
@@ -175,6 +179,15 @@ def answer_reader(spec: ProjectSpec) -> Callable[[Any], Any]:
     return lambda label: tuple(name for name in names if name in set(label))
 
 
+def same_record(spec: ProjectSpec) -> Callable[[str], str]:
+    """Each canonical answer of an extract task as the first one seen that equals it field by
+    field (`record_key`: case and spacing of text aside, lists as sets), so figures that compare
+    whole answers (kappa, pairs, confused pairs, agreement with the decision) agree with the
+    field-by-field consensus."""
+    seen: dict[tuple[str, ...], str] = {}
+    return lambda answer: seen.setdefault(record_key(spec.field_schema, answer), answer)
+
+
 def _field_figures(
     spec: ProjectSpec, ratings: list[Rating], seed: int
 ) -> tuple[str, Interval, list[Interval]]:
@@ -222,9 +235,12 @@ def agreement_verdicts(spec: ProjectSpec, report: AgreementReport) -> list[Verdi
     if gate.alpha is not None:
         verdicts.append(_verdict("alpha", gate.alpha, report.alpha.estimate))
     if gate.label_alpha is not None:
-        noun = "field" if report.level == FIELDS_LEVEL else "label"
+        fields = report.level == FIELDS_LEVEL  # a field nobody filled has nothing to judge
+        noun = "field" if fields else "label"
         verdicts += [
-            _verdict(f"alpha of {noun} {i.name}", gate.label_alpha, i.estimate) for i in report.per_label
+            _verdict(f"alpha of {noun} {i.name}", gate.label_alpha, i.estimate)
+            for i in report.per_label
+            if not (fields and i.n == 0)
         ]
     if gate.group_alpha is not None:
         verdicts += [

@@ -14,6 +14,13 @@ What it cannot do: finish inside the token budget (an answer still open at `max_
 stays invalid and is counted so; `evaluation.max_new_tokens` must leave room), keep a number
 finite (a model can write an exponent past a double's range), or know the calendar (the date
 pattern allows the 31st of February); `answer_check` still reads every output and counts these.
+
+Nor can it follow a character the tokenizer spells only in byte pieces (each decoded alone as
+U+FFFD: many emoji, rare letters and CJK characters of an English vocabulary): it reads an
+unfinished character as nothing, and pieces that do not make a character made it lose its place
+and allow the end token inside an open string. The pieces are left out of the vocabulary, so such
+a character cannot be written under the constraint (characters the vocabulary holds whole, as
+byte-level BPE holds é or £, can); a value holding one is then missed, and counted so.
 """
 
 from __future__ import annotations

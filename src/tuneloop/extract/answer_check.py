@@ -110,19 +110,23 @@ def occurs_in(value: Any, text: str) -> bool:
 
 
 def locate(value: Any, text: str) -> tuple[int, int] | None:
-    """Where the text holds `value`, as character offsets: its first match with case and the
-    punctuation between words aside (a number: the first number of the text of its value); None
-    when there is none (`occurs_in` may still hold, on a spelling NFKC folds)."""
+    """Where the text holds `value`, as character offsets: a number at the first number of the text
+    of its value; a string as written (case and spacing aside: "£25 (approx.)" whole), a whole word
+    before part of one ("art" in "Start art" is the second), else by its words with the punctuation
+    between and around them aside. None when there is none (`occurs_in` may still hold, on a
+    spelling NFKC folds)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         for match in NUMBERS.finditer(text):
             if float(match[0].replace(",", "")) == float(value):
                 return match.start(), match.end()
         return None
-    words = re.findall(r"\w+", str(value))
-    if not words:
-        return None
-    found = re.search(r"\W+".join(re.escape(w) for w in words), text, flags=re.IGNORECASE)
-    return (found.start(), found.end()) if found else None
+    chunks, words = str(value).split(), re.findall(r"\w+", str(value))
+    patterns = [r"\s+".join(re.escape(chunk) for chunk in chunks)] if chunks else []
+    patterns += [r"\W+".join(re.escape(w) for w in words)] if words else []
+    for pattern in [p for core in patterns for p in (rf"(?<!\w){core}(?!\w)", core)]:
+        if found := re.search(pattern, text, flags=re.IGNORECASE):
+            return found.start(), found.end()
+    return None
 
 
 def _items(value: Any) -> list[Any]:

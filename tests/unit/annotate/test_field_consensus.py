@@ -74,3 +74,39 @@ def test_alpha_per_field_is_nominal_on_keys_and_the_pool_counts_every_field_of_e
         ["barclays", "-", "-", "hsbc", "-", "-", "-", "7", "-"],
     ]
     assert math.isclose(krippendorff_alpha(pooled), krippendorff_alpha(by_hand))
+
+
+def test_simulated_records_keep_a_required_field_and_pass_the_store() -> None:
+    """Errors of a simulated person never drop or move a required field: the store would refuse."""
+    from types import SimpleNamespace
+
+    from tuneloop.annotate.simulate_fields import RecordConfuser
+    from tuneloop.annotate.store.field_answers import check_field_answer
+
+    fields = [
+        FieldSpec(name="date", span=True, required=True),
+        FieldSpec(name="date_to", span=True),
+        FieldSpec(name="company", span=True),
+    ]
+    confuser = RecordConfuser(SimpleNamespace(field_schema=fields), seed=0)  # type: ignore[arg-type]
+    text = "pay Acme Bank next monday please"
+    truth = '{"date":"next monday","company":"Acme Bank"}'
+    answers = [confuser.answer(truth, 0.0, text) for _ in range(200)]
+    assert all(a["date"] in ("next monday", "monday", "next") for a in answers)
+    assert any("date_to" in a for a in answers) and any("company" not in a for a in answers)  # it errs
+    for answer in answers:
+        check_field_answer(fields, answer, text)
+
+
+def test_records_equal_field_by_field_are_one_answer_to_whole_record_figures() -> None:
+    """Kappa, pairs and the agreement with the decision compare whole records: a list in another
+    order, or a string in another case, is the same answer there as in the consensus."""
+    from types import SimpleNamespace
+
+    from tuneloop.annotate.summary import same_record
+
+    same = same_record(SimpleNamespace(field_schema=FIELDS))  # type: ignore[arg-type]
+    first = '{"company":"Barclays","cards":["visa","amex"]}'
+    assert same(first) == first
+    assert same('{"company":"barclays","cards":["amex","visa"]}') == first
+    assert same('{"company":"barclays"}') == '{"company":"barclays"}'

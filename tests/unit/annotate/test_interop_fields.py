@@ -139,6 +139,37 @@ def test_records_go_to_argilla_as_span_and_field_questions_and_back(
     assert triples(other_store) == triples(world.store)
 
 
+def test_offsets_count_utf16_units_as_the_tools_do(store: Store, other_store: Store, tmp_path: Path) -> None:
+    """An emoji is two units in the browser: the spans after it are shifted by one each way."""
+    world = make_world(store, items=0)
+    schema = _slots(world.store)
+    text = "😀 paid barclays 1,250"
+    with world.store.begin() as s:
+        (item,) = import_external_items(s, [ExternalItem("e0", text)], schema)
+    for user in world.annotators[:2]:
+        with world.store.begin() as s:
+            claimed = claim_next(s, user)
+            assert claimed is not None
+            submit(s, user, claimed, {"company": "barclays", "amount": 1250})
+    with world.store.begin() as s:
+        export_argilla(s, tmp_path / "out.jsonl")
+        export_label_studio(s, tmp_path / "out.json")
+    row = orjson.loads((tmp_path / "out.jsonl").read_bytes().splitlines()[0])
+    assert row["label.responses"][0] == [
+        {"label": "company", "start": 8, "end": 16},  # code points 7..15, after a two-unit emoji
+        {"label": "amount", "start": 17, "end": 22},
+    ]
+    (task,) = orjson.loads((tmp_path / "out.json").read_bytes())
+    assert task["annotations"][0]["result"][0]["value"]["text"] == "barclays"
+    make_world(other_store, items=0)
+    target = _slots(other_store)
+    with other_store.begin() as s:
+        assert import_argilla(s, tmp_path / "out.jsonl", target).annotations_added == 2
+        assert import_label_studio(s, tmp_path / "out.json", target).annotations_added == 2
+    assert {label for *_, label in triples(other_store)} == {'{"company":"barclays","amount":1250}'}
+    assert item.id
+
+
 def test_a_span_off_the_text_or_of_no_field_is_refused_and_the_rest_is_read(
     store: Store, tmp_path: Path
 ) -> None:
@@ -163,6 +194,11 @@ def test_a_span_off_the_text_or_of_no_field_is_refused_and_the_rest_is_read(
         },
         {"id": 2, "data": {"text": TEXT}, "annotations": [annotation(1, region("colour", 0, 4, "Paid"))]},
         {
+            "id": 4,
+            "data": {"text": TEXT},
+            "annotations": [annotation(1, {**region("company", 5, 13, "barclays"), "from_name": "ner"})],
+        },
+        {
             "id": 3,
             "data": {"text": TEXT},
             "annotations": [annotation(1), annotation(2, region("amount", 14, 19, "1,250"))],
@@ -175,6 +211,7 @@ def test_a_span_off_the_text_or_of_no_field_is_refused_and_the_rest_is_read(
     reasons = [x.reason for x in report.skipped]
     assert any("span 5..13 says 'HSBC', the text has 'barclays' there" in r for r in reasons)
     assert any("a span labelled 'colour', not an extractive field" in r for r in reasons)
+    assert any("results from ner, which is neither the regions' control 'label'" in r for r in reasons)
     assert {label for *_, label in triples(store)} == {
         '{"company":"barclays"}',
         "{}",

@@ -23,6 +23,7 @@ from tuneloop.annotate.store.errors import InvalidLabel, StoreError
 from tuneloop.annotate.store.items import ExternalItem
 from tuneloop.annotate.store.labels import check_label
 from tuneloop.annotate.store.models import LabelSchema
+from tuneloop.extract.answer_check import locate
 
 FIELDS: list[dict[str, Any]] = [
     {"name": "company", "type": "string", "span": True},
@@ -58,6 +59,27 @@ def test_a_record_is_stored_canonical_and_its_span_values_must_be_in_the_text(st
         check_label(schema, "{channel: app", TEXT)
     with pytest.raises(InvalidLabel, match="not list"):
         check_label(schema, ["app"], TEXT)
+
+
+def test_a_span_is_kept_whole_as_the_text_writes_it(store: Store) -> None:
+    """Currency signs, percent signs and the dots of "p.m." are part of the span; the text's
+    spelling wins over the annotator's case and spacing; a whole word before part of one."""
+    with store.begin() as s:
+        schema = add_label_schema(
+            s,
+            "money",
+            "fields",
+            field_schema=[{"name": n, "span": True} for n in ("amount", "rate", "at", "art")],
+        )
+    text = "Start art: I paid $1,250 at 4.5% until 7 P.M."
+    answer = {"amount": "$1,250", "rate": "4.5%", "at": "7   p.m.", "art": "ART"}
+    assert check_label(schema, answer, text) == {
+        "amount": "$1,250",
+        "rate": "4.5%",
+        "at": "7 P.M.",
+        "art": "art",
+    }
+    assert locate("ART", text) == (6, 9)  # "art" as a word, not the end of "Start"
 
 
 def test_a_fields_schema_needs_a_field_schema_that_reads(store: Store) -> None:

@@ -11,6 +11,8 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
+from tuneloop.annotate.project import project_store
+from tuneloop.annotate.summary import agreement_report
 from tuneloop.annotate.training_labels import training_gold
 from tuneloop.cli import app
 from tuneloop.report.annotation import annotation_section
@@ -63,3 +65,26 @@ def test_decided_records_are_the_exported_and_trained_answers(project: Path, tmp
     gold = training_gold(load_spec(project))
     assert gold is not None and len(gold.labels) == ITEMS
     assert all(isinstance(orjson.loads(g.label), dict) for g in gold.labels)  # type: ignore[arg-type]
+
+
+def test_the_field_gate_judges_the_fields_people_filled(project: Path) -> None:
+    """`annotation.gate.label_alpha` is each field's floor; a field nobody filled has no alpha
+    and nothing to judge, so it neither passes nor blocks."""
+    spec = load_spec(project)
+    gated = spec.model_copy(
+        update={
+            "annotation": spec.annotation.model_copy(
+                update={"gate": spec.annotation.gate.model_copy(update={"label_alpha": -1.0})}
+            )
+        }
+    )
+    store = project_store(gated)
+    with store.read() as session:
+        report = agreement_report(session, gated)
+    store.close()
+    judged = {
+        v.gate.removeprefix("alpha of field ") for v in report.gate if v.gate.startswith("alpha of field")
+    }
+    filled = {f.name for f in report.per_label if f.n > 0}
+    assert judged == filled and filled < {f.name for f in spec.field_schema}
+    assert all(v.passed for v in report.gate if v.gate.startswith("alpha of field") and v.actual is not None)

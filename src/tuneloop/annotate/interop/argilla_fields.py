@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tuneloop.annotate.interop.common import BadRecord, ExportedItem
+from tuneloop.annotate.interop.common import BadRecord, ExportedItem, InteropError
 from tuneloop.annotate.interop.field_spans import (
     record_spans,
     spans_record,
@@ -29,9 +29,13 @@ from tuneloop.annotate.store.models import LabelSchema
 Response = tuple[Any, Any, Any]  # (value, user id, status)
 
 
-def value_questions(schema: LabelSchema) -> list[str]:
-    """The questions besides the span question that a fields schema's records answer."""
-    return [f.name for f in value_fields(schema_fields(schema.field_schema))]
+def value_questions(schema: LabelSchema, question: str) -> list[str]:
+    """The questions besides the span question `question` that a fields schema's records answer;
+    `InteropError` when a field would be a second question of that name."""
+    names = [f.name for f in value_fields(schema_fields(schema.field_schema))]
+    if question in names:
+        raise InteropError(f"field {question} has the span question's name; pass another --question")
+    return names
 
 
 def responses_by_user(
@@ -93,7 +97,7 @@ def fields_row(
         "status": "completed" if item.closed_at is not None else "pending",
         text_field: item.text,
     }
-    for name in (question, *value_questions(schema)):
+    for name in (question, *value_questions(schema, question)):
         given = [spans if name == question else values[name] for spans, values in answers]
         kept = [(value, user) for value, user in zip(given, users, strict=True) if value is not None]
         suggested = None if gold is None else gold[0] if name == question else gold[1][name]

@@ -211,7 +211,7 @@ class _Reader:
     @property
     def extra(self) -> list[str]:
         """The questions besides `question` that one answer spans (a fields record's other fields)."""
-        return value_questions(self.schema) if self.schema.kind == FIELDS else []
+        return value_questions(self.schema, self.question) if self.schema.kind == FIELDS else []
 
     def read(self, where: str, row: Any) -> None:
         try:

@@ -7,6 +7,10 @@ name; a list field is several spans with one label. Fields that are not spans of
 written as YYYY-MM-DD, an enum chosen from its values) are each their own question, named after the
 field, whose answer is the value as text.
 
+Offsets are counted as both tools count them, in UTF-16 code units (the browser's string indices):
+a character outside the Basic Multilingual Plane (an emoji) counts twice, so every offset after one
+is converted both ways (`to_utf16`, `from_utf16`), and an offset inside such a character is refused.
+
 The store keeps values, not offsets (`store/field_answers.py`), spelled as the text spells them:
 `extract.answer_check.locate` finds where a value occurs in the text for the export, the first
 occurrence with case and punctuation aside, and a number by its value ("1250" at "1,250"). On import
@@ -20,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tuneloop.annotate.interop.common import BadRecord
+from tuneloop.annotate.interop.common import BadRecord, InteropError
 from tuneloop.annotate.store.field_answers import field_key
 from tuneloop.extract.answer_check import locate
 from tuneloop.spec.fields import FieldSpec
@@ -28,11 +32,31 @@ from tuneloop.spec.fields import FieldSpec
 
 @dataclass(frozen=True)
 class Span:
-    """A labelled span of the text: the field it fills and its character offsets."""
+    """A labelled span of the text: the field it fills, its offsets in UTF-16 code units as the
+    tools count them, and the text it covers."""
 
     field: str
     start: int
     end: int
+    text: str
+
+
+def to_utf16(text: str, index: int) -> int:
+    """The UTF-16 offset of the code point at `index` of `text`."""
+    return index + sum(1 for ch in text[:index] if ord(ch) > 0xFFFF)
+
+
+def from_utf16(text: str, offset: Any) -> int | None:
+    """The code point index a UTF-16 `offset` of `text` falls on; None for an offset that is not an
+    integer, lies past the text or inside a character that takes two code units."""
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        return None
+    units = 0
+    for index, ch in enumerate(text):
+        if units >= offset:
+            return index if units == offset else None
+        units += 2 if ord(ch) > 0xFFFF else 1
+    return len(text) if units == offset else None
 
 
 def span_fields(fields: list[FieldSpec]) -> list[FieldSpec]:
@@ -54,8 +78,12 @@ def record_spans(fields: list[FieldSpec], record: dict[str, Any], text: str, whe
         for value in values if isinstance(values, list) else [] if values is None else [values]:
             found = locate(value, text)
             if found is None:
-                raise ValueError(f"{where}: {f.name} {value!r} does not occur in the item's text")
-            spans.append(Span(f.name, *found))
+                raise InteropError(
+                    f"{where}: {f.name} {value!r} cannot be placed in the item's text as a span; "
+                    "correct the value in the store (tuneloop annotate adjudicate) and export again"
+                )
+            start, end = found
+            spans.append(Span(f.name, to_utf16(text, start), to_utf16(text, end), text[start:end]))
     return spans
 
 
@@ -71,11 +99,11 @@ def spans_record(
         if f is None:
             known = ", ".join(by_name) or "none"
             raise BadRecord(where, f"a span labelled {name!r}, not an extractive field ({known})")
-        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
-            raise BadRecord(
-                where, f"{name}: span {start!r}..{end!r} is not within the text's {len(text)} characters"
-            )
-        value = text[start:end]
+        first, last = from_utf16(text, start), from_utf16(text, end)
+        if first is None or last is None or first >= last:
+            units = to_utf16(text, len(text))
+            raise BadRecord(where, f"{name}: span {start!r}..{end!r} is not within the text's {units} units")
+        value = text[first:last]
         if quoted is not None and quoted != value:
             raise BadRecord(
                 where, f"{name}: span {start}..{end} says {quoted!r}, the text has {value!r} there"

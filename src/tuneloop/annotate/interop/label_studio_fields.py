@@ -18,7 +18,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from tuneloop.annotate.interop.common import BadRecord
+from tuneloop.annotate.interop.common import BadRecord, InteropError
 from tuneloop.annotate.interop.field_spans import (
     record_spans,
     span_fields,
@@ -36,9 +36,22 @@ def _q(text: str) -> str:
     return escape(text, quote=True)
 
 
+def control_names(schema: LabelSchema, from_name: str, to_name: str) -> list[FieldSpec]:
+    """The schema's fields, or `InteropError` when a field that is its own control takes the name of
+    the regions' control or of the text: Label Studio would see one control twice."""
+    fields = schema_fields(schema.field_schema)
+    taken = sorted({f.name for f in value_fields(fields)} & {from_name, to_name})
+    if taken:
+        raise InteropError(
+            f"field {', '.join(taken)} has the name of the regions' control or the text object; "
+            "pass another --from-name (or --to-name) for Label Studio"
+        )
+    return fields
+
+
 def fields_config(schema: LabelSchema, from_name: str, to_name: str, text_field: str) -> str:
     """The labelling config (XML) of a fields schema."""
-    fields = schema_fields(schema.field_schema)
+    fields = control_names(schema, from_name, to_name)
     lines = [f'<View>\n  <Text name="{_q(to_name)}" value="${_q(text_field)}"/>']
     spans = span_fields(fields)
     if spans:
@@ -60,14 +73,14 @@ def fields_results(
     record: dict[str, Any], schema: LabelSchema, text: str, from_name: str, to_name: str, result_id: str
 ) -> list[dict[str, Any]]:
     """The results of one record: a `labels` region per span, a result per other field."""
-    fields = schema_fields(schema.field_schema)
+    fields = control_names(schema, from_name, to_name)
     results = [
         result_object(
             f"{result_id}-{n}",
             from_name,
             to_name,
             "labels",
-            {"start": s.start, "end": s.end, "text": text[s.start : s.end], "labels": [s.field]},
+            {"start": s.start, "end": s.end, "text": s.text, "labels": [s.field]},
         )
         for n, s in enumerate(record_spans(fields, record, text, result_id), start=1)
     ]
@@ -103,12 +116,25 @@ def result_object(
 def results_record(
     where: str, results: list[dict[str, Any]], schema: LabelSchema, from_name: str, text: str
 ) -> dict[str, Any]:
-    """The record one annotation's results spell, for the store to check."""
+    """The record one annotation's results spell, for the store to check. A result of a control
+    that is neither the regions' nor a field's, or a region control's result that is not a region,
+    is refused by name rather than read as "no value" (a renamed control would otherwise empty
+    every record without a word)."""
     fields = schema_fields(schema.field_schema)
+    known = {from_name, *(f.name for f in value_fields(fields))}
+    strangers = sorted({str(r["from_name"]) for r in results if r["from_name"] not in known})
+    if strangers:
+        raise BadRecord(
+            where,
+            f"results from {', '.join(strangers)}, which is neither the regions' control {from_name!r} "
+            f"nor a field of the schema (pass --from-name NAME for the <Labels> control)",
+        )
     spans = []
     for r in results:
-        if r["from_name"] != from_name or r.get("type") != "labels":
+        if r["from_name"] != from_name:
             continue
+        if r.get("type") != "labels":
+            raise BadRecord(where, f"{from_name!r} gives {r.get('type')!r} results; its regions are 'labels'")
         value = _value_object(r)
         labels = value.get("labels")
         if not isinstance(labels, list) or len(labels) != 1:

@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from tuneloop.annotate.store.errors import InvalidLabel, StoreError
+from tuneloop.data.normalise import dedup_text
 from tuneloop.extract.answer_check import check_record, locate
 from tuneloop.extract.schema import comparison_key
 from tuneloop.spec.fields import FieldSpec, check_field_names
@@ -67,8 +68,11 @@ def _as_written(field: FieldSpec, value: Any, text: str | None) -> Any:
 
 
 def _as_written_one(value: str, text: str) -> str:
+    """The text's own spelling of the value, where the located span is the same value (case,
+    spacing and punctuation between words aside); the value as given otherwise."""
     found = locate(value, text)
-    return text[found[0] : found[1]] if found else value
+    written = text[found[0] : found[1]] if found else value
+    return written if dedup_text(written) == dedup_text(value) else value
 
 
 def field_key(field: FieldSpec, record: dict[str, Any]) -> str:
@@ -80,6 +84,13 @@ def field_key(field: FieldSpec, record: dict[str, Any]) -> str:
     if isinstance(value, list):
         return orjson.dumps(sorted({orjson.dumps(comparison_key(field, v)).decode() for v in value})).decode()
     return orjson.dumps(comparison_key(field, value)).decode()
+
+
+def record_key(fields: list[FieldSpec], record: dict[str, Any] | str) -> tuple[str, ...]:
+    """What two records (or their canonical answers) must share to be the same answer: every
+    field's key."""
+    read = orjson.loads(record) if isinstance(record, str) else record
+    return tuple(field_key(f, read) for f in fields)
 
 
 def differing_fields(fields: list[FieldSpec], records: list[dict[str, Any]]) -> list[str]:

@@ -168,7 +168,7 @@
       else fieldInput(field).focus();
       return;
     }
-    if (fieldsBox && event.key === "Enter") {
+    if (fieldsBox && event.key === "Enter" && !(event.target instanceof HTMLElement && event.target.matches("button, a"))) {
       event.preventDefault();
       form.requestSubmit();
       return;
