@@ -27,6 +27,7 @@ from tuneloop.annotate.store import (
 from tuneloop.annotate.store.engine import Store
 from tuneloop.annotate.store.models import FIELDS, GuidelineVersion, Item, LabelSchema, User
 from tuneloop.annotate.store.names import normal_name
+from tuneloop.annotate.store.repository import audit
 from tuneloop.data.prepare import prepare_dataset
 from tuneloop.data.version import MANIFEST, DatasetVersion
 from tuneloop.errors import TuneloopError
@@ -65,7 +66,8 @@ def task_schema(session: Session, spec: ProjectSpec, by: User) -> LabelSchema:
     multilabel task, fields with the field schema for an extract task. The store keeps one schema
     per `objective.name`; a spec whose labels, kind, bounds, `dispute_masi` or fields changed after
     that schema was stored is refused (its answers were given against the old schema), naming what
-    changed, and the store is left as it was."""
+    changed, and the store is left as it was. A field's description is guidance, as the guidelines
+    are: a new wording is taken (and audited), since no stored answer depends on it."""
     kind, labels, bounds, fields = _schema_of(spec)
     dispute = spec.annotation.dispute_masi if kind == "multi_label" else None
     schema = session.scalar(select(LabelSchema).where(LabelSchema.name == spec.objective.name))
@@ -88,7 +90,7 @@ def task_schema(session: Session, spec: ProjectSpec, by: User) -> LabelSchema:
             ("labels", schema.labels, labels),
             ("label bounds", stored_bounds, bounds),
             ("dispute_masi", schema.dispute_masi, dispute),
-            ("field schema", schema.field_schema, fields),
+            ("field schema", _answer_shape(schema.field_schema), _answer_shape(fields)),
         )
         if old != new
     ]
@@ -99,7 +101,17 @@ def task_schema(session: Session, spec: ProjectSpec, by: User) -> LabelSchema:
             "Restore the spec, or set objective.name to a new name to annotate under a new schema "
             "(the store keeps the old one)"
         )
+    if fields is not None and schema.field_schema != fields:
+        audit(session, by, "label_schema.descriptions", schema, old=schema.field_schema, new=fields)
+        schema.field_schema = fields
     return schema
+
+
+def _answer_shape(fields: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """The field schema less its descriptions: what a stored record was checked against."""
+    if fields is None:
+        return None
+    return [{key: value for key, value in field.items() if key != "description"} for field in fields]
 
 
 def _schema_of(

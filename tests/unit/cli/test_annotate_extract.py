@@ -9,12 +9,16 @@ from pathlib import Path
 
 import orjson
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
-from tuneloop.annotate.project import project_store
+from tuneloop.annotate.project import operator, project_store, task_schema
+from tuneloop.annotate.store.models import LabelSchema
+from tuneloop.annotate.store.repository import audit_log
 from tuneloop.annotate.summary import agreement_report
 from tuneloop.annotate.training_labels import training_gold
 from tuneloop.cli import app
+from tuneloop.errors import TuneloopError
 from tuneloop.report.annotation import annotation_section
 from tuneloop.spec import load_spec
 
@@ -88,3 +92,42 @@ def test_the_field_gate_judges_the_fields_people_filled(project: Path) -> None:
     filled = {f.name for f in report.per_label if f.n > 0}
     assert judged == filled and filled < {f.name for f in spec.field_schema}
     assert all(v.passed for v in report.gate if v.gate.startswith("alpha of field") and v.actual is not None)
+
+
+def test_a_new_field_description_is_taken_and_a_new_field_shape_refused(project: Path) -> None:
+    """Descriptions guide people, as the guidelines do: a new wording replaces the stored one (and
+    is audited). A field made required changes what a valid record is: the stored answers were
+    checked without it, so the spec is refused, naming the field schema, and the store keeps its own."""
+    spec = load_spec(project)
+    reworded = spec.model_copy(
+        update={
+            "field_schema": [
+                f.model_copy(update={"description": f"{f.description}, as written"})
+                for f in spec.field_schema
+            ]
+        }
+    )
+    required = spec.model_copy(
+        update={
+            "field_schema": [
+                spec.field_schema[0].model_copy(update={"required": True}),
+                *spec.field_schema[1:],
+            ]
+        }
+    )
+    store = project_store(spec)
+    try:
+        with store.begin() as session:
+            schema = task_schema(session, reworded, operator(session))
+            assert schema.field_schema == [f.model_dump() for f in reworded.field_schema]
+        with pytest.raises(TuneloopError, match="field schema: stored"), store.begin() as session:
+            task_schema(session, required, operator(session))
+        with store.read() as session:
+            stored = session.scalar(select(LabelSchema).where(LabelSchema.name == spec.objective.name))
+            assert stored is not None and stored.field_schema == [
+                f.model_dump() for f in reworded.field_schema
+            ]
+            actions = [e.action for e in audit_log(session, "label_schemas")]
+            assert actions.count("label_schema.descriptions") == 1
+    finally:
+        store.close()
