@@ -20,6 +20,7 @@ from typing import Any
 
 from fastapi import Request
 
+from tuneloop.annotate.store.errors import InvalidLabel
 from tuneloop.annotate.store.field_answers import differing_fields, schema_fields
 from tuneloop.annotate.store.models import FIELDS, Annotation, LabelSchema
 from tuneloop.spec.fields import FieldSpec
@@ -79,7 +80,7 @@ async def posted_fields(request: Request) -> dict[str, str]:
     keeps it, so this costs no second parse)."""
     form = await request.form()
     return {
-        name.removeprefix(PREFIX): value[:INPUT_MAX]
+        name.removeprefix(PREFIX): value
         for name, value in form.multi_items()
         if name.startswith(PREFIX) and isinstance(value, str)
     }
@@ -87,10 +88,15 @@ async def posted_fields(request: Request) -> dict[str, str]:
 
 def posted_record(fields: list[FieldSpec], posted: dict[str, str]) -> dict[str, Any]:
     """The record the inputs spell: empty inputs left out, a list's non-empty lines as its
-    items, other inputs (names outside the schema too) as written, for the store to check."""
+    items, other inputs (names outside the schema too) as written, for the store to check. An
+    input longer than INPUT_MAX is refused by name, never cut: a cut span would be a wrong one."""
     record: dict[str, Any] = {}
     lists = {f.name for f in fields if f.type == "list"}
     for name, raw in posted.items():
+        if len(raw) > INPUT_MAX:
+            raise InvalidLabel(
+                f"field {name}: {len(raw):,} characters, more than the {INPUT_MAX:,} a field takes"
+            )
         if name in lists:
             items = [line.strip() for line in raw.splitlines() if line.strip()]
             if items:

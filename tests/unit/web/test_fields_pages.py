@@ -72,6 +72,8 @@ def test_the_form_has_a_keyed_input_per_field_and_stores_the_record(
     assert '<option value="branch">branch</option>' in page and 'name="label"' not in page
     refused = _send(ann, page, {"company": "HSBC", "channel": "app"})
     assert refused.status_code == 422 and "company: &#39;HSBC&#39; does not occur in the text" in refused.text
+    long = _send(ann, page, {"company": "Barclays " * 600, "channel": "app"})  # never cut to fit
+    assert long.status_code == 422 and "field company: 5,400 characters, more than the 5,000" in long.text
     missing = _send(ann, page, {"company": "Barclays", "channel": ""})
     assert missing.status_code == 422 and "channel is required and absent" in missing.text
     sent = _send(
