@@ -22,7 +22,7 @@ from starlette.responses import Response
 
 from tuneloop.annotate.store.accounts import session_user
 from tuneloop.annotate.store.engine import Store
-from tuneloop.annotate.store.models import MAX_ID, User
+from tuneloop.annotate.store.models import FIELDS, MAX_ID, OUTPUT_REVIEW, User
 from tuneloop.annotate.store.names import NAME_MAX
 from tuneloop.annotate.store.users import CAN_ADJUDICATE, CAN_ANNOTATE, CAN_REVIEW, require_role
 from tuneloop.errors import TuneloopError
@@ -32,14 +32,20 @@ from tuneloop.web.markdown import render_markdown
 from tuneloop.web.security import csrf_token
 
 
-def shown_answer(label: Any) -> Any:
+def shown_answer(label: Any, kind: str) -> Any:
     """A stored answer as people read it: a label set (a list) as its canonical answer text, a
-    fields record as `field: value` pairs (list items joined by " | ")."""
+    fields record as `field: value` pairs (list items joined by " | "), a review of a model output
+    as its rating and verdict. The item's schema kind says which a dict is, never the dict's keys:
+    a record may well have a field named `rating`."""
     if isinstance(label, list):
         return canonical_answer(tuple(label))
-    if isinstance(label, dict) and "rating" not in label:  # an output review has its own layout
+    if isinstance(label, dict) and kind == FIELDS:
         pairs = [f"{k}: {' | '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in label.items()]
         return "; ".join(pairs) or "(no fields)"
+    if isinstance(label, dict) and kind == OUTPUT_REVIEW:
+        verdict = "correct" if label["correct"] else "wrong"
+        corrected = f", corrected to: {label['corrected']}" if label.get("corrected") else ""
+        return f"rated {label['rating']} of 5, {verdict}{corrected}"
     return label
 
 

@@ -16,6 +16,7 @@ from tests.unit.web.conftest import WebProject, api_next, api_post, make_web_pro
 from tuneloop.annotate.store import add_label_schema, import_external_items
 from tuneloop.annotate.store.items import ExternalItem
 from tuneloop.annotate.store.models import Annotation, Review
+from tuneloop.web.context import shown_answer
 
 FIELDS: list[dict[str, Any]] = [
     {"name": "company", "type": "string", "span": True, "description": "who was paid"},
@@ -111,6 +112,7 @@ def test_a_reviewer_corrects_a_record_with_the_answer_filled_in(make_project: Ca
         page = rev.get("/review").text
     answer_id = re.search(r'action="/review/(\d+)"', page)[1]  # type: ignore[index]
     assert f'id="label-{answer_id}-company" name="field.company" type="text" value="Barclays"' in page
+    assert ": company: Barclays; channel: app</h2>" in page
     form = {"csrf_token": _hidden(page, "csrf_token"), "verdict": "correct", "reason": "the cards are named"}
     fields = {"field.company": "Barclays", "field.cards": "Visa\nAmex", "field.channel": "app"}
     assert rev.post(f"/review/{answer_id}", data=form | fields).status_code == 303
@@ -148,3 +150,9 @@ def test_the_api_gives_the_field_schema_and_takes_a_record(make_project: Callabl
         "date": "2026-12-07",
         "channel": "branch",
     }
+
+
+def test_a_record_is_shown_field_by_field_whatever_its_fields_are_named() -> None:
+    record = {"rating": "five stars", "cards": ["Visa", "Amex"]}  # `rating` is an output review's key too
+    assert shown_answer(record, "fields") == "rating: five stars; cards: Visa | Amex"
+    assert shown_answer({}, "fields") == "(no fields)"

@@ -226,6 +226,9 @@ def test_a_model_output_gets_the_review_form_and_its_answer_is_stored_as_a_revie
     with project.store.begin() as session:
         stored = session.scalars(select(Annotation.label)).all()
     assert stored == [{"rating": 2, "correct": False, "corrected": "card_delivery_estimate"}]
+    shown = "rated 2 of 5, wrong, corrected to: card_delivery_estimate"
+    assert f"{shown}) <kbd>u</kbd>" in ann.get("/annotate").text  # the undo button names the answer
+    assert f"<td>{shown}</td>" in signed_in(project, "boss").get(f"/items/{form['item_id']}").text
 
 
 def test_the_page_and_the_api_serve_items_in_the_spec_queue_order(make_project: Callable[..., Path]) -> None:

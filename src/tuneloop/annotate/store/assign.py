@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from tuneloop.annotate.store.errors import NotAllowed, WrongState
 from tuneloop.annotate.store.guidelines import current_guidelines
@@ -266,12 +266,14 @@ def _open_claim(session: Session, user: User, item: Item) -> Assignment:
 
 
 def undoable(session: Session, user: User) -> Annotation | None:
-    """The answer `undo_last` would withdraw now, or None (no submission, or its item closed)."""
+    """The answer `undo_last` would withdraw now, or None (no submission, or its item closed). Its
+    item and schema come loaded: the page shows the answer as its kind reads after the session."""
     last = _last_submission(session, user)
     if last is None or last.item.closed_at is not None:
         return None
     return session.scalar(
         select(Annotation)
+        .options(joinedload(Annotation.item).joinedload(Item.label_schema))
         .where(Annotation.item_id == last.item_id, Annotation.annotator_id == user.id)
         .order_by(Annotation.id.desc())
         .limit(1)
